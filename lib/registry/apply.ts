@@ -1,0 +1,265 @@
+import { createHash, randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { ProductionChangedError, RefusedError, RegistryError, SourceChangedError, WriteFailedError } from "./errors";
+import { checkRegularFile, hashFile, openRegular } from "./files";
+import { STATE_DIR, withRegistryLock } from "./lock";
+import type { Plan } from "./plan";
+import { METRICS_ALIAS, METRICS_DIR, MODEL_ALIAS, MODELS_DIR, readAlias, TEMP_PREFIX } from "./scan";
+
+const CHUNK = 4 * 1024 * 1024;
+const JOURNAL = "journal.json";
+
+export interface ApplyHooks {
+  /** Runs under the lock once the new files are staged and before any alias changes: record intent here. */
+  beforeCommit?: (plan: Plan) => Promise<void>;
+  /** Runs under the lock after both aliases are in place: record completion here. */
+  afterCommit?: (plan: Plan) => Promise<void>;
+  /** Runs under the lock when an interrupted change was finished before this one: audit the repair. */
+  onRecovered?: (recovery: Recovery) => Promise<void>;
+}
+
+export interface ApplyResult {
+  noop: boolean;
+  from: string | null;
+  to: string;
+  files: { alias: string; sha256: string }[];
+}
+
+export interface Journal {
+  kind: Plan["kind"];
+  from: string | null;
+  to: string;
+  startedAt: string;
+  pid: number;
+  files: { temp: string; alias: string; sha256: string }[];
+}
+
+export interface Recovery {
+  journal: Journal | null;
+  /** "rolled_forward": an interrupted change was completed; "cleaned": only stray temp files were removed. */
+  action: "rolled_forward" | "cleaned";
+  removedTemps: string[];
+}
+
+/**
+ * Applies a plan: under the registry lock, re-checks that production is what the plan saw, copies the
+ * target's files to temp files beside the aliases (hashing while copying, refusing a changed source),
+ * fsyncs them, journals the intent, renames each over its alias and fsyncs the folders. Never writes
+ * through an existing alias (a rename replaces the link itself). On any failure before the renames it
+ * removes its temp files and leaves production untouched.
+ */
+export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}, lockTimeoutMs?: number): Promise<ApplyResult> {
+  return withRegistryLock(
+    root,
+    async () => {
+      const recovery = await recoverUnlocked(root);
+      if (recovery && hooks.onRecovered) await hooks.onRecovered(recovery);
+      await assertProductionUnchanged(root, plan);
+      if (!plan.allowed) throw new RefusedError(plan.refusal ?? "Refused by a readiness check.");
+      const result = { from: plan.current.stem, to: plan.target.stem };
+      if (plan.noop) return { ...result, noop: true, files: [] };
+      const staged = await stage(root, plan);
+      const journal: Journal = {
+        kind: plan.kind,
+        ...result,
+        startedAt: new Date().toISOString(),
+        pid: process.pid,
+        files: staged,
+      };
+      try {
+        await writeJournal(root, journal);
+        faultPoint("after_journal");
+        if (hooks.beforeCommit) await hooks.beforeCommit(plan);
+      } catch (e) {
+        await discard(root, staged);
+        throw e;
+      }
+      faultPoint("after_intent");
+      await commit(root, journal);
+      if (hooks.afterCommit) await hooks.afterCommit(plan);
+      return { ...result, noop: false, files: staged.map(({ alias, sha256 }) => ({ alias, sha256 })) };
+    },
+    { timeoutMs: lockTimeoutMs },
+  );
+}
+
+/**
+ * Finishes or cleans up a change that a crash interrupted, under the registry lock: renames the journalled,
+ * verified temp files over their aliases (the pair ends complete and new), removes stray temp files.
+ * Returns null when there was nothing to do.
+ */
+export async function recoverInterrupted(root: string, hooks: Pick<ApplyHooks, "onRecovered"> = {}): Promise<Recovery | null> {
+  return withRegistryLock(root, async () => {
+    const recovery = await recoverUnlocked(root);
+    if (recovery && hooks.onRecovered) await hooks.onRecovered(recovery);
+    return recovery;
+  });
+}
+
+async function recoverUnlocked(root: string): Promise<Recovery | null> {
+  const journal = await readJournal(root);
+  if (journal) {
+    for (const f of journal.files) {
+      const temp = join(root, f.temp);
+      const check = await checkRegularFile(temp);
+      // A temp that is gone was already renamed; one that is present was fully written before the journal.
+      if (check.ok && (await hashFile(temp, check.stats)) === f.sha256) {
+        await rename(temp, join(root, f.alias));
+      }
+    }
+    await syncDirs(root);
+    await unlink(join(root, STATE_DIR, JOURNAL));
+  }
+  const removedTemps = await removeStrayTemps(root);
+  if (!journal && removedTemps.length === 0) return null;
+  return { journal, action: journal ? "rolled_forward" : "cleaned", removedTemps };
+}
+
+async function assertProductionUnchanged(root: string, plan: Plan): Promise<void> {
+  const [model, metrics] = await Promise.all([currentSha(root, MODEL_ALIAS), currentSha(root, METRICS_ALIAS)]);
+  if (model !== plan.current.sha256 || metrics !== plan.current.metricsSha256) {
+    throw new ProductionChangedError(plan.current.sha256, model);
+  }
+}
+
+async function currentSha(root: string, alias: string): Promise<string | null> {
+  return (await readAlias(root, alias)).sha256;
+}
+
+async function stage(root: string, plan: Plan): Promise<Journal["files"]> {
+  const staged: Journal["files"] = [];
+  try {
+    for (const f of plan.files) {
+      const temp = `${dirname(f.alias)}/${TEMP_PREFIX}${randomBytes(6).toString("hex")}.tmp`;
+      staged.push({ temp, alias: f.alias, sha256: f.newSha256 });
+      await copyVerified(join(root, f.source), join(root, temp), f.newSha256, f.source);
+      faultPoint(f.alias === MODEL_ALIAS ? "after_stage_model" : "after_stage_metrics");
+    }
+    return staged;
+  } catch (e) {
+    await discard(root, staged);
+    if (e instanceof RegistryError) throw e;
+    throw writeFailure(e);
+  }
+}
+
+/** Copies `src` to a new file `dest`, hashing the bytes as they pass, fsyncs it, and refuses a hash mismatch. */
+async function copyVerified(src: string, dest: string, expected: string, label: string): Promise<void> {
+  let input: Awaited<ReturnType<typeof openRegular>>;
+  try {
+    input = await openRegular(src);
+  } catch (e) {
+    throw new SourceChangedError(`${label} can no longer be read (${(e as NodeJS.ErrnoException).code}): nothing was written.`);
+  }
+  const output = await open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+  try {
+    const hash = createHash("sha256");
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const { bytesRead } = await input.fh.read(buf, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      hash.update(chunk);
+      await output.write(chunk);
+    }
+    await output.sync();
+    if (hash.digest("hex") !== expected) {
+      throw new SourceChangedError(`${label} changed since the plan was made: nothing was written. Review and plan again.`);
+    }
+  } finally {
+    await Promise.all([input.fh.close(), output.close()]);
+  }
+}
+
+async function commit(root: string, journal: Journal): Promise<void> {
+  for (const f of journal.files) {
+    await rename(join(root, f.temp), join(root, f.alias));
+    faultPoint(f.alias === MODEL_ALIAS ? "after_rename_model" : "after_rename_metrics");
+  }
+  await syncDirs(root);
+  await unlink(join(root, STATE_DIR, JOURNAL));
+  faultPoint("before_complete");
+}
+
+async function discard(root: string, staged: Journal["files"]): Promise<void> {
+  await Promise.all(staged.map((f) => unlink(join(root, f.temp)).catch(() => undefined)));
+  await unlink(join(root, STATE_DIR, JOURNAL)).catch(() => undefined);
+}
+
+async function writeJournal(root: string, journal: Journal): Promise<void> {
+  const dir = join(root, STATE_DIR);
+  await mkdir(dir, { recursive: true });
+  const temp = join(dir, `${JOURNAL}.${process.pid}.tmp`);
+  const fh = await open(temp, "w", 0o644);
+  try {
+    await fh.writeFile(JSON.stringify(journal));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(temp, join(dir, JOURNAL));
+  await syncDir(dir);
+}
+
+async function readJournal(root: string): Promise<Journal | null> {
+  try {
+    return JSON.parse(await readFile(join(root, STATE_DIR, JOURNAL), "utf8")) as Journal;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    // A journal is written by rename, so it is whole or absent; anything else is not ours to act on.
+    throw new WriteFailedError(`The promotion journal ${STATE_DIR}/${JOURNAL} is unreadable: inspect it by hand.`);
+  }
+}
+
+async function removeStrayTemps(root: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of [MODELS_DIR, METRICS_DIR]) {
+    let names: string[];
+    try {
+      names = await readdir(join(root, dir));
+    } catch {
+      continue;
+    }
+    for (const name of names.filter((n) => n.startsWith(TEMP_PREFIX))) {
+      await unlink(join(root, dir, name)).catch(() => undefined);
+      removed.push(`${dir}/${name}`);
+    }
+  }
+  return removed;
+}
+
+async function syncDirs(root: string): Promise<void> {
+  await Promise.all([syncDir(join(root, MODELS_DIR)), syncDir(join(root, METRICS_DIR))]);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function writeFailure(e: unknown): WriteFailedError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why =
+    code === "ENOSPC"
+      ? "the disk is full"
+      : code === "EROFS"
+        ? "the registry is on a read-only file system"
+        : code === "EACCES" || code === "EPERM"
+          ? "permission denied on the registry folders"
+          : `${code ?? (e as Error).message}`;
+  return new WriteFailedError(`Could not write the new production files: ${why}. Production was left untouched.`, { cause: e });
+}
+
+/**
+ * Test-only crash switch: when REGISTRY_FAULT names this step, the process kills itself right here, so the
+ * crash-recovery tests can stop a real promotion between any two writes. Unset in production: a no-op.
+ */
+function faultPoint(step: string): void {
+  if (process.env.REGISTRY_FAULT === step) process.kill(process.pid, "SIGKILL");
+}

@@ -1,0 +1,178 @@
+import type { JsonValue } from "./metrics";
+import { UNKNOWN_METRIC } from "./metrics";
+import type { Production, Version } from "./scan";
+
+export const CHECK_NAMES = [
+  "metrics_exist",
+  "min_score",
+  "no_degradation",
+  "artifact_readable",
+  "artifact_safe",
+  "feature_schema",
+] as const;
+export type CheckName = (typeof CHECK_NAMES)[number];
+
+/** Checks a release manager may override with a written reason; the others protect production outright. */
+export const OVERRIDABLE: ReadonlySet<CheckName> = new Set(["min_score", "no_degradation", "feature_schema"]);
+export const DEFAULT_MIN_SCORE = 0.6;
+
+export interface Check {
+  name: CheckName;
+  passed: boolean;
+  detail: string;
+  overridable: boolean;
+  /** Set when a failed overridable check was overridden; the reason is kept with it. */
+  overridden: boolean;
+  overrideReason: string | null;
+  /** Not evaluated for this kind of change (rollback skips threshold and degradation). */
+  skipped: boolean;
+  evidence: Record<string, JsonValue>;
+}
+
+/** What reading the candidate's model file found (gathered by `gatherEvidence`, so checks stay pure). */
+export interface ArtifactEvidence {
+  readable: boolean;
+  detail: string;
+  size: number | null;
+  magic: string | null;
+}
+
+/** The static inspector's verdicts, when available (see lib/inspect). */
+export interface SafetyEvidence {
+  candidate: { verdict: string; reason: string; unsafeGlobals: string[]; catCols: string[] | null; numCols: string[] | null };
+  production: { catCols: string[] | null; numCols: string[] | null } | null;
+  schemaMatch: { matches: boolean; detail: string } | null;
+}
+
+export interface CheckInputs {
+  kind: "promote" | "rollback";
+  target: Version;
+  production: Production;
+  productionVersion: Version | null;
+  minScore: number;
+  artifact: ArtifactEvidence;
+  safety: SafetyEvidence | null;
+}
+
+/** Evaluates every readiness check for moving `target` into production. Pure. */
+export function runChecks(input: CheckInputs): Check[] {
+  const { target, productionVersion, minScore, kind } = input;
+  const hasMetrics = target.metrics !== null && target.metric !== UNKNOWN_METRIC;
+  const rollback = kind === "rollback";
+  const checks: Check[] = [
+    make("metrics_exist", hasMetrics, {
+      detail: hasMetrics
+        ? `${target.metricsFile} has a numeric ${target.metric}.`
+        : target.metricsError
+          ? `Metrics unusable: ${target.metricsError}`
+          : target.metricsFile
+            ? `${target.metricsFile} has none of pr_auc, average_precision, roc_auc, f1, accuracy as a number.`
+            : `No metrics file: training must write metrics/${target.stem}.json next to the model.`,
+      evidence: { metricsFile: target.metricsFile, metricsSha256: target.metricsSha256, metric: target.metric },
+    }),
+  ];
+
+  if (rollback) {
+    checks.push(skippedCheck("min_score", "Skipped for a rollback: a previously trusted version may go back."));
+    checks.push(skippedCheck("no_degradation", "Skipped for a rollback: going back usually means a lower score."));
+  } else {
+    const meets = hasMetrics && target.score >= minScore;
+    checks.push(
+      make("min_score", meets, {
+        detail: hasMetrics
+          ? `${target.metric} ${fmt(target.score)} ${meets ? "≥" : "<"} threshold ${fmt(minScore)}.`
+          : `No score to compare with the threshold ${fmt(minScore)}.`,
+        evidence: { score: target.score, metric: target.metric, threshold: minScore },
+      }),
+    );
+    checks.push(degradation(target, productionVersion, input.production));
+  }
+
+  checks.push(
+    make("artifact_readable", input.artifact.readable, {
+      detail: input.artifact.detail,
+      evidence: { modelFile: target.modelFile, sha256: target.sha256, size: input.artifact.size, magic: input.artifact.magic },
+    }),
+  );
+
+  if (input.safety) {
+    const s = input.safety;
+    const safe = s.candidate.verdict === "safe";
+    checks.push(
+      make("artifact_safe", safe, {
+        detail: safe
+          ? s.candidate.reason
+          : `Verdict ${s.candidate.verdict}: ${s.candidate.reason}${s.candidate.unsafeGlobals.length ? ` (${s.candidate.unsafeGlobals.join(", ")})` : ""}`,
+        evidence: { verdict: s.candidate.verdict, unsafeGlobals: s.candidate.unsafeGlobals },
+      }),
+    );
+    const match = s.schemaMatch;
+    checks.push(
+      make("feature_schema", match ? match.matches : true, {
+        detail: match ? match.detail : "No production schema to compare with.",
+        evidence: {
+          catCols: s.candidate.catCols,
+          numCols: s.candidate.numCols,
+          productionCatCols: s.production?.catCols ?? null,
+          productionNumCols: s.production?.numCols ?? null,
+        },
+      }),
+    );
+  }
+  return checks;
+}
+
+function degradation(target: Version, prod: Version | null, production: Production): Check {
+  const evidence = {
+    score: target.score,
+    metric: target.metric,
+    productionStem: prod?.stem ?? null,
+    productionScore: prod && prod.metric !== UNKNOWN_METRIC ? prod.score : null,
+    productionMetric: prod?.metric ?? null,
+  };
+  if (!prod) {
+    return make("no_degradation", true, {
+      detail:
+        production.state === "missing"
+          ? "Nothing in production yet: nothing to degrade."
+          : "Production matches no known version: no score to compare with.",
+      evidence,
+    });
+  }
+  if (prod.metric === UNKNOWN_METRIC) {
+    return make("no_degradation", true, { detail: `Production (${prod.stem}) has no score to compare with.`, evidence });
+  }
+  if (target.metric !== prod.metric) {
+    return make("no_degradation", false, {
+      detail: `Scores are not comparable: candidate is scored by ${target.metric}, production (${prod.stem}) by ${prod.metric}.`,
+      evidence,
+    });
+  }
+  const delta = target.score - prod.score;
+  const ok = delta >= 0;
+  return make("no_degradation", ok, {
+    detail: `${target.metric} ${fmt(target.score)} vs production ${fmt(prod.score)} (${prod.stem}): ${delta >= 0 ? "+" : ""}${fmt(delta)}.`,
+    evidence: { ...evidence, delta },
+  });
+}
+
+function make(name: CheckName, passed: boolean, x: { detail: string; evidence: Record<string, JsonValue> }): Check {
+  return {
+    name,
+    passed,
+    detail: x.detail,
+    overridable: OVERRIDABLE.has(name),
+    overridden: false,
+    overrideReason: null,
+    skipped: false,
+    evidence: x.evidence,
+  };
+}
+
+function skippedCheck(name: CheckName, detail: string): Check {
+  return { ...make(name, true, { detail, evidence: {} }), skipped: true };
+}
+
+export function fmt(n: number): string {
+  return Number.isInteger(n) ? n.toFixed(2) : n.toFixed(4);
+}

@@ -1,0 +1,56 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { LockTimeoutError } from "./errors";
+
+export const STATE_DIR = ".registry";
+
+export interface LockOptions {
+  /** How long to wait for another writer before giving up. */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `fn` while holding the registry's cross-process write lock, then releases it.
+ * The lock is an exclusive SQLite transaction on `<root>/.registry/lock.db`: the kernel drops it when the
+ * holder dies, so a killed process never leaves a stale lock, and SQLite serialises connections within
+ * one process too (two requests in one server wait for each other).
+ */
+export async function withRegistryLock<T>(root: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const dir = join(root, STATE_DIR);
+  mkdirSync(dir, { recursive: true });
+  const db = new Database(join(dir, "lock.db"), { timeout: 0 });
+  try {
+    db.pragma("journal_mode = DELETE");
+    await acquire(db, options.timeoutMs ?? 30_000);
+    try {
+      return await fn();
+    } finally {
+      db.exec("ROLLBACK");
+    }
+  } finally {
+    db.close();
+  }
+}
+
+async function acquire(db: Database.Database, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let wait = 5;
+  for (;;) {
+    try {
+      db.exec("BEGIN EXCLUSIVE");
+      return;
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? "";
+      if (!code.startsWith("SQLITE_BUSY") && !code.startsWith("SQLITE_LOCKED")) throw e;
+    }
+    if (Date.now() >= deadline) {
+      throw new LockTimeoutError(
+        `Another promotion or rollback has held the registry lock for over ${Math.round(timeoutMs / 1000)} s. Try again when it finishes.`,
+      );
+    }
+    // Waiting asynchronously keeps a server answering other requests meanwhile.
+    await new Promise((r) => setTimeout(r, wait));
+    wait = Math.min(wait * 2, 100);
+  }
+}

@@ -1,0 +1,80 @@
+import { InvalidInputError } from "./errors";
+
+export const MODEL_EXT = ".joblib";
+export const METRICS_EXT = ".json";
+export const ALIAS_STEM = "production_latest";
+
+const TIMESTAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+// Allowed in a stem that arrives from a request or a flag: what training jobs actually write.
+const SAFE_STEM = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+export type StemParse =
+  | { ok: true; stem: string; modelType: string; timestamp: string }
+  | { ok: false; code: "bad_name" | "bad_timestamp"; message: string };
+
+/**
+ * Splits a file stem at its last underscore into model type and UTC timestamp.
+ * Pure. The timestamp must name a real instant (no 2025-02-30, no 24:00:00).
+ */
+export function parseStem(stem: string): StemParse {
+  const cut = stem.lastIndexOf("_");
+  if (cut <= 0) {
+    return {
+      ok: false,
+      code: "bad_name",
+      message: `"${stem}" does not follow {model_type}_{YYYYMMDDTHHMMSSZ}: no model type before an underscore.`,
+    };
+  }
+  const modelType = stem.slice(0, cut);
+  const raw = stem.slice(cut + 1);
+  const m = TIMESTAMP.exec(raw);
+  if (!m) {
+    return {
+      ok: false,
+      code: "bad_timestamp",
+      message: `"${raw}" is not a timestamp of the form YYYYMMDDTHHMMSSZ.`,
+    };
+  }
+  const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  const real =
+    date.getUTCFullYear() === y &&
+    date.getUTCMonth() === mo - 1 &&
+    date.getUTCDate() === d &&
+    date.getUTCHours() === h &&
+    date.getUTCMinutes() === mi &&
+    date.getUTCSeconds() === s;
+  if (!real) {
+    return { ok: false, code: "bad_timestamp", message: `"${raw}" is not a real UTC date and time.` };
+  }
+  return { ok: true, stem, modelType, timestamp: date.toISOString().replace(".000Z", "Z") };
+}
+
+/**
+ * Validates a version name supplied by a caller (URL, form, CLI flag) and returns the bare stem.
+ * Pure. Accepts the stem itself or the stem plus `.joblib`; refuses anything that could name a path
+ * (separators, dots-only segments, NUL, encodings) or the production alias.
+ */
+export function validateVersionName(input: unknown): string {
+  if (typeof input !== "string" || input.length === 0) {
+    throw new InvalidInputError("A version name is required, e.g. candidate_logreg_20250305T101000Z.");
+  }
+  const name = input.endsWith(MODEL_EXT) ? input.slice(0, -MODEL_EXT.length) : input;
+  if (!SAFE_STEM.test(name) || name.includes("..")) {
+    throw new InvalidInputError(
+      `"${printable(input)}" is not a version name: use the file stem, e.g. candidate_logreg_20250305T101000Z (letters, digits, "_", "-", ".").`,
+    );
+  }
+  if (name === ALIAS_STEM) {
+    throw new InvalidInputError("production_latest is the production alias, not a version: name the version to use.");
+  }
+  const parsed = parseStem(name);
+  if (!parsed.ok) throw new InvalidInputError(parsed.message);
+  return name;
+}
+
+/** Makes hostile input safe to echo in a message (control characters shown as escapes, length capped). */
+export function printable(s: string): string {
+  const shown = JSON.stringify(s.length > 120 ? `${s.slice(0, 120)}…` : s);
+  return shown.slice(1, -1);
+}

@@ -1,0 +1,207 @@
+import { join } from "node:path";
+import { type ArtifactEvidence, type Check, type CheckName, OVERRIDABLE, runChecks, type SafetyEvidence } from "./checks";
+import { InvalidInputError, RefusedError, UnknownVersionError } from "./errors";
+import { openRegular } from "./files";
+import { metricNumber } from "./metrics";
+import { METRICS_ALIAS, MODEL_ALIAS, type Snapshot, type Version } from "./scan";
+
+export type ChangeKind = "promote" | "rollback";
+
+export interface Override {
+  check: CheckName;
+  reason: string;
+}
+
+export interface ChangeRequest {
+  kind: ChangeKind;
+  /** Validated stem; for a promotion, omitted means "the best version". */
+  version?: string;
+  minScore: number;
+  overrides: Override[];
+  reason?: string | null;
+}
+
+export interface FileChange {
+  alias: string;
+  source: string;
+  currentSha256: string | null;
+  newSha256: string;
+}
+
+export interface MetricChange {
+  metric: string;
+  from: number | null;
+  to: number | null;
+  delta: number | null;
+}
+
+export interface VersionRef {
+  stem: string;
+  sha256: string;
+  metricsSha256: string | null;
+  score: number;
+  metric: string;
+}
+
+export interface Plan {
+  kind: ChangeKind;
+  target: VersionRef;
+  /** What production is now: the guard `apply` re-checks under the lock. */
+  current: {
+    stem: string | null;
+    state: Snapshot["production"]["state"];
+    sha256: string | null;
+    metricsSha256: string | null;
+    score: number | null;
+    metric: string | null;
+  };
+  /** True when the target already is production with a consistent alias pair: nothing to write. */
+  noop: boolean;
+  files: FileChange[];
+  checks: Check[];
+  /** False when a check failed and was not overridden. */
+  allowed: boolean;
+  refusal: string | null;
+  minScore: number;
+  overrides: Override[];
+  reason: string | null;
+  metricChanges: MetricChange[];
+}
+
+/** Facts read from disk that the pure planner needs. */
+export interface Evidence {
+  artifact: ArtifactEvidence;
+  safety: SafetyEvidence | null;
+}
+
+/** Picks the version a request names (or the best one for a plain promotion). Pure; throws typed errors. */
+export function resolveTarget(snapshot: Snapshot, request: Pick<ChangeRequest, "kind" | "version">): Version {
+  if (request.version === undefined) {
+    if (request.kind === "rollback") throw new InvalidInputError("A rollback needs a version: --to STEM or --previous.");
+    const best = snapshot.versions.find((v) => v.stem === snapshot.best);
+    if (!best) {
+      throw new RefusedError(
+        "No candidates found for promotion: training must write both .joblib and .json with matching names (models/{model_type}_{YYYYMMDDTHHMMSSZ}.joblib and metrics/{same stem}.json).",
+      );
+    }
+    return best;
+  }
+  const found = snapshot.versions.find((v) => v.stem === request.version);
+  if (!found) throw new UnknownVersionError(request.version);
+  return found;
+}
+
+/**
+ * Computes what a promotion or rollback would do: the files it replaces, every readiness check with its
+ * evidence, and whether it is allowed. Pure: touches nothing. Throws InvalidInputError for an override
+ * of a check that cannot be overridden or an override with no reason.
+ */
+export function planChange(snapshot: Snapshot, request: ChangeRequest, evidence: Evidence): Plan {
+  for (const o of request.overrides) {
+    if (!OVERRIDABLE.has(o.check)) {
+      throw new InvalidInputError(
+        `The check "${o.check}" cannot be overridden; only ${[...OVERRIDABLE].join(", ")} can, with a reason.`,
+      );
+    }
+    if (!o.reason.trim()) throw new InvalidInputError(`Overriding "${o.check}" needs a written reason (--reason TEXT).`);
+  }
+  const target = resolveTarget(snapshot, request);
+  const production = snapshot.production;
+  const productionVersion = snapshot.versions.find((v) => v.stem === production.stem) ?? null;
+  const checks = runChecks({
+    kind: request.kind,
+    target,
+    production,
+    productionVersion,
+    minScore: request.minScore,
+    artifact: evidence.artifact,
+    safety: evidence.safety,
+  }).map((c) => {
+    const o = request.overrides.find((x) => x.check === c.name);
+    return !c.passed && o && c.overridable ? { ...c, overridden: true, overrideReason: o.reason } : c;
+  });
+  const blocking = checks.filter((c) => !c.passed && !c.overridden);
+  const noop = production.stem === target.stem && production.state === "ok";
+  const refusal = blocking.length
+    ? `Refused: ${blocking.map((c) => `${c.name} failed (${c.detail})`).join("; ")}.${
+        blocking.some((c) => c.overridable)
+          ? ` To go ahead anyway, override ${blocking
+              .filter((c) => c.overridable)
+              .map((c) => c.name)
+              .join(" and ")} with a written reason.`
+          : ""
+      }`
+    : null;
+  return {
+    kind: request.kind,
+    target: ref(target),
+    current: {
+      stem: production.stem,
+      state: production.state,
+      sha256: production.sha256,
+      metricsSha256: production.metricsSha256,
+      score: production.score,
+      metric: production.metric,
+    },
+    noop,
+    files: noop
+      ? []
+      : [
+          { alias: MODEL_ALIAS, source: target.modelFile, currentSha256: production.sha256, newSha256: target.sha256 },
+          {
+            alias: METRICS_ALIAS,
+            source: target.metricsFile ?? "",
+            currentSha256: production.metricsSha256,
+            newSha256: target.metricsSha256 ?? "",
+          },
+        ],
+    checks,
+    allowed: blocking.length === 0,
+    refusal,
+    minScore: request.minScore,
+    overrides: request.overrides,
+    reason: request.reason?.trim() || request.overrides[0]?.reason || null,
+    metricChanges: metricChanges(target, productionVersion),
+  };
+}
+
+/**
+ * Reads what the checks need from the candidate's model file: that it opens as a non-empty regular file,
+ * and its first bytes. Reads at most 8 bytes; never follows a symlink.
+ */
+export async function readArtifactEvidence(root: string, target: Version): Promise<ArtifactEvidence> {
+  try {
+    const { fh, stats } = await openRegular(join(root, target.modelFile));
+    try {
+      const head = Buffer.alloc(8);
+      const { bytesRead } = await fh.read(head, 0, 8, 0);
+      if (stats.size === 0 || bytesRead === 0) {
+        return { readable: false, detail: `${target.modelFile} is empty.`, size: stats.size, magic: null };
+      }
+      return {
+        readable: true,
+        detail: `${target.modelFile} is a readable regular file of ${stats.size} bytes.`,
+        size: stats.size,
+        magic: head.subarray(0, bytesRead).toString("hex"),
+      };
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "error";
+    return { readable: false, detail: `${target.modelFile} cannot be read (${code}).`, size: null, magic: null };
+  }
+}
+
+function ref(v: Version): VersionRef {
+  return { stem: v.stem, sha256: v.sha256, metricsSha256: v.metricsSha256, score: v.score, metric: v.metric };
+}
+
+function metricChanges(target: Version, prod: Version | null): MetricChange[] {
+  const keys = new Set([...Object.keys(target.metrics?.metrics ?? {}), ...Object.keys(prod?.metrics?.metrics ?? {})]);
+  return [...keys].map((metric) => {
+    const to = metricNumber(target.metrics, metric);
+    const from = metricNumber(prod?.metrics ?? null, metric);
+    return { metric, from, to, delta: to !== null && from !== null ? to - from : null };
+  });
+}

@@ -1,0 +1,49 @@
+import { defineConfig } from "@playwright/test";
+
+/**
+ * Every journey runs against a real `next start` over a throwaway copy of the demo registry and a
+ * throwaway SQLite file, both made fresh under E2E_DIR by e2e/serve.mjs before the server starts.
+ */
+const port = Number(process.env.E2E_PORT ?? 3107);
+const e2eDir = process.env.E2E_DIR ?? `/tmp/model-registry-e2e-${port}`;
+// Workers inherit this, so specs find the registry and database the server uses.
+process.env.E2E_DIR = e2eDir;
+
+export default defineConfig({
+  testDir: "e2e",
+  testMatch: "**/*.spec.ts",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: "off",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    },
+  },
+  webServer: {
+    command: `node e2e/serve.mjs ${port}`,
+    url: `http://127.0.0.1:${port}/api/health`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: {
+      REGISTRY_ROOT: `${e2eDir}/registry`,
+      DATABASE_URL: `file:${e2eDir}/audit.db`,
+      NEXT_TELEMETRY_DISABLED: "1",
+      REGISTRY_E2E: "1",
+    },
+  },
+});
