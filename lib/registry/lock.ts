@@ -21,7 +21,6 @@ export async function withRegistryLock<T>(root: string, fn: () => Promise<T>, op
   mkdirSync(dir, { recursive: true });
   const db = new Database(join(dir, "lock.db"), { timeout: 0 });
   try {
-    db.pragma("journal_mode = DELETE");
     await acquire(db, options.timeoutMs ?? 30_000);
     try {
       return await fn();

@@ -1,0 +1,191 @@
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { applyPlan, recoverInterrupted } from "./apply";
+import { ProductionChangedError, RefusedError, SourceChangedError, UnknownVersionError, InvalidInputError } from "./errors";
+import { planFromDisk } from "./service";
+import { scanRegistry } from "./scan";
+import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "./test-support/fixture";
+import { STATE_DIR } from "./lock";
+
+let root: string;
+beforeEach(() => {
+  root = tempRegistry();
+});
+afterEach(() => removeRegistry(root));
+
+const promote = (version?: string, extra: Partial<Parameters<typeof planFromDisk>[1]> = {}) =>
+  planFromDisk(root, { kind: "promote", version, minScore: 0.6, overrides: [], ...extra });
+
+const noTemps = () =>
+  ["models", "metrics"].flatMap((d) => readdirSync(join(root, d)).filter((f) => f.startsWith(".production_latest.")));
+
+describe("plan", () => {
+  it("plans the best version with every check and touches nothing", async () => {
+    const before = fingerprint(root);
+    const { plan } = await promote();
+    expect(plan.target.stem).toBe(BEST);
+    expect(plan.current.stem).toBe(PRODUCTION);
+    expect(plan.allowed).toBe(true);
+    expect(plan.checks.map((c) => [c.name, c.passed])).toEqual([
+      ["metrics_exist", true],
+      ["min_score", true],
+      ["no_degradation", true],
+      ["artifact_readable", true],
+    ]);
+    expect(plan.files.map((f) => [f.alias, f.newSha256])).toEqual([
+      ["models/production_latest.joblib", sha(join(root, "models", `${BEST}.joblib`))],
+      ["metrics/production_latest.json", sha(join(root, "metrics", `${BEST}.json`))],
+    ]);
+    expect(fingerprint(root)).toEqual(before);
+  });
+
+  it("refuses below the threshold and on degradation unless overridden with a reason", async () => {
+    const low = "baseline_logreg_20250114T091500Z";
+    const { plan } = await promote(low);
+    expect(plan.allowed).toBe(false);
+    expect(plan.checks.filter((c) => !c.passed).map((c) => c.name)).toEqual(["min_score"]);
+    const both = await promote(low, { minScore: 0.5 });
+    expect(both.plan.allowed).toBe(true);
+    const overridden = await promote(low, { overrides: [{ check: "min_score", reason: "hotfix for segment X" }] });
+    expect(overridden.plan.allowed).toBe(true);
+    expect(overridden.plan.checks.find((c) => c.name === "min_score")).toMatchObject({ passed: false, overridden: true, overrideReason: "hotfix for segment X" });
+  });
+
+  it("never lets metrics_exist or artifact_readable be overridden", async () => {
+    await expect(promote("candidate_logreg_20251120T093000Z", { overrides: [{ check: "metrics_exist", reason: "x" }] })).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
+    const { plan } = await promote("candidate_logreg_20251120T093000Z", {
+      overrides: [{ check: "min_score", reason: "x" }, { check: "no_degradation", reason: "x" }],
+    });
+    expect(plan.allowed).toBe(false);
+    expect(plan.checks.find((c) => c.name === "metrics_exist")?.passed).toBe(false);
+  });
+
+  it("skips threshold and degradation for a rollback but keeps the rest", async () => {
+    const { plan } = await planFromDisk(root, { kind: "rollback", version: "baseline_logreg_20250114T091500Z", minScore: 0.6, overrides: [] });
+    expect(plan.allowed).toBe(true);
+    expect(plan.checks.filter((c) => c.skipped).map((c) => c.name)).toEqual(["min_score", "no_degradation"]);
+  });
+
+  it("refuses an unknown version and a registry with nothing to promote", async () => {
+    await expect(promote("nope_20250101T000000Z")).rejects.toBeInstanceOf(UnknownVersionError);
+    for (const f of readdirSync(join(root, "metrics"))) rmSync(join(root, "metrics", f));
+    await expect(promote()).rejects.toThrow(/No candidates found for promotion/);
+  });
+});
+
+describe("apply", () => {
+  it("promotes the best version as a byte-identical alias pair, leaving no temp files", async () => {
+    const { plan } = await promote();
+    const result = await applyPlan(root, plan);
+    expect(result).toMatchObject({ noop: false, from: PRODUCTION, to: BEST });
+    expect(sha(join(root, "models/production_latest.joblib"))).toBe(sha(join(root, `models/${BEST}.joblib`)));
+    expect(sha(join(root, "metrics/production_latest.json"))).toBe(sha(join(root, `metrics/${BEST}.json`)));
+    expect(noTemps()).toEqual([]);
+    expect((await scanRegistry(root)).production).toMatchObject({ state: "ok", stem: BEST });
+  });
+
+  it("writes nothing when the plan is refused", async () => {
+    const before = fingerprint(root);
+    const { plan } = await promote("baseline_logreg_20250114T091500Z");
+    await expect(applyPlan(root, plan)).rejects.toBeInstanceOf(RefusedError);
+    expect(fingerprint(root)).toEqual(before);
+  });
+
+  it("replaces a symlinked alias instead of writing through it", async () => {
+    const old = join(root, "models", `${PRODUCTION}.joblib`);
+    const oldBytes = readFileSync(old);
+    rmSync(join(root, "models/production_latest.joblib"));
+    symlinkSync(old, join(root, "models/production_latest.joblib"));
+    const { plan } = await promote();
+    await applyPlan(root, plan);
+    expect(readFileSync(old)).toEqual(oldBytes);
+    expect(lstatSync(join(root, "models/production_latest.joblib")).isSymbolicLink()).toBe(false);
+    expect(sha(join(root, "models/production_latest.joblib"))).toBe(sha(join(root, `models/${BEST}.joblib`)));
+  });
+
+  it("refuses a stale plan when production changed meanwhile, writing nothing", async () => {
+    const { plan: first } = await promote();
+    const { plan: second } = await promote("candidate_logreg_20250709T120000Z");
+    await applyPlan(root, first);
+    const after = fingerprint(root);
+    await expect(applyPlan(root, second)).rejects.toBeInstanceOf(ProductionChangedError);
+    expect(fingerprint(root)).toEqual(after);
+  });
+
+  it("serialises two concurrent applies: one wins, the other is told production changed", async () => {
+    const [a, b] = await Promise.all([promote(), promote("candidate_logreg_20250709T120000Z")]);
+    const results = await Promise.allSettled([applyPlan(root, a.plan), applyPlan(root, b.plan)]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const rejected = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(ProductionChangedError);
+    expect((await scanRegistry(root)).production.state).toBe("ok");
+    expect(noTemps()).toEqual([]);
+  });
+
+  it("refuses a source that changed after planning and cleans its temp files", async () => {
+    const { plan } = await promote();
+    writeFileSync(join(root, "models", `${BEST}.joblib`), "tampered");
+    const before = fingerprint(root);
+    await expect(applyPlan(root, plan)).rejects.toBeInstanceOf(SourceChangedError);
+    expect(fingerprint(root)).toEqual(before);
+    expect(noTemps()).toEqual([]);
+  });
+
+  it("is a no-op when the target already is production", async () => {
+    const { plan } = await promote(PRODUCTION, { minScore: 0 });
+    expect(plan.noop).toBe(true);
+    const before = fingerprint(root);
+    expect(await applyPlan(root, plan)).toMatchObject({ noop: true });
+    expect(fingerprint(root)).toEqual(before);
+  });
+
+  it("rewrites a mismatched pair when the same version is promoted again", async () => {
+    writeFileSync(join(root, "metrics/production_latest.json"), "{}");
+    const { plan } = await promote(PRODUCTION, { minScore: 0 });
+    expect(plan.noop).toBe(false);
+    await applyPlan(root, plan);
+    expect((await scanRegistry(root)).production).toMatchObject({ state: "ok", stem: PRODUCTION });
+  });
+});
+
+describe("recovery", () => {
+  it("finishes a change interrupted between the two renames, so the pair is complete and new", async () => {
+    // Reproduce the state a crash leaves: journal written, model renamed, metrics temp still staged.
+    const temp = ".production_latest.deadbeef.tmp";
+    writeFileSync(join(root, "metrics", temp), readFileSync(join(root, `metrics/${BEST}.json`)));
+    writeFileSync(join(root, "models/production_latest.joblib"), readFileSync(join(root, `models/${BEST}.joblib`)));
+    mkdirSync(join(root, STATE_DIR), { recursive: true });
+    writeFileSync(
+      join(root, STATE_DIR, "journal.json"),
+      JSON.stringify({
+        kind: "promote",
+        from: PRODUCTION,
+        to: BEST,
+        startedAt: new Date().toISOString(),
+        pid: 1,
+        files: [
+          { temp: "models/.production_latest.gone.tmp", alias: "models/production_latest.joblib", sha256: sha(join(root, `models/${BEST}.joblib`)) },
+          { temp: `metrics/${temp}`, alias: "metrics/production_latest.json", sha256: sha(join(root, `metrics/${BEST}.json`)) },
+        ],
+      }),
+    );
+    expect((await scanRegistry(root)).production.state).toBe("mismatched");
+    const recovery = await recoverInterrupted(root);
+    expect(recovery).toMatchObject({ action: "rolled_forward", journal: { to: BEST } });
+    expect((await scanRegistry(root)).production).toMatchObject({ state: "ok", stem: BEST });
+    expect(existsSync(join(root, STATE_DIR, "journal.json"))).toBe(false);
+    expect(noTemps()).toEqual([]);
+  });
+
+  it("removes temp files staged before a crash that never reached the journal", async () => {
+    writeFileSync(join(root, "models", ".production_latest.0123.tmp"), "half a model");
+    const before = sha(join(root, "models/production_latest.joblib"));
+    expect(await recoverInterrupted(root)).toMatchObject({ action: "cleaned" });
+    expect(noTemps()).toEqual([]);
+    expect(sha(join(root, "models/production_latest.joblib"))).toBe(before);
+    expect(await recoverInterrupted(root)).toBeNull();
+  });
+});

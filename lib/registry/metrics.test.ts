@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { parseMetricsText, scoreOf } from "./metrics";
+import { parseStem, validateVersionName } from "./names";
+
+const score = (text: string) => {
+  const r = parseMetricsText(text);
+  if (!r.ok) throw new Error(r.message);
+  return { score: r.doc.score, metric: r.doc.metric };
+};
+
+describe("score rule", () => {
+  it("takes the first finite number in pr_auc, average_precision, roc_auc, f1, accuracy order", () => {
+    expect(score('{"accuracy": 0.9, "roc_auc": 0.8, "pr_auc": 0.7}')).toEqual({ score: 0.7, metric: "pr_auc" });
+    expect(score('{"accuracy": 0.9, "f1": 0.5}')).toEqual({ score: 0.5, metric: "f1" });
+    expect(score('{"metrics": {"average_precision": 0.66, "roc_auc": 0.8}}')).toEqual({ score: 0.66, metric: "average_precision" });
+  });
+
+  it("skips strings, booleans, null and Python's NaN/Infinity", () => {
+    expect(score('{"pr_auc": "0.9", "average_precision": true, "roc_auc": null, "f1": NaN, "accuracy": 0.8}')).toEqual({
+      score: 0.8,
+      metric: "accuracy",
+    });
+    expect(score('{"pr_auc": Infinity, "roc_auc": -Infinity}')).toEqual({ score: -1, metric: "unknown" });
+  });
+
+  it("uses the nested metrics object without falling back to the top level", () => {
+    expect(score('{"pr_auc": 0.9, "metrics": {"roc_auc": 0.7}}')).toEqual({ score: 0.7, metric: "roc_auc" });
+    expect(score('{"pr_auc": 0.9, "metrics": {}}')).toEqual({ score: -1, metric: "unknown" });
+    // A non-object "metrics" is not a metrics object: the top level counts.
+    expect(score('{"pr_auc": 0.9, "metrics": [1]}')).toEqual({ score: 0.9, metric: "pr_auc" });
+  });
+
+  it("keeps NaN visible as text and NaN inside strings untouched", () => {
+    const r = parseMetricsText('{"metrics": {"pr_auc": NaN, "roc_auc": 0.7}, "note": "NaN is fine here"}');
+    expect(r.ok && r.doc.metrics.pr_auc).toBe("NaN");
+    expect(r.ok && r.doc.extra.note).toBe("NaN is fine here");
+  });
+
+  it("reads a BOM-prefixed file and keeps a __proto__ key as data", () => {
+    const r = parseMetricsText('\uFEFF{"__proto__": {"polluted": 1}, "metrics": {"pr_auc": 0.61, "__proto__": 5}}');
+    expect(r.ok).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(r.ok && r.doc.score).toBe(0.61);
+    expect(scoreOf({ metrics: { pr_auc: 0.5 } })).toEqual({ score: 0.5, metric: "pr_auc" });
+  });
+
+  it("explains broken files instead of throwing", () => {
+    expect(parseMetricsText("{")).toMatchObject({ ok: false, code: "invalid_json" });
+    expect(parseMetricsText("[]")).toMatchObject({ ok: false, code: "not_object" });
+    expect(parseMetricsText("null")).toMatchObject({ ok: false, code: "not_object" });
+    expect(parseMetricsText("[".repeat(200_000))).toMatchObject({ ok: false, code: "invalid_json" });
+  });
+});
+
+describe("version names", () => {
+  it("splits at the last underscore and requires a real UTC instant", () => {
+    expect(parseStem("candidate_logreg_20250305T101000Z")).toEqual({
+      ok: true,
+      stem: "candidate_logreg_20250305T101000Z",
+      modelType: "candidate_logreg",
+      timestamp: "2025-03-05T10:10:00Z",
+    });
+    expect(parseStem("x_20240229T000000Z").ok).toBe(true);
+    expect(parseStem("x_20250229T000000Z").ok).toBe(false);
+    expect(parseStem("x_20251301T000000Z").ok).toBe(false);
+    expect(parseStem("x_20250101T000060Z").ok).toBe(false);
+    expect(parseStem("_20250101T000000Z").ok).toBe(false);
+  });
+
+  it("refuses traversal in every spelling", () => {
+    for (const bad of [
+      "../x",
+      "../../etc/passwd",
+      "/etc/passwd",
+      "%2e%2e%2fx_20250101T000000Z",
+      "%252e%252e%252f",
+      "..\\x_20250101T000000Z",
+      "a/b_20250101T000000Z",
+      "x_20250101T000000Z\u0000",
+      "x_20250101T000000Z\n",
+      "\u2024\u2024/x_20250101T000000Z",
+      "x..y_20250101T000000Z",
+      "production_latest",
+      "",
+      42,
+    ]) {
+      expect(() => validateVersionName(bad), String(bad)).toThrow(/version name|required|alias|timestamp/);
+    }
+    expect(validateVersionName("candidate_logreg_20250305T101000Z.joblib")).toBe("candidate_logreg_20250305T101000Z");
+  });
+});

@@ -1,0 +1,142 @@
+import { mkdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync, linkSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { scanRegistry } from "./scan";
+import { BEST, MANIFEST, PRODUCTION, removeRegistry, tempRegistry } from "./test-support/fixture";
+
+let root: string;
+beforeEach(() => {
+  root = tempRegistry();
+});
+afterEach(() => removeRegistry(root));
+
+describe("scanRegistry on the fixture corpus", () => {
+  it("lists every version the MANIFEST expects with its score and metric", async () => {
+    const s = await scanRegistry(root);
+    const expected = MANIFEST.versions.filter((v: { status: string }) => v.status === "ok");
+    expect(s.versions.map((v) => v.stem).sort()).toEqual(expected.map((v: { stem: string }) => v.stem).sort());
+    for (const e of expected) {
+      const v = s.versions.find((x) => x.stem === e.stem)!;
+      expect(v.score, e.stem).toBe(e.score);
+      expect(v.metric, e.stem).toBe(e.metric);
+      expect(v.modelType).toBe(e.model_type);
+      expect(v.timestamp).toBe(e.timestamp);
+    }
+  });
+
+  it("reports the orphan metrics file as a problem, never as a version", async () => {
+    const s = await scanRegistry(root);
+    const skipped = MANIFEST.versions.filter((v: { status: string }) => v.status === "skipped");
+    for (const e of skipped) {
+      expect(s.versions.some((v) => v.stem === e.stem)).toBe(false);
+      expect(s.problems).toContainEqual(expect.objectContaining({ file: `metrics/${e.stem}.json`, reason: e.reason }));
+    }
+    expect(s.problems).toHaveLength(skipped.length);
+  });
+
+  it("finds production by content hash and the best version", async () => {
+    const s = await scanRegistry(root);
+    expect(s.production).toMatchObject({ state: "ok", stem: PRODUCTION, metricsStem: PRODUCTION });
+    expect(s.best).toBe(MANIFEST.expected_best.stem);
+    expect(s.best).toBe(BEST);
+    expect(s.versions.filter((v) => v.isProduction).map((v) => v.stem)).toEqual([PRODUCTION]);
+    const sha = MANIFEST.files.find((f: { path: string }) => f.path === "artifacts/models/production_latest.joblib").sha256;
+    expect(s.production.sha256).toBe(sha);
+  });
+
+  it("gives a model without metrics score -1 and metric unknown", async () => {
+    const s = await scanRegistry(root);
+    const v = s.versions.find((x) => x.stem === "candidate_logreg_20251120T093000Z")!;
+    expect(v).toMatchObject({ score: -1, metric: "unknown", metrics: null, metricsFile: null });
+  });
+});
+
+describe("problems", () => {
+  it("flags bad names, impossible timestamps, case-changed extensions, symlinks and folders", async () => {
+    const m = join(root, "models");
+    writeFileSync(join(m, "nounderscore.joblib"), "x");
+    writeFileSync(join(m, "model_20250230T101000Z.joblib"), "x");
+    writeFileSync(join(m, "model_20250101T240000Z.joblib"), "x");
+    writeFileSync(join(m, "model_2025-01-01.joblib"), "x");
+    writeFileSync(join(m, "model_20250101T101000Z.JOBLIB"), "x");
+    symlinkSync(join(m, `${BEST}.joblib`), join(m, "linked_20250101T101000Z.joblib"));
+    mkdirSync(join(m, "dir_20250101T101000Z.joblib"));
+    const s = await scanRegistry(root);
+    const reason = (f: string) => s.problems.find((p) => p.file === `models/${f}`)?.reason;
+    expect(reason("nounderscore.joblib")).toBe("bad_name");
+    expect(reason("model_20250230T101000Z.joblib")).toBe("bad_timestamp");
+    expect(reason("model_20250101T240000Z.joblib")).toBe("bad_timestamp");
+    expect(reason("model_2025-01-01.joblib")).toBe("bad_timestamp");
+    expect(reason("model_20250101T101000Z.JOBLIB")).toBe("unexpected_file");
+    expect(reason("linked_20250101T101000Z.joblib")).toBe("symlink");
+    expect(reason("dir_20250101T101000Z.joblib")).toBe("not_regular_file");
+    expect(s.versions.some((v) => v.stem.startsWith("linked_") || v.stem.startsWith("dir_"))).toBe(false);
+  });
+
+  it("lists a version whose metrics are broken, with score -1, and reports the file", async () => {
+    const stem = "candidate_logreg_20250422T163000Z";
+    writeFileSync(join(root, "metrics", `${stem}.json`), '{"pr_auc": 0.9,');
+    const s = await scanRegistry(root);
+    const v = s.versions.find((x) => x.stem === stem)!;
+    expect(v).toMatchObject({ score: -1, metric: "unknown" });
+    expect(v.metricsError).toMatch(/not valid JSON/);
+    expect(s.problems).toContainEqual(expect.objectContaining({ file: `metrics/${stem}.json`, reason: "invalid_json" }));
+  });
+
+  it("refuses metrics that are not an object or too large, and never reads a symlinked metrics file", async () => {
+    writeFileSync(join(root, "metrics", "candidate_logreg_20250422T163000Z.json"), "[1,2]");
+    writeFileSync(join(root, "metrics", "candidate_logreg_20250709T120000Z.json"), `{"pad":"${"x".repeat(5 * 1024 * 1024)}"}`);
+    const linked = join(root, "metrics", "candidate_logreg_20250818T074500Z.json");
+    rmSync(linked);
+    symlinkSync("/etc/passwd", linked);
+    const s = await scanRegistry(root);
+    const reason = (stem: string) => s.problems.find((p) => p.file === `metrics/${stem}.json`)?.reason;
+    expect(reason("candidate_logreg_20250422T163000Z")).toBe("not_object");
+    expect(reason("candidate_logreg_20250709T120000Z")).toBe("too_large");
+    expect(reason("candidate_logreg_20250818T074500Z")).toBe("symlink");
+  });
+
+  it("reports leftover temp files from an interrupted promotion", async () => {
+    writeFileSync(join(root, "models", ".production_latest.abc.tmp"), "partial");
+    const s = await scanRegistry(root);
+    expect(s.problems).toContainEqual(expect.objectContaining({ reason: "temp_file" }));
+  });
+});
+
+describe("production alias state", () => {
+  it("is missing without an alias", async () => {
+    rmSync(join(root, "models", "production_latest.joblib"));
+    const s = await scanRegistry(root);
+    expect(s.production).toMatchObject({ state: "missing", stem: null });
+    expect(s.versions.some((v) => v.isProduction)).toBe(false);
+  });
+
+  it("is unknown when the alias matches no version", async () => {
+    writeFileSync(join(root, "models", "production_latest.joblib"), "hand-written bytes");
+    const s = await scanRegistry(root);
+    expect(s.production).toMatchObject({ state: "unknown", stem: null });
+  });
+
+  it("is mismatched when the metrics alias belongs to another version", async () => {
+    copyFileSync(join(root, "metrics", `${BEST}.json`), join(root, "metrics", "production_latest.json"));
+    const s = await scanRegistry(root);
+    expect(s.production).toMatchObject({ state: "mismatched", stem: PRODUCTION, metricsStem: BEST });
+  });
+
+  it("recognises a hand-copied alias (cp) and a hard link by content", async () => {
+    copyFileSync(join(root, "models", `${BEST}.joblib`), join(root, "models", "production_latest.joblib"));
+    copyFileSync(join(root, "metrics", `${BEST}.json`), join(root, "metrics", "production_latest.json"));
+    expect((await scanRegistry(root)).production).toMatchObject({ state: "ok", stem: BEST });
+    rmSync(join(root, "models", "production_latest.joblib"));
+    linkSync(join(root, "models", `${PRODUCTION}.joblib`), join(root, "models", "production_latest.joblib"));
+    expect((await scanRegistry(root)).production).toMatchObject({ state: "mismatched", stem: PRODUCTION });
+  });
+
+  it("sees a new run written by training on the next scan", async () => {
+    const stem = "candidate_logreg_20260101T000000Z";
+    copyFileSync(join(root, "models", `${BEST}.joblib`), join(root, "models", `${stem}.joblib`));
+    writeFileSync(join(root, "metrics", `${stem}.json`), JSON.stringify({ metrics: { pr_auc: 0.99 } }));
+    const s = await scanRegistry(root);
+    expect(s.best).toBe(stem);
+  });
+});

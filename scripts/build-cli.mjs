@@ -1,0 +1,26 @@
+// Bundles the CLI (and the inspector's worker) into plain ESM under cli/dist, so `registry` starts fast.
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+export async function buildCli() {
+  const { build } = await import("esbuild");
+  await build({
+    entryPoints: { registry: join(root, "cli/main.ts") },
+    outdir: join(root, "cli/dist"),
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    sourcemap: "linked",
+    alias: { "@": root },
+    external: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "server-only"],
+    // CommonJS dependencies inside an ESM bundle need a require().
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: "warning",
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildCli();
