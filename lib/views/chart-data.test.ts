@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { buildChartData, MAX_POINTS_PER_SERIES } from "./chart-data";
+import { makeRow } from "./test-support";
+
+describe("buildChartData", () => {
+  it("keeps small series whole, one series per model type", () => {
+    const data = buildChartData([
+      makeRow({ stem: "a", modelType: "logreg", trainedAt: "2025-01-02T00:00:00Z" }),
+      makeRow({ stem: "b", modelType: "xgb" }),
+      makeRow({ stem: "c", modelType: "logreg", trainedAt: "2025-01-01T00:00:00Z", isProduction: true }),
+      makeRow({ stem: "no-metrics", prAuc: null, rocAuc: null }),
+    ]);
+    expect(data.series.map((s) => [s.modelType, s.points.map((p) => p.stem)])).toEqual([
+      ["logreg", ["c", "a"]],
+      ["xgb", ["b"]],
+    ]);
+    expect(data.production?.stem).toBe("c");
+    expect(data.plotted).toBe(3);
+  });
+
+  it("thins 20,000 points to the cap but never drops production, best or the extremes", () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) =>
+      makeRow({
+        stem: `m_${i}`,
+        trainedAt: new Date(Date.UTC(2024, 0, 1) + i * 3_600_000).toISOString(),
+        prAuc: 0.5 + 0.1 * Math.sin(i / 50),
+        rocAuc: 0.7 + 0.05 * Math.cos(i / 70),
+        isProduction: i === 12_345,
+        isBest: i === 777,
+      }),
+    );
+    rows[4_321] = { ...rows[4_321]!, prAuc: 0.01 }; // a single dip that must stay visible
+    rows[9_999] = { ...rows[9_999]!, rocAuc: 0.99 }; // a single spike
+    const data = buildChartData(rows);
+    const points = data.series[0]!.points;
+    expect(points.length).toBeLessThanOrEqual(MAX_POINTS_PER_SERIES);
+    expect(points.length).toBeGreaterThan(MAX_POINTS_PER_SERIES * 0.8);
+    const stems = new Set(points.map((p) => p.stem));
+    for (const s of ["m_12345", "m_777", "m_4321", "m_9999", "m_0", "m_19999"]) expect(stems, s).toContain(s);
+    expect(points.map((p) => p.t)).toEqual([...points.map((p) => p.t)].sort((a, b) => a - b));
+    expect(data.shown).toBe(points.length);
+    expect(data.plotted).toBe(20_000);
+  });
+});

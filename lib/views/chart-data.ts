@@ -1,0 +1,97 @@
+import type { VersionRow } from "./version-rows";
+
+/** One plotted version: time in epoch ms so the chart can use a numeric time axis. */
+export interface ChartPoint {
+  stem: string;
+  modelType: string;
+  t: number;
+  prAuc: number | null;
+  rocAuc: number | null;
+  isProduction: boolean;
+  isBest: boolean;
+}
+
+export interface ChartSeries {
+  modelType: string;
+  points: ChartPoint[];
+  /** How many versions of this type exist before downsampling. */
+  total: number;
+}
+
+export interface ChartData {
+  series: ChartSeries[];
+  production: ChartPoint | null;
+  best: ChartPoint | null;
+  /** Versions with at least one plottable metric. */
+  plotted: number;
+  shown: number;
+}
+
+export const MAX_POINTS_PER_SERIES = 500;
+
+/**
+ * Groups versions by model type and thins each series to at most `max` points for display. Pure.
+ * Production and best are always kept, as are each series' first and last points and, per time bucket,
+ * the lowest and highest PR-AUC and ROC-AUC, so spikes and dips survive downsampling.
+ */
+export function buildChartData(rows: readonly VersionRow[], max = MAX_POINTS_PER_SERIES): ChartData {
+  const byType = new Map<string, ChartPoint[]>();
+  let production: ChartPoint | null = null;
+  let best: ChartPoint | null = null;
+  for (const r of rows) {
+    if (r.prAuc === null && r.rocAuc === null) continue;
+    const p: ChartPoint = {
+      stem: r.stem,
+      modelType: r.modelType,
+      t: Date.parse(r.trainedAt),
+      prAuc: r.prAuc,
+      rocAuc: r.rocAuc,
+      isProduction: r.isProduction,
+      isBest: r.isBest,
+    };
+    if (p.isProduction) production = p;
+    if (p.isBest) best = p;
+    const list = byType.get(r.modelType) ?? [];
+    list.push(p);
+    byType.set(r.modelType, list);
+  }
+  const series = [...byType.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([modelType, points]) => {
+      points.sort((a, b) => a.t - b.t || a.stem.localeCompare(b.stem));
+      return { modelType, points: downsample(points, max), total: points.length };
+    });
+  const plotted = series.reduce((n, s) => n + s.total, 0);
+  const shown = series.reduce((n, s) => n + s.points.length, 0);
+  return { series, production, best, plotted, shown };
+}
+
+/** Thins time-ordered points to at most `max`, keeping pinned points and per-bucket extremes. Pure. */
+export function downsample(points: readonly ChartPoint[], max: number): ChartPoint[] {
+  if (points.length <= max) return [...points];
+  const keep = new Set<number>([0, points.length - 1]);
+  points.forEach((p, i) => {
+    if (p.isProduction || p.isBest) keep.add(i);
+  });
+  // Each bucket contributes up to four extremes; size the buckets so the total stays within max.
+  const buckets = Math.max(1, Math.floor((max - keep.size) / 4));
+  const width = points.length / buckets;
+  for (let b = 0; b < buckets; b++) {
+    const start = Math.floor(b * width);
+    const end = Math.min(points.length, Math.floor((b + 1) * width));
+    const ext = { prMin: -1, prMax: -1, rocMin: -1, rocMax: -1 };
+    for (let i = start; i < end; i++) {
+      const p = points[i] as ChartPoint;
+      if (p.prAuc !== null) {
+        if (ext.prMin < 0 || p.prAuc < (points[ext.prMin] as ChartPoint).prAuc!) ext.prMin = i;
+        if (ext.prMax < 0 || p.prAuc > (points[ext.prMax] as ChartPoint).prAuc!) ext.prMax = i;
+      }
+      if (p.rocAuc !== null) {
+        if (ext.rocMin < 0 || p.rocAuc < (points[ext.rocMin] as ChartPoint).rocAuc!) ext.rocMin = i;
+        if (ext.rocMax < 0 || p.rocAuc > (points[ext.rocMax] as ChartPoint).rocAuc!) ext.rocMax = i;
+      }
+    }
+    for (const i of Object.values(ext)) if (i >= 0) keep.add(i);
+  }
+  return [...keep].sort((a, b) => a - b).map((i) => points[i] as ChartPoint);
+}

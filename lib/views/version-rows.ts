@@ -1,0 +1,56 @@
+import { metricNumber, type Production, UNKNOWN_METRIC, type Version } from "@/lib/registry";
+
+/**
+ * One version as the overview table shows it: plain, serialisable fields only, so a page of rows can
+ * cross the server/client boundary (MetricsDoc holds null-prototype objects, which React cannot send).
+ */
+export interface VersionRow {
+  stem: string;
+  modelType: string;
+  trainedAt: string;
+  /** Null when the version has no usable score. */
+  score: number | null;
+  metric: string;
+  prAuc: number | null;
+  rocAuc: number | null;
+  precisionAt50: number | null;
+  recallAt50: number | null;
+  trainRows: number | null;
+  testRows: number | null;
+  dataVersion: string | null;
+  gitCommit: string | null;
+  trainedBy: string | null;
+  /** Score minus production's score; null when either is missing or they use different metrics. */
+  delta: number | null;
+  isProduction: boolean;
+  isBest: boolean;
+  /** Why the metrics file could not be used, when it exists but is broken. */
+  metricsError: string | null;
+}
+
+/** Projects a scanned version onto the fields the table shows, with its delta against production. Pure. */
+export function toRow(v: Version, production: Production): VersionRow {
+  const score = v.metric === UNKNOWN_METRIC ? null : v.score;
+  const comparable = score !== null && production.score !== null && production.metric === v.metric;
+  const meta = v.metrics?.meta;
+  return {
+    stem: v.stem,
+    modelType: v.modelType,
+    trainedAt: v.timestamp,
+    score,
+    metric: v.metric,
+    prAuc: metricNumber(v.metrics, "pr_auc"),
+    rocAuc: metricNumber(v.metrics, "roc_auc"),
+    precisionAt50: metricNumber(v.metrics, "precision@50"),
+    recallAt50: metricNumber(v.metrics, "recall@50"),
+    trainRows: meta?.trainRows ?? null,
+    testRows: meta?.testRows ?? null,
+    dataVersion: meta?.dataVersion ?? null,
+    gitCommit: meta?.gitCommit ?? null,
+    trainedBy: meta?.trainedBy ?? null,
+    delta: comparable ? v.score - (production.score as number) : null,
+    isProduction: v.isProduction,
+    isBest: v.isBest,
+    metricsError: v.metricsError,
+  };
+}
