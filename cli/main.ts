@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import {
   type ChangeRequest,
   CHECK_NAMES,
@@ -11,8 +10,11 @@ import {
   resolveRoot,
   scanRegistry,
   validateVersionName,
-  applyPlan,
 } from "@/lib/registry";
+import { closeAudit, databaseFile, migrateDatabase, openAudit, previousProduction, release, repairOnStart, type Actor } from "@/lib/audit";
+import { userInfo } from "node:os";
+import { common, type Out, parse } from "./args";
+import { auditCommand } from "./audit-commands";
 import { renderList, renderPlan, renderVersion } from "./output";
 
 const USAGE = `registry — the model registry from the command line
@@ -23,14 +25,19 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   show STEM                    one version: metadata, metrics, checks against production
   promote [--version STEM]     promote the best version (or STEM) into production
           [--dry-run] [--min-score X] [--override CHECK --reason TEXT] [--actor NAME]
-  rollback --to STEM           copy an older version back into production
-          [--reason TEXT] [--actor NAME]
+  rollback --to STEM | --previous
+                               copy an older version (or the one live before the
+                               current one, from the audit log) back into production
+          [--dry-run] [--reason TEXT] [--actor NAME]
+  audit list [--action A] [--actor NAME] [--version STEM] [--limit N]
+  audit verify [--file EXPORT.json]   check the hash chain (the database, or an export)
+  audit export [--format json|csv] [--out FILE]
+  db migrate                   create and migrate the audit database (done on first use anyway)
 
 Exit codes: 0 done or nothing to do, 1 unexpected error, 2 bad usage or unknown version,
 3 refused by a readiness check or nothing to promote.
 Root: --root DIR, else $REGISTRY_ROOT, else ./artifacts. Threshold: --min-score, else $REGISTRY_MIN_SCORE, else 0.60.`;
 
-type Out = { json: boolean; print: (text: string) => void; printJson: (value: unknown) => void };
 
 /** Runs one CLI invocation and returns its exit code; never calls process.exit (bin.mjs does). */
 export async function main(argv: string[], out: Out = defaultOut()): Promise<number> {
@@ -47,6 +54,10 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
         return await change("promote", rest, io);
       case "rollback":
         return await change("rollback", rest, io);
+      case "audit":
+        return await auditCommand(rest, io);
+      case "db":
+        return await dbCommand(rest, io);
       case undefined:
       case "help":
       case "--help":
@@ -58,22 +69,9 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
     }
   } catch (e) {
     return fail(e, io);
+  } finally {
+    await closeAudit();
   }
-}
-
-const common = { root: { type: "string" }, json: { type: "boolean" } } as const;
-
-function parse<T extends Parameters<typeof parseArgs>[0]["options"]>(args: string[], options: T, positionals = 0) {
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new InvalidInputError(`${(e as Error).message}. Run \`registry --help\` for usage.`);
-  }
-  if (parsed.positionals.length > positionals) {
-    throw new InvalidInputError(`Unexpected argument "${parsed.positionals[positionals]}".`);
-  }
-  return parsed;
 }
 
 async function list(args: string[], io: Out): Promise<number> {
@@ -125,10 +123,24 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
     override: { type: "string", multiple: true },
     reason: { type: "string" },
     actor: { type: "string" },
+    previous: { type: "boolean" },
   });
   const root = resolveRoot(values.root);
-  const stem = kind === "promote" ? values.version : values.to;
-  if (kind === "rollback" && stem === undefined) throw new InvalidInputError("rollback needs --to STEM.");
+  const actor: Actor = { name: values.actor?.trim() || osUser(), role: "cli", source: "cli" };
+  await repairOnStart(root, actor);
+  let stem = kind === "promote" ? values.version : values.to;
+  if (kind === "rollback" && values.previous) {
+    if (stem !== undefined) throw new InvalidInputError("Use either --to STEM or --previous, not both.");
+    const s = await scanRegistry(root);
+    const prev = await previousProduction(openAudit(root), s.production.sha256);
+    if (!prev) {
+      throw new InvalidInputError(
+        "The audit log does not know which version was live before the current one: name it with --to STEM (see `registry audit list`).",
+      );
+    }
+    stem = prev.stem;
+  }
+  if (kind === "rollback" && stem === undefined) throw new InvalidInputError("rollback needs --to STEM or --previous.");
   const overrides = (values.override ?? []).map((name) => {
     if (!(CHECK_NAMES as readonly string[]).includes(name)) {
       throw new InvalidInputError(`Unknown check "${name}" for --override; checks are ${CHECK_NAMES.join(", ")}.`);
@@ -144,17 +156,12 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
     reason: values.reason ?? null,
   };
   const dryRun = values["dry-run"] === true;
-  const { plan } = await planFromDisk(root, request);
-  if (dryRun || !plan.allowed || plan.noop) {
-    report(plan, { dryRun, done: false }, io);
-    return plan.allowed ? 0 : 3;
-  }
-  await applyPlan(root, plan);
-  report(plan, { dryRun, done: true }, io);
-  return 0;
+  const outcome = await release(root, request, actor, { dryRun });
+  report(outcome.plan, { dryRun, done: outcome.status === "done", correlationId: outcome.correlationId }, io);
+  return outcome.plan.allowed ? 0 : 3;
 }
 
-function report(plan: Plan, r: { dryRun: boolean; done: boolean }, io: Out): void {
+function report(plan: Plan, r: { dryRun: boolean; done: boolean; correlationId: string }, io: Out): void {
   if (io.json) {
     io.printJson({
       promoted: plan.kind === "promote" && r.done,
@@ -170,6 +177,7 @@ function report(plan: Plan, r: { dryRun: boolean; done: boolean }, io: Out): voi
       refused: !plan.allowed,
       refusal: plan.refusal,
       files: plan.files,
+      auditCorrelationId: r.dryRun ? null : r.correlationId,
     });
     return;
   }
@@ -186,6 +194,27 @@ function fail(e: unknown, io: Out): number {
   if (io.json) io.printJson({ error: { code: known ? e.code : "unexpected", message }, exitCode });
   else process.stderr.write(`registry: ${message}\n`);
   return exitCode;
+}
+
+async function dbCommand(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, common, 1);
+  if (positionals[0] !== "migrate") throw new InvalidInputError("Usage: registry db migrate [--root DIR]");
+  const file = databaseFile(resolveRoot(values.root));
+  const { mkdirSync } = await import("node:fs");
+  const { dirname } = await import("node:path");
+  mkdirSync(dirname(file), { recursive: true });
+  const { applied } = migrateDatabase(file);
+  if (io.json) io.printJson({ database: file, applied });
+  else io.print(applied.length ? `Migrated ${file}: ${applied.join(", ")}` : `${file} is up to date.`);
+  return 0;
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? "unknown";
+  }
 }
 
 function plainVersion(v: unknown): unknown {

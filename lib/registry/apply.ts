@@ -27,8 +27,15 @@ export interface ApplyResult {
   files: { alias: string; sha256: string }[];
 }
 
+export interface ApplyOptions {
+  lockTimeoutMs?: number;
+  /** Kept in the journal so a repair after a crash can name the attempt (the audit correlation id). */
+  tag?: string;
+}
+
 export interface Journal {
   kind: Plan["kind"];
+  tag: string | null;
   from: string | null;
   to: string;
   startedAt: string;
@@ -50,7 +57,7 @@ export interface Recovery {
  * through an existing alias (a rename replaces the link itself). On any failure before the renames it
  * removes its temp files and leaves production untouched.
  */
-export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}, lockTimeoutMs?: number): Promise<ApplyResult> {
+export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}, options: ApplyOptions = {}): Promise<ApplyResult> {
   return withRegistryLock(
     root,
     async () => {
@@ -66,6 +73,7 @@ export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}
         ...result,
         startedAt: new Date().toISOString(),
         pid: process.pid,
+        tag: options.tag ?? null,
         files: staged,
       };
       try {
@@ -81,7 +89,7 @@ export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}
       if (hooks.afterCommit) await hooks.afterCommit(plan);
       return { ...result, noop: false, files: staged.map(({ alias, sha256 }) => ({ alias, sha256 })) };
     },
-    { timeoutMs: lockTimeoutMs },
+    { timeoutMs: options.lockTimeoutMs },
   );
 }
 
@@ -90,10 +98,14 @@ export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}
  * verified temp files over their aliases (the pair ends complete and new), removes stray temp files.
  * Returns null when there was nothing to do.
  */
-export async function recoverInterrupted(root: string, hooks: Pick<ApplyHooks, "onRecovered"> = {}): Promise<Recovery | null> {
+export async function recoverInterrupted(
+  root: string,
+  hooks: Pick<ApplyHooks, "onRecovered"> & { underLock?: () => Promise<void> } = {},
+): Promise<Recovery | null> {
   return withRegistryLock(root, async () => {
     const recovery = await recoverUnlocked(root);
     if (recovery && hooks.onRecovered) await hooks.onRecovered(recovery);
+    if (hooks.underLock) await hooks.underLock();
     return recovery;
   });
 }

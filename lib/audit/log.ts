@@ -1,0 +1,162 @@
+import { randomUUID } from "node:crypto";
+import type { Check } from "@/lib/registry";
+import type { AuditEvent } from "@/lib/generated/prisma/client";
+import { type ChainedEvent, eventHash, GENESIS, type HashedEvent, verifyChain, type ChainReport } from "./chain";
+import type { AuditDb } from "./db";
+
+export const AUDIT_ACTIONS = [
+  "model.promotion_started",
+  "model.promoted",
+  "model.promotion_refused",
+  "model.promotion_failed",
+  "model.promotion_noop",
+  "model.rollback_started",
+  "model.rolled_back",
+  "model.rollback_refused",
+  "model.rollback_failed",
+  "model.rollback_noop",
+  "model.change_recovered",
+  "auth.denied",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+export type Outcome = "intent" | "succeeded" | "refused" | "failed" | "noop" | "recovered";
+
+export interface Actor {
+  name: string;
+  role: string;
+  source: "web" | "cli";
+}
+
+export interface VersionFacts {
+  stem: string | null;
+  sha256: string | null;
+  score: number | null;
+}
+
+export interface EventInput {
+  action: AuditAction;
+  outcome: Outcome;
+  correlationId?: string;
+  from?: VersionFacts | null;
+  to?: VersionFacts | null;
+  metric?: string | null;
+  reason?: string | null;
+  checks?: Check[];
+  details?: Record<string, unknown>;
+}
+
+export type { AuditEvent };
+
+const MAX_APPEND_TRIES = 50;
+
+/**
+ * Appends one event to the hash chain: reads the head, links to it, inserts with the next sequence
+ * number. Concurrent writers collide on the unique sequence number and retry, so the chain stays linear.
+ */
+export async function recordEvent(db: AuditDb, actor: Actor, input: EventInput): Promise<AuditEvent> {
+  for (let attempt = 0; ; attempt++) {
+    const head = await db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
+    const fields: HashedEvent = {
+      seq: (head?.seq ?? 0) + 1,
+      at: new Date().toISOString(),
+      actor: actor.name,
+      role: actor.role,
+      source: actor.source,
+      action: input.action,
+      outcome: input.outcome,
+      correlationId: input.correlationId ?? randomUUID(),
+      fromStem: input.from?.stem ?? null,
+      fromSha256: input.from?.sha256 ?? null,
+      fromScore: finite(input.from?.score),
+      toStem: input.to?.stem ?? null,
+      toSha256: input.to?.sha256 ?? null,
+      toScore: finite(input.to?.score),
+      metric: input.metric ?? null,
+      reason: input.reason ?? null,
+      checks: JSON.stringify(input.checks ?? []),
+      details: JSON.stringify(input.details ?? {}),
+    };
+    const prevHash = head?.hash ?? GENESIS;
+    try {
+      return await db.auditEvent.create({ data: { ...fields, prevHash, hash: eventHash(prevHash, fields) } });
+    } catch (e) {
+      if (!isUniqueViolation(e) || attempt >= MAX_APPEND_TRIES) throw e;
+      await new Promise((r) => setTimeout(r, Math.random() * 20));
+    }
+  }
+}
+
+export interface EventFilter {
+  action?: string;
+  actor?: string;
+  version?: string;
+  from?: string;
+  to?: string;
+}
+
+/** A page of events, newest first, with the total that matched. Reads only. */
+export async function listEvents(db: AuditDb, filter: EventFilter, page: number, pageSize: number) {
+  const where = whereOf(filter);
+  const [events, total] = await Promise.all([
+    db.auditEvent.findMany({ where, orderBy: { seq: "desc" }, skip: (page - 1) * pageSize, take: pageSize }),
+    db.auditEvent.count({ where }),
+  ]);
+  return { events, total };
+}
+
+function whereOf(f: EventFilter) {
+  return {
+    ...(f.action ? { action: f.action } : {}),
+    ...(f.actor ? { actor: f.actor } : {}),
+    ...(f.version ? { OR: [{ toStem: f.version }, { fromStem: f.version }] } : {}),
+    ...(f.from || f.to ? { at: { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lte: f.to } : {}) } } : {}),
+  };
+}
+
+/** Every event in chain order, for verification and export. Reads only. */
+export async function allEvents(db: AuditDb): Promise<AuditEvent[]> {
+  return db.auditEvent.findMany({ orderBy: { seq: "asc" } });
+}
+
+/** Verifies the stored chain (see verifyChain). Reads only. */
+export async function verifyStoredChain(db: AuditDb): Promise<ChainReport> {
+  return verifyChain((await allEvents(db)) as ChainedEvent[]);
+}
+
+const CHANGES = ["model.promoted", "model.rolled_back", "model.change_recovered"];
+
+/** Completed changes of production, oldest first: the production timeline. Reads only. */
+export async function productionChanges(db: AuditDb): Promise<AuditEvent[]> {
+  return db.auditEvent.findMany({ where: { action: { in: CHANGES }, outcome: { in: ["succeeded", "recovered"] } }, orderBy: { seq: "asc" } });
+}
+
+/**
+ * The version that was live before the current one, from the audit log: the `from` of the latest completed
+ * change that put the current production bytes in place. Null when the log does not know.
+ */
+export async function previousProduction(db: AuditDb, currentSha256: string | null): Promise<{ stem: string; event: AuditEvent } | null> {
+  const changes = await db.auditEvent.findMany({
+    where: { action: { in: CHANGES }, outcome: { in: ["succeeded", "recovered"] }, fromStem: { not: null } },
+    orderBy: { seq: "desc" },
+    take: 200,
+  });
+  const last = changes.find((e) => e.toSha256 === currentSha256) ?? null;
+  return last?.fromStem ? { stem: last.fromStem, event: last } : null;
+}
+
+/** When and by whom production was last changed, if the log knows. */
+export async function lastChange(db: AuditDb, currentSha256: string | null): Promise<AuditEvent | null> {
+  return db.auditEvent.findFirst({
+    where: { action: { in: CHANGES }, outcome: { in: ["succeeded", "recovered"] }, toSha256: currentSha256 ?? "" },
+    orderBy: { seq: "desc" },
+  });
+}
+
+function finite(n: number | null | undefined): number | null {
+  return typeof n === "number" && Number.isFinite(n) ? n : null;
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return err?.code === "P2002" || /UNIQUE constraint failed/i.test(err?.message ?? "");
+}

@@ -1,0 +1,175 @@
+import { randomUUID } from "node:crypto";
+import {
+  applyPlan,
+  type ChangeRequest,
+  type Plan,
+  planFromDisk,
+  RegistryError,
+  recoverInterrupted,
+  type Recovery,
+  scanRegistry,
+  STATE_DIR,
+  TEMP_PREFIX,
+  withRegistryLock,
+} from "@/lib/registry";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { type AuditDb, openAudit } from "./db";
+import { type Actor, type AuditAction, recordEvent } from "./log";
+
+export type ReleaseStatus = "done" | "noop" | "refused" | "dry_run";
+
+export interface ReleaseOutcome {
+  status: ReleaseStatus;
+  plan: Plan;
+  correlationId: string;
+}
+
+const ACTIONS = {
+  promote: {
+    started: "model.promotion_started",
+    done: "model.promoted",
+    refused: "model.promotion_refused",
+    failed: "model.promotion_failed",
+    noop: "model.promotion_noop",
+  },
+  rollback: {
+    started: "model.rollback_started",
+    done: "model.rolled_back",
+    refused: "model.rollback_refused",
+    failed: "model.rollback_failed",
+    noop: "model.rollback_noop",
+  },
+} as const satisfies Record<string, Record<string, AuditAction>>;
+
+/**
+ * Plans a promotion or rollback against the disk as it is now and, unless it is a dry run, applies it with
+ * the audit trail: a refused or no-op attempt is recorded as such; an allowed one records its intent under
+ * the registry lock before any alias changes and its completion after; a failure (stale plan, disk error)
+ * is recorded and rethrown. Repairs an interrupted earlier change first, and records that too.
+ */
+export async function release(root: string, request: ChangeRequest, actor: Actor, opts: { dryRun?: boolean } = {}): Promise<ReleaseOutcome> {
+  const db = openAudit(root);
+  const correlationId = randomUUID();
+  const actions = ACTIONS[request.kind];
+  const { plan } = await planFromDisk(root, request);
+  const facts = factsOf(plan);
+  if (opts.dryRun) return { status: "dry_run", plan, correlationId };
+  if (!plan.allowed) {
+    await recordEvent(db, actor, { ...facts, action: actions.refused, outcome: "refused", correlationId, details: { ...facts.details, refusal: plan.refusal } });
+    return { status: "refused", plan, correlationId };
+  }
+  try {
+    const result = await applyPlan(root, plan, {
+      onRecovered: (r) => recordRecovery(db, actor, r),
+      beforeCommit: async () => {
+        await recordEvent(db, actor, { ...facts, action: actions.started, outcome: "intent", correlationId });
+      },
+      afterCommit: async () => {
+        await recordEvent(db, actor, { ...facts, action: actions.done, outcome: "succeeded", correlationId });
+      },
+    }, { tag: correlationId });
+    if (result.noop) {
+      await recordEvent(db, actor, { ...facts, action: actions.noop, outcome: "noop", correlationId });
+      return { status: "noop", plan, correlationId };
+    }
+    return { status: "done", plan, correlationId };
+  } catch (e) {
+    await recordEvent(db, actor, {
+      ...facts,
+      action: e instanceof RegistryError && e.exitCode === 3 && e.code === "refused" ? actions.refused : actions.failed,
+      outcome: e instanceof RegistryError && e.code === "refused" ? "refused" : "failed",
+      correlationId,
+      details: { ...facts.details, error: { code: (e as RegistryError).code ?? "unexpected", message: (e as Error).message } },
+    });
+    throw e;
+  }
+}
+
+/**
+ * Start-up repair, for the CLI and the server: when a crash left a journal or temp files, finishes the
+ * interrupted change under the lock and audits it; then closes any intent that has no completion by
+ * comparing it with what production now holds. Does nothing (and takes no lock) on a clean registry.
+ */
+export async function repairOnStart(root: string, actor: Actor): Promise<void> {
+  const crashed = needsRecovery(root);
+  if (!crashed && !existsSync(join(root, STATE_DIR))) return;
+  const db = openAudit(root);
+  // Intents are only judged under the lock: a change in flight elsewhere has an intent and no completion yet.
+  const closeIntents = () => closeDanglingIntents(db, root, actor);
+  if (crashed) await recoverInterrupted(root, { onRecovered: (r) => recordRecovery(db, actor, r), underLock: closeIntents });
+  else if (await db.auditEvent.count({ where: { outcome: "intent" } })) await withRegistryLock(root, closeIntents);
+}
+
+function needsRecovery(root: string): boolean {
+  if (existsSync(join(root, STATE_DIR, "journal.json"))) return true;
+  return ["models", "metrics"].some((d) => {
+    try {
+      return readdirSync(join(root, d)).some((n) => n.startsWith(TEMP_PREFIX));
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function recordRecovery(db: AuditDb, actor: Actor, r: Recovery): Promise<void> {
+  const j = r.journal;
+  await recordEvent(db, actor, {
+    action: "model.change_recovered",
+    outcome: "recovered",
+    correlationId: j?.tag ?? randomUUID(),
+    from: j ? { stem: j.from, sha256: null, score: null } : null,
+    to: j ? { stem: j.to, sha256: j.files.find((f) => f.alias.startsWith("models/"))?.sha256 ?? null, score: null } : null,
+    reason: j
+      ? `An interrupted ${j.kind} (started ${j.startedAt} by pid ${j.pid}) was completed at start-up: both aliases now hold ${j.to}.`
+      : "Temp files from an interrupted promotion that never reached its commit point were removed; production was untouched.",
+    details: { action: r.action, removedTemps: r.removedTemps },
+  });
+}
+
+async function closeDanglingIntents(db: AuditDb, root: string, actor: Actor): Promise<void> {
+  const intents = await db.auditEvent.findMany({ where: { outcome: "intent" }, orderBy: { seq: "desc" }, take: 20 });
+  if (intents.length === 0) return;
+  const closed = new Set(
+    (
+      await db.auditEvent.findMany({
+        where: { correlationId: { in: intents.map((i) => i.correlationId) }, outcome: { not: "intent" } },
+        select: { correlationId: true },
+      })
+    ).map((e) => e.correlationId),
+  );
+  const open = intents.filter((i) => !closed.has(i.correlationId));
+  if (open.length === 0) return;
+  const production = (await scanRegistry(root)).production;
+  for (const i of open) {
+    const landed = production.sha256 === i.toSha256;
+    await recordEvent(db, actor, {
+      action: landed ? "model.change_recovered" : i.action === "model.rollback_started" ? "model.rollback_failed" : "model.promotion_failed",
+      outcome: landed ? "recovered" : "failed",
+      correlationId: i.correlationId,
+      from: { stem: i.fromStem, sha256: i.fromSha256, score: i.fromScore },
+      to: { stem: i.toStem, sha256: i.toSha256, score: i.toScore },
+      metric: i.metric,
+      reason: landed
+        ? `Event #${i.seq} stopped before its completion was recorded; production holds ${i.toStem}, so it did complete.`
+        : `Event #${i.seq} stopped before completion and production does not hold ${i.toStem}: it did not take effect.`,
+    });
+  }
+}
+
+function factsOf(plan: Plan) {
+  return {
+    from: { stem: plan.current.stem, sha256: plan.current.sha256, score: plan.current.score },
+    to: { stem: plan.target.stem, sha256: plan.target.sha256, score: plan.target.metric === "unknown" ? null : plan.target.score },
+    metric: plan.target.metric,
+    reason: plan.reason,
+    checks: plan.checks,
+    details: {
+      files: plan.files,
+      overrides: plan.overrides,
+      minScore: plan.minScore,
+      productionState: plan.current.state,
+      metricChanges: plan.metricChanges,
+    } as Record<string, unknown>,
+  };
+}
