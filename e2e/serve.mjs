@@ -5,7 +5,7 @@ import { join } from "node:path";
 
 const port = process.argv[2] ?? "3107";
 const dir = process.env.E2E_DIR;
-if (!dir || !dir.startsWith("/tmp/")) {
+if (!dir?.startsWith("/tmp/")) {
   console.error("E2E_DIR must be a throwaway folder under /tmp");
   process.exit(2);
 }

@@ -16,7 +16,8 @@ export function databaseFile(root: string): string {
 
 // One client per database file per process; survives Next's module reloads in development.
 const g = globalThis as unknown as { __auditClients?: Map<string, PrismaClient> };
-const clients = (g.__auditClients ??= new Map());
+g.__auditClients ??= new Map();
+const clients = g.__auditClients;
 
 /**
  * Opens the audit log for a registry, creating and migrating the SQLite file on first use, so no set-up

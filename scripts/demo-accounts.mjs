@@ -1,0 +1,1 @@
+// Demo sign-in accounts arrive with the accounts-and-roles issue; until then the dashboard is open.
