@@ -1,9 +1,11 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import type { ReactNode } from "react";
+import { NavLinks } from "@/components/nav-links";
 import "./globals.css";
 
 export const metadata: Metadata = {
-  title: "Model Registry",
+  title: { default: "Model Registry", template: "%s · Model Registry" },
   description: "Versions, production and promotions of trained models",
 };
 
@@ -11,12 +13,18 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
+        <a href="#main" className="skip-link">
+          Skip to content
+        </a>
         <header className="topbar">
-          <a href="/" className="brand">
+          <Link href="/" className="brand">
             Model Registry
-          </a>
+          </Link>
+          <NavLinks />
         </header>
-        <main className="page">{children}</main>
+        <main id="main" className="page">
+          {children}
+        </main>
       </body>
     </html>
   );

@@ -1,0 +1,186 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { z } from "zod";
+import { DiffOnlySwitch } from "@/components/diff-only-switch";
+import { InvalidInputError, validateVersionName, type Version } from "@/lib/registry";
+import { loadSnapshot } from "@/lib/server/registry";
+import { type CompareRow, compareVersions } from "@/lib/views/compare";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Compare" };
+
+// More columns than this stop being readable side by side; the rest are named, not silently dropped.
+const MAX_COMPARED = 12;
+
+const paramsSchema = z.object({
+  v: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : [v]))
+    .catch([]),
+  diff: z.preprocess((d) => (Array.isArray(d) ? d[0] : d), z.enum(["1"]).optional()).catch(undefined),
+});
+
+const SECTIONS: { id: CompareRow["section"]; title: string }[] = [
+  { id: "metrics", title: "Metrics" },
+  { id: "metadata", title: "Metadata" },
+  { id: "hyperparameters", title: "Hyperparameters" },
+];
+
+export default async function ComparePage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const params = paramsSchema.parse(await props.searchParams);
+  const snapshot = await loadSnapshot();
+  const byStem = new Map(snapshot.versions.map((v) => [v.stem, v]));
+
+  const invalid: string[] = [];
+  const unknown: string[] = [];
+  const picked: Version[] = [];
+  for (const raw of [...new Set(params.v)]) {
+    let stem: string;
+    try {
+      stem = validateVersionName(raw);
+    } catch (e) {
+      if (!(e instanceof InvalidInputError)) throw e;
+      invalid.push(raw.slice(0, 80));
+      continue;
+    }
+    const v = byStem.get(stem);
+    if (!v) unknown.push(stem);
+    else if (!picked.includes(v)) picked.push(v);
+  }
+  const shown = picked.slice(0, MAX_COMPARED);
+  const comparison = shown.length >= 1 ? compareVersions(shown) : null;
+  const differing = comparison?.rows.filter((r) => r.differs).length ?? 0;
+  const hrefWithout = (stem: string) => {
+    const rest = shown.filter((v) => v.stem !== stem).map((v) => `v=${encodeURIComponent(v.stem)}`);
+    return `/compare${rest.length ? `?${rest.join("&")}` : ""}`;
+  };
+  // Suggestions for the picker: production and best first, then the newest runs.
+  const suggestions = [
+    ...new Set([snapshot.production.stem, snapshot.best, ...snapshot.versions.slice(-200).reverse().map((v) => v.stem)]),
+  ].filter((s): s is string => s !== null && !shown.some((v) => v.stem === s));
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Compare versions</h1>
+        <p className="muted">
+          {shown.length < 2
+            ? "Pick two or more versions: tick them in the overview table, or add them here."
+            : `${shown.length} versions side by side · ${differing} of ${comparison?.rows.length ?? 0} rows differ · ★ marks the best value per metric`}
+        </p>
+      </div>
+
+      {(invalid.length > 0 || unknown.length > 0 || picked.length > MAX_COMPARED) && (
+        <div className="alert alert-warn" role="status">
+          {invalid.length > 0 && <p>Not version names, ignored: {invalid.map((s) => `“${s}”`).join(", ")}.</p>}
+          {unknown.length > 0 && <p>Not in the registry, ignored: {unknown.join(", ")}.</p>}
+          {picked.length > MAX_COMPARED && (
+            <p>
+              Showing the first {MAX_COMPARED} of {picked.length} versions.
+            </p>
+          )}
+        </div>
+      )}
+
+      <form className="card picker" method="get" action="/compare">
+        {shown.map((v) => (
+          <input key={v.stem} type="hidden" name="v" value={v.stem} />
+        ))}
+        <label className="field">
+          <span>Add a version</span>
+          <input name="v" list="version-options" placeholder="type or pick a version name" required className="mono" />
+        </label>
+        <datalist id="version-options">
+          {suggestions.map((s) => (
+            <option key={s} value={s} />
+          ))}
+        </datalist>
+        <button type="submit" className="button">
+          Add
+        </button>
+        {snapshot.production.stem && snapshot.best && snapshot.best !== snapshot.production.stem && (
+          <Link className="button" href={`/compare?v=${snapshot.production.stem}&v=${snapshot.best}`}>
+            Production vs best
+          </Link>
+        )}
+      </form>
+
+      {comparison && shown.length >= 1 && (
+        <section className="card" aria-labelledby="compare-title">
+          <h2 id="compare-title" className="sr-only">
+            Comparison
+          </h2>
+          <DiffOnlySwitch initial={params.diff === "1"}>
+            <div className="table-scroll">
+              <table className="compare-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Field</th>
+                    {shown.map((v) => (
+                      <th scope="col" key={v.stem} className="compare-col">
+                        <Link href={`/versions/${v.stem}`} className="mono">
+                          {v.stem}
+                        </Link>
+                        <div className="badges">
+                          {v.isProduction && <span className="badge badge-good">Production</span>}
+                          {v.isBest && <span className="badge badge-accent">Best</span>}
+                          <Link href={hrefWithout(v.stem)} className="remove-link" aria-label={`Remove ${v.stem} from the comparison`}>
+                            remove
+                          </Link>
+                        </div>
+                      </th>
+                    ))}
+                  </tr>
+                </thead>
+                {SECTIONS.map((section) => {
+                  const rows = comparison.rows.filter((r) => r.section === section.id);
+                  if (rows.length === 0) return null;
+                  return (
+                    <tbody key={section.id} data-all-same={rows.every((r) => !r.differs) ? "true" : "false"}>
+                      <tr className="section-row">
+                        <th scope="colgroup" colSpan={shown.length + 1}>
+                          {section.title}
+                        </th>
+                      </tr>
+                      {rows.map((r) => (
+                        <tr key={`${r.section}:${r.key}`} data-same={r.differs ? "false" : "true"} className={r.differs ? "differs" : undefined}>
+                          <th scope="row">
+                            {r.label}
+                            {r.differs && <span className="sr-only"> (differs)</span>}
+                          </th>
+                          {r.display.map((text, i) => {
+                            const best = r.best.includes(i);
+                            return (
+                              <td
+                                key={comparison.stems[i]}
+                                className={`${typeof r.values[i] === "number" ? "num" : ""} ${best ? "best-cell" : ""} ${r.key === "sha256" ? "mono wrap-hash" : ""}`}
+                              >
+                                {r.key === "sha256" && typeof r.values[i] === "string" ? (
+                                  <span title={text}>{text.slice(0, 12)}…</span>
+                                ) : (
+                                  text
+                                )}
+                                {best && (
+                                  <>
+                                    {" "}
+                                    <span aria-hidden="true">★</span>
+                                    <span className="sr-only">(best)</span>
+                                  </>
+                                )}
+                              </td>
+                            );
+                          })}
+                        </tr>
+                      ))}
+                    </tbody>
+                  );
+                })}
+              </table>
+            </div>
+            {differing === 0 && shown.length >= 2 && <p className="muted diff-empty">These versions are identical in every field shown.</p>}
+          </DiffOnlySwitch>
+        </section>
+      )}
+    </>
+  );
+}
