@@ -1,0 +1,117 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
+import { main } from "./main";
+
+let root: string;
+beforeEach(() => {
+  delete process.env.DATABASE_URL;
+  process.env.REGISTRY_MIGRATIONS_DIR = resolve(__dirname, "../prisma/migrations");
+  root = tempRegistry();
+});
+afterEach(() => removeRegistry(root));
+
+/** Runs the CLI in-process and captures what it prints. */
+async function run(...args: string[]) {
+  const lines: string[] = [];
+  let json: unknown = null;
+  const code = await main([...args, "--root", root], {
+    json: false,
+    print: (t) => lines.push(t),
+    printJson: (v) => {
+      json = v;
+    },
+  });
+  return { code, text: lines.join("\n"), json: json as Record<string, unknown> };
+}
+
+describe("registry CLI contract", () => {
+  it("list --json has production, best, versions and problems with the documented keys", async () => {
+    const { code, json } = await run("list", "--json");
+    expect(code).toBe(0);
+    expect(json.production).toMatchObject({ stem: PRODUCTION, state: "ok", sha256: sha(join(root, "models/production_latest.joblib")) });
+    expect(json.best).toBe(BEST);
+    const versions = json.versions as Record<string, unknown>[];
+    expect(versions).toHaveLength(9);
+    expect(Object.keys(versions[0]!)).toEqual(expect.arrayContaining(["stem", "modelType", "timestamp", "score", "metric", "sha256", "isProduction"]));
+    expect(json.problems).toEqual([expect.objectContaining({ file: "metrics/candidate_logreg_20250912T150000Z.json", reason: "orphan_metrics" })]);
+  });
+
+  it("promote --dry-run prints the plan and writes nothing; promote then makes a byte-identical pair", async () => {
+    const before = fingerprint(root);
+    const dry = await run("promote", "--dry-run", "--json");
+    expect(dry.code).toBe(0);
+    expect(dry.json).toMatchObject({ promoted: false, from: PRODUCTION, to: BEST, metric: "pr_auc", score: 0.653188, dryRun: true });
+    expect((dry.json.checks as { name: string }[]).map((c) => c.name)).toEqual(["metrics_exist", "min_score", "no_degradation", "artifact_readable"]);
+    expect(fingerprint(root)).toEqual(before);
+
+    const real = await run("promote", "--json", "--actor", "ci-bot");
+    expect(real.code).toBe(0);
+    expect(real.json).toMatchObject({ promoted: true, from: PRODUCTION, to: BEST, dryRun: false });
+    expect(sha(join(root, "models/production_latest.joblib"))).toBe(sha(join(root, `models/${BEST}.joblib`)));
+    expect(sha(join(root, "metrics/production_latest.json"))).toBe(sha(join(root, `metrics/${BEST}.json`)));
+
+    const again = await run("promote", "--json");
+    expect(again).toMatchObject({ code: 0, json: { promoted: false, noop: true } });
+  });
+
+  it("exits 3 when a check refuses, and 0 with an override and a reason", async () => {
+    const low = "baseline_logreg_20250114T091500Z";
+    const before = fingerprint(root);
+    const refused = await run("promote", "--version", low, "--json");
+    expect(refused.code).toBe(3);
+    expect(refused.json).toMatchObject({ promoted: false, refused: true });
+    expect(fingerprint(root)).toEqual(before);
+    expect((await run("promote", "--version", low, "--min-score", "0.5")).code).toBe(0);
+  });
+
+  it("exits 2 for bad usage, unknown versions and traversal", async () => {
+    for (const args of [
+      ["promote", "--version", "nope_20250101T000000Z"],
+      ["promote", "--version", "../../etc/passwd"],
+      ["show", "%2e%2e%2fx"],
+      ["promote", "--override", "min_score"],
+      ["promote", "--override", "metrics_exist", "--reason", "x"],
+      ["promote", "--min-score", "high"],
+      ["promote", "--frobnicate"],
+      ["rollback"],
+      ["nonsense"],
+    ]) {
+      expect((await run(...args)).code, args.join(" ")).toBe(2);
+    }
+  });
+
+  it("exits 3 with the seed's message when there is nothing to promote", async () => {
+    const { rmSync, readdirSync } = await import("node:fs");
+    for (const f of readdirSync(join(root, "metrics"))) rmSync(join(root, "metrics", f));
+    const r = await run("promote", "--json");
+    expect(r.code).toBe(3);
+    expect(JSON.stringify(r.json)).toMatch(/No candidates found for promotion: training must write both .joblib and .json with matching names/);
+  });
+
+  it("rolls back to the previous production from the audit log, and the chain verifies", async () => {
+    expect((await run("promote")).code).toBe(0);
+    const back = await run("rollback", "--previous", "--json", "--reason", "pager alert");
+    expect(back.code).toBe(0);
+    expect(back.json).toMatchObject({ rolledBack: true, from: BEST, to: PRODUCTION });
+    expect(sha(join(root, "models/production_latest.joblib"))).toBe(sha(join(root, `models/${PRODUCTION}.joblib`)));
+    const verify = await run("audit", "verify", "--json");
+    expect(verify).toMatchObject({ code: 0, json: { ok: true, count: 4 } });
+  });
+});
+
+describe("the installed entry point", () => {
+  it("promotes on a fresh registry with no database yet, creating it on first use", async () => {
+    const bin = resolve(__dirname, "bin.mjs");
+    expect(existsSync(join(root, ".registry"))).toBe(false);
+    const { stdout } = await promisify(execFile)("node", [bin, "promote", "--root", root, "--json"], { env: { ...process.env, DATABASE_URL: "" } });
+    expect(JSON.parse(stdout)).toMatchObject({ promoted: true, to: BEST });
+    expect(existsSync(join(root, ".registry", "audit.db"))).toBe(true);
+    const failed = await promisify(execFile)("node", [bin, "show", "../x", "--root", root]).catch((e) => e);
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toMatch(/not a version name/);
+  });
+});
