@@ -15,6 +15,7 @@ import { closeAudit, databaseFile, migrateDatabase, openAudit, previousProductio
 import { userInfo } from "node:os";
 import { common, type Out, parse } from "./args";
 import { auditCommand } from "./audit-commands";
+import { usersCommand } from "./users-commands";
 import { renderList, renderPlan, renderVersion } from "./output";
 
 const USAGE = `registry — the model registry from the command line
@@ -32,6 +33,10 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   audit list [--action A] [--actor NAME] [--version STEM] [--limit N]
   audit verify [--file EXPORT.json]   check the hash chain (the database, or an export)
   audit export [--format json|csv] [--out FILE]
+  users add NAME --role ROLE [--role ROLE] [--password-stdin]
+                               create a dashboard account (roles: viewer, releaser, auditor,
+                               admin); without --password-stdin a password is generated and shown
+  users list | users roles NAME --role ROLE
   db migrate                   create and migrate the audit database (done on first use anyway)
 
 Exit codes: 0 done or nothing to do, 1 unexpected error, 2 bad usage or unknown version,
@@ -58,6 +63,8 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
         return await auditCommand(rest, io);
       case "db":
         return await dbCommand(rest, io);
+      case "users":
+        return await usersCommand(rest, io, osUser());
       case undefined:
       case "help":
       case "--help":

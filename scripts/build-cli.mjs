@@ -16,7 +16,7 @@ export async function buildCli() {
     format: "esm",
     sourcemap: "linked",
     alias: { "@": root },
-    external: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "@prisma/client", "@prisma/client/*", "server-only"],
+    external: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "@prisma/client", "@prisma/client/*", "@node-rs/argon2", "server-only"],
     // CommonJS dependencies inside an ESM bundle need a require().
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: "warning",

@@ -4,6 +4,8 @@ import {
   type ChangeRequest,
   type Plan,
   planFromDisk,
+  ProductionChangedError,
+  SourceChangedError,
   RegistryError,
   recoverInterrupted,
   type Recovery,
@@ -16,6 +18,12 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { type AuditDb, openAudit } from "./db";
 import { type Actor, type AuditAction, recordEvent } from "./log";
+
+export interface ReleaseOptions {
+  dryRun?: boolean;
+  /** What the person saw in the preview: refuse (and audit) when the disk no longer matches it. */
+  expected?: { productionSha256: string | null; targetSha256: string };
+}
 
 export type ReleaseStatus = "done" | "noop" | "refused" | "dry_run";
 
@@ -48,13 +56,24 @@ const ACTIONS = {
  * the registry lock before any alias changes and its completion after; a failure (stale plan, disk error)
  * is recorded and rethrown. Repairs an interrupted earlier change first, and records that too.
  */
-export async function release(root: string, request: ChangeRequest, actor: Actor, opts: { dryRun?: boolean } = {}): Promise<ReleaseOutcome> {
+export async function release(root: string, request: ChangeRequest, actor: Actor, opts: ReleaseOptions = {}): Promise<ReleaseOutcome> {
   const db = openAudit(root);
   const correlationId = randomUUID();
   const actions = ACTIONS[request.kind];
   const { plan } = await planFromDisk(root, request);
   const facts = factsOf(plan);
   if (opts.dryRun) return { status: "dry_run", plan, correlationId };
+  const stale = opts.expected && staleness(plan, opts.expected);
+  if (stale) {
+    await recordEvent(db, actor, {
+      ...facts,
+      action: actions.failed,
+      outcome: "failed",
+      correlationId,
+      details: { ...facts.details, error: { code: stale.code, message: stale.message }, expected: opts.expected },
+    });
+    throw stale;
+  }
   if (!plan.allowed) {
     await recordEvent(db, actor, { ...facts, action: actions.refused, outcome: "refused", correlationId, details: { ...facts.details, refusal: plan.refusal } });
     return { status: "refused", plan, correlationId };
@@ -155,6 +174,14 @@ async function closeDanglingIntents(db: AuditDb, root: string, actor: Actor): Pr
         : `Event #${i.seq} stopped before completion and production does not hold ${i.toStem}: it did not take effect.`,
     });
   }
+}
+
+function staleness(plan: Plan, expected: NonNullable<ReleaseOptions["expected"]>): RegistryError | null {
+  if (plan.current.sha256 !== expected.productionSha256) return new ProductionChangedError(expected.productionSha256, plan.current.sha256);
+  if (plan.target.sha256 !== expected.targetSha256) {
+    return new SourceChangedError(`${plan.target.stem} changed on disk since the preview: nothing was written. Review it again.`);
+  }
+  return null;
 }
 
 function factsOf(plan: Plan) {

@@ -1,0 +1,91 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { previousProduction, release } from "@/lib/audit";
+import { CHECK_NAMES, InvalidInputError, type Plan, planFromDisk, scanRegistry, validateVersionName } from "@/lib/registry";
+import { defineAction } from "@/lib/server/action";
+import { minScore, registryRoot } from "@/lib/server/registry";
+import { db } from "@/lib/server/session";
+
+const stem = z.string().max(250).transform((s, ctx) => {
+  try {
+    return validateVersionName(s);
+  } catch (e) {
+    ctx.addIssue({ code: "custom", message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+const kind = z.enum(["promote", "rollback"]);
+const target = z.object({
+  kind,
+  /** Omitted for "promote the best"; "previous" rolls back to the version live before the current one. */
+  version: z.union([stem, z.literal("previous")]).optional(),
+});
+
+export interface Preview {
+  plan: Plan;
+  previousStem: string | null;
+}
+
+async function resolveVersion(input: z.output<typeof target>): Promise<string | undefined> {
+  if (input.version !== "previous") return input.version;
+  const production = (await scanRegistry(registryRoot())).production;
+  const previous = await previousProduction(db(), production.sha256);
+  if (!previous) throw new InvalidInputError("The audit log does not know which version was live before the current one.");
+  return previous.stem;
+}
+
+/** Plans a promotion or rollback for the preview dialog. Reads only; the plan is re-made on confirm. */
+export const previewChange = defineAction("model.preview", "model.promote", target, async (input) => {
+  const version = await resolveVersion(input);
+  const { plan } = await planFromDisk(registryRoot(), { kind: input.kind, version, minScore: minScore(), overrides: [] });
+  const production = await previousProduction(db(), plan.current.sha256);
+  return { ok: true, data: JSON.parse(JSON.stringify({ plan, previousStem: production?.stem ?? null })) as Preview };
+});
+
+const confirm = target.extend({
+  version: stem,
+  expectedProductionSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable().or(z.literal("").transform(() => null)),
+  expectedTargetSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  reason: z.string().trim().min(3, "Say why, in a few words: it goes into the audit log.").max(2000),
+  override: z
+    .union([z.enum(CHECK_NAMES), z.array(z.enum(CHECK_NAMES))])
+    .optional()
+    .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v])),
+  overrideReason: z.string().trim().max(2000).optional(),
+});
+
+/**
+ * Applies a previewed promotion or rollback: re-plans on the server (the client's plan is never trusted),
+ * refuses if production or the target changed since the preview, applies under the registry lock with
+ * the audit trail, and revalidates every page.
+ */
+export const applyChange = defineAction(
+  "model.apply",
+  "model.promote",
+  confirm.superRefine((v, ctx) => {
+    if (v.override.length && (v.overrideReason ?? "").length < 3) {
+      ctx.addIssue({ code: "custom", path: ["overrideReason"], message: "An override needs its own written reason." });
+    }
+  }),
+  async (input, { user }) => {
+    const outcome = await release(
+      registryRoot(),
+      {
+        kind: input.kind,
+        version: input.version,
+        minScore: minScore(),
+        overrides: input.override.map((check) => ({ check, reason: input.overrideReason ?? "" })),
+        reason: input.reason,
+      },
+      { name: user.username, role: user.roles.join(","), source: "web" },
+      { expected: { productionSha256: input.expectedProductionSha256, targetSha256: input.expectedTargetSha256 } },
+    );
+    revalidatePath("/", "layout");
+    if (outcome.status === "refused") {
+      return { ok: false, code: "refused", error: outcome.plan.refusal ?? "Refused by a readiness check." };
+    }
+    return { ok: true, data: { status: outcome.status, to: outcome.plan.target.stem, from: outcome.plan.current.stem } };
+  },
+);

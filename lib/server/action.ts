@@ -1,0 +1,70 @@
+import "server-only";
+import { z } from "zod";
+import { recordEvent } from "@/lib/audit";
+import { can, type Permission, type SessionUser } from "@/lib/auth";
+import { RegistryError } from "@/lib/registry";
+import { currentUser, db } from "./session";
+
+export type ActionResult<T> =
+  | { ok: true; data: T }
+  | { ok: false; error: string; code?: string; fieldErrors?: Record<string, string[] | undefined> };
+
+export type ActionInput = FormData | Record<string, unknown>;
+
+// Refused attempts at these are evidence an auditor needs; refused reads are only refused.
+const AUDITED: ReadonlySet<Permission> = new Set(["model.promote", "users.manage", "audit.export"]);
+const MAX_FIELD = 10_000;
+
+/**
+ * The one way this app defines a server action. Every call, from our forms or from anyone who can POST:
+ * reads the session, checks `permission` (refusals of changes are written to the audit log), validates
+ * the input with `schema`, and returns a tagged result instead of throwing. A server action is a public
+ * endpoint: TypeScript parameter types are not validation.
+ */
+export function defineAction<S extends z.ZodType, T>(
+  name: string,
+  permission: Permission,
+  schema: S,
+  handler: (input: z.output<S>, ctx: { user: SessionUser }) => Promise<ActionResult<T>>,
+): (prev: unknown, input: ActionInput) => Promise<ActionResult<T>> {
+  return async (_prev: unknown, input: ActionInput): Promise<ActionResult<T>> => {
+    const user = await currentUser();
+    if (!user || !can(user.roles, permission)) {
+      const why = user ? `${user.username} (${user.roles.join(", ") || "no role"}) may not ${permission}` : "not signed in";
+      if (AUDITED.has(permission)) await auditDenied(name, permission, user, why);
+      return { ok: false, code: user ? "forbidden" : "unauthenticated", error: user ? `Your role does not allow this (${permission}).` : "Sign in first." };
+    }
+    const parsed = schema.safeParse(toObject(input));
+    if (!parsed.success) {
+      return { ok: false, code: "invalid_input", error: "Some fields need attention.", fieldErrors: z.flattenError(parsed.error).fieldErrors as Record<string, string[]> };
+    }
+    try {
+      return await handler(parsed.data, { user });
+    } catch (e) {
+      if (e instanceof RegistryError) return { ok: false, code: e.code, error: e.message };
+      console.error(`action ${name} failed`, e);
+      return { ok: false, code: "unexpected", error: "Something went wrong on the server; nothing was changed. The error is in the server log." };
+    }
+  };
+}
+
+async function auditDenied(name: string, permission: Permission, user: SessionUser | null, why: string): Promise<void> {
+  await recordEvent(db(), { name: user?.username ?? "anonymous", role: user?.roles.join(",") || "none", source: "web" }, {
+    action: "auth.denied",
+    outcome: "refused",
+    reason: `Refused ${name}: ${why}.`,
+    details: { action: name, permission },
+  });
+}
+
+/** FormData to a plain object; repeated keys become arrays; oversized fields are cut so zod refuses them. */
+function toObject(input: ActionInput): Record<string, unknown> {
+  if (!(input instanceof FormData)) return input && typeof input === "object" ? input : {};
+  const out: Record<string, unknown> = {};
+  for (const key of new Set(input.keys())) {
+    if (key.startsWith("$ACTION")) continue;
+    const values = input.getAll(key).map((v) => (typeof v === "string" ? v.slice(0, MAX_FIELD + 1) : ""));
+    out[key] = values.length > 1 ? values : values[0];
+  }
+  return out;
+}

@@ -1,0 +1,50 @@
+import "server-only";
+import { cookies, headers } from "next/headers";
+import { redirect } from "next/navigation";
+import { openAudit } from "@/lib/audit";
+import { can, type Permission, type SessionUser, userForToken } from "@/lib/auth";
+import { registryRoot } from "./registry";
+
+export const SESSION_COOKIE = "registry_session";
+
+/** The database holding accounts and the audit log for the registry this server serves. */
+export function db() {
+  return openAudit(registryRoot());
+}
+
+/** The signed-in user of this request, or null. Reads the session cookie and the database. */
+export async function currentUser(): Promise<SessionUser | null> {
+  const token = (await cookies()).get(SESSION_COOKIE)?.value;
+  return userForToken(db(), token);
+}
+
+/**
+ * For pages: the signed-in user holding `permission`. Redirects to sign-in (or first-run set-up) when
+ * nobody is signed in, and to /forbidden when the role does not allow it.
+ */
+export async function requirePage(permission: Permission, next = "/"): Promise<SessionUser> {
+  const user = await currentUser();
+  if (!user) {
+    const anyone = await db().user.count();
+    redirect(anyone === 0 ? "/setup" : `/login?next=${encodeURIComponent(next)}`);
+  }
+  if (!can(user.roles, permission)) redirect(`/forbidden?need=${permission}`);
+  return user;
+}
+
+/** The client's address as the server sees it, for rate limiting (the proxy's header only when trusted). */
+export async function clientAddress(): Promise<string> {
+  const h = await headers();
+  if (process.env.REGISTRY_TRUST_PROXY === "1") {
+    const forwarded = h.get("x-forwarded-for")?.split(",")[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  return h.get("x-real-ip") ?? "local";
+}
+
+/** Whether cookies must be Secure: behind https (or when forced), not on plain-http localhost. */
+export async function secureCookies(): Promise<boolean> {
+  if (process.env.REGISTRY_COOKIE_SECURE === "1") return true;
+  const h = await headers();
+  return h.get("x-forwarded-proto") === "https";
+}
