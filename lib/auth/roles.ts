@@ -18,7 +18,8 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
 
 /** True when any of the roles grants the permission. Pure. */
 export function can(roles: readonly string[], permission: Permission): boolean {
-  return roles.some((r) => (ROLE_PERMISSIONS as Record<string, readonly Permission[] | undefined>)[r]?.includes(permission) ?? false);
+  // Own keys only: a role named "__proto__" or "constructor" must grant nothing.
+  return roles.some((r) => Object.hasOwn(ROLE_PERMISSIONS, r) && ROLE_PERMISSIONS[r as Role].includes(permission));
 }
 
 /** Parses a stored or typed role list ("viewer, releaser"), dropping unknown names. Pure. */
