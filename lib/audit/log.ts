@@ -17,6 +17,8 @@ export const AUDIT_ACTIONS = [
   "model.rollback_noop",
   "model.change_recovered",
   "auth.denied",
+  "audit.exported",
+  "user.created",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type Outcome = "intent" | "succeeded" | "refused" | "failed" | "noop" | "recovered";

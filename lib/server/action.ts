@@ -68,3 +68,19 @@ function toObject(input: ActionInput): Record<string, unknown> {
   }
   return out;
 }
+
+/**
+ * The route-handler twin of defineAction: authenticates and authorises inside the handler (never only in
+ * proxy.ts), audits refused attempts at audited permissions, and answers 401/403 as JSON.
+ */
+export function defineRoute(name: string, permission: Permission, handler: (req: Request, ctx: { user: SessionUser }) => Promise<Response>) {
+  return async (req: Request): Promise<Response> => {
+    const user = await currentUser();
+    if (!user || !can(user.roles, permission)) {
+      const why = user ? `${user.username} (${user.roles.join(", ") || "no role"}) may not ${permission}` : "not signed in";
+      if (AUDITED.has(permission)) await auditDenied(name, permission, user, why);
+      return Response.json({ error: user ? "forbidden" : "unauthenticated" }, { status: user ? 403 : 401 });
+    }
+    return handler(req, { user });
+  };
+}

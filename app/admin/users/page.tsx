@@ -1,0 +1,51 @@
+import type { Metadata } from "next";
+import { CreateUserForm } from "@/components/create-user-form";
+import { listUsers, ROLES } from "@/lib/auth";
+import { db, requirePage } from "@/lib/server/session";
+import "../../forms.css";
+import { createUserAction } from "./actions";
+
+export const metadata: Metadata = { title: "Accounts" };
+export const dynamic = "force-dynamic";
+
+export default async function UsersPage() {
+  await requirePage("users.manage", "/admin/users");
+  const users = await listUsers(db());
+  return (
+    <>
+      <div className="page-head">
+        <h1>Accounts</h1>
+        <p className="muted">Viewers read; releasers promote and roll back; auditors read and export the audit log; admins manage accounts.</p>
+      </div>
+      <div className="two-col">
+        <section className="card" aria-labelledby="users-title">
+          <h2 id="users-title">People ({users.length})</h2>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Username</th>
+                <th scope="col">Roles</th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.map((u) => (
+                <tr key={u.id}>
+                  <td>{u.username}</td>
+                  <td>{u.roles.join(", ")}</td>
+                  <td className="muted">
+                    {u.createdAt.slice(0, 10)} by {u.createdBy}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+        <section aria-labelledby="new-user-title">
+          <h2 id="new-user-title">New account</h2>
+          <CreateUserForm action={createUserAction} roles={ROLES} />
+        </section>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,261 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { Suspense } from "react";
+import { z } from "zod";
+import { AUDIT_ACTIONS, type AuditEvent, listEvents, productionChanges, verifyStoredChain } from "@/lib/audit";
+import { can } from "@/lib/auth";
+import { db, requirePage } from "@/lib/server/session";
+import "../forms.css";
+
+export const metadata: Metadata = { title: "Audit log" };
+export const dynamic = "force-dynamic";
+
+const PAGE_SIZE = 50;
+const text = z.string().trim().max(200).optional().catch(undefined);
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .optional()
+  .catch(undefined);
+const query = z.object({
+  action: z.enum(AUDIT_ACTIONS).optional().catch(undefined),
+  actor: text,
+  version: text,
+  from: day,
+  to: day,
+  page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
+});
+
+export default async function AuditPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const user = await requirePage("audit.read", "/audit");
+  const q = query.parse(await props.searchParams);
+  const database = db();
+  const { events, total } = await listEvents(
+    database,
+    { action: q.action, actor: q.actor || undefined, version: q.version || undefined, from: q.from, to: q.to ? `${q.to}T23:59:59.999Z` : undefined },
+    q.page,
+    PAGE_SIZE,
+  );
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const canExport = can(user.roles, "audit.export");
+  const link = (page: number) => `/audit?${new URLSearchParams(Object.entries({ ...q, page: String(page) }).filter(([, v]) => v !== undefined && v !== "") as [string, string][])}`;
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Audit log</h1>
+        <p className="muted">Every attempt to change production, refused ones included, newest first.</p>
+      </div>
+
+      <Suspense fallback={<p className="card muted">Verifying the hash chain…</p>}>
+        <ChainStatus />
+      </Suspense>
+
+      <Suspense fallback={null}>
+        <Timeline />
+      </Suspense>
+
+      <section className="card" aria-labelledby="history-title">
+        <div className="card-head">
+          <h2 id="history-title">History</h2>
+          <span className="muted">{total.toLocaleString("en-US")} events</span>
+          {canExport ? (
+            <span className="card-actions">
+              <a className="btn" href="/audit/export?format=csv" download>
+                Export CSV
+              </a>
+              <a className="btn" href="/audit/export?format=json" download>
+                Export JSON
+              </a>
+            </span>
+          ) : null}
+        </div>
+        <form className="filters" method="get" action="/audit">
+          <div className="field">
+            <label htmlFor="f-action">Action</label>
+            <select id="f-action" name="action" defaultValue={q.action ?? ""}>
+              <option value="">Any action</option>
+              {AUDIT_ACTIONS.map((a) => (
+                <option key={a} value={a}>
+                  {a}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="f-actor">Actor</label>
+            <input id="f-actor" name="actor" defaultValue={q.actor ?? ""} />
+          </div>
+          <div className="field">
+            <label htmlFor="f-version">Version</label>
+            <input id="f-version" name="version" defaultValue={q.version ?? ""} placeholder="stem" />
+          </div>
+          <div className="field">
+            <label htmlFor="f-from">From</label>
+            <input id="f-from" name="from" type="date" defaultValue={q.from ?? ""} />
+          </div>
+          <div className="field">
+            <label htmlFor="f-to">To</label>
+            <input id="f-to" name="to" type="date" defaultValue={q.to ?? ""} />
+          </div>
+          <button type="submit" className="btn">
+            Filter
+          </button>
+          <Link href="/audit" className="btn btn-ghost">
+            Clear
+          </Link>
+        </form>
+        {events.length === 0 ? (
+          <p className="muted">No events match.</p>
+        ) : (
+          <ol className="events" aria-label="Audit events">
+            {events.map((e) => (
+              <EventRow key={e.id} e={e} />
+            ))}
+          </ol>
+        )}
+        <nav className="pager" aria-label="Audit pages">
+          {q.page > 1 ? <Link href={link(q.page - 1)}>← Newer</Link> : <span />}
+          <span className="muted">
+            Page {q.page} of {pages}
+          </span>
+          {q.page < pages ? <Link href={link(q.page + 1)}>Older →</Link> : <span />}
+        </nav>
+      </section>
+    </>
+  );
+}
+
+const OUTCOME_BADGE: Record<string, string> = {
+  succeeded: "badge-good",
+  recovered: "badge-good",
+  refused: "badge-bad",
+  failed: "badge-bad",
+  intent: "badge-warn",
+  noop: "",
+};
+
+function EventRow({ e }: { e: AuditEvent }) {
+  const checks = safeJson(e.checks) as { name: string; passed: boolean; overridden?: boolean; skipped?: boolean; detail: string; evidence?: unknown }[];
+  return (
+    <li className="event" data-action={e.action}>
+      <details>
+        <summary>
+          <span className="mono muted">#{e.seq}</span> <time dateTime={e.at}>{e.at.replace("T", " ").slice(0, 19)} UTC</time>{" "}
+          <strong>{e.action}</strong> <span className={`badge ${OUTCOME_BADGE[e.outcome] ?? ""}`}>{e.outcome}</span> by{" "}
+          <strong>{e.actor}</strong> <span className="muted">({e.role}, {e.source})</span>
+          {e.toStem ? (
+            <>
+              {" "}
+              <span className="mono">{e.fromStem ?? "—"}</span> → <span className="mono">{e.toStem}</span>
+            </>
+          ) : null}
+          {e.reason ? <span className="event-reason"> — {e.reason}</span> : null}
+        </summary>
+        <div className="event-body">
+          <dl className="facts">
+            <dt>From</dt>
+            <dd className="mono">
+              {e.fromStem ?? "—"} {e.fromScore !== null ? `(${e.metric} ${e.fromScore.toFixed(4)})` : ""} {e.fromSha256 ? `sha256 ${e.fromSha256}` : ""}
+            </dd>
+            <dt>To</dt>
+            <dd className="mono">
+              {e.toStem ?? "—"} {e.toScore !== null ? `(${e.metric} ${e.toScore.toFixed(4)})` : ""} {e.toSha256 ? `sha256 ${e.toSha256}` : ""}
+            </dd>
+            <dt>Correlation</dt>
+            <dd className="mono">{e.correlationId}</dd>
+            <dt>Hash</dt>
+            <dd className="mono">
+              {e.hash} (after {e.prevHash.slice(0, 16)}…)
+            </dd>
+          </dl>
+          {checks.length ? (
+            <table className="checks">
+              <caption className="sr-only">Readiness checks at the time</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Check</th>
+                  <th scope="col">Result</th>
+                  <th scope="col">Evidence</th>
+                </tr>
+              </thead>
+              <tbody>
+                {checks.map((c) => (
+                  <tr key={c.name}>
+                    <td className="mono">{c.name}</td>
+                    <td>{c.skipped ? "skipped" : c.passed ? "pass" : c.overridden ? "overridden" : "fail"}</td>
+                    <td>
+                      {c.detail}
+                      {c.evidence ? <pre className="evidence">{JSON.stringify(c.evidence, null, 1)}</pre> : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : null}
+          <pre className="evidence">{JSON.stringify(safeJson(e.details), null, 2)}</pre>
+        </div>
+      </details>
+    </li>
+  );
+}
+
+async function ChainStatus() {
+  const report = await verifyStoredChain(db());
+  return report.ok ? (
+    <p className="card chain-ok" role="status">
+      <span className="badge badge-good">Chain intact</span> {report.count.toLocaleString("en-US")} events, each linked to the one before by
+      sha256; head <code>{report.headHash.slice(0, 16)}…</code>
+    </p>
+  ) : (
+    <p className="card chain-bad" role="alert">
+      <span className="badge badge-bad">Chain broken</span> {report.problem?.message} The log has been tampered with or damaged: compare it with
+      your last export.
+    </p>
+  );
+}
+
+async function Timeline() {
+  const changes = await productionChanges(db());
+  if (changes.length === 0) return null;
+  const rows = changes.map((e, i) => ({ e, until: changes[i + 1]?.at ?? null })).reverse();
+  return (
+    <section className="card" aria-labelledby="timeline-title">
+      <h2 id="timeline-title">Production timeline</h2>
+      <table className="timeline">
+        <thead>
+          <tr>
+            <th scope="col">Version live</th>
+            <th scope="col" className="num">
+              Score
+            </th>
+            <th scope="col">From</th>
+            <th scope="col">Until</th>
+            <th scope="col">Changed by</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.slice(0, 20).map(({ e, until }) => (
+            <tr key={e.id}>
+              <td className="mono">{e.toStem ? <Link href={`/versions/${e.toStem}`}>{e.toStem}</Link> : "—"}</td>
+              <td className="num">{e.toScore !== null ? `${e.toScore.toFixed(4)} ${e.metric ?? ""}` : "—"}</td>
+              <td>{e.at.replace("T", " ").slice(0, 16)}</td>
+              <td>{until ? until.replace("T", " ").slice(0, 16) : "now"}</td>
+              <td>
+                {e.actor} <span className="muted">({e.action.replace("model.", "")})</span>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,77 @@
+"use client";
+
+import { useActionState } from "react";
+import { useFormStatus } from "react-dom";
+import type { ActionResult } from "@/lib/server/action";
+
+type FormAction = (prev: unknown, form: FormData) => Promise<ActionResult<null>>;
+
+function Submit({ children }: { children: string }) {
+  const { pending } = useFormStatus();
+  return (
+    <button type="submit" className="btn btn-primary" disabled={pending} aria-disabled={pending}>
+      {pending ? "Working…" : children}
+    </button>
+  );
+}
+
+function Field(props: { name: string; label: string; type?: string; autoComplete: string; errors?: string[] }) {
+  const errorId = `${props.name}-error`;
+  return (
+    <div className="field">
+      <label htmlFor={props.name}>{props.label}</label>
+      <input
+        id={props.name}
+        name={props.name}
+        type={props.type ?? "text"}
+        autoComplete={props.autoComplete}
+        required
+        aria-invalid={props.errors ? true : undefined}
+        aria-describedby={props.errors ? errorId : undefined}
+      />
+      {props.errors ? (
+        <p id={errorId} className="field-error">
+          {props.errors.join(" ")}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function Status({ state }: { state: ActionResult<null> | null }) {
+  return (
+    <p aria-live="polite" role="status" className={state && !state.ok ? "form-error" : "sr-only"}>
+      {state && !state.ok ? state.error : ""}
+    </p>
+  );
+}
+
+/** The sign-in form: posts to the rate-limited sign-in action and shows its answer in a live region. */
+export function SignInForm({ action, next }: { action: FormAction; next: string }) {
+  const [state, formAction] = useActionState(action, null);
+  const fe = state && !state.ok ? state.fieldErrors : undefined;
+  return (
+    <form action={formAction} className="form-card">
+      <input type="hidden" name="next" value={next} />
+      <Field name="username" label="Username" autoComplete="username" errors={fe?.username} />
+      <Field name="password" label="Password" type="password" autoComplete="current-password" errors={fe?.password} />
+      <Status state={state} />
+      <Submit>Sign in</Submit>
+    </form>
+  );
+}
+
+/** First-run form: creates the first admin account. */
+export function FirstAdminForm({ action }: { action: FormAction }) {
+  const [state, formAction] = useActionState(action, null);
+  const fe = state && !state.ok ? state.fieldErrors : undefined;
+  return (
+    <form action={formAction} className="form-card">
+      <Field name="username" label="Admin username" autoComplete="username" errors={fe?.username} />
+      <Field name="password" label="Password (10 characters or more)" type="password" autoComplete="new-password" errors={fe?.password} />
+      <Field name="confirm" label="Repeat the password" type="password" autoComplete="new-password" errors={fe?.confirm} />
+      <Status state={state} />
+      <Submit>Create the admin account</Submit>
+    </form>
+  );
+}

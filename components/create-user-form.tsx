@@ -1,0 +1,61 @@
+"use client";
+
+import { useActionState } from "react";
+import { useFormStatus } from "react-dom";
+import type { ActionResult } from "@/lib/server/action";
+
+type Action = (prev: unknown, form: FormData) => Promise<ActionResult<{ username: string }>>;
+
+function Submit() {
+  const { pending } = useFormStatus();
+  return (
+    <button type="submit" className="btn btn-primary" disabled={pending}>
+      {pending ? "Creating…" : "Create account"}
+    </button>
+  );
+}
+
+/** The admin's form for a new account and its roles. */
+export function CreateUserForm({ action, roles }: { action: Action; roles: readonly string[] }) {
+  const [state, formAction] = useActionState(action, null);
+  const fe = state && !state.ok ? state.fieldErrors : undefined;
+  return (
+    <form action={formAction} className="form-card" key={state?.ok ? state.data.username : "new"}>
+      <div className="field">
+        <label htmlFor="new-username">Username</label>
+        <input id="new-username" name="username" required autoComplete="off" aria-describedby={fe?.username ? "new-username-error" : undefined} />
+        {fe?.username ? (
+          <p id="new-username-error" className="field-error">
+            {fe.username.join(" ")}
+          </p>
+        ) : null}
+      </div>
+      <div className="field">
+        <label htmlFor="new-password">Initial password</label>
+        <input id="new-password" name="password" type="password" required autoComplete="new-password" aria-describedby={fe?.password ? "new-password-error" : undefined} />
+        {fe?.password ? (
+          <p id="new-password-error" className="field-error">
+            {fe.password.join(" ")}
+          </p>
+        ) : null}
+      </div>
+      <fieldset className="field" aria-describedby={fe?.role ? "new-role-error" : undefined}>
+        <legend>Roles</legend>
+        {roles.map((r) => (
+          <label key={r}>
+            <input type="checkbox" name="role" value={r} /> {r}
+          </label>
+        ))}
+        {fe?.role ? (
+          <p id="new-role-error" className="field-error">
+            {fe.role.join(" ")}
+          </p>
+        ) : null}
+      </fieldset>
+      <p aria-live="polite" role="status" className={state ? (state.ok ? "form-ok" : "form-error") : "sr-only"}>
+        {state ? (state.ok ? `Created ${state.data.username}.` : state.error) : ""}
+      </p>
+      <Submit />
+    </form>
+  );
+}

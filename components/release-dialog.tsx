@@ -1,0 +1,262 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useActionState, useEffect, useRef, useState, useTransition } from "react";
+import { useFormStatus } from "react-dom";
+import type { ActionResult } from "@/lib/server/action";
+import type { Plan } from "@/lib/registry/plan";
+
+type Preview = { plan: Plan; previousStem: string | null };
+type PreviewAction = (prev: unknown, input: { kind: Plan["kind"]; version?: string }) => Promise<ActionResult<Preview>>;
+type ApplyAction = (prev: unknown, input: FormData) => Promise<ActionResult<{ status: string; to: string; from: string | null }>>;
+
+export interface ReleaseButtonProps {
+  kind: Plan["kind"];
+  /** A stem, "previous" for the version live before the current one, or omitted for the best version. */
+  version?: string;
+  label: string;
+  danger?: boolean;
+  preview: PreviewAction;
+  apply: ApplyAction;
+}
+
+const short = (sha: string | null) => (sha ? `${sha.slice(0, 12)}…` : "(none)");
+const num = (n: number | null) => (n === null ? "—" : n.toFixed(4));
+
+/**
+ * A promote or rollback button that never writes on click: it opens a preview of the server's plan
+ * (files with their current and new sha256, metric changes, every check with its evidence), asks for a
+ * reason and any overrides, and only then calls the apply action, which plans again on the server.
+ */
+export function ReleaseButton(props: ReleaseButtonProps) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [preview, setPreview] = useState<ActionResult<Preview> | null>(null);
+  const [loading, startPreview] = useTransition();
+
+  const open = () => {
+    dialog.current?.showModal();
+    setPreview(null);
+    startPreview(async () => setPreview(await props.preview(null, { kind: props.kind, version: props.version })));
+  };
+
+  return (
+    <>
+      <button type="button" className={`btn ${props.danger ? "btn-danger" : "btn-primary"}`} onClick={open}>
+        {props.label}
+      </button>
+      <dialog ref={dialog} className="release" aria-labelledby={`${props.kind}-${props.version ?? "best"}-title`}>
+        <div className="release-body">
+          <h2 id={`${props.kind}-${props.version ?? "best"}-title`}>{props.label}: review before anything changes</h2>
+          {loading || !preview ? (
+            <p aria-live="polite">Planning on the server…</p>
+          ) : preview.ok ? (
+            <PlanView plan={preview.data.plan} apply={props.apply} onClose={() => dialog.current?.close()} onReview={open} />
+          ) : (
+            <>
+              <p className="form-error" role="alert">
+                {preview.error}
+              </p>
+              <div className="row-actions">
+                <button type="button" className="btn" onClick={() => dialog.current?.close()}>
+                  Close
+                </button>
+              </div>
+            </>
+          )}
+        </div>
+      </dialog>
+    </>
+  );
+}
+
+function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: ApplyAction; onClose: () => void; onReview: () => void }) {
+  const router = useRouter();
+  const [state, formAction] = useActionState(apply, null);
+  const failedOverridable = plan.checks.filter((c) => !c.passed && c.overridable);
+  const blockedOutright = plan.checks.filter((c) => !c.passed && !c.overridable);
+  const [overrides, setOverrides] = useState<string[]>([]);
+  const fe = state && !state.ok ? state.fieldErrors : undefined;
+  const stale = state && !state.ok && (state.code === "production_changed" || state.code === "source_changed");
+
+  useEffect(() => {
+    if (state?.ok) router.refresh();
+  }, [state, router]);
+
+  if (state?.ok) {
+    return (
+      <>
+        <p className="form-ok" role="status" aria-live="polite">
+          {state.data.status === "noop"
+            ? `${state.data.to} was already in production: nothing changed.`
+            : `Done: production is now ${state.data.to} (was ${state.data.from ?? "nothing"}). The change is in the audit log.`}
+        </p>
+        <div className="row-actions">
+          <button type="button" className="btn" onClick={onClose}>
+            Close
+          </button>
+        </div>
+      </>
+    );
+  }
+
+  const allOverridden = failedOverridable.every((c) => overrides.includes(c.name));
+  const canConfirm = !plan.noop && blockedOutright.length === 0 && allOverridden;
+  return (
+    <form action={formAction}>
+      <input type="hidden" name="kind" value={plan.kind} />
+      <input type="hidden" name="version" value={plan.target.stem} />
+      <input type="hidden" name="expectedProductionSha256" value={plan.current.sha256 ?? ""} />
+      <input type="hidden" name="expectedTargetSha256" value={plan.target.sha256} />
+      <p>
+        {plan.kind === "promote" ? "Promote" : "Roll back to"} <strong className="mono">{plan.target.stem}</strong> ({plan.target.metric}{" "}
+        {num(plan.target.metric === "unknown" ? null : plan.target.score)}). Production now:{" "}
+        <strong className="mono">{plan.current.stem ?? "nothing"}</strong> ({plan.current.state}).
+      </p>
+      {plan.noop ? <p className="muted">This version already is production with a consistent alias pair: there is nothing to do.</p> : null}
+
+      {plan.files.length ? (
+        <table className="release-files">
+          <caption>Files that will be replaced</caption>
+          <thead>
+            <tr>
+              <th scope="col">Alias</th>
+              <th scope="col">Copied from</th>
+              <th scope="col">sha256 now → after</th>
+            </tr>
+          </thead>
+          <tbody>
+            {plan.files.map((f) => (
+              <tr key={f.alias}>
+                <td className="mono">{f.alias}</td>
+                <td className="mono">{f.source}</td>
+                <td className="mono" title={`${f.currentSha256 ?? "none"} → ${f.newSha256}`}>
+                  {short(f.currentSha256)} → {short(f.newSha256)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+
+      {plan.metricChanges.length ? (
+        <table className="release-metrics">
+          <caption>Metrics against production</caption>
+          <thead>
+            <tr>
+              <th scope="col">Metric</th>
+              <th scope="col" className="num">
+                Production
+              </th>
+              <th scope="col" className="num">
+                {plan.kind === "promote" ? "Candidate" : "Rollback target"}
+              </th>
+              <th scope="col" className="num">
+                Δ
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {plan.metricChanges.map((m) => (
+              <tr key={m.metric}>
+                <td className="mono">{m.metric}</td>
+                <td className="num">{num(m.from)}</td>
+                <td className="num">{num(m.to)}</td>
+                <td className={`num ${m.delta !== null && m.delta < 0 ? "check-fail" : ""}`}>{m.delta === null ? "—" : `${m.delta >= 0 ? "+" : ""}${m.delta.toFixed(4)}`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+
+      <table className="release-checks">
+        <caption>Readiness checks</caption>
+        <thead>
+          <tr>
+            <th scope="col">Check</th>
+            <th scope="col">Result</th>
+            <th scope="col">Evidence</th>
+          </tr>
+        </thead>
+        <tbody>
+          {plan.checks.map((c) => (
+            <tr key={c.name} data-check={c.name}>
+              <td className="mono">{c.name}</td>
+              <td className={c.skipped ? "check-skip" : c.passed ? "check-pass" : "check-fail"}>
+                {c.skipped ? "skipped" : c.passed ? "pass" : c.overridable ? "fail (overridable)" : "fail"}
+              </td>
+              <td>
+                {c.detail}
+                {!c.passed && c.overridable ? (
+                  <label className="override">
+                    <input
+                      type="checkbox"
+                      name="override"
+                      value={c.name}
+                      checked={overrides.includes(c.name)}
+                      onChange={(e) => setOverrides((o) => (e.target.checked ? [...o, c.name] : o.filter((x) => x !== c.name)))}
+                    />{" "}
+                    Override {c.name}
+                  </label>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+
+      {blockedOutright.length ? (
+        <p className="form-error">
+          {blockedOutright.map((c) => c.name).join(", ")} failed and cannot be overridden: this version cannot go to production.
+        </p>
+      ) : null}
+
+      {overrides.length ? (
+        <div className="field">
+          <label htmlFor="overrideReason">Why override {overrides.join(" and ")}?</label>
+          <textarea id="overrideReason" name="overrideReason" required aria-describedby={fe?.overrideReason ? "overrideReason-error" : undefined} />
+          {fe?.overrideReason ? (
+            <p id="overrideReason-error" className="field-error">
+              {fe.overrideReason.join(" ")}
+            </p>
+          ) : null}
+        </div>
+      ) : null}
+
+      {!plan.noop ? (
+        <div className="field">
+          <label htmlFor="reason">Reason for this change (goes into the audit log)</label>
+          <textarea id="reason" name="reason" required minLength={3} aria-describedby={fe?.reason ? "reason-error" : undefined} />
+          {fe?.reason ? (
+            <p id="reason-error" className="field-error">
+              {fe.reason.join(" ")}
+            </p>
+          ) : null}
+        </div>
+      ) : null}
+
+      <p aria-live="polite" role="status" className={state && !state.ok ? "form-error" : "sr-only"}>
+        {state && !state.ok ? state.error : ""}
+      </p>
+      <div className="row-actions">
+        {stale ? (
+          <button type="button" className="btn" onClick={onReview}>
+            Review the new state
+          </button>
+        ) : null}
+        <button type="button" className="btn" onClick={onClose}>
+          Cancel
+        </button>
+        <Confirm disabled={!canConfirm || Boolean(stale)} kind={plan.kind} />
+      </div>
+    </form>
+  );
+}
+
+function Confirm({ disabled, kind }: { disabled: boolean; kind: Plan["kind"] }) {
+  const { pending } = useFormStatus();
+  return (
+    <button type="submit" className="btn btn-primary" disabled={disabled || pending}>
+      {pending ? "Applying…" : kind === "promote" ? "Confirm promotion" : "Confirm rollback"}
+    </button>
+  );
+}
