@@ -1,25 +1,41 @@
 import { createHash } from "node:crypto";
-import { constants, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from "node:fs";
 import { lstat, open } from "node:fs/promises";
 
 /** Metrics files above this are refused unread: a training job never writes one this big. */
 export const MAX_METRICS_BYTES = 4 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
+// O_NONBLOCK: opening a FIFO for reading must not hang waiting for a writer.
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 export type FileCheck =
   | { ok: true; stats: Stats }
   | { ok: false; code: "missing" | "symlink" | "not_regular_file" | "unreadable"; message: string };
 
 /** lstat without following links; says plainly why a path is not a usable regular file. */
-export async function checkRegularFile(path: string): Promise<FileCheck> {
-  let stats: Stats;
+export function checkRegularFileSync(path: string): FileCheck {
+  let stats: Stats | undefined;
   try {
-    stats = await lstat(path);
+    stats = lstatSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    return { ok: false, code: "unreadable", message: `Cannot read file (${(e as NodeJS.ErrnoException).code ?? "error"}).` };
+  }
+  if (!stats) return { ok: false, code: "missing", message: "File does not exist." };
+  return classify(stats);
+}
+
+/** The async twin of checkRegularFileSync. */
+export async function checkRegularFile(path: string): Promise<FileCheck> {
+  try {
+    return classify(await lstat(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { ok: false, code: "missing", message: "File does not exist." };
     return { ok: false, code: "unreadable", message: `Cannot read file (${code ?? "error"}).` };
   }
+}
+
+function classify(stats: Stats): FileCheck {
   if (stats.isSymbolicLink()) {
     return { ok: false, code: "symlink", message: "Is a symbolic link: versions must be regular files, never links." };
   }
@@ -42,8 +58,7 @@ function kindOf(s: Stats): string {
  * The checks run on the opened descriptor, so a swap between check and open cannot trick us.
  */
 export async function openRegular(path: string) {
-  // O_NONBLOCK: opening a FIFO for reading must not hang waiting for a writer.
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  const fh = await open(path, READ_FLAGS);
   const stats = await fh.stat();
   if (!stats.isFile()) {
     await fh.close();
@@ -52,41 +67,67 @@ export async function openRegular(path: string) {
   return { fh, stats };
 }
 
-/** Reads a whole small regular file (no links, capped size). Throws errno-style errors. */
-export async function readSmallFile(path: string, maxBytes: number): Promise<Buffer> {
-  const { fh, stats } = await openRegular(path);
+/** Runs `fn` on a descriptor opened like openRegular (no links, regular files only), then closes it. */
+function withRegularFd<T>(path: string, fn: (fd: number, stats: Stats) => T): T {
+  const fd = openSync(path, READ_FLAGS);
   try {
-    if (stats.size > maxBytes) throw Object.assign(new Error("too large"), { code: "ETOOLARGE" });
-    return await fh.readFile();
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw Object.assign(new Error("not a regular file"), { code: "ENOTREG" });
+    return fn(fd, stats);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
-interface CachedHash {
-  dev: number;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  sha256: string;
+/** Reads a whole small regular file (no links, capped size). Throws errno-style errors (ETOOLARGE above the cap). */
+export function readSmallFileSync(path: string, maxBytes: number): Buffer {
+  return withRegularFd(path, (fd, stats) => {
+    if (stats.size > maxBytes) throw Object.assign(new Error("too large"), { code: "ETOOLARGE" });
+    const buf = Buffer.allocUnsafe(stats.size);
+    let off = 0;
+    while (off < stats.size) {
+      const n = readSync(fd, buf, off, stats.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  });
 }
-// Hashes keyed by path and trusted only while the file's stat identity is unchanged.
-const hashCache = new Map<string, CachedHash>();
 
-/** True when a cached hash is still valid for these stats. */
-function sameIdentity(c: CachedHash, s: Stats): boolean {
-  return c.dev === s.dev && c.ino === s.ino && c.size === s.size && c.mtimeMs === s.mtimeMs && c.ctimeMs === s.ctimeMs;
+/** A file's stat identity: while it is unchanged, so is the content (for our purposes: versions are never rewritten in place silently). */
+export function identityOf(s: Stats): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 }
 
-/**
- * sha256 of a regular file, reusing an earlier hash while (dev, inode, size, mtime, ctime) are unchanged.
- * Reads the file only on a cache miss; never follows a symlink.
- */
+// sha256 by stat identity: hard links to one file are hashed once, and nothing is re-read while unchanged.
+const hashes = new Map<string, string>();
+
+/** sha256 of a regular file, reusing an earlier hash while its stat identity is unchanged. Never follows a symlink. */
+export function hashFileSync(path: string, stats?: Stats): string {
+  const known = stats ? hashes.get(identityOf(stats)) : undefined;
+  if (known) return known;
+  return withRegularFd(path, (fd, opened) => {
+    const id = identityOf(opened);
+    const cached = hashes.get(id);
+    if (cached) return cached;
+    const hash = createHash("sha256");
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(opened.size, 1)));
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+    }
+    const sha256 = hash.digest("hex");
+    hashes.set(id, sha256);
+    return sha256;
+  });
+}
+
+/** The async form used on write paths (large files are read in chunks without blocking the event loop). */
 export async function hashFile(path: string, stats?: Stats): Promise<string> {
   const st = stats ?? (await lstat(path));
-  const cached = hashCache.get(path);
-  if (cached && sameIdentity(cached, st)) return cached.sha256;
+  const known = hashes.get(identityOf(st));
+  if (known) return known;
   const { fh, stats: opened } = await openRegular(path);
   try {
     const hash = createHash("sha256");
@@ -97,23 +138,16 @@ export async function hashFile(path: string, stats?: Stats): Promise<string> {
       hash.update(buf.subarray(0, bytesRead));
     }
     const sha256 = hash.digest("hex");
-    hashCache.set(path, {
-      dev: opened.dev,
-      ino: opened.ino,
-      size: opened.size,
-      mtimeMs: opened.mtimeMs,
-      ctimeMs: opened.ctimeMs,
-      sha256,
-    });
+    hashes.set(identityOf(opened), sha256);
     return sha256;
   } finally {
     await fh.close();
   }
 }
 
-/** Exposes the in-process hash cache for a persistent cache to load and save (see hash-store). */
-export const hashCacheEntries = {
-  all: () => hashCache.entries(),
-  set: (path: string, entry: CachedHash) => hashCache.set(path, entry),
+/** The hash cache, for the persistent scan cache to load and save. */
+export const hashCache = {
+  entries: () => hashes.entries(),
+  set: (identity: string, sha256: string) => void hashes.set(identity, sha256),
+  size: () => hashes.size,
 };
-export type { CachedHash };

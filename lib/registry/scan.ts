@@ -3,7 +3,7 @@ import type { Dirent, Stats } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { RegistryError } from "./errors";
-import { checkRegularFile, hashFile, MAX_METRICS_BYTES, readSmallFile } from "./files";
+import { checkRegularFileSync, hashFileSync, identityOf, MAX_METRICS_BYTES, readSmallFileSync } from "./files";
 import { type MetricsDoc, NO_SCORE, parseMetricsText, UNKNOWN_METRIC } from "./metrics";
 import { ALIAS_STEM, METRICS_EXT, MODEL_EXT, parseStem } from "./names";
 
@@ -88,8 +88,6 @@ export class RegistryNotFoundError extends RegistryError {
   override readonly exitCode = 2;
 }
 
-const CONCURRENCY = 32;
-
 /**
  * Reads the registry folders and returns every version, every problem, the production alias state and
  * the best version. Reads only; never opens a file outside `root/models` and `root/metrics`, never
@@ -148,12 +146,13 @@ export async function scanRegistry(root: string): Promise<Snapshot> {
     metricsFor.set(stem, file);
   }
 
-  const stems = [...modelStems.keys()];
-  const versions = (
-    await mapLimit(stems, CONCURRENCY, (stem) =>
-      readVersion(root, stem, modelStems.get(stem)!, metricsFor.get(stem) ?? null, problems),
-    )
-  ).filter((v): v is Version => v !== null);
+  // Synchronous on purpose: tens of thousands of small stats and reads finish far sooner in one tight
+  // loop than through the thread pool, and unchanged files cost one lstat each (see the caches below).
+  const versions: Version[] = [];
+  for (const [stem, parsed] of modelStems) {
+    const v = readVersion(root, stem, parsed, metricsFor.get(stem) ?? null, problems);
+    if (v) versions.push(v);
+  }
   versions.sort((a, b) => (a.timestamp === b.timestamp ? a.stem.localeCompare(b.stem) : a.timestamp < b.timestamp ? -1 : 1));
 
   const production = await readProduction(root, versions);
@@ -225,34 +224,35 @@ function classifyEntry(entry: Dirent, file: string, ext: string, kind: "model" |
   return null;
 }
 
-async function readVersion(
+function readVersion(
   root: string,
   stem: string,
   parsed: { modelType: string; timestamp: string },
   metricsFile: string | null,
   problems: Problem[],
-): Promise<Version | null> {
+): Version | null {
   const modelFile = `${MODELS_DIR}/${stem}${MODEL_EXT}`;
   const modelPath = join(root, modelFile);
-  const check = await checkRegularFile(modelPath);
+  const check = checkRegularFileSync(modelPath);
   if (!check.ok) {
     if (check.code !== "missing") problems.push({ file: modelFile, reason: check.code, message: check.message });
     return null;
   }
   let sha256: string;
   try {
-    sha256 = await hashFile(modelPath, check.stats);
+    sha256 = hashFileSync(modelPath, check.stats);
   } catch (e) {
     problems.push({ file: modelFile, reason: "unreadable", message: `Cannot read the model file (${errCode(e)}).` });
     return null;
   }
-  const metrics = metricsFile ? await readMetrics(root, metricsFile, problems) : null;
+  const metrics = metricsFile ? readMetrics(root, metricsFile) : null;
+  if (metrics?.problem) problems.push(metrics.problem);
   return {
     stem,
     modelType: parsed.modelType,
     timestamp: parsed.timestamp,
     modelFile,
-    metricsFile: metrics?.doc || metrics?.error ? metricsFile : null,
+    metricsFile,
     sha256,
     size: check.stats.size,
     modifiedAt: check.stats.mtime.toISOString(),
@@ -266,14 +266,38 @@ async function readVersion(
   };
 }
 
-async function readMetrics(
-  root: string,
-  file: string,
-  problems: Problem[],
-): Promise<{ doc: MetricsDoc | null; sha256: string | null; error: string | null }> {
+export interface MetricsRead {
+  doc: MetricsDoc | null;
+  sha256: string | null;
+  error: string | null;
+  problem: Problem | null;
+}
+
+// Parsed metrics by stat identity: an unchanged file is never read twice in a process.
+const metricsCache = new Map<string, MetricsRead>();
+
+/** The parsed-metrics cache, for the persistent scan cache to load and save. */
+export const metricsReadCache = {
+  entries: () => metricsCache.entries(),
+  set: (identity: string, read: MetricsRead) => void metricsCache.set(identity, read),
+  size: () => metricsCache.size,
+};
+
+function readMetrics(root: string, file: string): MetricsRead {
+  const path = join(root, file);
+  const check = checkRegularFileSync(path);
+  const id = check.ok ? `${file}|${identityOf(check.stats)}` : null;
+  const cached = id ? metricsCache.get(id) : undefined;
+  if (cached) return cached;
+  const read = readMetricsUncached(path, file);
+  if (id && read.sha256) metricsCache.set(id, read);
+  return read;
+}
+
+function readMetricsUncached(path: string, file: string): MetricsRead {
   let bytes: Buffer;
   try {
-    bytes = await readSmallFile(join(root, file), MAX_METRICS_BYTES);
+    bytes = readSmallFileSync(path, MAX_METRICS_BYTES);
   } catch (e) {
     const code = errCode(e);
     const problem: Problem =
@@ -284,16 +308,19 @@ async function readMetrics(
           : code === "ENOTREG"
             ? { file, reason: "not_regular_file", message: "The metrics path is not a regular file; not read." }
             : { file, reason: "unreadable", message: `Cannot read the metrics file (${code}).` };
-    problems.push(problem);
-    return { doc: null, sha256: null, error: problem.message };
+    return { doc: null, sha256: null, error: problem.message, problem };
   }
   const sha256 = sha256Of(bytes);
   const parsed = parseMetricsText(bytes.toString("utf8"));
   if (!parsed.ok) {
-    problems.push({ file, reason: parsed.code, message: `${parsed.message} The version is listed without metrics.` });
-    return { doc: null, sha256, error: parsed.message };
+    return {
+      doc: null,
+      sha256,
+      error: parsed.message,
+      problem: { file, reason: parsed.code, message: `${parsed.message} The version is listed without metrics.` },
+    };
   }
-  return { doc: parsed.doc, sha256, error: null };
+  return { doc: parsed.doc, sha256, error: null, problem: null };
 }
 
 async function readProduction(root: string, versions: Version[]): Promise<Production> {
@@ -355,22 +382,20 @@ async function readProduction(root: string, versions: Version[]): Promise<Produc
 /** Hashes an alias file as the scan sees it (a symlink is followed only inside the registry). */
 export async function readAlias(root: string, file: string): Promise<{ sha256: string | null; since: string | null; error: string | null }> {
   const path = join(root, file);
-  const check = await checkRegularFile(path);
-  if (check.ok) {
-    return { sha256: await hashFile(path, check.stats), since: check.stats.mtime.toISOString(), error: null };
-  }
-  if (check.code === "symlink") {
-    // A hand-made `ln -s` alias: follow it only to a regular file inside the registry's own folders.
-    try {
+  const check = checkRegularFileSync(path);
+  try {
+    if (check.ok) return { sha256: hashFileSync(path, check.stats), since: check.stats.mtime.toISOString(), error: null };
+    if (check.code === "symlink") {
+      // A hand-made `ln -s` alias: follow it only to a regular file inside the registry's own folders.
       const target = await realpath(path);
       const rootReal = await realpath(root);
       const inside = [MODELS_DIR, METRICS_DIR].some((d) => target.startsWith(join(rootReal, d) + sep));
       const st = await stat(target);
-      if (inside && st.isFile()) return { sha256: await hashFile(target, st), since: st.mtime.toISOString(), error: null };
-    } catch {
-      // falls through to the refusal below
+      if (inside && st.isFile()) return { sha256: hashFileSync(target, st), since: st.mtime.toISOString(), error: null };
+      return { sha256: null, since: null, error: `${file} is a symbolic link that does not point to a file inside the registry.` };
     }
-    return { sha256: null, since: null, error: `${file} is a symbolic link that does not point to a file inside the registry.` };
+  } catch (e) {
+    return { sha256: null, since: null, error: `${file} cannot be read (${errCode(e)}).` };
   }
   return { sha256: null, since: null, error: check.code === "missing" ? null : `${file}: ${check.message}` };
 }
@@ -383,15 +408,3 @@ function errCode(e: unknown): string {
   return (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? "error";
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
