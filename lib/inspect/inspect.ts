@@ -1,0 +1,240 @@
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
+import { isLegacyWrapperGlobal } from "./allowlist";
+import { decompress, detectContainer, isNpyFile } from "./containers";
+import { type MachineShared, newShared, PickleError, PickleMachine } from "./pickle-machine";
+import { emptySchema, extractSchema } from "./schema";
+import {
+  type ContainerKind,
+  type FeatureSchema,
+  InspectFailure,
+  type InspectionReport,
+  type InspectLimits,
+  type PickleGlobal,
+  resolveLimits,
+  type Verdict,
+} from "./types";
+
+interface Outcome {
+  container: ContainerKind;
+  decompressedSize: number | null;
+  protocol: number | null;
+  schema: FeatureSchema;
+  shared: MachineShared | null;
+  /** Why parsing stopped, or null when it reached STOP cleanly. */
+  failure: { verdict: "malformed" | "unsupported"; message: string } | null;
+}
+
+function sortedGlobals(shared: MachineShared | null): PickleGlobal[] {
+  if (!shared) return [];
+  return [...shared.globals.values()]
+    .map((g) => ({ ...g }))
+    .sort((a, b) => (a.module === b.module ? cmp(a.name, b.name) : cmp(a.module, b.module)));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function listNames(globals: PickleGlobal[]): string {
+  const names = globals.map((g) => `${g.module}.${g.name}`);
+  return names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
+}
+
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+/** Verdict precedence: non-allowlisted imports, then parse failures, then legacy layouts, then safe. */
+function judge(outcome: Outcome, globals: PickleGlobal[]): { verdict: Verdict; reason: string } {
+  const dangerous = globals.filter((g) => g.status === "dangerous");
+  const unknown = globals.filter((g) => g.status === "unknown" && !isLegacyWrapperGlobal(g.module, g.name));
+  const legacy = globals.some((g) => isLegacyWrapperGlobal(g.module, g.name)) || outcome.shared?.legacy === true;
+  const broken = outcome.failure ? `, and the stream is ${outcome.failure.verdict}: ${outcome.failure.message}` : "";
+  if (dangerous.length > 0) {
+    const what = dangerous.length === 1 ? "a dangerous global" : plural(dangerous.length, "dangerous global");
+    return { verdict: "unsafe", reason: sentence(`Imports ${what}: ${listNames(dangerous)}${broken}`) };
+  }
+  if (unknown.length > 0) {
+    const what = plural(unknown.length, "global");
+    return { verdict: "unsafe", reason: sentence(`Imports ${what} not on the allowlist: ${listNames(unknown)}${broken}`) };
+  }
+  if (outcome.failure) return { verdict: outcome.failure.verdict, reason: sentence(outcome.failure.message) };
+  if (legacy) {
+    return {
+      verdict: "unsupported",
+      reason: "Written by joblib older than 0.10: the arrays live in companion files this inspector does not read.",
+    };
+  }
+  if (globals.length === 0) return { verdict: "safe", reason: "The pickle imports no globals." };
+  const all = globals.length === 1 ? "The only imported global is" : `All ${globals.length} imported globals are`;
+  return { verdict: "safe", reason: `${all} on the allowlist.` };
+}
+
+function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
+  const container = detectContainer(bytes);
+  const outcome: Outcome = { container, decompressedSize: null, protocol: null, schema: emptySchema(), shared: null, failure: null };
+  if (bytes.length === 0) {
+    outcome.failure = { verdict: "malformed", message: "the file is empty" };
+    return outcome;
+  }
+  if (container === "legacy-zf") {
+    outcome.failure = { verdict: "unsupported", message: "Legacy joblib (< 0.10) ZF container; its arrays live in companion files" };
+    return outcome;
+  }
+  if (container === "unknown") {
+    outcome.failure = isNpyFile(bytes)
+      ? { verdict: "unsupported", message: "A NumPy .npy file (a companion of a legacy joblib dump), not a joblib pickle" }
+      : { verdict: "malformed", message: "Not a joblib file: the first byte is neither a known container magic nor a pickle opcode" };
+    return outcome;
+  }
+  let data: Uint8Array;
+  try {
+    data = decompress(bytes, container, limits);
+  } catch (error) {
+    if (!(error instanceof InspectFailure)) throw error;
+    outcome.failure = { verdict: error.verdict, message: error.message };
+    return outcome;
+  }
+  outcome.decompressedSize = data.length;
+  const shared = newShared(limits);
+  outcome.shared = shared;
+  const where = container === "none" ? "" : "decompressed ";
+  const machine = new PickleMachine(data, 0, shared, true);
+  try {
+    const result = machine.run();
+    outcome.protocol = result.protocol;
+    if (result.end !== data.length) {
+      throw new PickleError(`${data.length - result.end} trailing bytes after STOP at byte ${result.end - 1}`, result.end);
+    }
+    outcome.schema = extractSchema(result.root);
+  } catch (error) {
+    if (!(error instanceof PickleError)) throw error;
+    outcome.protocol = machine.firstProto >= 0 ? machine.firstProto : null;
+    outcome.failure = { verdict: "malformed", message: `malformed pickle (${where}stream): ${error.message}` };
+  }
+  return outcome;
+}
+
+/**
+ * Inspects the bytes of a .joblib file without unpickling anything. Pure and synchronous; never
+ * throws (internal faults become a "malformed" report, which is never treated as safe).
+ */
+export function inspectBytes(bytes: Uint8Array, limits?: Partial<InspectLimits>): InspectionReport {
+  const started = performance.now();
+  const resolved = resolveLimits(limits);
+  let outcome: Outcome;
+  try {
+    outcome = analyse(bytes, resolved);
+  } catch (error) {
+    // Fail closed on anything unforeseen (e.g. an engine RangeError): report, never crash the caller.
+    outcome = {
+      container: "unknown",
+      decompressedSize: null,
+      protocol: null,
+      schema: emptySchema(),
+      shared: null,
+      failure: { verdict: "malformed", message: `inspection failed internally: ${(error as Error)?.message ?? String(error)}` },
+    };
+  }
+  const globals = sortedGlobals(outcome.shared);
+  const { verdict, reason } = judge(outcome, globals);
+  return {
+    verdict,
+    reason,
+    container: outcome.container,
+    protocol: outcome.protocol,
+    compressedSize: bytes.length,
+    decompressedSize: outcome.decompressedSize,
+    globals,
+    schema: outcome.schema,
+    stats: {
+      opcodes: outcome.shared?.opcodes ?? 0,
+      numpyArrays: outcome.shared?.numpyArrays ?? 0,
+      nestedPickles: outcome.shared?.nestedPickles ?? 0,
+      elapsedMs: Math.round((performance.now() - started) * 1000) / 1000,
+    },
+  };
+}
+
+/** A report for a file that was refused before parsing. Pure. */
+export function refusedReport(verdict: Verdict, reason: string, size: number): InspectionReport {
+  return {
+    verdict,
+    reason: sentence(reason),
+    container: "unknown",
+    protocol: null,
+    compressedSize: size,
+    decompressedSize: null,
+    globals: [],
+    schema: emptySchema(),
+    stats: { opcodes: 0, numpyArrays: 0, nestedPickles: 0, elapsedMs: 0 },
+  };
+}
+
+function describeFileType(stat: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isDirectory(): boolean }): string {
+  if (stat.isFIFO()) return "a FIFO";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isDirectory()) return "a directory";
+  return "not a regular file";
+}
+
+/**
+ * Reads a file for inspection through a single file descriptor. Effects: opens `path` read-only and
+ * non-blocking (so a FIFO cannot hang us) and reads it. Refuses non-regular files and files above
+ * maxFileBytes with verdict "unsupported" before reading their content.
+ */
+export async function readFileForInspection(
+  path: string,
+  limits: InspectLimits,
+): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; report: InspectionReport }> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    return { ok: false, report: refusedReport("malformed", `Cannot open the file (${(error as NodeJS.ErrnoException).code ?? "error"})`, 0) };
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) {
+      return { ok: false, report: refusedReport("unsupported", `Refused: the path is ${describeFileType(stat)}, not a regular file`, 0) };
+    }
+    if (stat.size > limits.maxFileBytes) {
+      return { ok: false, report: refusedReport("unsupported", `Refused: the file is ${stat.size} bytes, above the ${limits.maxFileBytes}-byte inspection limit`, stat.size) };
+    }
+    // Read at most one byte past the limit so a file growing under us is still refused.
+    const buffer = new Uint8Array(Math.min(stat.size, limits.maxFileBytes) + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length === buffer.length) break;
+    }
+    if (length > limits.maxFileBytes) {
+      return { ok: false, report: refusedReport("unsupported", `Refused: the file grew above the ${limits.maxFileBytes}-byte inspection limit`, length) };
+    }
+    return { ok: true, bytes: buffer.subarray(0, length) };
+  } catch (error) {
+    return { ok: false, report: refusedReport("malformed", `Cannot read the file (${(error as NodeJS.ErrnoException).code ?? "error"})`, 0) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Inspects a .joblib file on disk. Effects: reads the file (see readFileForInspection); the
+ * inspection itself runs on the calling thread. Never rejects.
+ */
+export async function inspectFile(path: string, limits?: Partial<InspectLimits>): Promise<InspectionReport> {
+  const resolved = resolveLimits(limits);
+  const read = await readFileForInspection(path, resolved);
+  if (!read.ok) return read.report;
+  return inspectBytes(read.bytes, resolved);
+}

@@ -1,0 +1,200 @@
+import { type ObjValue, type Value, globalPath, isSeq, strText } from "./values";
+
+/** What joblib's read_array needs from a dtype: how many bytes per item, and whether it pickles items. */
+export interface DtypeInfo {
+  itemsize: number;
+  hasObject: boolean;
+}
+
+export type DtypeResult = { ok: true; info: DtypeInfo } | { ok: false; reason: string };
+
+interface SpecInfo {
+  size: number;
+  /** S/U/V/a: numpy takes the item size from the pickled state for these. */
+  flexible: boolean;
+  object: boolean;
+}
+
+// Single-character type codes as numpy on 64-bit Linux reads them (where joblib files are loaded).
+const CHAR_CODES: Readonly<Record<string, SpecInfo>> = {
+  "?": { size: 1, flexible: false, object: false },
+  b: { size: 1, flexible: false, object: false },
+  B: { size: 1, flexible: false, object: false },
+  h: { size: 2, flexible: false, object: false },
+  H: { size: 2, flexible: false, object: false },
+  i: { size: 4, flexible: false, object: false },
+  I: { size: 4, flexible: false, object: false },
+  l: { size: 8, flexible: false, object: false },
+  L: { size: 8, flexible: false, object: false },
+  q: { size: 8, flexible: false, object: false },
+  Q: { size: 8, flexible: false, object: false },
+  p: { size: 8, flexible: false, object: false },
+  P: { size: 8, flexible: false, object: false },
+  e: { size: 2, flexible: false, object: false },
+  f: { size: 4, flexible: false, object: false },
+  d: { size: 8, flexible: false, object: false },
+  g: { size: 16, flexible: false, object: false },
+  F: { size: 8, flexible: false, object: false },
+  D: { size: 16, flexible: false, object: false },
+  G: { size: 32, flexible: false, object: false },
+  O: { size: 8, flexible: false, object: true },
+  c: { size: 1, flexible: false, object: false },
+  M: { size: 8, flexible: false, object: false },
+  m: { size: 8, flexible: false, object: false },
+  S: { size: 0, flexible: true, object: false },
+  a: { size: 0, flexible: true, object: false },
+  U: { size: 0, flexible: true, object: false },
+  V: { size: 0, flexible: true, object: false },
+};
+
+// Kind letter + byte count, the form numpy's dtype.__reduce__ always writes ("f8", "O8", "U5", "V64").
+const SIZED_KINDS: Readonly<Record<string, readonly number[] | "any">> = {
+  b: [1],
+  i: [1, 2, 4, 8],
+  u: [1, 2, 4, 8],
+  f: [2, 4, 8, 16],
+  c: [8, 16, 32],
+  O: [8],
+  M: [8],
+  m: [8],
+  S: "any",
+  a: "any",
+  V: "any",
+  U: "any",
+};
+
+/**
+ * Parses a numpy dtype constructor string such as "f8", "<i4", "O8", "U5" or "M8[ns]". Pure.
+ * Anything outside this grammar is refused rather than guessed.
+ */
+export function parseDtypeSpec(text: string): SpecInfo | null {
+  const match = /^[<>|=]?([a-zA-Z?])(\d*)(\[[A-Za-z0-9]+\])?$/.exec(text);
+  if (!match) return null;
+  const kind = match[1] as string;
+  const digits = match[2] as string;
+  const unit = match[3];
+  if (unit !== undefined && kind !== "M" && kind !== "m") return null;
+  if (digits === "") return CHAR_CODES[kind] ?? null;
+  const allowed = SIZED_KINDS[kind];
+  if (allowed === undefined || digits.length > 10) return null;
+  const n = Number(digits);
+  if (n > 0x7fffffff) return null;
+  if (allowed !== "any") {
+    if (!allowed.includes(n)) return null;
+    return { size: n, flexible: false, object: kind === "O" };
+  }
+  // U counts characters of 4 bytes each.
+  return { size: kind === "U" ? n * 4 : n, flexible: true, object: false };
+}
+
+const DTYPE_CALLEES: ReadonlySet<string> = new Set(["numpy.dtype"]);
+const MAX_DEPTH = 8;
+
+function fail(reason: string): DtypeResult {
+  return { ok: false, reason };
+}
+
+function intOf(value: Value | undefined): number | null {
+  if (value?.k === "int" && value.exact) return value.n;
+  if (value?.k === "bool") return value.v ? 1 : 0;
+  return null;
+}
+
+/**
+ * Works out item size and object-ness of a symbolic numpy.dtype(...) value with its BUILD state,
+ * following numpy's arraydescr_setstate. Pure. When the pickled flags and the type disagree the
+ * answer would depend on the numpy version, so that is refused.
+ */
+export function describeDtype(value: Value | undefined, depth = 0): DtypeResult {
+  if (depth > MAX_DEPTH) return fail("dtype nesting is too deep");
+  if (value?.k !== "obj") return fail("the dtype is not a numpy.dtype object");
+  return describeDtypeObject(value, depth);
+}
+
+function describeDtypeObject(value: ObjValue, depth: number): DtypeResult {
+  if (value.callee.k !== "global" || value.via !== "call" || !DTYPE_CALLEES.has(globalPath(value.callee))) {
+    return fail("the dtype is not built by numpy.dtype(...)");
+  }
+  const spec = value.args && isSeq(value.args) ? value.args.items[0] : undefined;
+  if (spec?.k !== "str") return fail("numpy.dtype(...) is not given a type string");
+  const specText = strText(spec);
+  const parsed = parseDtypeSpec(specText);
+  if (!parsed) return fail(`unsupported dtype string ${JSON.stringify(specText.slice(0, 40))}`);
+  const state = value.states[value.states.length - 1];
+  if (state === undefined) {
+    return { ok: true, info: { itemsize: parsed.size, hasObject: parsed.object } };
+  }
+  return applyState(parsed, state, depth);
+}
+
+function applyState(parsed: SpecInfo, state: Value, depth: number): DtypeResult {
+  if (state.k !== "tuple") return fail("dtype state is not a tuple");
+  const items = state.items;
+  // Field positions per numpy's accepted tuple lengths (5: version 0 without names/flags).
+  let version: number | null;
+  let subarray: Value | undefined;
+  let fields: Value | undefined;
+  let names: Value | undefined;
+  let elsize: number | null;
+  let flags: number | null = null;
+  if (items.length === 9 || items.length === 8 || items.length === 7) {
+    version = intOf(items[0]);
+    subarray = items[2];
+    names = items[3];
+    fields = items[4];
+    elsize = intOf(items[5]);
+    if (items.length >= 8) flags = intOf(items[7]);
+  } else if (items.length === 6) {
+    version = intOf(items[0]);
+    subarray = items[2];
+    fields = items[3];
+    elsize = intOf(items[4]);
+  } else if (items.length === 5) {
+    version = 0;
+    subarray = items[1];
+    fields = items[2];
+    elsize = intOf(items[3]);
+  } else {
+    return fail(`dtype state has ${items.length} items`);
+  }
+  if (version === null || version < 0 || version > 4) return fail("dtype state has an unsupported version");
+  if (elsize === null) return fail("dtype state has no integer item size");
+  if (items.length >= 8 && (flags === null || flags < -128 || flags > 127)) return fail("dtype flags are invalid");
+  if (names !== undefined && (names.k === "none") !== (fields?.k === "none") && version >= 2) {
+    return fail("dtype names and fields disagree");
+  }
+
+  let hasObject = parsed.object;
+  if (subarray !== undefined && subarray.k !== "none") {
+    if (subarray.k !== "tuple" || subarray.items.length !== 2) return fail("dtype subarray is malformed");
+    const base = describeDtype(subarray.items[0], depth + 1);
+    if (!base.ok) return base;
+    hasObject ||= base.info.hasObject;
+  }
+  if (fields !== undefined && fields.k !== "none") {
+    if (fields.k !== "dict") return fail("dtype fields are not a dict");
+    for (let i = 1; i < fields.entries.length; i += 2) {
+      const field = fields.entries[i] as Value;
+      if (!isSeq(field) || field.items.length < 2) return fail("dtype field is malformed");
+      const sub = describeDtype(field.items[0], depth + 1);
+      if (!sub.ok) return sub;
+      hasObject ||= sub.info.hasObject;
+    }
+  }
+
+  let itemsize = parsed.size;
+  if (parsed.flexible) {
+    // numpy takes the size of S/U/V types from the state; refuse when it contradicts the type string.
+    if (elsize < 0 || (parsed.size > 0 && elsize !== parsed.size)) {
+      return fail(`dtype item size ${elsize} contradicts its type string`);
+    }
+    itemsize = elsize;
+  }
+  if (version >= 3 && flags !== null) {
+    const flagsObject = (flags & 1) === 1;
+    if (flagsObject !== hasObject) {
+      return fail(`dtype flags say hasobject=${flagsObject} but its type says ${hasObject}`);
+    }
+  }
+  return { ok: true, info: { itemsize, hasObject } };
+}

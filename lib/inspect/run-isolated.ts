@@ -1,0 +1,153 @@
+// Runs the inspector off the calling thread, in a worker with heap limits and a deadline, and
+// caches reports by content hash.
+//
+// The worker is created with `eval: true` from the small CommonJS source below, which imports a
+// prebuilt ESM bundle of worker-entry.ts. That way neither Next.js nor any bundler has to resolve a
+// TypeScript worker file. The bundle path is, in order: $REGISTRY_INSPECT_WORKER, then
+// <cwd>/cli/dist/inspect-worker.mjs if it exists (the CLI build writes it). With neither, the
+// inspection runs in-thread: still bounded by the machine's own limits, but without the deadline.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import { inspectBytes, readFileForInspection, refusedReport } from "./inspect";
+import { type InspectionReport, type InspectLimits, resolveLimits } from "./types";
+import type { InspectRequest } from "./worker-entry";
+
+export interface IsolatedOptions {
+  /** Deadline for one inspection; default 30 s. */
+  timeoutMs?: number;
+  /** Worker heap cap; default 512 MiB. */
+  maxOldGenerationSizeMb?: number;
+  limits?: Partial<InspectLimits>;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_HEAP_MB = 512;
+const CACHE_ENTRIES = 128;
+const TIME_LIMIT_REASON = "inspection exceeded its time limit";
+
+const WORKER_SOURCE = `
+const { workerData } = require("node:worker_threads");
+const { pathToFileURL } = require("node:url");
+import(pathToFileURL(workerData.entry).href).catch((error) => { setImmediate(() => { throw error; }); });
+`;
+
+const cache = new Map<string, InspectionReport>();
+
+/** Empties the report cache. Effects: module-level cache only. */
+export function clearInspectionCache(): void {
+  cache.clear();
+}
+
+/** Number of cached reports. Pure read of the module-level cache. */
+export function inspectionCacheSize(): number {
+  return cache.size;
+}
+
+function cacheGet(key: string): InspectionReport | undefined {
+  const hit = cache.get(key);
+  if (hit === undefined) return undefined;
+  // Re-insert to mark it most recently used.
+  cache.delete(key);
+  cache.set(key, hit);
+  return structuredClone(hit);
+}
+
+function cachePut(key: string, report: InspectionReport): void {
+  cache.set(key, structuredClone(report));
+  while (cache.size > CACHE_ENTRIES) {
+    const oldest = cache.keys().next().value;
+    if (oldest === undefined) break;
+    cache.delete(oldest);
+  }
+}
+
+/** The worker bundle to load, or null to inspect in-thread. Effects: checks one path exists. */
+export function workerBundlePath(): string | null {
+  const configured = process.env.REGISTRY_INSPECT_WORKER;
+  if (configured) return path.resolve(configured);
+  const built = path.resolve(process.cwd(), "cli/dist/inspect-worker.mjs");
+  return existsSync(built) ? built : null;
+}
+
+function looksLikeReport(value: unknown): value is InspectionReport {
+  if (typeof value !== "object" || value === null) return false;
+  const report = value as Partial<InspectionReport>;
+  return typeof report.verdict === "string" && typeof report.reason === "string" && Array.isArray(report.globals);
+}
+
+function runInWorker(
+  entry: string,
+  request: InspectRequest,
+  timeoutMs: number,
+  heapMb: number,
+  size: number,
+): Promise<{ report: InspectionReport; cacheable: boolean }> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const transfer = request.bytes ? [request.bytes.buffer as ArrayBuffer] : [];
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { ...request, entry },
+      transferList: transfer,
+      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.min(64, heapMb), stackSizeMb: 4 },
+      stdout: false,
+      stderr: false,
+    });
+    const finish = (report: InspectionReport, cacheable: boolean): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve({ report, cacheable });
+    };
+    const timer = setTimeout(() => finish(refusedReport("malformed", TIME_LIMIT_REASON, size), false), timeoutMs);
+    worker.on("message", (message: unknown) => {
+      if (looksLikeReport(message)) finish(message, true);
+      else finish(refusedReport("malformed", "the inspection worker returned an invalid report", size), false);
+    });
+    worker.on("error", (error: Error & { code?: string }) => {
+      const reason =
+        error.code === "ERR_WORKER_OUT_OF_MEMORY"
+          ? "inspection exceeded its memory limit"
+          : `the inspection worker failed (${error.message})`;
+      finish(refusedReport("malformed", reason, size), false);
+    });
+    worker.on("exit", (code) => {
+      finish(refusedReport("malformed", `the inspection worker exited (code ${code}) without a report`, size), false);
+    });
+  });
+}
+
+/**
+ * Inspects a file off the calling thread. Effects: reads the file once, hashes it (sha256), and
+ * either returns a cached report for that content or spawns a worker thread (heap-limited, killed
+ * after timeoutMs, which yields verdict "malformed"). Never rejects.
+ */
+export async function inspectFileIsolated(filePath: string, opts: IsolatedOptions = {}): Promise<InspectionReport> {
+  const limits = resolveLimits(opts.limits);
+  const read = await readFileForInspection(filePath, limits);
+  if (!read.ok) return read.report;
+  const bytes = read.bytes;
+  const key = `${createHash("sha256").update(bytes).digest("hex")}:${JSON.stringify(limits)}`;
+  const cached = cacheGet(key);
+  if (cached) return cached;
+
+  const entry = workerBundlePath();
+  if (entry === null) {
+    const report = inspectBytes(bytes, limits);
+    cachePut(key, report);
+    return report;
+  }
+  const { report, cacheable } = await runInWorker(
+    entry,
+    { kind: "registry-inspect", path: filePath, limits, bytes },
+    opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    opts.maxOldGenerationSizeMb ?? DEFAULT_HEAP_MB,
+    bytes.byteLength,
+  );
+  // Deadlines and crashes depend on machine load, not on the content: do not remember them.
+  if (cacheable) cachePut(key, report);
+  return report;
+}
