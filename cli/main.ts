@@ -10,6 +10,8 @@ import {
   resolveRoot,
   scanRegistry,
   validateVersionName,
+  loadScanCache,
+  saveScanCache,
 } from "@/lib/registry";
 import { closeAudit, databaseFile, migrateDatabase, openAudit, previousProduction, release, repairOnStart, type Actor } from "@/lib/audit";
 import { userInfo } from "node:os";
@@ -83,7 +85,8 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
 
 async function list(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, common);
-  const s = await scanRegistry(resolveRoot(values.root));
+  const root = resolveRoot(values.root);
+  const s = await withScanCache(root, () => scanRegistry(root));
   if (io.json) {
     io.printJson({
       root: s.root,
@@ -113,7 +116,9 @@ async function show(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse(args, common, 1);
   const stem = validateVersionName(positionals[0]);
   const root = resolveRoot(values.root);
-  const { snapshot, plan } = await planFromDisk(root, { kind: "promote", version: stem, minScore: resolveMinScore(), overrides: [] });
+  const { snapshot, plan } = await withScanCache(root, () =>
+    planFromDisk(root, { kind: "promote", version: stem, minScore: resolveMinScore(), overrides: [] }),
+  );
   const v = snapshot.versions.find((x) => x.stem === stem)!;
   if (io.json) io.printJson({ version: plainVersion(v), checks: plan.checks, metricChanges: plan.metricChanges });
   else io.print(renderVersion(v, plan.checks));
@@ -163,7 +168,7 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
     reason: values.reason ?? null,
   };
   const dryRun = values["dry-run"] === true;
-  const outcome = await release(root, request, actor, { dryRun });
+  const outcome = await withScanCache(root, () => release(root, request, actor, { dryRun }));
   report(outcome.plan, { dryRun, done: outcome.status === "done", correlationId: outcome.correlationId }, io);
   return outcome.plan.allowed ? 0 : 3;
 }
@@ -201,6 +206,14 @@ function fail(e: unknown, io: Out): number {
   if (io.json) io.printJson({ error: { code: known ? e.code : "unexpected", message }, exitCode });
   else process.stderr.write(`registry: ${message}\n`);
   return exitCode;
+}
+
+/** Runs a command with the persistent scan cache loaded before and saved after (see scan-cache.ts). */
+async function withScanCache<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  const loaded = loadScanCache(root);
+  const result = await fn();
+  saveScanCache(root, loaded);
+  return result;
 }
 
 async function dbCommand(args: string[], io: Out): Promise<number> {

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
@@ -37,9 +37,12 @@ describe("migrations", () => {
       finished_at: number;
     }[];
     db.close();
-    expect(rows.map((r) => r.migration_name)).toEqual(["20261126000000_audit_log"]);
-    expect(rows[0]?.checksum).toBe(sha(join(MIGRATIONS, "20261126000000_audit_log", "migration.sql")));
-    expect(rows[0]?.finished_at).toBeTruthy();
+    const names = readdirSync(MIGRATIONS).filter((n) => n !== "migration_lock.toml").sort();
+    expect(rows.map((r) => r.migration_name).sort()).toEqual(names);
+    for (const r of rows) {
+      expect(r.checksum).toBe(sha(join(MIGRATIONS, r.migration_name, "migration.sql")));
+      expect(r.finished_at).toBeTruthy();
+    }
     expect(migrateDatabase(databaseFile(root), MIGRATIONS).applied).toEqual([]);
   });
 
@@ -198,6 +201,12 @@ describe("release with the audit trail", () => {
       correlationId: "crashed-2",
       to: { stem: BEST, sha256: sha(join(root, `models/${BEST}.joblib`)), score: 0.65 },
     });
+    // What a kill after the renames but before the completion leaves: a staged journal, no temp files.
+    mkdirSync(join(root, ".registry"), { recursive: true });
+    writeFileSync(
+      join(root, ".registry/journal.json"),
+      JSON.stringify({ state: "staged", kind: "promote", from: BEST, to: PRODUCTION, startedAt: "", pid: 1, tag: "crashed-1", files: [] }),
+    );
     await repairOnStart(root, { name: "system", role: "system", source: "cli" });
     const closing = (await allEvents(db)).slice(2);
     expect(closing.map((e) => [e.correlationId, e.outcome]).sort()).toEqual([

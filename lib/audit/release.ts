@@ -10,12 +10,8 @@ import {
   recoverInterrupted,
   type Recovery,
   scanRegistry,
-  STATE_DIR,
-  TEMP_PREFIX,
-  withRegistryLock,
+  needsRecovery,
 } from "@/lib/registry";
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { type AuditDb, openAudit } from "./db";
 import { type Actor, type AuditAction, recordEvent } from "./log";
 
@@ -57,12 +53,12 @@ const ACTIONS = {
  * is recorded and rethrown. Repairs an interrupted earlier change first, and records that too.
  */
 export async function release(root: string, request: ChangeRequest, actor: Actor, opts: ReleaseOptions = {}): Promise<ReleaseOutcome> {
-  const db = openAudit(root);
   const correlationId = randomUUID();
   const actions = ACTIONS[request.kind];
   const { plan } = await planFromDisk(root, request);
-  const facts = factsOf(plan);
   if (opts.dryRun) return { status: "dry_run", plan, correlationId };
+  const db = openAudit(root);
+  const facts = factsOf(plan);
   const stale = opts.expected && staleness(plan, opts.expected);
   if (stale) {
     await recordEvent(db, actor, {
@@ -111,37 +107,26 @@ export async function release(root: string, request: ChangeRequest, actor: Actor
  * comparing it with what production now holds. Does nothing (and takes no lock) on a clean registry.
  */
 export async function repairOnStart(root: string, actor: Actor): Promise<void> {
-  const crashed = needsRecovery(root);
-  if (!crashed && !existsSync(join(root, STATE_DIR))) return;
+  if (!needsRecovery(root)) return;
   const db = openAudit(root);
-  // Intents are only judged under the lock: a change in flight elsewhere has an intent and no completion yet.
-  const closeIntents = () => closeDanglingIntents(db, root, actor);
-  if (crashed) await recoverInterrupted(root, { onRecovered: (r) => recordRecovery(db, actor, r), underLock: closeIntents });
-  else if (await db.auditEvent.count({ where: { outcome: "intent" } })) await withRegistryLock(root, closeIntents);
-}
-
-function needsRecovery(root: string): boolean {
-  if (existsSync(join(root, STATE_DIR, "journal.json"))) return true;
-  return ["models", "metrics"].some((d) => {
-    try {
-      return readdirSync(join(root, d)).some((n) => n.startsWith(TEMP_PREFIX));
-    } catch {
-      return false;
-    }
-  });
+  // Intents are judged under the lock, after the repair: a change in flight elsewhere holds the lock.
+  await recoverInterrupted(root, { onRecovered: (r) => recordRecovery(db, actor, r), underLock: () => closeDanglingIntents(db, root, actor) });
 }
 
 async function recordRecovery(db: AuditDb, actor: Actor, r: Recovery): Promise<void> {
   const j = r.journal;
+  // Killed after its completion was recorded but before the journal was removed: nothing left to say.
+  if (j.tag && (await db.auditEvent.count({ where: { correlationId: j.tag, outcome: "succeeded" } }))) return;
+  const forward = r.action === "rolled_forward";
   await recordEvent(db, actor, {
-    action: "model.change_recovered",
-    outcome: "recovered",
-    correlationId: j?.tag ?? randomUUID(),
-    from: j ? { stem: j.from, sha256: null, score: null } : null,
-    to: j ? { stem: j.to, sha256: j.files.find((f) => f.alias.startsWith("models/"))?.sha256 ?? null, score: null } : null,
-    reason: j
+    action: forward ? "model.change_recovered" : ACTIONS[j.kind].failed,
+    outcome: forward ? "recovered" : "failed",
+    correlationId: j.tag ?? randomUUID(),
+    from: { stem: j.from, sha256: null, score: null },
+    to: { stem: j.to, sha256: j.files.find((f) => f.alias.startsWith("models/"))?.sha256 ?? null, score: null },
+    reason: forward
       ? `An interrupted ${j.kind} (started ${j.startedAt} by pid ${j.pid}) was completed at start-up: both aliases now hold ${j.to}.`
-      : "Temp files from an interrupted promotion that never reached its commit point were removed; production was untouched.",
+      : `An interrupted ${j.kind} to ${j.to} (started ${j.startedAt} by pid ${j.pid}) stopped before any alias changed; its temp files were removed and production was left as it was.`,
     details: { action: r.action, removedTemps: r.removedTemps },
   });
 }

@@ -161,6 +161,7 @@ describe("recovery", () => {
     writeFileSync(
       join(root, STATE_DIR, "journal.json"),
       JSON.stringify({
+        state: "staged",
         kind: "promote",
         from: PRODUCTION,
         to: BEST,
@@ -180,12 +181,25 @@ describe("recovery", () => {
     expect(noTemps()).toEqual([]);
   });
 
-  it("removes temp files staged before a crash that never reached the journal", async () => {
-    writeFileSync(join(root, "models", ".production_latest.0123.tmp"), "half a model");
-    const before = sha(join(root, "models/production_latest.joblib"));
-    expect(await recoverInterrupted(root)).toMatchObject({ action: "cleaned" });
+  it("abandons a change whose temp files were still being written, leaving production untouched", async () => {
+    const temp = "models/.production_latest.0123.tmp";
+    writeFileSync(join(root, temp), "half a model");
+    mkdirSync(join(root, STATE_DIR), { recursive: true });
+    writeFileSync(
+      join(root, STATE_DIR, "journal.json"),
+      JSON.stringify({ state: "staging", kind: "promote", from: PRODUCTION, to: BEST, startedAt: "", pid: 1, tag: null, files: [{ temp, alias: "models/production_latest.joblib", sha256: "x" }] }),
+    );
+    const before = fingerprint(root);
+    expect(await recoverInterrupted(root)).toMatchObject({ action: "cleaned", removedTemps: [temp] });
     expect(noTemps()).toEqual([]);
-    expect(sha(join(root, "models/production_latest.joblib"))).toBe(before);
+    expect(fingerprint(root)).toEqual(Object.fromEntries(Object.entries(before).filter(([k]) => k !== temp)));
     expect(await recoverInterrupted(root)).toBeNull();
+  });
+
+  it("drops stray temp files that no journal names when the next change runs", async () => {
+    writeFileSync(join(root, "metrics", ".production_latest.stray.tmp"), "{}");
+    const { plan } = await promote();
+    await applyPlan(root, plan);
+    expect(noTemps()).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { constants } from "node:fs";
+import { constants, existsSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ProductionChangedError, RefusedError, RegistryError, SourceChangedError, WriteFailedError } from "./errors";
@@ -34,6 +34,8 @@ export interface ApplyOptions {
 }
 
 export interface Journal {
+  /** "staging" while temp files are written (a crash then aborts); "staged" once all are complete (a crash then rolls forward). */
+  state: "staging" | "staged";
   kind: Plan["kind"];
   tag: string | null;
   from: string | null;
@@ -44,8 +46,8 @@ export interface Journal {
 }
 
 export interface Recovery {
-  journal: Journal | null;
-  /** "rolled_forward": an interrupted change was completed; "cleaned": only stray temp files were removed. */
+  journal: Journal;
+  /** "rolled_forward": an interrupted change was completed; "cleaned": it was abandoned before any alias changed. */
   action: "rolled_forward" | "cleaned";
   removedTemps: string[];
 }
@@ -67,30 +69,46 @@ export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}
       if (!plan.allowed) throw new RefusedError(plan.refusal ?? "Refused by a readiness check.");
       const result = { from: plan.current.stem, to: plan.target.stem };
       if (plan.noop) return { ...result, noop: true, files: [] };
-      const staged = await stage(root, plan);
       const journal: Journal = {
+        state: "staging",
         kind: plan.kind,
         ...result,
         startedAt: new Date().toISOString(),
         pid: process.pid,
         tag: options.tag ?? null,
-        files: staged,
+        files: plan.files.map((f) => ({
+          temp: `${dirname(f.alias)}/${TEMP_PREFIX}${randomBytes(6).toString("hex")}.tmp`,
+          alias: f.alias,
+          sha256: f.newSha256,
+        })),
       };
+      // The journal exists before any temp file does, so a crash never leaves one that nobody will find.
       try {
         await writeJournal(root, journal);
+        await stage(root, plan, journal);
+        await writeJournal(root, { ...journal, state: "staged" });
         faultPoint("after_journal");
         if (hooks.beforeCommit) await hooks.beforeCommit(plan);
       } catch (e) {
-        await discard(root, staged);
-        throw e;
+        await discard(root, journal);
+        if (e instanceof RegistryError) throw e;
+        throw writeFailure(e);
       }
       faultPoint("after_intent");
       await commit(root, journal);
+      faultPoint("before_complete");
       if (hooks.afterCommit) await hooks.afterCommit(plan);
-      return { ...result, noop: false, files: staged.map(({ alias, sha256 }) => ({ alias, sha256 })) };
+      // Removed only once completion is recorded: a crash before this is finished (and audited) on the next start.
+      await unlink(join(root, STATE_DIR, JOURNAL));
+      return { ...result, noop: false, files: journal.files.map(({ alias, sha256 }) => ({ alias, sha256 })) };
     },
     { timeoutMs: options.lockTimeoutMs },
   );
+}
+
+/** True when a crash left work for `recoverInterrupted` (a journal under .registry). Cheap: one stat. */
+export function needsRecovery(root: string): boolean {
+  return existsSync(join(root, STATE_DIR, JOURNAL));
 }
 
 /**
@@ -112,21 +130,25 @@ export async function recoverInterrupted(
 
 async function recoverUnlocked(root: string): Promise<Recovery | null> {
   const journal = await readJournal(root);
-  if (journal) {
+  if (!journal) {
+    // Temp files with no journal are not ours to finish (the journal is written before any): just drop them.
+    await removeTemps(root);
+    return null;
+  }
+  let action: Recovery["action"] = "cleaned";
+  if (journal.state === "staged") {
+    // Every temp was complete before the journal said "staged": finish the renames.
     for (const f of journal.files) {
       const temp = join(root, f.temp);
       const check = await checkRegularFile(temp);
-      // A temp that is gone was already renamed; one that is present was fully written before the journal.
-      if (check.ok && (await hashFile(temp, check.stats)) === f.sha256) {
-        await rename(temp, join(root, f.alias));
-      }
+      if (check.ok && (await hashFile(temp, check.stats)) === f.sha256) await rename(temp, join(root, f.alias));
     }
-    await syncDirs(root);
-    await unlink(join(root, STATE_DIR, JOURNAL));
+    action = "rolled_forward";
   }
-  const removedTemps = await removeStrayTemps(root);
-  if (!journal && removedTemps.length === 0) return null;
-  return { journal, action: journal ? "rolled_forward" : "cleaned", removedTemps };
+  const removedTemps = await removeTemps(root);
+  await syncDirs(root);
+  await unlink(join(root, STATE_DIR, JOURNAL));
+  return { journal, action, removedTemps };
 }
 
 async function assertProductionUnchanged(root: string, plan: Plan): Promise<void> {
@@ -140,20 +162,11 @@ async function currentSha(root: string, alias: string): Promise<string | null> {
   return (await readAlias(root, alias)).sha256;
 }
 
-async function stage(root: string, plan: Plan): Promise<Journal["files"]> {
-  const staged: Journal["files"] = [];
-  try {
-    for (const f of plan.files) {
-      const temp = `${dirname(f.alias)}/${TEMP_PREFIX}${randomBytes(6).toString("hex")}.tmp`;
-      staged.push({ temp, alias: f.alias, sha256: f.newSha256 });
-      await copyVerified(join(root, f.source), join(root, temp), f.newSha256, f.source);
-      faultPoint(f.alias === MODEL_ALIAS ? "after_stage_model" : "after_stage_metrics");
-    }
-    return staged;
-  } catch (e) {
-    await discard(root, staged);
-    if (e instanceof RegistryError) throw e;
-    throw writeFailure(e);
+async function stage(root: string, plan: Plan, journal: Journal): Promise<void> {
+  for (const [i, f] of plan.files.entries()) {
+    const temp = journal.files[i]?.temp as string;
+    await copyVerified(join(root, f.source), join(root, temp), f.newSha256, f.source);
+    faultPoint(f.alias === MODEL_ALIAS ? "after_stage_model" : "after_stage_metrics");
   }
 }
 
@@ -191,12 +204,10 @@ async function commit(root: string, journal: Journal): Promise<void> {
     faultPoint(f.alias === MODEL_ALIAS ? "after_rename_model" : "after_rename_metrics");
   }
   await syncDirs(root);
-  await unlink(join(root, STATE_DIR, JOURNAL));
-  faultPoint("before_complete");
 }
 
-async function discard(root: string, staged: Journal["files"]): Promise<void> {
-  await Promise.all(staged.map((f) => unlink(join(root, f.temp)).catch(() => undefined)));
+async function discard(root: string, journal: Journal): Promise<void> {
+  await Promise.all(journal.files.map((f) => unlink(join(root, f.temp)).catch(() => undefined)));
   await unlink(join(root, STATE_DIR, JOURNAL)).catch(() => undefined);
 }
 
@@ -225,7 +236,8 @@ async function readJournal(root: string): Promise<Journal | null> {
   }
 }
 
-async function removeStrayTemps(root: string): Promise<string[]> {
+/** Removes every temp file of ours; called under the lock, so none belongs to a live writer. */
+async function removeTemps(root: string): Promise<string[]> {
   const removed: string[] = [];
   for (const dir of [MODELS_DIR, METRICS_DIR]) {
     let names: string[];

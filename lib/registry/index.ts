@@ -8,3 +8,4 @@ export * from "./names";
 export * from "./plan";
 export * from "./scan";
 export * from "./service";
+export * from "./scan-cache";

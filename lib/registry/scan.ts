@@ -28,6 +28,11 @@ export interface Version {
   metrics: MetricsDoc | null;
   /** Why the metrics could not be used, when the file exists but is broken. */
   metricsError: string | null;
+  /**
+   * True when the score came from the persistent scan cache and the full document was not read; call
+   * `loadDeferredMetrics` before using `metrics` (the CLI does, for the versions a command shows or plans).
+   */
+  metricsDeferred: boolean;
   score: number;
   metric: string;
   isProduction: boolean;
@@ -259,8 +264,9 @@ function readVersion(
     metricsSha256: metrics?.sha256 ?? null,
     metrics: metrics?.doc ?? null,
     metricsError: metrics?.error ?? null,
-    score: metrics?.doc?.score ?? NO_SCORE,
-    metric: metrics?.doc?.metric ?? UNKNOWN_METRIC,
+    metricsDeferred: metrics?.summary !== undefined,
+    score: metrics?.doc?.score ?? metrics?.summary?.score ?? NO_SCORE,
+    metric: metrics?.doc?.metric ?? metrics?.summary?.metric ?? UNKNOWN_METRIC,
     isProduction: false,
     isBest: false,
   };
@@ -271,6 +277,8 @@ export interface MetricsRead {
   sha256: string | null;
   error: string | null;
   problem: Problem | null;
+  /** Set instead of `doc` when only the score is known (from the persistent scan cache). */
+  summary?: { score: number; metric: string };
 }
 
 // Parsed metrics by stat identity: an unchanged file is never read twice in a process.
@@ -283,11 +291,40 @@ export const metricsReadCache = {
   size: () => metricsCache.size,
 };
 
+// Scores without documents, loaded from the persistent scan cache by CLI processes.
+const summaryCache = new Map<string, MetricsRead>();
+
+/** Loads and saves score summaries across processes (see scan-cache.ts). */
+export const metricsSummaryCache = {
+  set: (key: string, read: MetricsRead) => void summaryCache.set(key, read),
+  entries: () => summaryCache.entries(),
+};
+
+/**
+ * Reads the full metrics documents of the given versions when the scan only had their scores from the
+ * persistent cache. Mutates those Version objects; re-validates each file by its stat identity.
+ */
+export function loadDeferredMetrics(root: string, versions: Iterable<Version | null | undefined>): void {
+  for (const v of versions) {
+    if (!v?.metricsDeferred || !v.metricsFile) continue;
+    const path = join(root, v.metricsFile);
+    const check = checkRegularFileSync(path);
+    const read = readMetricsUncached(path, v.metricsFile);
+    if (check.ok && read.sha256) metricsCache.set(`${v.metricsFile}|${identityOf(check.stats)}`, read);
+    v.metrics = read.doc;
+    v.metricsSha256 = read.sha256;
+    v.metricsError = read.error;
+    v.score = read.doc?.score ?? NO_SCORE;
+    v.metric = read.doc?.metric ?? UNKNOWN_METRIC;
+    v.metricsDeferred = false;
+  }
+}
+
 function readMetrics(root: string, file: string): MetricsRead {
   const path = join(root, file);
   const check = checkRegularFileSync(path);
   const id = check.ok ? `${file}|${identityOf(check.stats)}` : null;
-  const cached = id ? metricsCache.get(id) : undefined;
+  const cached = id ? (metricsCache.get(id) ?? summaryCache.get(id)) : undefined;
   if (cached) return cached;
   const read = readMetricsUncached(path, file);
   if (id && read.sha256) metricsCache.set(id, read);

@@ -1,7 +1,7 @@
 import type { ApplyHooks, ApplyResult } from "./apply";
 import { applyPlan } from "./apply";
 import { type ChangeRequest, type Plan, planChange, readArtifactEvidence, resolveTarget } from "./plan";
-import { type Snapshot, scanRegistry } from "./scan";
+import { loadDeferredMetrics, type Snapshot, scanRegistry } from "./scan";
 
 /**
  * Reads the registry and plans a promotion or rollback against what is on disk now. Reads only.
@@ -10,6 +10,7 @@ import { type Snapshot, scanRegistry } from "./scan";
 export async function planFromDisk(root: string, request: ChangeRequest): Promise<{ snapshot: Snapshot; plan: Plan }> {
   const snapshot = await scanRegistry(root);
   const target = resolveTarget(snapshot, request);
+  loadDeferredMetrics(root, [target, snapshot.versions.find((v) => v.stem === snapshot.production.stem)]);
   const artifact = await readArtifactEvidence(root, target);
   const plan = planChange(snapshot, { ...request, version: target.stem }, { artifact, safety: null });
   return { snapshot, plan };

@@ -13,22 +13,13 @@ export function minScore(): number {
 }
 
 const SYSTEM = { name: "system", role: "system", source: "web" as const };
-let repaired: Promise<void> | null = null;
 
 /**
- * A fresh read of the registry for this request: new runs show up on the next load. The first read of a
- * server process finishes any change a crash interrupted (and audits it); a later read that finds temp
- * files left by a crashed writer repairs again before answering.
+ * A fresh read of the registry for this request: new runs show up on the next load. When a crashed
+ * writer left a journal (one stat to find out), the change is finished and audited before answering.
  */
 export async function loadSnapshot(): Promise<Snapshot> {
   const root = registryRoot();
-  repaired ??= repairOnStart(root, SYSTEM).catch((e) => {
-    repaired = null;
-    console.error("start-up repair failed", e);
-  });
-  await repaired;
-  const snapshot = await scanRegistry(root);
-  if (!snapshot.problems.some((p) => p.reason === "temp_file")) return snapshot;
   await repairOnStart(root, SYSTEM);
   return scanRegistry(root);
 }
