@@ -10,14 +10,13 @@ import {
   resolveRoot,
   scanRegistry,
   validateVersionName,
+  needsRecovery,
   loadScanCache,
   saveScanCache,
 } from "@/lib/registry";
-import { closeAudit, databaseFile, migrateDatabase, openAudit, previousProduction, release, repairOnStart, type Actor } from "@/lib/audit";
+import type { Actor } from "@/lib/audit";
 import { userInfo } from "node:os";
 import { common, type Out, parse } from "./args";
-import { auditCommand } from "./audit-commands";
-import { usersCommand } from "./users-commands";
 import { renderList, renderPlan, renderVersion } from "./output";
 
 const USAGE = `registry — the model registry from the command line
@@ -47,6 +46,14 @@ Root: --root DIR, else $REGISTRY_ROOT, else ./artifacts. Threshold: --min-score,
 
 
 /** Runs one CLI invocation and returns its exit code; never calls process.exit (bin.mjs does). */
+// The audit log (Prisma and its query engine) loads only for commands that write or read it, so
+// `list` and `promote --dry-run` start fast.
+let auditLoaded = false;
+function audit() {
+  auditLoaded = true;
+  return import("@/lib/audit");
+}
+
 export async function main(argv: string[], out: Out = defaultOut()): Promise<number> {
   const [command, ...rest] = argv;
   const json = rest.includes("--json");
@@ -62,11 +69,11 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
       case "rollback":
         return await change("rollback", rest, io);
       case "audit":
-        return await auditCommand(rest, io);
+        return await (await import("./audit-commands")).auditCommand(rest, io);
       case "db":
         return await dbCommand(rest, io);
       case "users":
-        return await usersCommand(rest, io, osUser());
+        return await (await import("./users-commands")).usersCommand(rest, io, osUser());
       case undefined:
       case "help":
       case "--help":
@@ -79,7 +86,7 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
   } catch (e) {
     return fail(e, io);
   } finally {
-    await closeAudit();
+    if (auditLoaded) await (await audit()).closeAudit();
   }
 }
 
@@ -139,10 +146,12 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
   });
   const root = resolveRoot(values.root);
   const actor: Actor = { name: values.actor?.trim() || osUser(), role: "cli", source: "cli" };
-  await repairOnStart(root, actor);
+  const dryRun = values["dry-run"] === true;
+  if (!dryRun || needsRecovery(root)) await (await audit()).repairOnStart(root, actor);
   let stem = kind === "promote" ? values.version : values.to;
   if (kind === "rollback" && values.previous) {
     if (stem !== undefined) throw new InvalidInputError("Use either --to STEM or --previous, not both.");
+    const { openAudit, previousProduction } = await audit();
     const s = await scanRegistry(root);
     const prev = await previousProduction(openAudit(root), s.production.sha256);
     if (!prev) {
@@ -167,8 +176,13 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
     overrides,
     reason: values.reason ?? null,
   };
-  const dryRun = values["dry-run"] === true;
-  const outcome = await withScanCache(root, () => release(root, request, actor, { dryRun }));
+  if (dryRun) {
+    const { plan } = await withScanCache(root, () => planFromDisk(root, request));
+    report(plan, { dryRun, done: false, correlationId: "" }, io);
+    return plan.allowed ? 0 : 3;
+  }
+  const { release } = await audit();
+  const outcome = await withScanCache(root, () => release(root, request, actor));
   report(outcome.plan, { dryRun, done: outcome.status === "done", correlationId: outcome.correlationId }, io);
   return outcome.plan.allowed ? 0 : 3;
 }
@@ -219,6 +233,7 @@ async function withScanCache<T>(root: string, fn: () => Promise<T>): Promise<T> 
 async function dbCommand(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse(args, common, 1);
   if (positionals[0] !== "migrate") throw new InvalidInputError("Usage: registry db migrate [--root DIR]");
+  const { databaseFile, migrateDatabase } = await audit();
   const file = databaseFile(resolveRoot(values.root));
   const { mkdirSync } = await import("node:fs");
   const { dirname } = await import("node:path");

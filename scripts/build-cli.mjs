@@ -10,6 +10,9 @@ export async function buildCli() {
     entryPoints: { registry: join(root, "cli/main.ts") },
     outdir: join(root, "cli/dist"),
     outExtension: { ".js": ".mjs" },
+    // Chunks keep the audit log (and Prisma) out of commands that never touch it.
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
     bundle: true,
     platform: "node",
     target: "node20",

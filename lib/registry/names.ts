@@ -36,18 +36,18 @@ export function parseStem(stem: string): StemParse {
     };
   }
   const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
-  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  const real =
-    date.getUTCFullYear() === y &&
-    date.getUTCMonth() === mo - 1 &&
-    date.getUTCDate() === d &&
-    date.getUTCHours() === h &&
-    date.getUTCMinutes() === mi &&
-    date.getUTCSeconds() === s;
+  // Checked by arithmetic rather than through Date: scans parse tens of thousands of names.
+  const real = mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo) && h < 24 && mi < 60 && s < 60;
   if (!real) {
     return { ok: false, code: "bad_timestamp", message: `"${raw}" is not a real UTC date and time.` };
   }
-  return { ok: true, stem, modelType, timestamp: date.toISOString().replace(".000Z", "Z") };
+  const [, ys, mos, ds, hs, mis, ss] = m;
+  return { ok: true, stem, modelType, timestamp: `${ys}-${mos}-${ds}T${hs}:${mis}:${ss}Z` };
+}
+
+function daysInMonth(y: number, mo: number): number {
+  if (mo === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(mo) ? 30 : 31;
 }
 
 /**

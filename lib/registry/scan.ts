@@ -237,7 +237,7 @@ function readVersion(
   problems: Problem[],
 ): Version | null {
   const modelFile = `${MODELS_DIR}/${stem}${MODEL_EXT}`;
-  const modelPath = join(root, modelFile);
+  const modelPath = `${root}/${modelFile}`;
   const check = checkRegularFileSync(modelPath);
   if (!check.ok) {
     if (check.code !== "missing") problems.push({ file: modelFile, reason: check.code, message: check.message });
@@ -321,7 +321,7 @@ export function loadDeferredMetrics(root: string, versions: Iterable<Version | n
 }
 
 function readMetrics(root: string, file: string): MetricsRead {
-  const path = join(root, file);
+  const path = `${root}/${file}`;
   const check = checkRegularFileSync(path);
   const id = check.ok ? `${file}|${identityOf(check.stats)}` : null;
   const cached = id ? (metricsCache.get(id) ?? summaryCache.get(id)) : undefined;
