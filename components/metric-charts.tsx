@@ -15,7 +15,7 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import type { ChartData, ChartPoint } from "@/lib/views/chart-data";
+import { type ChartData, type ChartPoint, monthTicks } from "@/lib/views/chart-data";
 import { fmtMetric, fmtTime } from "@/lib/views/format";
 
 const PALETTE = ["#2557d6", "#0f8a7e", "#8e44ad", "#c0392b", "#d98e04", "#5d6d7e", "#1f9ed1", "#7b8d1f"];
@@ -145,10 +145,12 @@ function ChartFrame({ title, children }: { title: string; children: ReactNode })
 
 function TimeChart(props: { data: ChartData; metric: MetricKey; onOpen: (stem: string) => void; threshold?: number }) {
   const { data, metric, onOpen, threshold } = props;
+  const times = data.series.flatMap((s) => s.points.map((p) => p.t));
+  const ticks = monthTicks(Math.min(...times), Math.max(...times));
   return (
     <ScatterChart responsive style={{ width: "100%", height: CHART_HEIGHT }} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
       <CartesianGrid stroke="#e6e9ee" />
-      <XAxis type="number" dataKey="t" name="Trained at" domain={["dataMin", "dataMax"]} scale="time" tickFormatter={month} />
+      <XAxis type="number" dataKey="t" name="Trained at" domain={["dataMin", "dataMax"]} scale="time" ticks={ticks} tickFormatter={month} />
       <YAxis type="number" dataKey={metric} domain={["auto", "auto"]} tickFormatter={(v: number) => v.toFixed(2)} width={44} />
       <Tooltip content={PointTooltip} />
       {threshold !== undefined && (

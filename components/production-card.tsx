@@ -45,7 +45,7 @@ export function ProductionCard(props: {
         </div>
         <div>
           <div className="label">Score</div>
-          <div className="value num">{p.score === null ? "—" : fmtMetric(p.score)}</div>
+          <div className="value tabular">{p.score === null ? "—" : fmtMetric(p.score)}</div>
           <div className="hint">
             {p.metric ?? "no metric"} · threshold {fmtMetric(minScore)}
           </div>

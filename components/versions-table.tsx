@@ -32,7 +32,7 @@ const NUMERIC = new Set<string>(["score", "prAuc", "rocAuc", "precisionAt50", "r
 const LABELS: Record<SortColumn, string> = {
   stem: "Version",
   modelType: "Model type",
-  trainedAt: "Trained at",
+  trainedAt: "Trained at (UTC)",
   score: "Score",
   metric: "Metric",
   prAuc: "PR-AUC",
@@ -83,8 +83,12 @@ const columns = helper.columns([
     },
   }),
   helper.accessor("modelType", { header: LABELS.modelType }),
-  helper.accessor("trainedAt", { header: LABELS.trainedAt, cell: (c) => fmtTime(c.getValue()) }),
+  helper.accessor("trainedAt", { header: LABELS.trainedAt, cell: (c) => fmtTime(c.getValue()).replace(" UTC", "") }),
   helper.accessor("score", { header: LABELS.score, cell: (c) => fmtMetric(c.getValue()) }),
+  helper.accessor("delta", {
+    header: LABELS.delta,
+    cell: ({ row }) => <DeltaCell row={row.original} />,
+  }),
   helper.accessor("metric", {
     header: LABELS.metric,
     cell: (c) => (c.getValue() === "unknown" ? <span className="muted">none</span> : c.getValue()),
@@ -99,10 +103,6 @@ const columns = helper.columns([
   helper.accessor("gitCommit", {
     header: LABELS.gitCommit,
     cell: (c) => <span className="mono">{c.getValue() ?? "—"}</span>,
-  }),
-  helper.accessor("delta", {
-    header: LABELS.delta,
-    cell: ({ row }) => <DeltaCell row={row.original} />,
   }),
 ]);
 

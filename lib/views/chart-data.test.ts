@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildChartData, MAX_POINTS_PER_SERIES } from "./chart-data";
+import { buildChartData, MAX_POINTS_PER_SERIES, monthTicks } from "./chart-data";
 import { makeRow } from "./test-support";
 
 describe("buildChartData", () => {
@@ -40,5 +40,14 @@ describe("buildChartData", () => {
     expect(points.map((p) => p.t)).toEqual([...points.map((p) => p.t)].sort((a, b) => a - b));
     expect(data.shown).toBe(points.length);
     expect(data.plotted).toBe(20_000);
+  });
+});
+
+describe("monthTicks", () => {
+  it("puts a few first-of-month ticks across the range", () => {
+    const ticks = monthTicks(Date.parse("2025-01-14T09:15:00Z"), Date.parse("2025-11-20T09:30:00Z"));
+    expect(ticks.map((t) => new Date(t).toISOString().slice(0, 7))).toEqual(["2025-02", "2025-04", "2025-06", "2025-08", "2025-10"]);
+    expect(monthTicks(Date.parse("2025-01-02T00:00:00Z"), Date.parse("2025-01-05T00:00:00Z"))).toHaveLength(2);
+    expect(monthTicks(5, 5)).toEqual([5]);
   });
 });

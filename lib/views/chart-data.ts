@@ -95,3 +95,19 @@ export function downsample(points: readonly ChartPoint[], max: number): ChartPoi
   }
   return [...keep].sort((a, b) => a - b).map((i) => points[i] as ChartPoint);
 }
+
+/**
+ * Evenly spaced first-of-month ticks (UTC) between two instants, at most `maxTicks` of them; falls back
+ * to the two ends when the range is under a month. Pure.
+ */
+export function monthTicks(min: number, max: number, maxTicks = 6): number[] {
+  if (!Number.isFinite(min) || !Number.isFinite(max) || max <= min) return Number.isFinite(min) ? [min] : [];
+  const start = new Date(min);
+  let y = start.getUTCFullYear();
+  let m = start.getUTCMonth() + (start.getUTCDate() === 1 && start.getUTCHours() === 0 ? 0 : 1);
+  const firsts: number[] = [];
+  for (let t = Date.UTC(y, m, 1); t <= max; t = Date.UTC(y, ++m, 1)) firsts.push(t);
+  if (firsts.length === 0) return [min, max];
+  const step = Math.ceil(firsts.length / maxTicks);
+  return firsts.filter((_, i) => i % step === 0);
+}

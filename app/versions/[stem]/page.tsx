@@ -91,12 +91,12 @@ export default async function VersionPage(props: Props) {
       <section className="card summary-strip" aria-label="Summary">
         <div>
           <div className="label">Score</div>
-          <div className="value num">{hasScore ? fmtMetric(target.score) : "—"}</div>
+          <div className="value tabular">{hasScore ? fmtMetric(target.score) : "—"}</div>
           <div className="hint">{hasScore ? target.metric : "no usable metric"}</div>
         </div>
         <div>
           <div className="label">Δ vs production</div>
-          <div className={`value num ${delta !== null && delta < 0 ? "delta-bad" : delta !== null && delta > 0 ? "delta-good" : ""}`}>
+          <div className={`value tabular ${delta !== null && delta < 0 ? "delta-bad" : delta !== null && delta > 0 ? "delta-good" : ""}`}>
             {target.isProduction ? "live" : fmtDelta(delta)}
           </div>
           <div className="hint">

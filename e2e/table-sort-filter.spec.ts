@@ -1,0 +1,66 @@
+import { expect, test } from "@playwright/test";
+
+const BEST = "candidate_logreg_20250305T101000Z";
+const PRODUCTION = "baseline_logreg_20250211T143000Z";
+
+test("sorting and filtering the versions table live in the URL", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("/");
+  const rows = page.locator("table[aria-label='Model versions'] tbody tr");
+  await expect(rows).toHaveCount(9);
+  await expect(page.locator(`tr[data-stem="${PRODUCTION}"]`)).toContainText("Production");
+  await expect(page.locator(`tr[data-stem="${BEST}"]`)).toContainText("Best");
+  await page.screenshot({ path: "test-results/screens/overview.png", fullPage: true });
+
+  // Sort by PR-AUC: the server sorts, the URL records it, and the best version comes first.
+  await page.getByRole("button", { name: /^PR-AUC/ }).click();
+  await expect(page).toHaveURL(/sort=prAuc/);
+  const dir = new URL(page.url()).searchParams.get("dir");
+  const header = page.locator("th", { has: page.getByRole("button", { name: /^PR-AUC/ }) });
+  await expect(header).toHaveAttribute("aria-sort", dir === "desc" ? "descending" : "ascending");
+  if (dir === "asc") {
+    await page.getByRole("button", { name: /^PR-AUC/ }).click();
+    await expect(page).toHaveURL(/sort=prAuc&dir=desc/);
+  }
+  await expect(rows.first()).toHaveAttribute("data-stem", BEST);
+  // Versions without PR-AUC sort last, whichever the direction.
+  await expect(rows.last()).toContainText("—");
+
+  // A shared link reproduces the view.
+  await page.goto("/?sort=prAuc&dir=asc");
+  await expect(rows.first()).not.toHaveAttribute("data-stem", BEST);
+  await expect(page.locator("th[aria-sort='ascending']")).toContainText("PR-AUC");
+
+  // Text filter, debounced into the URL.
+  await page.getByRole("searchbox", { name: "Filter" }).fill("baseline");
+  await expect(page).toHaveURL(/q=baseline/);
+  await expect(rows).toHaveCount(3);
+  await expect(page.getByTestId("result-count")).toHaveText("3 of 9 versions");
+
+  // Model-type filter combines with the text: no candidate is named "baseline".
+  await page.getByRole("combobox", { name: "Model type" }).selectOption("candidate_logreg");
+  await expect(page).toHaveURL(/type=candidate_logreg/);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("No versions match");
+
+  await page.getByRole("searchbox", { name: "Filter" }).fill("");
+  await expect(page).not.toHaveURL(/q=/);
+  await expect(rows).toHaveCount(6);
+  await page.screenshot({ path: "test-results/screens/overview-filtered.png", fullPage: true });
+
+  // Choosing columns hides them and records it in the URL.
+  await page.getByText("Columns", { exact: true }).click();
+  await page.getByRole("checkbox", { name: "Git commit" }).uncheck();
+  await expect(page).toHaveURL(/hide=gitCommit/);
+  await expect(page.getByRole("button", { name: /^Git commit/ })).toHaveCount(0);
+});
+
+test("paging is done on the server and a page past the end is clamped", async ({ page }) => {
+  await page.goto("/?size=25&page=99&sort=stem&dir=asc");
+  await expect(page.getByTestId("page-status")).toHaveText("Page 1 of 1");
+  await expect(page.getByRole("button", { name: "Next" })).toBeDisabled();
+  // Malformed parameters fall back to defaults instead of failing.
+  const res = await page.goto("/?sort=__proto__&dir=up&page=-1&size=3");
+  expect(res?.status()).toBe(200);
+  await expect(page.locator("table[aria-label='Model versions'] tbody tr")).toHaveCount(9);
+});
