@@ -22,7 +22,19 @@ interface Outcome {
   schema: FeatureSchema;
   shared: MachineShared | null;
   /** Why parsing stopped, or null when it reached STOP cleanly. */
-  failure: { verdict: "malformed" | "unsupported"; message: string } | null;
+  failure: Failure | null;
+}
+
+interface Failure {
+  verdict: "malformed" | "unsupported";
+  /** The reason on its own, e.g. "Malformed pickle: BINGET at byte 2: memo key 5 is undefined". */
+  summary: string;
+  /** The same without its lead-in, for combining with an unsafe import. */
+  detail: string;
+}
+
+function failure(verdict: Failure["verdict"], detail: string, leadIn = ""): Failure {
+  return { verdict, summary: leadIn ? `${leadIn}: ${detail}` : detail, detail };
 }
 
 function sortedGlobals(shared: MachineShared | null): PickleGlobal[] {
@@ -47,7 +59,8 @@ function listNames(globals: PickleGlobal[]): string {
 
 function sentence(text: string): string {
   const trimmed = text.trim();
-  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+  const capitalised = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
 }
 
 /** Verdict precedence: non-allowlisted imports, then parse failures, then legacy layouts, then safe. */
@@ -55,7 +68,7 @@ function judge(outcome: Outcome, globals: PickleGlobal[]): { verdict: Verdict; r
   const dangerous = globals.filter((g) => g.status === "dangerous");
   const unknown = globals.filter((g) => g.status === "unknown" && !isLegacyWrapperGlobal(g.module, g.name));
   const legacy = globals.some((g) => isLegacyWrapperGlobal(g.module, g.name)) || outcome.shared?.legacy === true;
-  const broken = outcome.failure ? `, and the stream is ${outcome.failure.verdict}: ${outcome.failure.message}` : "";
+  const broken = outcome.failure ? `, and the file is ${outcome.failure.verdict}: ${outcome.failure.detail}` : "";
   if (dangerous.length > 0) {
     const what = dangerous.length === 1 ? "a dangerous global" : plural(dangerous.length, "dangerous global");
     return { verdict: "unsafe", reason: sentence(`Imports ${what}: ${listNames(dangerous)}${broken}`) };
@@ -64,7 +77,7 @@ function judge(outcome: Outcome, globals: PickleGlobal[]): { verdict: Verdict; r
     const what = plural(unknown.length, "global");
     return { verdict: "unsafe", reason: sentence(`Imports ${what} not on the allowlist: ${listNames(unknown)}${broken}`) };
   }
-  if (outcome.failure) return { verdict: outcome.failure.verdict, reason: sentence(outcome.failure.message) };
+  if (outcome.failure) return { verdict: outcome.failure.verdict, reason: sentence(outcome.failure.summary) };
   if (legacy) {
     return {
       verdict: "unsupported",
@@ -80,17 +93,20 @@ function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
   const container = detectContainer(bytes);
   const outcome: Outcome = { container, decompressedSize: null, protocol: null, schema: emptySchema(), shared: null, failure: null };
   if (bytes.length === 0) {
-    outcome.failure = { verdict: "malformed", message: "the file is empty" };
+    outcome.failure = failure("malformed", "the file is empty");
     return outcome;
   }
   if (container === "legacy-zf") {
-    outcome.failure = { verdict: "unsupported", message: "Legacy joblib (< 0.10) ZF container; its arrays live in companion files" };
+    outcome.failure = failure("unsupported", "legacy joblib (< 0.10) ZF container; its arrays live in companion files");
+    return outcome;
+  }
+  if (isNpyFile(bytes)) {
+    outcome.container = "unknown";
+    outcome.failure = failure("unsupported", "a NumPy .npy file (a companion of a legacy joblib dump), not a joblib pickle");
     return outcome;
   }
   if (container === "unknown") {
-    outcome.failure = isNpyFile(bytes)
-      ? { verdict: "unsupported", message: "A NumPy .npy file (a companion of a legacy joblib dump), not a joblib pickle" }
-      : { verdict: "malformed", message: "Not a joblib file: the first byte is neither a known container magic nor a pickle opcode" };
+    outcome.failure = failure("malformed", "not a joblib file: the first byte is neither a known container magic nor a pickle opcode");
     return outcome;
   }
   let data: Uint8Array;
@@ -98,13 +114,12 @@ function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
     data = decompress(bytes, container, limits);
   } catch (error) {
     if (!(error instanceof InspectFailure)) throw error;
-    outcome.failure = { verdict: error.verdict, message: error.message };
+    outcome.failure = failure(error.verdict, error.message);
     return outcome;
   }
   outcome.decompressedSize = data.length;
   const shared = newShared(limits);
   outcome.shared = shared;
-  const where = container === "none" ? "" : "decompressed ";
   const machine = new PickleMachine(data, 0, shared, true);
   try {
     const result = machine.run();
@@ -116,7 +131,7 @@ function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
   } catch (error) {
     if (!(error instanceof PickleError)) throw error;
     outcome.protocol = machine.firstProto >= 0 ? machine.firstProto : null;
-    outcome.failure = { verdict: "malformed", message: `malformed pickle (${where}stream): ${error.message}` };
+    outcome.failure = failure("malformed", error.message, container === "none" ? "Malformed pickle" : "Malformed pickle (offsets are in the decompressed stream)");
   }
   return outcome;
 }
@@ -139,7 +154,7 @@ export function inspectBytes(bytes: Uint8Array, limits?: Partial<InspectLimits>)
       protocol: null,
       schema: emptySchema(),
       shared: null,
-      failure: { verdict: "malformed", message: `inspection failed internally: ${(error as Error)?.message ?? String(error)}` },
+      failure: failure("malformed", `inspection failed internally (${(error as Error)?.message ?? String(error)})`),
     };
   }
   const globals = sortedGlobals(outcome.shared);

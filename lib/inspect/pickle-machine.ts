@@ -16,7 +16,7 @@ import {
   rawUnicodeEscape,
   validUtf8Surrogatepass,
 } from "./py-text";
-import type { InspectLimits, PickleGlobal } from "./types";
+import type { GlobalStatus, InspectLimits, PickleGlobal } from "./types";
 import {
   type DictValue,
   FALSE,
@@ -84,6 +84,7 @@ export interface MachineResult {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const STATUS_RANK: Readonly<Record<GlobalStatus, number>> = { allowed: 0, unknown: 1, dangerous: 2 };
 const INT64_MAX = 2 ** 63 - 1;
 const SCALAR_CALLEES: ReadonlySet<string> = new Set([
   "numpy.core.multiarray.scalar",
@@ -366,7 +367,10 @@ export class PickleMachine {
 
   // --- imports -------------------------------------------------------------------------------
 
-  /** pickle's find_class, minus the import: applies the Python 2 renames and records the pair. */
+  /**
+   * pickle's find_class, minus the import. The pair is recorded as written in the stream (what
+   * pickletools shows), but judged by what Python would really import after its 2->3 renames.
+   */
   findClass(rawModule: string, rawName: string): GlobalValue {
     let module = rawModule;
     let name = rawName;
@@ -375,11 +379,16 @@ export class PickleMachine {
       if (renamed) [module, name] = renamed;
       else module = IMPORT_MAPPING.get(module) ?? module;
     }
-    const key = `${module}\0${name}`;
+    const status = classifyGlobal(module, name);
+    const key = `${rawModule}\0${rawName}`;
     const nested = !this.joblib;
     const seen = this.shared.globals.get(key);
-    if (seen) seen.nested ||= nested;
-    else this.shared.globals.set(key, { module, name, status: classifyGlobal(module, name), nested });
+    if (!seen) {
+      this.shared.globals.set(key, { module: rawModule, name: rawName, status, nested });
+    } else {
+      seen.nested ||= nested;
+      if (STATUS_RANK[status] > STATUS_RANK[seen.status]) seen.status = status;
+    }
     return { k: "global", module, name };
   }
 

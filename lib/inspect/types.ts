@@ -4,7 +4,11 @@ export type Verdict = "safe" | "unsafe" | "malformed" | "unsupported";
 /** How one imported global is judged: allowlisted, known to run code, or neither. */
 export type GlobalStatus = "allowed" | "unknown" | "dangerous";
 
-/** A (module, name) pair the pickle would import, after Python's own 2->3 renames. */
+/**
+ * A (module, name) pair the pickle imports, as written in the stream (what pickletools shows).
+ * Its status judges what Python would really import: for protocol < 3 streams pickle first applies
+ * its Python 2 -> 3 renames (e.g. "__builtin__" -> "builtins", "commands" -> "subprocess").
+ */
 export interface PickleGlobal {
   module: string;
   name: string;
