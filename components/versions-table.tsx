@@ -143,8 +143,11 @@ export function VersionsTable(props: {
   const [rowSelection, setRowSelection] = useState<RowSelectionState>({});
   const [text, setText] = useState(query.q);
 
+  // Hiding a column needs no server round trip, so it is client state mirrored into the URL.
+  const [hidden, setHidden] = useState<SortColumn[]>(query.hide);
+
   const go = (next: Partial<TableQuery>, mode: "push" | "replace" = "push") => {
-    const url = `${pathname}${tableQueryToSearch({ ...query, ...next })}`;
+    const url = `${pathname}${tableQueryToSearch({ ...query, hide: hidden, ...next })}`;
     startTransition(() => (mode === "push" ? router.push(url, { scroll: false }) : router.replace(url, { scroll: false })));
   };
 
@@ -159,10 +162,7 @@ export function VersionsTable(props: {
 
   const sorting = useMemo<SortingState>(() => [{ id: query.sort, desc: query.dir === "desc" }], [query.sort, query.dir]);
   const pagination = useMemo<PaginationState>(() => ({ pageIndex: query.page - 1, pageSize: query.size }), [query.page, query.size]);
-  const columnVisibility = useMemo<ColumnVisibilityState>(
-    () => Object.fromEntries(query.hide.map((id) => [id, false])),
-    [query.hide],
-  );
+  const columnVisibility = useMemo<ColumnVisibilityState>(() => Object.fromEntries(hidden.map((id) => [id, false])), [hidden]);
 
   const table = useTable({
     features,
@@ -188,7 +188,9 @@ export function VersionsTable(props: {
     onColumnVisibilityChange: (u: Updater<ColumnVisibilityState>) => {
       const v = functionalUpdate(u, columnVisibility);
       const hide = SORTABLE_COLUMNS.filter((id) => v[id] === false);
-      go({ hide }, "replace");
+      setHidden(hide);
+      // Native history keeps Next's router in sync without re-rendering the page on the server.
+      window.history.replaceState(null, "", `${pathname}${tableQueryToSearch({ ...query, hide })}`);
     },
     onRowSelectionChange: setRowSelection,
   });

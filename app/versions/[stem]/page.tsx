@@ -195,7 +195,7 @@ export default async function VersionPage(props: Props) {
           <h2 id="meta-title">Metadata</h2>
           <dl className="facts">
             <Fact term="Model type" value={meta?.modelType ?? target.modelType} />
-            <Fact term="Trained at" value={meta?.trainedAt ?? target.timestamp} />
+            <Fact term="Trained at" value={fmtTime(meta?.trainedAt ?? target.timestamp)} />
             <Fact term="Trained by" value={meta?.trainedBy} />
             <Fact term="Git commit" value={meta?.gitCommit} mono />
             <Fact term="Data version" value={meta?.dataVersion} />
