@@ -16,7 +16,7 @@ import {
   YAxis,
 } from "recharts";
 import { type ChartData, type ChartPoint, monthTicks } from "@/lib/views/chart-data";
-import { fmtMetric, fmtTime } from "@/lib/views/format";
+import { fmtCount, fmtMetric, fmtTime } from "@/lib/views/format";
 
 const PALETTE = ["#2557d6", "#0f8a7e", "#8e44ad", "#c0392b", "#d98e04", "#5d6d7e", "#1f9ed1", "#7b8d1f"];
 const PRODUCTION_COLOR = "#16794a";
@@ -50,7 +50,7 @@ export function MetricCharts({ data, minScore }: { data: ChartData; minScore: nu
     data.best && data.best.stem !== data.production?.stem && { ...data.best, role: "Best candidate" },
   ].filter((p): p is ChartPoint & { role: string } => Boolean(p));
 
-  const summary = `${data.plotted} versions in ${data.series.length} model type${data.series.length === 1 ? "" : "s"}${
+  const summary = `${fmtCount(data.plotted)} versions in ${data.series.length} model type${data.series.length === 1 ? "" : "s"}${
     data.shown < data.plotted ? `, ${data.shown} shown after downsampling` : ""
   }. ${highlights.map((h) => `${h.role}: ${h.stem}, PR-AUC ${fmtMetric(h.prAuc)}, ROC-AUC ${fmtMetric(h.rocAuc)}.`).join(" ")} Release threshold ${fmtMetric(minScore)}.`;
 
@@ -60,7 +60,7 @@ export function MetricCharts({ data, minScore }: { data: ChartData; minScore: nu
         <h2 id="charts-title">Metrics over time</h2>
         <span className="muted">
           {data.shown < data.plotted
-            ? `${data.shown} of ${data.plotted} points shown (downsampled, extremes kept)`
+            ? `${fmtCount(data.shown)} of ${fmtCount(data.plotted)} points shown (downsampled; production, best and extremes kept)`
             : "Click a point to open its version"}
         </span>
       </div>
