@@ -361,6 +361,17 @@ function isDangerousModule(module: string): boolean {
  */
 export function classifyGlobal(module: string, name: string): GlobalStatus {
   const key = `${module}.${name}`;
+  const cached = statusCache.get(key);
+  if (cached !== undefined) return cached;
+  const status = classifyUncached(module, name, key);
+  // Bounded so a file inventing millions of names cannot grow it without limit.
+  if (statusCache.size < 4096) statusCache.set(key, status);
+  return status;
+}
+
+const statusCache = new Map<string, GlobalStatus>();
+
+function classifyUncached(module: string, name: string, key: string): GlobalStatus {
   if (ALLOWED_SET.has(key)) return "allowed";
   // Python 2 spelling of builtins is as dangerous as the real thing.
   const normalized = module === "__builtin__" ? `builtins.${name}` : key;

@@ -120,7 +120,9 @@ function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
   outcome.decompressedSize = data.length;
   const shared = newShared(limits);
   outcome.shared = shared;
-  const machine = new PickleMachine(data, 0, shared, true);
+  // A plain Uint8Array view: Buffer.subarray is markedly slower on the hot path.
+  const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const machine = new PickleMachine(view, 0, shared, true);
   try {
     const result = machine.run();
     outcome.protocol = result.protocol;

@@ -1,4 +1,4 @@
-import { type ObjValue, type Value, globalPath, isSeq, strText } from "./values";
+import { type ObjValue, type Value, isSeq, strText } from "./values";
 
 /** What joblib's read_array needs from a dtype: how many bytes per item, and whether it pickles items. */
 export interface DtypeInfo {
@@ -63,11 +63,22 @@ const SIZED_KINDS: Readonly<Record<string, readonly number[] | "any">> = {
   U: "any",
 };
 
+const specCache = new Map<string, SpecInfo | null>();
+
 /**
  * Parses a numpy dtype constructor string such as "f8", "<i4", "O8", "U5" or "M8[ns]". Pure.
  * Anything outside this grammar is refused rather than guessed.
  */
 export function parseDtypeSpec(text: string): SpecInfo | null {
+  const cached = specCache.get(text);
+  if (cached !== undefined) return cached;
+  const parsed = parseSpecUncached(text);
+  // Bounded: a hostile file could invent endless spellings.
+  if (specCache.size < 1024) specCache.set(text, parsed);
+  return parsed;
+}
+
+function parseSpecUncached(text: string): SpecInfo | null {
   const match = /^[<>|=]?([a-zA-Z?])(\d*)(\[[A-Za-z0-9]+\])?$/.exec(text);
   if (!match) return null;
   const kind = match[1] as string;
@@ -87,7 +98,6 @@ export function parseDtypeSpec(text: string): SpecInfo | null {
   return { size: kind === "U" ? n * 4 : n, flexible: true, object: false };
 }
 
-const DTYPE_CALLEES: ReadonlySet<string> = new Set(["numpy.dtype"]);
 const MAX_DEPTH = 8;
 
 function fail(reason: string): DtypeResult {
@@ -112,7 +122,7 @@ export function describeDtype(value: Value | undefined, depth = 0): DtypeResult 
 }
 
 function describeDtypeObject(value: ObjValue, depth: number): DtypeResult {
-  if (value.callee.k !== "global" || value.via !== "call" || !DTYPE_CALLEES.has(globalPath(value.callee))) {
+  if (value.callee.k !== "global" || value.via !== "call" || value.callee.role !== "dtype") {
     return fail("the dtype is not built by numpy.dtype(...)");
   }
   const spec = value.args && isSeq(value.args) ? value.args.items[0] : undefined;

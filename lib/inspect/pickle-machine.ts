@@ -20,6 +20,7 @@ import type { GlobalStatus, InspectLimits, PickleGlobal } from "./types";
 import {
   type DictValue,
   FALSE,
+  type GlobalRole,
   type GlobalValue,
   intValue,
   NONE,
@@ -31,7 +32,6 @@ import {
   truthy,
   type Value,
   classOf,
-  globalPath,
   isSeq,
 } from "./values";
 
@@ -55,8 +55,10 @@ export interface MachineShared {
   stringBytes: number;
   numpyArrays: number;
   nestedPickles: number;
-  /** Keyed by "module\0name". */
+  /** Keyed by "module\0name" as written in the stream. */
   readonly globals: Map<string, PickleGlobal>;
+  /** findClass results, keyed by rename regime and names. */
+  readonly resolved: Map<string, ResolvedGlobal>;
   /** A pre-0.10 joblib wrapper was built: its data lives in companion files. */
   legacy: boolean;
 }
@@ -71,8 +73,14 @@ export function newShared(limits: InspectLimits): MachineShared {
     numpyArrays: 0,
     nestedPickles: 0,
     globals: new Map(),
+    resolved: new Map(),
     legacy: false,
   };
+}
+
+export interface ResolvedGlobal {
+  value: GlobalValue;
+  record: PickleGlobal;
 }
 
 export interface MachineResult {
@@ -86,13 +94,21 @@ export interface MachineResult {
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const STATUS_RANK: Readonly<Record<GlobalStatus, number>> = { allowed: 0, unknown: 1, dangerous: 2 };
 const INT64_MAX = 2 ** 63 - 1;
-const SCALAR_CALLEES: ReadonlySet<string> = new Set([
-  "numpy.core.multiarray.scalar",
-  "numpy._core.multiarray.scalar",
+const ROLES: ReadonlyMap<string, GlobalRole> = new Map([
+  ["joblib.numpy_pickle.NumpyArrayWrapper", "wrapper"],
+  ["numpy.core.multiarray.scalar", "scalar"],
+  ["numpy._core.multiarray.scalar", "scalar"],
+  ["numpy.dtype", "dtype"],
+  ["copyreg._reconstructor", "reconstructor"],
+  ["copyreg.__newobj__", "reconstructor"],
+  ["copyreg.__newobj_ex__", "reconstructor"],
 ]);
 
-function isWrapperClass(cls: GlobalValue | null): boolean {
-  return cls !== null && cls.module === "joblib.numpy_pickle" && cls.name === "NumpyArrayWrapper";
+function roleOf(module: string, name: string): GlobalRole {
+  const path = `${module}.${name}`;
+  const role = ROLES.get(path);
+  if (role !== undefined) return role;
+  return isLegacyWrapperGlobal(module, name) ? "legacy-wrapper" : null;
 }
 
 function objValue(callee: Value, args: Value | null, via: "new" | "call", uncertain = false): ObjValue {
@@ -113,7 +129,9 @@ export class PickleMachine {
   readonly metastack: Value[][] = [];
   /** Items held in the stacks saved on the metastack. */
   buried = 0;
-  readonly memo = new Map<number, Value>();
+  /** pickle's memo dict; a sparse array because keys are almost always 0, 1, 2... */
+  readonly memo: (Value | undefined)[] = [];
+  memoCount = 0;
   proto = 0;
   firstProto = -1;
   maxOpProto = 0;
@@ -328,14 +346,17 @@ export class PickleMachine {
   }
 
   memoPut(key: number, value: Value): void {
-    if (!this.memo.has(key) && this.memo.size >= this.shared.limits.maxMemoEntries) {
-      this.fail(`resource limit: more than ${this.shared.limits.maxMemoEntries} memo entries`);
+    if (this.memo[key] === undefined) {
+      if (this.memoCount >= this.shared.limits.maxMemoEntries) {
+        this.fail(`resource limit: more than ${this.shared.limits.maxMemoEntries} memo entries`);
+      }
+      this.memoCount++;
     }
-    this.memo.set(key, value);
+    this.memo[key] = value;
   }
 
   memoGet(key: number): void {
-    const value = this.memo.get(key);
+    const value = this.memo[key];
     if (value === undefined) this.fail(`memo key ${key} is undefined`);
     this.push(value);
   }
@@ -372,6 +393,18 @@ export class PickleMachine {
    * pickletools shows), but judged by what Python would really import after its 2->3 renames.
    */
   findClass(rawModule: string, rawName: string): GlobalValue {
+    // Resolution depends only on the names and on whether the 2->3 renames apply: memoise it.
+    const key = `${this.proto < 3 ? "2" : "3"}\0${rawModule}\0${rawName}`;
+    let resolved = this.shared.resolved.get(key);
+    if (resolved === undefined) {
+      resolved = this.resolveGlobal(rawModule, rawName);
+      this.shared.resolved.set(key, resolved);
+    }
+    if (!this.joblib) resolved.record.nested = true;
+    return resolved.value;
+  }
+
+  resolveGlobal(rawModule: string, rawName: string): ResolvedGlobal {
     let module = rawModule;
     let name = rawName;
     if (this.proto < 3) {
@@ -380,16 +413,16 @@ export class PickleMachine {
       else module = IMPORT_MAPPING.get(module) ?? module;
     }
     const status = classifyGlobal(module, name);
-    const key = `${rawModule}\0${rawName}`;
-    const nested = !this.joblib;
-    const seen = this.shared.globals.get(key);
-    if (!seen) {
-      this.shared.globals.set(key, { module: rawModule, name: rawName, status, nested });
-    } else {
-      seen.nested ||= nested;
-      if (STATUS_RANK[status] > STATUS_RANK[seen.status]) seen.status = status;
+    const rawKey = `${rawModule}\0${rawName}`;
+    let record = this.shared.globals.get(rawKey);
+    if (record === undefined) {
+      record = { module: rawModule, name: rawName, status, nested: false };
+      this.shared.globals.set(rawKey, record);
+    } else if (STATUS_RANK[status] > STATUS_RANK[record.status]) {
+      // The same written name can mean two imports (before/after a PROTO change): keep the worse.
+      record.status = status;
     }
-    return { k: "global", module, name };
+    return { value: { k: "global", module, name, role: roleOf(module, name) }, record };
   }
 
   // --- calls and BUILD -----------------------------------------------------------------------
@@ -397,7 +430,7 @@ export class PickleMachine {
   /** REDUCE: func(*args). Only numpy's scalar() can hand back an existing object, so it is modelled. */
   call(func: Value, args: Value): Value {
     if (func.k !== "global") return objValue(func, args, "call", true);
-    if (SCALAR_CALLEES.has(globalPath(func))) {
+    if (func.role === "scalar") {
       // scalar(dtype, obj) returns obj itself when the dtype holds Python objects.
       const dtype = isSeq(args) ? args.items[0] : undefined;
       const info = describeDtype(dtype);
@@ -416,11 +449,11 @@ export class PickleMachine {
     if (inst.k === "obj") {
       const cls = classOf(inst);
       if (this.joblib) {
-        if (isWrapperClass(cls)) {
+        if (cls?.role === "wrapper") {
           this.buildWrapper(inst, state);
           return;
         }
-        if (cls && isLegacyWrapperGlobal(cls.module, cls.name)) {
+        if (cls?.role === "legacy-wrapper") {
           // joblib < 0.10: the array is np.load-ed from a companion file, nothing inline to skip.
           this.shared.legacy = true;
           this.setTop({ k: "opaque", why: "legacy joblib array" });
@@ -731,15 +764,15 @@ const BY_NAME: Record<OpName, Handler> = {
   },
   BINPUT: (m) => m.memoPut(m.argNum, m.top()),
   LONG_BINPUT: (m) => m.memoPut(m.argNum, m.top()),
-  MEMOIZE: (m) => m.memoPut(m.memo.size, m.top()),
+  MEMOIZE: (m) => m.memoPut(m.memoCount, m.top()),
 
   // Imports.
   GLOBAL: (m) => {
     // load_global decodes with UTF-8 (strict), INST with ASCII.
-    if (!validUtf8Strict(m.buf, m.argStart, m.argEnd) || !validUtf8Strict(m.buf, m.arg2Start, m.arg2End)) {
-      m.fail("GLOBAL names are not valid UTF-8");
-    }
-    m.push(m.findClass(utf8Text(m.buf, m.argStart, m.argEnd), utf8Text(m.buf, m.arg2Start, m.arg2End)));
+    const module = utf8Text(m.buf, m.argStart, m.argEnd);
+    const name = utf8Text(m.buf, m.arg2Start, m.arg2End);
+    if (module === null || name === null) return m.fail("GLOBAL names are not valid UTF-8");
+    m.push(m.findClass(module, name));
   },
   STACK_GLOBAL: (m) => {
     const name = m.pop();
@@ -802,17 +835,14 @@ const BY_NAME: Record<OpName, Handler> = {
 
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
 
-function validUtf8Strict(src: Uint8Array, start: number, end: number): boolean {
+/** Strict UTF-8 text of src[start, end), or null where Python's strict decoder would raise. */
+function utf8Text(src: Uint8Array, start: number, end: number): string | null {
+  if (asciiOnly(src, start, end)) return latin1(src, start, end);
   try {
-    utf8Fatal.decode(src.subarray(start, end));
-    return true;
+    return utf8Fatal.decode(src.subarray(start, end));
   } catch {
-    return false;
+    return null;
   }
-}
-
-function utf8Text(src: Uint8Array, start: number, end: number): string {
-  return utf8Fatal.decode(src.subarray(start, end));
 }
 
 function ext(m: PickleMachine): void {

@@ -4,11 +4,9 @@ import { isAscii, isUtf8 } from "node:buffer";
 
 /** Bytes [start, end) as a string of char codes (Latin-1). Pure. */
 export function latin1(src: Uint8Array, start: number, end: number): string {
+  if (end - start > 64) return Buffer.from(src.buffer, src.byteOffset + start, end - start).toString("latin1");
   let out = "";
-  // Chunked to stay clear of argument-count limits on huge lines.
-  for (let i = start; i < end; i += 8192) {
-    out += String.fromCharCode(...src.subarray(i, Math.min(end, i + 8192)));
-  }
+  for (let i = start; i < end; i++) out += String.fromCharCode(src[i] as number);
   return out;
 }
 

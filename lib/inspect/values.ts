@@ -42,10 +42,14 @@ export interface DictValue {
   /** Flat key, value, key, value... in assignment order (duplicates kept; last one wins on lookup). */
   readonly entries: Value[];
 }
+/** Globals the machine itself must recognise, resolved once when the global is imported. */
+export type GlobalRole = "wrapper" | "legacy-wrapper" | "scalar" | "dtype" | "reconstructor" | null;
+
 export interface GlobalValue {
   readonly k: "global";
   readonly module: string;
   readonly name: string;
+  readonly role: GlobalRole;
 }
 /** The result of calling or instantiating something. */
 export interface ObjValue {
@@ -106,9 +110,25 @@ const utf8 = new TextDecoder("utf-8");
 /** The text of a str value, decoded once and cached on the value. */
 export function strText(value: StrValue): string {
   if (value.text !== undefined) return value.text;
-  const bytes = value.src.subarray(value.start, value.end);
+  const { src, start, end } = value;
+  let text = "";
+  // Names and column labels are short ASCII: build them directly, skipping a native decoder call.
+  if (end - start <= 64) {
+    for (let i = start; i < end; i++) {
+      const c = src[i] as number;
+      if (c >= 0x80) {
+        text = "";
+        break;
+      }
+      text += String.fromCharCode(c);
+    }
+    if (text.length === end - start) {
+      value.text = text;
+      return text;
+    }
+  }
   // Both encodings were validated when the string was pushed; ASCII is a subset of UTF-8.
-  value.text = utf8.decode(bytes);
+  value.text = utf8.decode(src.subarray(start, end));
   return value.text;
 }
 
@@ -144,12 +164,6 @@ export function globalPath(value: GlobalValue): string {
   return `${value.module}.${value.name}`;
 }
 
-const RECONSTRUCTORS: ReadonlySet<string> = new Set([
-  "copyreg._reconstructor",
-  "copyreg.__newobj__",
-  "copyreg.__newobj_ex__",
-]);
-
 /**
  * The class an object was built from: the NEWOBJ/REDUCE target, seeing through copyreg helpers
  * (protocol 0/1 pickles build instances with copyreg._reconstructor(cls, base, state)). Pure.
@@ -157,7 +171,7 @@ const RECONSTRUCTORS: ReadonlySet<string> = new Set([
 export function classOf(value: ObjValue): GlobalValue | null {
   const callee = value.callee;
   if (callee.k !== "global") return null;
-  if (value.via === "call" && RECONSTRUCTORS.has(globalPath(callee))) {
+  if (value.via === "call" && callee.role === "reconstructor") {
     const first = value.args && isSeq(value.args) ? value.args.items[0] : undefined;
     return first?.k === "global" ? first : null;
   }

@@ -93,8 +93,23 @@ function decodeSymbol(reader: BitReader, group: HuffmanGroup): number {
   return group.perm[index] as number;
 }
 
-/** Reads one block's Huffman/MTF/RLE2 data into tt (bytes before the inverse BWT); returns its length. */
-function readBlockSymbols(reader: BitReader, tt: Uint32Array, blockMax: number): { count: number; origPtr: number } {
+/** The block buffer, grown on demand: small files should not pay for a 3.6 MB level-9 block. */
+interface BlockBuffer {
+  tt: Uint32Array;
+}
+
+function ensureBlock(block: BlockBuffer, size: number, blockMax: number): Uint32Array {
+  if (size <= block.tt.length) return block.tt;
+  let next = block.tt.length;
+  while (next < size) next *= 2;
+  const grown = new Uint32Array(Math.min(next, blockMax));
+  grown.set(block.tt);
+  block.tt = grown;
+  return grown;
+}
+
+/** Reads one block's Huffman/MTF/RLE2 data (bytes before the inverse BWT); returns its length. */
+function readBlockSymbols(reader: BitReader, block: BlockBuffer, blockMax: number): { count: number; origPtr: number } {
   if (reader.bit() !== 0) throw new DecodeError("randomised bzip2 blocks are not supported");
   const origPtr = reader.bits(24);
   if (origPtr > 10 + blockMax) throw new DecodeError("bzip2 block origin pointer is out of range");
@@ -181,7 +196,7 @@ function readBlockSymbols(reader: BitReader, tt: Uint32Array, blockMax: number):
       run++;
       const byte = seqToUnseq[mtf[0] as number] as number;
       if (count + run > blockMax) throw new DecodeError("bzip2 block overflows its declared size");
-      tt.fill(byte, count, count + run);
+      ensureBlock(block, count + run, blockMax).fill(byte, count, count + run);
       count += run;
       continue;
     }
@@ -190,7 +205,7 @@ function readBlockSymbols(reader: BitReader, tt: Uint32Array, blockMax: number):
     const value = mtf[index] as number;
     mtf.copyWithin(1, 0, index);
     mtf[0] = value;
-    tt[count++] = seqToUnseq[value] as number;
+    ensureBlock(block, count + 1, blockMax)[count++] = seqToUnseq[value] as number;
     sym = next();
   }
   if (origPtr >= count) throw new DecodeError("bzip2 block origin pointer is out of range");
@@ -240,15 +255,15 @@ function decodeStream(src: Uint8Array, at: number, out: BoundedOutput): number {
   if (level < 1 || level > 9) throw new DecodeError("bzip2 block size is invalid");
   const blockMax = level * 100000;
   const reader = new BitReader(src, at + 4);
-  const tt = new Uint32Array(blockMax);
+  const block: BlockBuffer = { tt: new Uint32Array(Math.min(blockMax, 1 << 16)) };
   let combined = 0;
   for (;;) {
     const magicHi = reader.bits(24);
     const magicLo = reader.bits(24);
     const crc = ((reader.bits(16) << 16) | reader.bits(16)) >>> 0;
     if (magicHi === 0x314159 && magicLo === 0x265359) {
-      const { count, origPtr } = readBlockSymbols(reader, tt, blockMax);
-      const actual = emitBlock(tt, count, origPtr, out) >>> 0;
+      const { count, origPtr } = readBlockSymbols(reader, block, blockMax);
+      const actual = emitBlock(block.tt, count, origPtr, out) >>> 0;
       if (actual !== crc) throw new DecodeError("bzip2 block CRC mismatch");
       combined = (((combined << 1) | (combined >>> 31)) ^ actual) >>> 0;
     } else if (magicHi === 0x177245 && magicLo === 0x385090) {

@@ -97,7 +97,7 @@ function zeroRunBlock(n: number): number[] {
 }
 
 /**
- * An LZ4 frame of `data` (64 KiB literal-only blocks, content checksum on), or of `zeroBlocks`
+ * An LZ4 frame of `data` (literal-only blocks, content checksum on), or of `zeroBlocks`
  * 4 MiB blocks of zeros (a compression bomb) when given.
  */
 export function lz4Frame(data: Uint8Array, options: { zeroBlocks?: number } = {}): Uint8Array {
@@ -110,8 +110,10 @@ export function lz4Frame(data: Uint8Array, options: { zeroBlocks?: number } = {}
     const block = zeroRunBlock(4 * 1024 * 1024);
     for (let i = 0; i < (options.zeroBlocks ?? 0); i++) out.push(...le32(block.length), ...block);
   } else {
-    for (let i = 0; i < data.length; i += 65536) {
-      const block = literalBlock(data.subarray(i, Math.min(data.length, i + 65536)));
+    // Literal-only blocks grow slightly, and a block may not exceed the 64 KiB maximum.
+    const chunk = 65536 - 512;
+    for (let i = 0; i < data.length; i += chunk) {
+      const block = literalBlock(data.subarray(i, Math.min(data.length, i + chunk)));
       out.push(...le32(block.length), ...block);
     }
   }
