@@ -1,0 +1,318 @@
+// `npm run bench`: how fast the registry is at 1k, 5k and 20k versions and 100k audit events, measured
+// side by side with references in the same run (cat, the seed's Python loop, cp). Not part of `npm test`.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { generateRegistry } from "./generate.mjs";
+
+const repo = join(import.meta.dirname, "..");
+const OUT = join(repo, "bench", "out");
+const WORK = process.env.BENCH_DIR ?? "/tmp/registry-bench";
+const SIZES = (process.env.BENCH_SIZES ?? "1000,5000,20000").split(",").map(Number);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const AUDIT_EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 100_000);
+const BIN = join(repo, "cli", "bin.mjs");
+const PORT = 3299;
+
+const results = { machine: machine(), runs: RUNS, sizes: {}, promotion: null, inspection: null };
+
+async function main() {
+  mkdirSync(OUT, { recursive: true });
+  const helpers = await bundleHelpers();
+  for (const n of SIZES) {
+    log(`\n## ${n} versions`);
+    const root = join(WORK, `r${n}`);
+    generateRegistry(root, n);
+    const r = (results.sizes[n] = {});
+    r.refCat = measure(() => run("sh", ["-c", `find '${root}/metrics' -name '*.json' -exec cat {} + > /dev/null`]));
+    r.refPython = measure(() => run("python3", [join(repo, "bench/python-loop.py"), root]));
+    r.scanCold = measure(() => Number(run("node", [helpers, "scan", root, "1"]).stdout.trim()));
+    r.scanWarm = { ...stats(JSON.parse(run("node", [helpers, "scan", root, String(RUNS + 1)]).stdout).slice(1)) };
+    r.listCold = measure(() => cli(["list", "--json", "--root", root]), () => rmSync(join(root, ".registry"), { recursive: true, force: true }));
+    r.listWarm = measure(() => cli(["list", "--json", "--root", root]));
+    r.dryRunFirst = measure(() => cli(["promote", "--dry-run", "--root", root]), () => rmSync(join(root, ".registry"), { recursive: true, force: true }));
+    r.dryRunSecond = measure(() => cli(["promote", "--dry-run", "--root", root]));
+    r.ratios = {
+      dryRunFirstVsPython: r.dryRunFirst.median / r.refPython.median,
+      dryRunSecondVsPython: r.dryRunSecond.median / r.refPython.median,
+    };
+    if (process.env.BENCH_SERVER !== "0") Object.assign(r, await serverFigures(root, n, helpers, n === Math.max(...SIZES)));
+    log(JSON.stringify(r, null, 1));
+  }
+  if (process.env.BENCH_PROMOTION !== "0") results.promotion = promotionFigures();
+  results.inspection = inspectionFigures();
+  writeFileSync(join(OUT, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const md = table();
+  writeFileSync(join(OUT, "results.md"), md);
+  console.log(`\n${md}`);
+}
+
+// ---- server ---------------------------------------------------------------------------------------
+
+async function serverFigures(root, n, helpers, withAudit) {
+  const db = join(root, ".registry", "bench-audit.db");
+  rmSync(db, { force: true });
+  const env = { ...process.env, REGISTRY_ROOT: root, DATABASE_URL: `file:${db}`, NEXT_TELEMETRY_DISABLED: "1" };
+  execFileSync("node", [BIN, "users", "add", "bench", "--role", "viewer", "--password-stdin", "--root", root], { env, input: "bench-password-1" });
+  if (withAudit) run("node", [helpers, "audit", db, String(AUDIT_EVENTS)]);
+  const token = run("node", [helpers, "session", db, "bench"]).stdout.trim();
+  const server = spawn("npx", ["next", "start", "-p", String(PORT), "-H", "127.0.0.1"], { cwd: repo, env, stdio: "ignore", detached: true });
+  try {
+    await waitFor(`http://127.0.0.1:${PORT}/api/health`);
+    const get = (path) => fetchTimed(`http://127.0.0.1:${PORT}${path}`, token);
+    const f = {};
+    const first = await get("/");
+    f.overviewFirst = { ms: first.ms, status: first.status };
+    f.overviewRepeat = stats(await repeat(() => get("/"), RUNS * 2));
+    f.overviewHtmlKB = first.bytes / 1024;
+    const stems = JSON.parse(cli(["list", "--json", "--root", root], false).stdout).versions.map((v) => v.stem);
+    const mid = stems[Math.floor(stems.length / 3)];
+    await get(`/versions/${mid}`);
+    f.versionPage = stats(await repeat(() => get(`/versions/${mid}`), RUNS));
+    const ten = stems.slice(0, 10).map((s) => `v=${s}`).join("&");
+    await get(`/compare?${ten}`);
+    f.comparePage10 = stats(await repeat(() => get(`/compare?${ten}`), RUNS));
+    if (withAudit) {
+      await get("/audit");
+      f.auditPage = stats(await repeat(() => get("/audit"), RUNS));
+      f.auditPageFiltered = stats(await repeat(() => get("/audit?action=model.rolled_back&page=3"), RUNS));
+      f.auditEvents = AUDIT_EVENTS;
+    }
+    f.serverRssMB = rssMB(server.pid);
+    f.browser = await browserFigures(token);
+    return f;
+  } finally {
+    process.kill(-server.pid, "SIGTERM");
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function browserFigures(token) {
+  let chromium;
+  try {
+    ({ chromium } = await import("@playwright/test"));
+  } catch {
+    return null;
+  }
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  try {
+    const context = await browser.newContext();
+    await context.addCookies([{ name: "registry_session", value: token, domain: "127.0.0.1", path: "/" }]);
+    const page = await context.newPage();
+    const samples = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now();
+      await page.goto(`http://127.0.0.1:${PORT}/`);
+      await page.locator("table tbody tr").first().waitFor();
+      await page.locator(".recharts-surface").first().waitFor();
+      // Interactive: a click on a sortable header is handled (the URL changes).
+      const header = page.getByRole("button", { name: /Score/ }).first();
+      await header.click();
+      await page.waitForURL(/sort=/);
+      samples.push(Date.now() - t0);
+    }
+    return { interactiveMs: stats(samples) };
+  } finally {
+    await browser.close();
+  }
+}
+
+// ---- promotion of a 200 MB model -------------------------------------------------------------------
+
+function promotionFigures() {
+  log("\n## promotion of a 200 MB model");
+  const root = join(WORK, "big");
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(join(root, "models"), { recursive: true });
+  mkdirSync(join(root, "metrics"), { recursive: true });
+  const big = join(root, "models", "big_20250101T000000Z.joblib");
+  const chunk = randomBytes(8 * 1024 * 1024);
+  writeFileSync(big, "");
+  for (let i = 0; i < 25; i++) writeFileSync(big, chunk, { flag: "a" });
+  writeFileSync(join(root, "metrics", "big_20250101T000000Z.json"), JSON.stringify({ metrics: { pr_auc: 0.9 } }));
+  writeFileSync(join(root, "models", "small_20240101T000000Z.joblib"), "small");
+  writeFileSync(join(root, "metrics", "small_20240101T000000Z.json"), JSON.stringify({ metrics: { pr_auc: 0.7 } }));
+  const env = { DATABASE_URL: "" };
+  cli(["rollback", "--to", "small_20240101T000000Z", "--root", root], true, env);
+  const promote = [];
+  const copy = [];
+  for (let i = 0; i < 3; i++) {
+    promote.push(time(() => cli(["promote", "--version", "big_20250101T000000Z", "--root", root], true, env)));
+    cli(["rollback", "--to", "small_20240101T000000Z", "--root", root], true, env);
+    run("sync", []);
+    copy.push(time(() => run("cp", [big, join(root, "copy.bin")])));
+    rmSync(join(root, "copy.bin"));
+    run("sync", []);
+  }
+  const r = { promote200MB: stats(promote), cp200MB: stats(copy) };
+  r.ratio = r.promote200MB.median / r.cp200MB.median;
+  return r;
+}
+
+function inspectionFigures() {
+  const script = join(repo, "scripts", "bench-inspect.mjs");
+  if (!existsSync(script)) return null;
+  const out = run("node", [script, "--json"], { allowFail: true });
+  try {
+    return JSON.parse(out.stdout.trim().split("\n").at(-1));
+  } catch {
+    return { raw: out.stdout.trim().slice(-2000) };
+  }
+}
+
+// ---- helpers --------------------------------------------------------------------------------------
+
+async function bundleHelpers() {
+  const { build } = await import("esbuild");
+  // Inside the repo, so the bundle's external packages resolve from its node_modules.
+  const entry = join(OUT, "bench-helpers.ts");
+  writeFileSync(
+    entry,
+    `import { scanRegistry } from "${repo}/lib/registry";
+import { seedAudit } from "${repo}/bench/seed-audit";
+import { openBenchSession } from "${repo}/bench/session";
+const [cmd, a, b] = process.argv.slice(2);
+if (cmd === "scan") {
+  const times = [];
+  for (let i = 0; i < Number(b); i++) { const t = performance.now(); await scanRegistry(a); times.push(performance.now() - t); }
+  console.log(Number(b) === 1 ? String(times[0]) : JSON.stringify(times));
+} else if (cmd === "audit") seedAudit(a, Number(b), "${repo}/prisma/migrations");
+else if (cmd === "session") console.log(openBenchSession(a, b));
+`,
+  );
+  const outfile = join(OUT, "bench-helpers.mjs");
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    alias: { "@": repo },
+    external: ["better-sqlite3"],
+    nodePaths: [join(repo, "node_modules")],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...(opts.env ?? {}), NODE_PATH: join(repo, "node_modules") } });
+  if (r.status !== 0 && !opts.allowFail) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr}`);
+  return r;
+}
+
+function cli(args, check = true, env = {}) {
+  return run("node", [BIN, ...args], { env, allowFail: !check });
+}
+
+function time(fn) {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
+}
+
+/** Median and spread of RUNS timings of fn (ms); `before` runs untimed before each one (e.g. drop a cache). */
+function measure(fn, before) {
+  const samples = [];
+  for (let i = 0; i < RUNS; i++) {
+    before?.();
+    const t = performance.now();
+    const v = fn();
+    samples.push(typeof v === "number" ? v : performance.now() - t);
+  }
+  return stats(samples);
+}
+
+function stats(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return { median: round(median), min: round(s[0]), max: round(s.at(-1)), n: s.length };
+}
+
+function round(x) {
+  return Math.round(x * 10) / 10;
+}
+
+async function repeat(fn, n) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push((await fn()).ms);
+  return out;
+}
+
+async function fetchTimed(url, token) {
+  const t = performance.now();
+  const res = await fetch(url, { headers: { cookie: `registry_session=${token}` }, redirect: "manual" });
+  const body = await res.arrayBuffer();
+  return { ms: performance.now() - t, status: res.status, bytes: body.byteLength };
+}
+
+async function waitFor(url) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`server did not start: ${url}`);
+}
+
+function rssMB(pid) {
+  // The server is `npx` → node next start: add up the resident memory of the process group's node processes.
+  const out = spawnSync("sh", ["-c", `ps -o rss= -g ${pid}`], { encoding: "utf8" }).stdout;
+  const kb = out.split("\n").map(Number).filter(Boolean);
+  return { totalMB: round(kb.reduce((a, b) => a + b, 0) / 1024), largestMB: round(Math.max(...kb) / 1024) };
+}
+
+function machine() {
+  return { cpus: cpus().length, cpu: cpus()[0]?.model, memGB: round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
+}
+
+function log(s) {
+  process.stderr.write(`${s}\n`);
+}
+
+function table() {
+  const sizes = Object.keys(results.sizes);
+  const row = (label, pick) => `| ${label} | ${sizes.map((n) => pick(results.sizes[n]) ?? "—").join(" | ")} |`;
+  const ms = (x) => (x ? `${x.median} ms (${x.min}–${x.max})` : undefined);
+  const lines = [
+    `Machine: ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memGB} GiB, Node ${results.machine.node}, ${results.machine.date.slice(0, 10)}; median (min–max) of ${RUNS} runs.`,
+    "",
+    `| figure | ${sizes.map((n) => `${Number(n).toLocaleString("en-US")} versions`).join(" | ")} |`,
+    `| --- | ${sizes.map(() => "---").join(" | ")} |`,
+    row("reference: `cat metrics/*.json`", (r) => ms(r.refCat)),
+    row("reference: Python json.load loop", (r) => ms(r.refPython)),
+    row("core scan, cold (new process)", (r) => ms(r.scanCold)),
+    row("core scan, warm (same process)", (r) => ms(r.scanWarm)),
+    row("`registry list --json`, first run", (r) => ms(r.listCold)),
+    row("`registry list --json`, second run", (r) => ms(r.listWarm)),
+    row("`registry promote --dry-run`, first run", (r) => ms(r.dryRunFirst)),
+    row("`registry promote --dry-run`, second run", (r) => ms(r.dryRunSecond)),
+    row("dry-run first ÷ Python (target ≤ 0.9)", (r) => r.ratios.dryRunFirstVsPython.toFixed(2)),
+    row("dry-run second ÷ Python (target ≤ 0.35)", (r) => r.ratios.dryRunSecondVsPython.toFixed(2)),
+    row("overview page, first request", (r) => (r.overviewFirst ? `${round(r.overviewFirst.ms)} ms` : undefined)),
+    row("overview page, repeated", (r) => ms(r.overviewRepeat)),
+    row("overview HTML size", (r) => (r.overviewHtmlKB ? `${round(r.overviewHtmlKB)} KB` : undefined)),
+    row("version page", (r) => ms(r.versionPage)),
+    row("compare page, 10 versions", (r) => ms(r.comparePage10)),
+    row(`audit page, ${AUDIT_EVENTS.toLocaleString("en-US")} events`, (r) => ms(r.auditPage)),
+    row("audit page, filtered + paged", (r) => ms(r.auditPageFiltered)),
+    row("browser: table + charts interactive", (r) => ms(r.browser?.interactiveMs)),
+    row("server memory (RSS, largest process)", (r) => (r.serverRssMB ? `${r.serverRssMB.largestMB} MB` : undefined)),
+  ];
+  const p = results.promotion;
+  if (p) {
+    lines.push("", `Promotion of a 200 MB model: ${p.promote200MB.median} ms (whole CLI run, audit included) vs \`cp\` ${p.cp200MB.median} ms: ${p.ratio.toFixed(2)}× (target ≤ 1.3×).`);
+  }
+  if (results.inspection) lines.push("", `Inspection: ${JSON.stringify(results.inspection)}`);
+  return `${lines.join("\n")}\n`;
+}
+
+await main();
