@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import { constants, existsSync } from "node:fs";
+import { constants, existsSync, lstatSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ProductionChangedError, RefusedError, RegistryError, SourceChangedError, WriteFailedError } from "./errors";
-import { checkRegularFile, hashFile, openRegular } from "./files";
+import { checkRegularFile, hashCache, hashFile, identityOf, openRegular } from "./files";
 import { STATE_DIR, withRegistryLock } from "./lock";
 import type { Plan } from "./plan";
 import { METRICS_ALIAS, METRICS_DIR, MODEL_ALIAS, MODELS_DIR, readAlias, TEMP_PREFIX } from "./scan";
@@ -181,13 +181,17 @@ async function copyVerified(src: string, dest: string, expected: string, label: 
   const output = await open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
   try {
     const hash = createHash("sha256");
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const { bytesRead } = await input.fh.read(buf, 0, CHUNK, null);
-      if (bytesRead === 0) break;
-      const chunk = buf.subarray(0, bytesRead);
+    // Two buffers: while one chunk is written (and the next read) in the thread pool, it is hashed here.
+    let [current, spare] = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    let { bytesRead } = await input.fh.read(current, 0, CHUNK, null);
+    while (bytesRead > 0) {
+      const chunk = current.subarray(0, bytesRead);
+      const written = output.write(chunk);
+      const next = input.fh.read(spare, 0, CHUNK, null);
       hash.update(chunk);
-      await output.write(chunk);
+      await written;
+      ({ bytesRead } = await next);
+      [current, spare] = [spare, current];
     }
     await output.sync();
     if (hash.digest("hex") !== expected) {
@@ -202,6 +206,8 @@ async function commit(root: string, journal: Journal): Promise<void> {
   for (const f of journal.files) {
     await rename(join(root, f.temp), join(root, f.alias));
     faultPoint(f.alias === MODEL_ALIAS ? "after_rename_model" : "after_rename_metrics");
+    // We hashed these bytes while copying them: the next scan need not read a large alias again.
+    hashCache.set(identityOf(lstatSync(join(root, f.alias))), f.sha256);
   }
   await syncDirs(root);
 }
