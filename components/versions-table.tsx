@@ -146,6 +146,15 @@ export function VersionsTable(props: {
   // Hiding a column needs no server round trip, so it is client state mirrored into the URL.
   const [hidden, setHidden] = useState<SortColumn[]>(query.hide);
 
+  // When the URL changes from outside (back button, a nav link), the local copies follow it; a URL we
+  // wrote ourselves from the same text leaves the input alone, so a trailing space being typed survives.
+  const [seen, setSeen] = useState({ q: query.q, hide: query.hide.join(",") });
+  if (seen.q !== query.q || seen.hide !== query.hide.join(",")) {
+    setSeen({ q: query.q, hide: query.hide.join(",") });
+    if (query.q !== text.trim()) setText(query.q);
+    if (query.hide.join(",") !== seen.hide) setHidden(query.hide);
+  }
+
   const go = (next: Partial<TableQuery>, mode: "push" | "replace" = "push") => {
     const url = `${pathname}${tableQueryToSearch({ ...query, hide: hidden, ...next })}`;
     startTransition(() => (mode === "push" ? router.push(url, { scroll: false }) : router.replace(url, { scroll: false })));

@@ -47,6 +47,10 @@ test("sorting and filtering the versions table live in the URL", async ({ page }
   await expect(page).not.toHaveURL(/q=/);
   await expect(rows).toHaveCount(6);
   await page.screenshot({ path: "test-results/screens/overview-filtered.png", fullPage: true });
+  // At laptop width the metric columns scroll sideways while the name stays in view.
+  await page.locator(".versions-table .table-scroll").evaluate((el) => el.scrollBy({ left: 400 }));
+  await page.locator(".versions-table").screenshot({ path: "test-results/screens/table-scrolled.png" });
+  await expect(page.locator(`tr[data-stem="${BEST}"]`).getByRole("link", { name: BEST })).toBeInViewport();
 
   // Choosing columns hides them and records it in the URL.
   await page.getByText("Columns", { exact: true }).click();
