@@ -20,6 +20,8 @@ import type { GlobalStatus, InspectLimits, PickleGlobal } from "./types";
 import {
   type DictValue,
   FALSE,
+  FLOAT_NONZERO,
+  FLOAT_ZERO,
   type GlobalRole,
   type GlobalValue,
   intValue,
@@ -321,6 +323,16 @@ export class PickleMachine {
     return value;
   }
 
+  /** Replaces the top n items by a tuple of them (TUPLE1/2/3); never deepens the stack. */
+  tupleOfTop(n: number): void {
+    const stack = this.stack;
+    const at = stack.length - n;
+    if (at < 0) this.fail("stack underflow");
+    const items = stack.slice(at);
+    stack.length = at + 1;
+    stack[at] = { k: "tuple", items };
+  }
+
   setTop(value: Value): void {
     if (this.stack.length === 0) this.fail("stack underflow");
     this.stack[this.stack.length - 1] = value;
@@ -614,8 +626,12 @@ function decodeLong(m: PickleMachine): Value {
   return intValue(value, Number.isSafeInteger(value));
 }
 
-function readFloat8(m: PickleMachine): number {
-  return new DataView(m.buf.buffer, m.buf.byteOffset + m.argStart, 8).getFloat64(0, false);
+/** BINFLOAT's big-endian double is zero when every bit but the sign bit is clear. */
+function float8IsZero(m: PickleMachine): boolean {
+  const { buf, argStart } = m;
+  if (((buf[argStart] as number) & 0x7f) !== 0) return false;
+  for (let i = argStart + 1; i < argStart + 8; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 const BY_NAME: Record<OpName, Handler> = {
@@ -643,9 +659,9 @@ const BY_NAME: Record<OpName, Handler> = {
   FLOAT: (m) => {
     const text = m.argText();
     if (!isPyFloat(text)) m.fail("invalid float literal");
-    m.push({ k: "float", v: pyFloatValue(text) });
+    m.push(pyFloatValue(text) === 0 ? FLOAT_ZERO : FLOAT_NONZERO);
   },
-  BINFLOAT: (m) => m.push({ k: "float", v: readFloat8(m) }),
+  BINFLOAT: (m) => m.push(float8IsZero(m) ? FLOAT_ZERO : FLOAT_NONZERO),
 
   // Strings and bytes.
   STRING: (m) => {
@@ -698,18 +714,9 @@ const BY_NAME: Record<OpName, Handler> = {
   },
   LIST: (m) => m.push(seq("list", m.popMark())),
   TUPLE: (m) => m.push(seq("tuple", m.popMark())),
-  TUPLE1: (m) => m.setTop(seq("tuple", [m.top()])),
-  TUPLE2: (m) => {
-    const b = m.pop();
-    const a = m.pop();
-    m.push(seq("tuple", [a, b]));
-  },
-  TUPLE3: (m) => {
-    const c = m.pop();
-    const b = m.pop();
-    const a = m.pop();
-    m.push(seq("tuple", [a, b, c]));
-  },
+  TUPLE1: (m) => m.tupleOfTop(1),
+  TUPLE2: (m) => m.tupleOfTop(2),
+  TUPLE3: (m) => m.tupleOfTop(3),
   DICT: (m) => {
     const items = m.popMark();
     const dict: DictValue = { k: "dict", entries: [] };

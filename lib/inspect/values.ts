@@ -16,7 +16,8 @@ export interface IntValue {
 }
 export interface FloatValue {
   readonly k: "float";
-  readonly v: number;
+  /** 0 for a zero float, 1 for any other (NaN included): only truthiness is kept. */
+  readonly v: 0 | 1;
 }
 /** A Python str, kept as a slice of the stream and decoded only when someone needs its text. */
 export interface StrValue {
@@ -94,6 +95,9 @@ export type Value =
   | OpaqueValue;
 
 export const NONE: NoneValue = Object.freeze({ k: "none" });
+// Floats only ever matter for truthiness, so two shared values avoid an allocation per float.
+export const FLOAT_ZERO: FloatValue = Object.freeze({ k: "float", v: 0 });
+export const FLOAT_NONZERO: FloatValue = Object.freeze({ k: "float", v: 1 });
 export const TRUE: BoolValue = Object.freeze({ k: "bool", v: true });
 export const FALSE: BoolValue = Object.freeze({ k: "bool", v: false });
 
