@@ -1,3 +1,4 @@
+import { MetricCharts } from "@/components/metric-charts";
 import { ProblemsPanel } from "@/components/problems-panel";
 import { ProductionCard } from "@/components/production-card";
 import { VersionsTable } from "@/components/versions-table";
@@ -5,7 +6,6 @@ import { loadSnapshot, minScore } from "@/lib/server/registry";
 import { buildChartData } from "@/lib/views/chart-data";
 import { parseTableQuery, queryRows } from "@/lib/views/table-query";
 import { toRow } from "@/lib/views/version-rows";
-import { MetricCharts } from "@/components/metric-charts";
 
 // Every load re-scans the registry: a run written a second ago must show up.
 export const dynamic = "force-dynamic";

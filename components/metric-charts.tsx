@@ -78,7 +78,14 @@ export function MetricCharts({ data, minScore }: { data: ChartData; minScore: nu
           <ScatterChart responsive style={{ width: "100%", height: CHART_HEIGHT }} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
             <CartesianGrid stroke="#e6e9ee" />
             <XAxis type="number" dataKey="rocAuc" name="ROC-AUC" domain={["auto", "auto"]} tickFormatter={(v: number) => v.toFixed(2)} />
-            <YAxis type="number" dataKey="prAuc" name="PR-AUC" domain={["auto", "auto"]} tickFormatter={(v: number) => v.toFixed(2)} width={44} />
+            <YAxis
+              type="number"
+              dataKey="prAuc"
+              name="PR-AUC"
+              domain={["auto", "auto"]}
+              tickFormatter={(v: number) => v.toFixed(2)}
+              width={44}
+            />
             <Tooltip content={PointTooltip} />
             {data.series.map((s, i) => (
               <Scatter
@@ -180,7 +187,8 @@ function TimeChart(props: { data: ChartData; metric: MetricKey; onOpen: (stem: s
 
 /** Production and best drawn again on top, larger and ringed, so they stand out among thousands. */
 function HighlightSeries({ data, onOpen, metric }: { data: ChartData; onOpen: (stem: string) => void; metric?: MetricKey }) {
-  const usable = (p: ChartPoint | null): p is ChartPoint => p !== null && (metric ? p[metric] !== null : p.prAuc !== null && p.rocAuc !== null);
+  const usable = (p: ChartPoint | null): p is ChartPoint =>
+    p !== null && (metric ? p[metric] !== null : p.prAuc !== null && p.rocAuc !== null);
   return (
     <>
       {usable(data.best) && data.best.stem !== data.production?.stem && (
@@ -209,6 +217,7 @@ function Point({ p, onOpen, r = 4, ring }: { p: ScatterShapeProps; onOpen: (stem
   const point = p.payload as ChartPoint | undefined;
   if (p.cx === undefined || p.cy === undefined || !point) return <g />;
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: a pointer shortcut only; keyboard users reach every version through the versions table and the highlighted-versions table.
     <g className="chart-point" data-stem={point.stem} onClick={() => onOpen(point.stem)} style={{ cursor: "pointer" }}>
       {ring && <circle cx={p.cx} cy={p.cy} r={r + 3} fill="none" stroke={ring} strokeWidth={2} />}
       <circle cx={p.cx} cy={p.cy} r={r} fill={(p as { fill?: string }).fill} stroke="#fff" strokeWidth={1} />

@@ -30,8 +30,7 @@ export function ProblemsPanel({ problems }: { problems: readonly Problem[] }) {
         <ul className="problems">
           {problems.map((p) => (
             <li key={`${p.file}:${p.reason}`} data-testid="problem">
-              <span className="badge badge-warn">{REASON_LABEL[p.reason] ?? p.reason}</span>{" "}
-              <code className="problem-file">{p.file}</code>
+              <span className="badge badge-warn">{REASON_LABEL[p.reason] ?? p.reason}</span> <code className="problem-file">{p.file}</code>
               <p>{p.message}</p>
             </li>
           ))}

@@ -23,8 +23,7 @@ export function ProductionCard(props: {
 }) {
   const { production: p, best, minScore, now } = props;
   const tone = p.state === "ok" ? "good" : p.state === "missing" ? "warn" : "bad";
-  const bestGain =
-    best && p.score !== null && best.metric === p.metric && best.stem !== p.stem ? best.score - p.score : null;
+  const bestGain = best && p.score !== null && best.metric === p.metric && best.stem !== p.stem ? best.score - p.score : null;
   return (
     <section className="card production-card" aria-labelledby="production-title">
       <div className="card-head">

@@ -210,7 +210,7 @@ export function VersionsTable(props: {
 
   return (
     <div className="versions-table">
-      <div className="toolbar" role="search" aria-label="Filter versions">
+      <search className="toolbar" aria-label="Filter versions">
         <label className="field">
           <span>Filter</span>
           <input
@@ -258,7 +258,7 @@ export function VersionsTable(props: {
             </span>
           )}
         </div>
-      </div>
+      </search>
 
       <div className="table-scroll">
         <table aria-busy={pending} aria-label="Model versions" className={pending ? "is-pending" : undefined}>

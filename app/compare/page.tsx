@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { z } from "zod";
 import { DiffOnlySwitch } from "@/components/diff-only-switch";
-import { InvalidInputError, validateVersionName, type Version } from "@/lib/registry";
+import { InvalidInputError, type Version, validateVersionName } from "@/lib/registry";
 import { loadSnapshot } from "@/lib/server/registry";
 import { type CompareRow, compareVersions } from "@/lib/views/compare";
 
@@ -56,7 +56,14 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
   };
   // Suggestions for the picker: production and best first, then the newest runs.
   const suggestions = [
-    ...new Set([snapshot.production.stem, snapshot.best, ...snapshot.versions.slice(-200).reverse().map((v) => v.stem)]),
+    ...new Set([
+      snapshot.production.stem,
+      snapshot.best,
+      ...snapshot.versions
+        .slice(-200)
+        .reverse()
+        .map((v) => v.stem),
+    ]),
   ].filter((s): s is string => s !== null && !shown.some((v) => v.stem === s));
 
   return (
@@ -143,7 +150,11 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
                         </th>
                       </tr>
                       {rows.map((r) => (
-                        <tr key={`${r.section}:${r.key}`} data-same={r.differs ? "false" : "true"} className={r.differs ? "differs" : undefined}>
+                        <tr
+                          key={`${r.section}:${r.key}`}
+                          data-same={r.differs ? "false" : "true"}
+                          className={r.differs ? "differs" : undefined}
+                        >
                           <th scope="row">
                             {r.label}
                             {r.differs && <span className="sr-only"> (differs)</span>}

@@ -103,7 +103,7 @@ export function downsample(points: readonly ChartPoint[], max: number): ChartPoi
 export function monthTicks(min: number, max: number, maxTicks = 6): number[] {
   if (!Number.isFinite(min) || !Number.isFinite(max) || max <= min) return Number.isFinite(min) ? [min] : [];
   const start = new Date(min);
-  let y = start.getUTCFullYear();
+  const y = start.getUTCFullYear();
   let m = start.getUTCMonth() + (start.getUTCDate() === 1 && start.getUTCHours() === 0 ? 0 : 1);
   const firsts: number[] = [];
   for (let t = Date.UTC(y, m, 1); t <= max; t = Date.UTC(y, ++m, 1)) firsts.push(t);

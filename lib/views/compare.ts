@@ -55,11 +55,24 @@ export function compareVersions(versions: readonly Version[]): Comparison {
     // Only the score is a "higher is better" row among the metadata, and only when all share one metric.
     const sameMetric = new Set(versions.map((v) => v.metric)).size === 1;
     const best =
-      key === "score" && sameMetric ? bestIndexes(values.map((x) => (typeof x === "number" ? x : null)), false) : [];
+      key === "score" && sameMetric
+        ? bestIndexes(
+            values.map((x) => (typeof x === "number" ? x : null)),
+            false,
+          )
+        : [];
     rows.push(row("metadata", key, label, values, best));
   }
   for (const key of unionKeys(versions.map((v) => v.metrics?.hyperparameters ?? null))) {
-    rows.push(row("hyperparameters", key, key, versions.map((v) => plain(v.metrics?.hyperparameters?.[key])), []));
+    rows.push(
+      row(
+        "hyperparameters",
+        key,
+        key,
+        versions.map((v) => plain(v.metrics?.hyperparameters?.[key])),
+        [],
+      ),
+    );
   }
   return { stems: versions.map((v) => v.stem), rows };
 }

@@ -4,7 +4,9 @@ import { entriesOf, valueText } from "./json-display";
 
 describe("entriesOf", () => {
   it("turns a parsed metrics file's null-prototype records into plain text pairs", () => {
-    const parsed = parseMetricsText('{"metrics": {"pr_auc": 0.61234, "n": 3, "__proto__": {"x": 1}, "v": NaN}, "hyperparameters": {"C": 0.00003}}');
+    const parsed = parseMetricsText(
+      '{"metrics": {"pr_auc": 0.61234, "n": 3, "__proto__": {"x": 1}, "v": NaN}, "hyperparameters": {"C": 0.00003}}',
+    );
     if (!parsed.ok) throw new Error(parsed.message);
     expect(entriesOf(parsed.doc.metrics, true)).toEqual([
       ["pr_auc", "0.6123"],

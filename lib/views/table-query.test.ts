@@ -4,7 +4,15 @@ import { makeRow } from "./test-support";
 
 describe("parseTableQuery", () => {
   it("reads every field from the URL", () => {
-    const q = parseTableQuery({ sort: "prAuc", dir: "asc", q: " 2025 ", type: "xgb", page: "3", size: "100", hide: "gitCommit,dataVersion" });
+    const q = parseTableQuery({
+      sort: "prAuc",
+      dir: "asc",
+      q: " 2025 ",
+      type: "xgb",
+      page: "3",
+      size: "100",
+      hide: "gitCommit,dataVersion",
+    });
     expect(q).toEqual({ sort: "prAuc", dir: "asc", q: "2025", type: "xgb", page: 3, size: 100, hide: ["gitCommit", "dataVersion"] });
   });
 
@@ -48,7 +56,11 @@ describe("queryRows", () => {
 
   it("pages 20,000 versions on the server and clamps a page past the end", () => {
     const many = Array.from({ length: 20_000 }, (_, i) =>
-      makeRow({ stem: `m_${String(i).padStart(5, "0")}`, trainedAt: new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString(), prAuc: (i % 997) / 997 }),
+      makeRow({
+        stem: `m_${String(i).padStart(5, "0")}`,
+        trainedAt: new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString(),
+        prAuc: (i % 997) / 997,
+      }),
     );
     const started = performance.now();
     const p = queryRows(many, { ...DEFAULT_QUERY, sort: "prAuc", dir: "desc", page: 3, size: 100 });

@@ -48,8 +48,7 @@ export const DEFAULT_QUERY: TableQuery = {
 
 // Each field falls back on its own, so one bad parameter in a shared link never discards the rest.
 const first = (v: unknown) => (Array.isArray(v) ? v[0] : v);
-const field = <T extends z.ZodType>(schema: T, fallback: z.output<T>) =>
-  z.preprocess(first, schema).catch(fallback);
+const field = <T extends z.ZodType>(schema: T, fallback: z.output<T>) => z.preprocess(first, schema).catch(fallback);
 
 const querySchema = z.object({
   sort: field(z.enum(SORTABLE_COLUMNS), DEFAULT_QUERY.sort),
@@ -62,9 +61,7 @@ const querySchema = z.object({
     DEFAULT_QUERY.size,
   ),
   hide: field(
-    z
-      .string()
-      .transform((s) => s.split(",").filter((c): c is SortColumn => (SORTABLE_COLUMNS as readonly string[]).includes(c))),
+    z.string().transform((s) => s.split(",").filter((c): c is SortColumn => (SORTABLE_COLUMNS as readonly string[]).includes(c))),
     [],
   ),
 });
@@ -108,10 +105,7 @@ export function queryRows(all: readonly VersionRow[], query: TableQuery): TableP
   const filtered = all.filter(
     (r) =>
       (!query.type || r.modelType === query.type) &&
-      (!needle ||
-        [r.stem, r.modelType, r.metric, r.gitCommit, r.dataVersion, r.trainedBy].some((s) =>
-          s?.toLowerCase().includes(needle),
-        )),
+      (!needle || [r.stem, r.modelType, r.metric, r.gitCommit, r.dataVersion, r.trainedBy].some((s) => s?.toLowerCase().includes(needle))),
   );
   const sign = query.dir === "asc" ? 1 : -1;
   const key = query.sort;

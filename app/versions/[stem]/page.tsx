@@ -83,8 +83,7 @@ export default async function VersionPage(props: Props) {
 
       {target.metricsError && (
         <p className="alert alert-bad" role="note">
-          <strong>Metrics file is broken:</strong> {target.metricsError} The version is listed without metrics until the file
-          is fixed.
+          <strong>Metrics file is broken:</strong> {target.metricsError} The version is listed without metrics until the file is fixed.
         </p>
       )}
 
@@ -160,11 +159,11 @@ export default async function VersionPage(props: Props) {
                 {plan.metricChanges.map((m) => (
                   <tr key={m.metric}>
                     <th scope="row">{m.metric}</th>
-                    <td className="num">
-                      {m.to === null ? valueText(doc?.metrics[m.metric] ?? null) : fmtMetric(m.to)}
-                    </td>
+                    <td className="num">{m.to === null ? valueText(doc?.metrics[m.metric] ?? null) : fmtMetric(m.to)}</td>
                     <td className="num">{fmtMetric(m.from)}</td>
-                    <td className={`num ${m.delta !== null && m.delta < 0 ? "delta-bad" : m.delta !== null && m.delta > 0 ? "delta-good" : ""}`}>
+                    <td
+                      className={`num ${m.delta !== null && m.delta < 0 ? "delta-bad" : m.delta !== null && m.delta > 0 ? "delta-good" : ""}`}
+                    >
                       {fmtDelta(m.delta)}
                     </td>
                   </tr>
