@@ -3,6 +3,12 @@ import type { GlobalStatus } from "./types";
 // Exact (module, name) pairs seen in real scikit-learn 1.0-1.6 / numpy 1.x-2.x / scipy / joblib artifacts.
 // Never match by prefix: sklearn.utils._testing.assert_run_python_script and
 // numpy.testing._private.utils.runstring live under "trusted" packages and run arbitrary code.
+//
+// Before adding a callable, check two things, because joblib reads inline array bytes after BUILD on
+// *any* NumpyArrayWrapper instance and the inspector must know exactly which objects those are:
+// does it instantiate a class it is given (copyreg._reconstructor, sklearn's newObj helpers), or can
+// it return an object it is given (numpy scalar() with an object dtype, numpy.object_)? If so it
+// needs a role in pickle-machine.ts ROLES, or the file could hide bytes from the inspector.
 const ALLOWED: readonly string[] = [
   // Observed in the registry-basic corpus (MANIFEST observed_benign_globals).
   "__builtin__.slice",

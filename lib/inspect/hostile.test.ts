@@ -164,25 +164,58 @@ describe("payloads hidden around joblib's numpy blocks", () => {
     expect(report.stats.nestedPickles).toBe(1);
   });
 
-  it("follows a wrapper laundered through numpy's scalar(object dtype, obj), which returns obj", () => {
-    // The 8 raw bytes start like SHORT_BINUNICODE(34): a parser that missed the wrapper would swallow the payload.
-    const rawData = Uint8Array.from([0x8c, 34, 0x58, 0x58, 0x58, 0x58, 0x58, 0x58]);
+  // Python's joblib reads array bytes after BUILD on *any* NumpyArrayWrapper instance, however it was
+  // made. The 8 raw bytes start like SHORT_BINUNICODE(34): a parser that missed the wrapper would
+  // swallow the os.system call that follows into a string.
+  const bait = Uint8Array.from([0x8c, 34, 0x58, 0x58, 0x58, 0x58, 0x58, 0x58]);
+  const wrapperClass = (b: PickleBuilder) => b.stackGlobal("joblib.numpy_pickle", "NumpyArrayWrapper");
+  const routes: [string, (b: PickleBuilder) => void][] = [
+    ["numpy's scalar(object dtype, obj), which returns obj", (b) => {
+      b.stackGlobal("numpy.core.multiarray", "scalar").dtype("O8", 63);
+      wrapperClass(b).emptyTuple().newObj().tuple2().reduce();
+    }],
+    ["numpy.object_(obj), which returns obj", (b) => {
+      b.stackGlobal("numpy", "object_");
+      wrapperClass(b).emptyTuple().newObj().tuple1().reduce();
+    }],
+    ["copyreg._reconstructor(cls, object, None)", (b) => {
+      b.stackGlobal("copyreg", "_reconstructor");
+      wrapperClass(b).stackGlobal("builtins", "object").none().tuple3().reduce();
+    }],
+    ["sklearn's KDTree newObj(cls)", (b) => {
+      b.stackGlobal("sklearn.neighbors._kd_tree", "newObj");
+      wrapperClass(b).tuple1().reduce();
+    }],
+  ];
+  for (const [label, makeWrapper] of routes) {
+    it(`follows a wrapper made through ${label}`, () => {
+      const bytes = stream((b) => {
+        makeWrapper(b);
+        b.emptyDict().mark().unicode("shape").binInt1(8).tuple1().unicode("dtype");
+        b.dtype("u1", 0);
+        b.unicode("numpy_array_alignment_bytes").binInt1(16).setItems().build();
+        b.raw(arrayBlock(bait, 0));
+        b.global("os", "system").mark().string("id").tuple().reduce().pop();
+      });
+      const report = inspectBytes(bytes);
+      expect(report.stats.numpyArrays).toBe(1);
+      expect(report.verdict).toBe("unsafe");
+      expect(names(report, "dangerous")).toEqual(["os.system"]);
+      expect(report.reason).toBe("Imports a dangerous global: os.system.");
+    });
+  }
+
+  it("takes wrapper attributes from NumpyArrayWrapper(...) called directly, alignment default included", () => {
     const bytes = stream((b) => {
-      b.stackGlobal("numpy.core.multiarray", "scalar");
-      b.dtype("O8", 63);
-      b.stackGlobal("joblib.numpy_pickle", "NumpyArrayWrapper").emptyTuple().newObj();
-      b.tuple2().reduce(); // scalar(dtype('O'), wrapper) -> the wrapper itself
-      b.emptyDict().mark().unicode("shape").binInt1(8).tuple1().unicode("dtype");
+      wrapperClass(b).mark().stackGlobal("numpy", "ndarray").binInt1(8).tuple1().unicode("C");
       b.dtype("u1", 0);
-      b.unicode("numpy_array_alignment_bytes").binInt1(16).setItems().build();
-      b.raw(arrayBlock(rawData, 0));
+      b.tuple().reduce().emptyDict().build();
+      b.raw(arrayBlock(bait, 2)); // __init__ defaults numpy_array_alignment_bytes to 16: a padding byte is read
       b.global("os", "system").mark().string("id").tuple().reduce().pop();
     });
     const report = inspectBytes(bytes);
     expect(report.stats.numpyArrays).toBe(1);
-    expect(report.verdict).toBe("unsafe");
-    expect(names(report, "dangerous")).toEqual(["os.system"]);
-    expect(report.reason).not.toMatch(/malformed/);
+    expect(report.reason).toBe("Imports a dangerous global: os.system.");
   });
 
   it("refuses a dtype whose pickled flags contradict its type (hasobject would depend on the numpy version)", () => {

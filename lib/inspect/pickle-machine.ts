@@ -96,14 +96,22 @@ export interface MachineResult {
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const STATUS_RANK: Readonly<Record<GlobalStatus, number>> = { allowed: 0, unknown: 1, dangerous: 2 };
 const INT64_MAX = 2 ** 63 - 1;
+// Callables whose result the machine must know precisely, because joblib's BUILD override reacts
+// to *any* NumpyArrayWrapper instance: ones that instantiate a class passed as their first argument
+// ("reconstructor") and ones that can hand back an object they were given ("scalar", "identity").
+// Every allowlisted callable was checked for these two behaviours; see allowlist.ts.
 const ROLES: ReadonlyMap<string, GlobalRole> = new Map([
   ["joblib.numpy_pickle.NumpyArrayWrapper", "wrapper"],
   ["numpy.core.multiarray.scalar", "scalar"],
   ["numpy._core.multiarray.scalar", "scalar"],
+  ["numpy.object_", "identity"],
   ["numpy.dtype", "dtype"],
   ["copyreg._reconstructor", "reconstructor"],
   ["copyreg.__newobj__", "reconstructor"],
   ["copyreg.__newobj_ex__", "reconstructor"],
+  ["sklearn.neighbors._kd_tree.newObj", "reconstructor"],
+  ["sklearn.neighbors._ball_tree.newObj", "reconstructor"],
+  ["sklearn.metrics._dist_metrics.newObj", "reconstructor"],
 ]);
 
 function roleOf(module: string, name: string): GlobalRole {
@@ -439,9 +447,14 @@ export class PickleMachine {
 
   // --- calls and BUILD -----------------------------------------------------------------------
 
-  /** REDUCE: func(*args). Only numpy's scalar() can hand back an existing object, so it is modelled. */
+  /** REDUCE: func(*args), with the callables that can return an existing object modelled. */
   call(func: Value, args: Value): Value {
     if (func.k !== "global") return objValue(func, args, "call", true);
+    if (func.role === "identity") {
+      // numpy.object_(obj) is obj itself.
+      const only = isSeq(args) && args.items.length === 1 ? args.items[0] : undefined;
+      return only ?? objValue(func, args, "call", true);
+    }
     if (func.role === "scalar") {
       // scalar(dtype, obj) returns obj itself when the dtype holds Python objects.
       const dtype = isSeq(args) ? args.items[0] : undefined;
@@ -500,7 +513,9 @@ export class PickleMachine {
     if (inst.attrs) return inst.attrs;
     const attrs = new Map<string, Value>();
     inst.attrs = attrs;
-    if (inst.via === "call" && inst.args && isSeq(inst.args) && inst.args.items.length > 0) {
+    // Only a direct call runs __init__; __new__ paths (NEWOBJ, copyreg helpers) leave __dict__ empty.
+    const direct = inst.callee.k === "global" && inst.callee.role === "wrapper";
+    if (direct && inst.via === "call" && inst.args && isSeq(inst.args) && inst.args.items.length > 0) {
       // NumpyArrayWrapper(subclass, shape, order, dtype, allow_mmap=False, numpy_array_alignment_bytes=16)
       const a = inst.args.items;
       if (a.length < 4 || a.length > 6) this.fail("NumpyArrayWrapper() takes 4 to 6 arguments");

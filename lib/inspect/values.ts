@@ -44,7 +44,7 @@ export interface DictValue {
   readonly entries: Value[];
 }
 /** Globals the machine itself must recognise, resolved once when the global is imported. */
-export type GlobalRole = "wrapper" | "legacy-wrapper" | "scalar" | "dtype" | "reconstructor" | null;
+export type GlobalRole = "wrapper" | "legacy-wrapper" | "scalar" | "identity" | "dtype" | "reconstructor" | null;
 
 export interface GlobalValue {
   readonly k: "global";
