@@ -1,3 +1,4 @@
+import { rmSync, writeFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
 
 const BEST = "candidate_logreg_20250305T101000Z";
@@ -67,4 +68,39 @@ test("paging is done on the server and a page past the end is clamped", async ({
   const res = await page.goto("/?sort=__proto__&dir=up&page=-1&size=3");
   expect(res?.status()).toBe(200);
   await expect(page.locator("table[aria-label='Model versions'] tbody tr")).toHaveCount(9);
+});
+
+test("pages through many versions with the page in the URL", async ({ page }) => {
+  const registry = `${process.env.E2E_DIR}/registry`;
+  const stems = Array.from(
+    { length: 60 },
+    (_, i) => `paging_logreg_20240101T${String(Math.floor(i / 60)).padStart(2, "0")}${String(i % 60).padStart(2, "0")}00Z`,
+  );
+  try {
+    for (const [i, stem] of stems.entries()) {
+      writeFileSync(`${registry}/models/${stem}.joblib`, `model ${i}`);
+      writeFileSync(`${registry}/metrics/${stem}.json`, JSON.stringify({ metrics: { pr_auc: 0.5 + i / 1000, roc_auc: 0.7 } }));
+    }
+    await page.goto("/?size=25");
+    const rows = page.locator("table[aria-label='Model versions'] tbody tr");
+    await expect(page.getByTestId("page-status")).toHaveText("Page 1 of 3");
+    await expect(rows).toHaveCount(25);
+    await page.getByRole("button", { name: "Next" }).click();
+    await expect(page).toHaveURL(/page=2/);
+    await expect(page.getByTestId("page-status")).toHaveText("Page 2 of 3");
+    await page.getByRole("button", { name: "Last" }).click();
+    await expect(page).toHaveURL(/page=3/);
+    await expect(rows).toHaveCount(69 - 50);
+    // Changing the sort starts again from the first page.
+    await page.getByRole("button", { name: /^Score/ }).click();
+    await expect(page).not.toHaveURL(/page=/);
+    await expect(page.getByTestId("page-status")).toHaveText("Page 1 of 3");
+    await page.goBack();
+    await expect(page.getByTestId("page-status")).toHaveText("Page 3 of 3");
+  } finally {
+    for (const stem of stems) {
+      rmSync(`${registry}/models/${stem}.joblib`, { force: true });
+      rmSync(`${registry}/metrics/${stem}.json`, { force: true });
+    }
+  }
 });
