@@ -100,7 +100,10 @@ function opcodeHeavy(n) {
   const w = new Writer(n * 40 + 64);
   w.byte(0x80, 4, 0x5d, 0x28); // PROTO 4, EMPTY_LIST, MARK
   for (let i = 0; i < n; i++) {
-    w.str(`feature_${i % 1000}`).byte(0x4a).u32(i).byte(0x47);
+    w.str(`feature_${i % 1000}`)
+      .byte(0x4a)
+      .u32(i)
+      .byte(0x47);
     w.buf.writeDoubleBE(i / 3, w.at);
     w.at += 8;
     w.byte(0x87); // TUPLE3
@@ -148,7 +151,9 @@ try {
     const started = performance.now();
     for (let i = 0; i < times; i++) inspectBytes(bytes);
     const ms = (performance.now() - started) / times;
-    console.log(`${`real fixture (${bytes.length} B), per file`.padEnd(34)} ${(ms * 1000).toFixed(0).padStart(8)} us  ${(bytes.length / 1e6 / (ms / 1000)).toFixed(0).padStart(12)} MB/s in`);
+    console.log(
+      `${`real fixture (${bytes.length} B), per file`.padEnd(34)} ${(ms * 1000).toFixed(0).padStart(8)} us  ${(bytes.length / 1e6 / (ms / 1000)).toFixed(0).padStart(12)} MB/s in`,
+    );
   };
   repeat(fixture, 5000);
   repeat(zipped, 5000);

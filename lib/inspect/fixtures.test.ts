@@ -1,8 +1,8 @@
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { classifyGlobal } from "./allowlist";
 import { inspectBytes, inspectFile } from "./inspect";
-import { loadManifest, modelFixtures, readFixture, FIXTURE_ROOT } from "./test-support/fixtures";
-import path from "node:path";
+import { FIXTURE_ROOT, loadManifest, modelFixtures, readFixture } from "./test-support/fixtures";
 
 const models = modelFixtures();
 
@@ -26,9 +26,12 @@ describe("registry-basic fixtures (real sklearn 1.2.1 / joblib 1.2.0 files)", ()
 
       it("imports exactly MANIFEST's globals, nested ones flagged", () => {
         expect(report.globals.map((g) => `${g.module}.${g.name}`).sort()).toEqual([...model.pickle_globals].sort());
-        expect(report.globals.filter((g) => g.nested).map((g) => `${g.module}.${g.name}`).sort()).toEqual(
-          [...model.pickle_globals_in_nested_array_pickles].sort(),
-        );
+        expect(
+          report.globals
+            .filter((g) => g.nested)
+            .map((g) => `${g.module}.${g.name}`)
+            .sort(),
+        ).toEqual([...model.pickle_globals_in_nested_array_pickles].sort());
         expect(report.globals.every((g) => g.status === "allowed")).toBe(true);
       });
 

@@ -170,22 +170,34 @@ describe("payloads hidden around joblib's numpy blocks", () => {
   const bait = Uint8Array.from([0x8c, 34, 0x58, 0x58, 0x58, 0x58, 0x58, 0x58]);
   const wrapperClass = (b: PickleBuilder) => b.stackGlobal("joblib.numpy_pickle", "NumpyArrayWrapper");
   const routes: [string, (b: PickleBuilder) => void][] = [
-    ["numpy's scalar(object dtype, obj), which returns obj", (b) => {
-      b.stackGlobal("numpy.core.multiarray", "scalar").dtype("O8", 63);
-      wrapperClass(b).emptyTuple().newObj().tuple2().reduce();
-    }],
-    ["numpy.object_(obj), which returns obj", (b) => {
-      b.stackGlobal("numpy", "object_");
-      wrapperClass(b).emptyTuple().newObj().tuple1().reduce();
-    }],
-    ["copyreg._reconstructor(cls, object, None)", (b) => {
-      b.stackGlobal("copyreg", "_reconstructor");
-      wrapperClass(b).stackGlobal("builtins", "object").none().tuple3().reduce();
-    }],
-    ["sklearn's KDTree newObj(cls)", (b) => {
-      b.stackGlobal("sklearn.neighbors._kd_tree", "newObj");
-      wrapperClass(b).tuple1().reduce();
-    }],
+    [
+      "numpy's scalar(object dtype, obj), which returns obj",
+      (b) => {
+        b.stackGlobal("numpy.core.multiarray", "scalar").dtype("O8", 63);
+        wrapperClass(b).emptyTuple().newObj().tuple2().reduce();
+      },
+    ],
+    [
+      "numpy.object_(obj), which returns obj",
+      (b) => {
+        b.stackGlobal("numpy", "object_");
+        wrapperClass(b).emptyTuple().newObj().tuple1().reduce();
+      },
+    ],
+    [
+      "copyreg._reconstructor(cls, object, None)",
+      (b) => {
+        b.stackGlobal("copyreg", "_reconstructor");
+        wrapperClass(b).stackGlobal("builtins", "object").none().tuple3().reduce();
+      },
+    ],
+    [
+      "sklearn's KDTree newObj(cls)",
+      (b) => {
+        b.stackGlobal("sklearn.neighbors._kd_tree", "newObj");
+        wrapperClass(b).tuple1().reduce();
+      },
+    ],
   ];
   for (const [label, makeWrapper] of routes) {
     it(`follows a wrapper made through ${label}`, () => {
@@ -244,7 +256,12 @@ describe("framing around inline arrays", () => {
   it("refuses a wrapper BUILD with frame bytes still to come (joblib would read the array after the frame)", () => {
     const bytes = pickle()
       .proto(4)
-      .frameAround((f) => f.wrapper([2], (d) => d.dtype("f8", 0)).raw(arrayBlock(data, 5)).stop())
+      .frameAround((f) =>
+        f
+          .wrapper([2], (d) => d.dtype("f8", 0))
+          .raw(arrayBlock(data, 5))
+          .stop(),
+      )
       .bytes();
     const report = inspectBytes(bytes);
     expect(report.verdict).toBe("malformed");
@@ -260,7 +277,9 @@ describe("framing around inline arrays", () => {
   });
 
   it("refuses a frame that starts before the previous one ends, and frames past the end", () => {
-    expect(inspectBytes(pickle().proto(4).frame(20).frame(1).none().stop().bytes()).reason).toMatch(/before the end of the current frame|overruns/);
+    expect(inspectBytes(pickle().proto(4).frame(20).frame(1).none().stop().bytes()).reason).toMatch(
+      /before the end of the current frame|overruns/,
+    );
     expect(inspectBytes(pickle().proto(4).frame(1000).none().stop().bytes()).reason).toMatch(/frame of 1000 bytes overruns the stream/);
   });
 });
@@ -356,7 +375,7 @@ describe("streams that break", () => {
 
   it("refuses empty files and non-pickles", () => {
     expect(inspectBytes(new Uint8Array(0))).toMatchObject({ verdict: "malformed", reason: "The file is empty." });
-    expect(inspectBytes(new TextEncoder().encode("{\"json\": true}"))).toMatchObject({ verdict: "malformed", container: "unknown" });
+    expect(inspectBytes(new TextEncoder().encode('{"json": true}'))).toMatchObject({ verdict: "malformed", container: "unknown" });
   });
 });
 
@@ -403,7 +422,14 @@ describe("symbolic machine semantics", () => {
   });
 
   it("decodes LONG1 and big shapes exactly", () => {
-    const bytes = stream((b) => b.long1(-(2n ** 70n)).pop().long1(255n).pop().none());
+    const bytes = stream((b) =>
+      b
+        .long1(-(2n ** 70n))
+        .pop()
+        .long1(255n)
+        .pop()
+        .none(),
+    );
     expect(inspectBytes(bytes).verdict).toBe("safe");
   });
 });

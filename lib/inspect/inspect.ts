@@ -133,7 +133,11 @@ function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
   } catch (error) {
     if (!(error instanceof PickleError)) throw error;
     outcome.protocol = machine.firstProto >= 0 ? machine.firstProto : null;
-    outcome.failure = failure("malformed", error.message, container === "none" ? "Malformed pickle" : "Malformed pickle (offsets are in the decompressed stream)");
+    outcome.failure = failure(
+      "malformed",
+      error.message,
+      container === "none" ? "Malformed pickle" : "Malformed pickle (offsets are in the decompressed stream)",
+    );
   }
   return outcome;
 }
@@ -194,7 +198,13 @@ export function refusedReport(verdict: Verdict, reason: string, size: number): I
   };
 }
 
-function describeFileType(stat: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isDirectory(): boolean }): string {
+function describeFileType(stat: {
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+  isDirectory(): boolean;
+}): string {
   if (stat.isFIFO()) return "a FIFO";
   if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
   if (stat.isSocket()) return "a socket";
@@ -215,7 +225,10 @@ export async function readFileForInspection(
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
-    return { ok: false, report: refusedReport("malformed", `Cannot open the file (${(error as NodeJS.ErrnoException).code ?? "error"})`, 0) };
+    return {
+      ok: false,
+      report: refusedReport("malformed", `Cannot open the file (${(error as NodeJS.ErrnoException).code ?? "error"})`, 0),
+    };
   }
   try {
     const stat = await handle.stat();
@@ -223,7 +236,14 @@ export async function readFileForInspection(
       return { ok: false, report: refusedReport("unsupported", `Refused: the path is ${describeFileType(stat)}, not a regular file`, 0) };
     }
     if (stat.size > limits.maxFileBytes) {
-      return { ok: false, report: refusedReport("unsupported", `Refused: the file is ${stat.size} bytes, above the ${limits.maxFileBytes}-byte inspection limit`, stat.size) };
+      return {
+        ok: false,
+        report: refusedReport(
+          "unsupported",
+          `Refused: the file is ${stat.size} bytes, above the ${limits.maxFileBytes}-byte inspection limit`,
+          stat.size,
+        ),
+      };
     }
     // Read at most one byte past the limit so a file growing under us is still refused.
     const buffer = new Uint8Array(Math.min(stat.size, limits.maxFileBytes) + 1);
@@ -235,11 +255,17 @@ export async function readFileForInspection(
       if (length === buffer.length) break;
     }
     if (length > limits.maxFileBytes) {
-      return { ok: false, report: refusedReport("unsupported", `Refused: the file grew above the ${limits.maxFileBytes}-byte inspection limit`, length) };
+      return {
+        ok: false,
+        report: refusedReport("unsupported", `Refused: the file grew above the ${limits.maxFileBytes}-byte inspection limit`, length),
+      };
     }
     return { ok: true, bytes: buffer.subarray(0, length) };
   } catch (error) {
-    return { ok: false, report: refusedReport("malformed", `Cannot read the file (${(error as NodeJS.ErrnoException).code ?? "error"})`, 0) };
+    return {
+      ok: false,
+      report: refusedReport("malformed", `Cannot read the file (${(error as NodeJS.ErrnoException).code ?? "error"})`, 0),
+    };
   } finally {
     await handle.close();
   }

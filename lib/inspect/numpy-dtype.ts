@@ -1,4 +1,4 @@
-import { type ObjValue, type Value, isSeq, strText } from "./values";
+import { isSeq, type ObjValue, strText, type Value } from "./values";
 
 /** What joblib's read_array needs from a dtype: how many bytes per item, and whether it pickles items. */
 export interface DtypeInfo {

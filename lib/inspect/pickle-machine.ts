@@ -5,19 +5,11 @@
 import { classifyGlobal, isLegacyWrapperGlobal } from "./allowlist";
 import { IMPORT_MAPPING, NAME_MAPPING } from "./compat-pickle";
 import { describeDtype } from "./numpy-dtype";
-import { type ArgKind, OPCODE_BY_BYTE, type OpName, type OpcodeSpec } from "./opcodes";
-import {
-  asciiOnly,
-  escapeDecode,
-  isPyFloat,
-  latin1,
-  parsePyInt,
-  pyFloatValue,
-  rawUnicodeEscape,
-  validUtf8Surrogatepass,
-} from "./py-text";
+import { type ArgKind, OPCODE_BY_BYTE, type OpcodeSpec, type OpName } from "./opcodes";
+import { asciiOnly, escapeDecode, isPyFloat, latin1, parsePyInt, pyFloatValue, rawUnicodeEscape, validUtf8Surrogatepass } from "./py-text";
 import type { GlobalStatus, InspectLimits, PickleGlobal } from "./types";
 import {
+  classOf,
   type DictValue,
   FALSE,
   FLOAT_NONZERO,
@@ -25,6 +17,7 @@ import {
   type GlobalRole,
   type GlobalValue,
   intValue,
+  isSeq,
   NONE,
   type ObjValue,
   type SeqValue,
@@ -33,8 +26,6 @@ import {
   TRUE,
   truthy,
   type Value,
-  classOf,
-  isSeq,
 } from "./values";
 
 /** A parse failure, with the stream offset of the opcode (or raw block) that caused it. */
@@ -520,7 +511,7 @@ export class PickleMachine {
       const a = inst.args.items;
       if (a.length < 4 || a.length > 6) this.fail("NumpyArrayWrapper() takes 4 to 6 arguments");
       const names = ["subclass", "shape", "order", "dtype", "allow_mmap", "numpy_array_alignment_bytes"];
-      names.forEach((name, i) => attrs.set(name, a[i] ?? (i === 4 ? FALSE : intValue(16))));
+      for (const [i, name] of names.entries()) attrs.set(name, a[i] ?? (i === 4 ? FALSE : intValue(16)));
     }
     return attrs;
   }
@@ -539,7 +530,9 @@ export class PickleMachine {
     // joblib commits the frame before writing array bytes and reads them from the file, not the frame.
     if (this.frameEnd >= 0) {
       if (this.pos !== this.frameEnd) {
-        this.fail(`${this.frameEnd - this.pos} bytes of the current frame follow the wrapper; joblib would read the array from after the frame`);
+        this.fail(
+          `${this.frameEnd - this.pos} bytes of the current frame follow the wrapper; joblib would read the array from after the frame`,
+        );
       }
       this.frameEnd = -1;
     }

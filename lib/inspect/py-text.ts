@@ -120,16 +120,16 @@ export function pyFloatValue(text: string): number {
 }
 
 const SIMPLE_ESCAPES: Readonly<Record<number, number>> = {
-  0x5c: 0x5c, // \\
-  0x27: 0x27, // \'
-  0x22: 0x22, // \"
-  0x61: 0x07, // \a
-  0x62: 0x08, // \b
-  0x66: 0x0c, // \f
-  0x6e: 0x0a, // \n
-  0x72: 0x0d, // \r
-  0x74: 0x09, // \t
-  0x76: 0x0b, // \v
+  92: 0x5c, // \\
+  39: 0x27, // \'
+  34: 0x22, // \"
+  97: 0x07, // \a
+  98: 0x08, // \b
+  102: 0x0c, // \f
+  110: 0x0a, // \n
+  114: 0x0d, // \r
+  116: 0x09, // \t
+  118: 0x0b, // \v
 };
 
 function hexValue(b: number | undefined): number {

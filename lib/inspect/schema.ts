@@ -1,16 +1,5 @@
 import type { FeatureSchema } from "./types";
-import {
-  type DictValue,
-  type ObjValue,
-  type Value,
-  classOf,
-  dictGet,
-  dictStrKeys,
-  globalPath,
-  isSeq,
-  stringList,
-  strText,
-} from "./values";
+import { classOf, type DictValue, dictGet, dictStrKeys, globalPath, isSeq, type ObjValue, stringList, strText, type Value } from "./values";
 
 /** A schema with nothing known, for reports that never reached STOP. */
 export function emptySchema(): FeatureSchema {
@@ -96,10 +85,7 @@ function listDiff(name: string, candidate: string[] | null, production: string[]
  * Whether a candidate expects the same input columns as production. Pure. Columns are compared
  * as sets (ColumnTransformer selects by name, so order does not change what the model reads).
  */
-export function compareSchemas(
-  candidate: FeatureSchema,
-  production: FeatureSchema,
-): { matches: boolean; detail: string } {
+export function compareSchemas(candidate: FeatureSchema, production: FeatureSchema): { matches: boolean; detail: string } {
   const problems = [
     listDiff("cat_cols", candidate.catCols, production.catCols),
     listDiff("num_cols", candidate.numCols, production.numCols),

@@ -114,7 +114,12 @@ export class LzmaDecoder {
     this.src = src;
     this.inEnd = end;
     this.range = 0xffffffff;
-    this.code = ((src[start + 1] as number) * 0x1000000 + ((src[start + 2] as number) << 16) + ((src[start + 3] as number) << 8) + (src[start + 4] as number)) >>> 0;
+    this.code =
+      ((src[start + 1] as number) * 0x1000000 +
+        ((src[start + 2] as number) << 16) +
+        ((src[start + 3] as number) << 8) +
+        (src[start + 4] as number)) >>>
+      0;
     this.inPos = start + 5;
     if (this.code === this.range) throw new DecodeError("LZMA range coder is corrupt");
   }

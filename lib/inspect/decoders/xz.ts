@@ -182,9 +182,8 @@ function decodeBlock(src: Uint8Array, at: number, checkType: number, out: Bounde
 
 /** Decodes the index at `at` and checks it against the blocks; returns the offset after it. */
 function decodeIndex(src: Uint8Array, at: number, records: BlockRecord[]): number {
-  let pos = at + 1;
-  let count: number;
-  [count, pos] = readVli(src, pos, src.length);
+  const [count, afterCount] = readVli(src, at + 1, src.length);
+  let pos = afterCount;
   if (count !== records.length) throw new DecodeError("xz index does not match the blocks");
   for (const record of records) {
     let unpadded: number;

@@ -1,6 +1,6 @@
 """Regenerates lib/inspect/testdata (committed; the tests only read it).
 
-    python3 lib/inspect/testdata/make-testdata.py
+    python3 lib/inspect/testdata/make-testdata.py && npx biome format --write lib/inspect/testdata
 
 Everything here is byte manipulation and stdlib compressors (bz2, lzma). Nothing is ever
 unpickled: pickletools.genops only *parses* opcodes to find where nested pickles end.
