@@ -100,7 +100,8 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
   }
 
   const allOverridden = failedOverridable.every((c) => overrides.includes(c.name));
-  const canConfirm = !plan.noop && blockedOutright.length === 0 && allOverridden;
+  // Still submittable when a check blocks it: the server refuses, and the refused attempt is on record.
+  const willBeRefused = blockedOutright.length > 0 || !allOverridden;
   return (
     <form action={formAction}>
       <input type="hidden" name="kind" value={plan.kind} />
@@ -208,6 +209,8 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
         <p className="form-error">
           {blockedOutright.map((c) => c.name).join(", ")} failed and cannot be overridden: this version cannot go to production.
         </p>
+      ) : willBeRefused && !plan.noop ? (
+        <p className="form-error">Failed checks are not overridden: the server will refuse this change (and record the refusal).</p>
       ) : null}
 
       {overrides.length ? (
@@ -246,17 +249,18 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
         <button type="button" className="btn" onClick={onClose}>
           Cancel
         </button>
-        <Confirm disabled={!canConfirm || Boolean(stale)} kind={plan.kind} />
+        <Confirm disabled={plan.noop || Boolean(stale)} kind={plan.kind} refused={willBeRefused} />
       </div>
     </form>
   );
 }
 
-function Confirm({ disabled, kind }: { disabled: boolean; kind: Plan["kind"] }) {
+function Confirm({ disabled, kind, refused }: { disabled: boolean; kind: Plan["kind"]; refused: boolean }) {
   const { pending } = useFormStatus();
+  const label = refused ? "Submit anyway (will be refused)" : kind === "promote" ? "Confirm promotion" : "Confirm rollback";
   return (
-    <button type="submit" className="btn btn-primary" disabled={disabled || pending}>
-      {pending ? "Applying…" : kind === "promote" ? "Confirm promotion" : "Confirm rollback"}
+    <button type="submit" className={`btn ${refused ? "" : "btn-primary"}`} disabled={disabled || pending}>
+      {pending ? "Applying…" : label}
     </button>
   );
 }
