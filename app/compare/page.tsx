@@ -118,7 +118,7 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
             Comparison
           </h2>
           <DiffOnlySwitch initial={params.diff === "1"}>
-            <div className="table-scroll">
+            <div className="table-scroll fit">
               <table className="compare-table">
                 <thead>
                   <tr>
