@@ -230,6 +230,24 @@ describe("payloads hidden around joblib's numpy blocks", () => {
     expect(report.reason).toBe("Imports a dangerous global: os.system.");
   });
 
+  it("judges a dtype as numpy does, at its BUILD, even if its fields dict is changed afterwards", () => {
+    // A version-2 state: numpy recomputes hasobject from the fields once, in __setstate__.
+    const bytes = stream((b) => {
+      b.stackGlobal("numpy", "dtype").unicode("V8").bool(false).bool(true).tuple3().reduce().binPut(51);
+      b.mark().binInt1(2).unicode("|").none().unicode("a").tuple1();
+      b.emptyDict().binPut(50).unicode("a").dtype("f8", 0).binInt1(0).tuple2().setItem();
+      b.binInt1(8).binInt1(1).tuple().build().pop();
+      // Re-point field "a" at an object dtype: too late to change what numpy decided.
+      b.binGet(50).unicode("a").dtype("O8", 63).binInt1(0).tuple2().setItem().pop();
+      b.wrapper([1], (d) => d.binGet(51)).raw(arrayBlock(bait, 3));
+      b.global("os", "system").mark().string("id").tuple().reduce().pop();
+    });
+    const report = inspectBytes(bytes);
+    expect(report.stats.numpyArrays).toBe(1);
+    expect(report.stats.nestedPickles).toBe(0);
+    expect(report.reason).toBe("Imports a dangerous global: os.system.");
+  });
+
   it("refuses a dtype whose pickled flags contradict its type (hasobject would depend on the numpy version)", () => {
     const bytes = stream((b) => b.wrapper([1], (d) => d.dtype("f8", 63)).raw(arrayBlock(new Uint8Array(8))));
     const report = inspectBytes(bytes);

@@ -1,4 +1,4 @@
-import { isSeq, type ObjValue, strText, type Value } from "./values";
+import { type DictValue, isSeq, type ObjValue, strText, type Value } from "./values";
 
 /** What joblib's read_array needs from a dtype: how many bytes per item, and whether it pickles items. */
 export interface DtypeInfo {
@@ -98,8 +98,6 @@ function parseSpecUncached(text: string): SpecInfo | null {
   return { size: kind === "U" ? n * 4 : n, flexible: true, object: false };
 }
 
-const MAX_DEPTH = 8;
-
 function fail(reason: string): DtypeResult {
   return { ok: false, reason };
 }
@@ -110,43 +108,80 @@ function intOf(value: Value | undefined): number | null {
   return null;
 }
 
-/**
- * Works out item size and object-ness of a symbolic numpy.dtype(...) value with its BUILD state,
- * following numpy's arraydescr_setstate. Pure. When the pickled flags and the type disagree the
- * answer would depend on the numpy version, so that is refused.
- */
-export function describeDtype(value: Value | undefined, depth = 0): DtypeResult {
-  if (depth > MAX_DEPTH) return fail("dtype nesting is too deep");
-  if (value?.k !== "obj") return fail("the dtype is not a numpy.dtype object");
-  return describeDtypeObject(value, depth);
+function isDtypeObject(value: Value | undefined): value is ObjValue {
+  return value?.k === "obj" && value.callee.k === "global" && value.via === "call" && value.callee.role === "dtype";
 }
 
-function describeDtypeObject(value: ObjValue, depth: number): DtypeResult {
-  if (value.callee.k !== "global" || value.via !== "call" || value.callee.role !== "dtype") {
-    return fail("the dtype is not built by numpy.dtype(...)");
-  }
+function parsedSpec(value: ObjValue): SpecInfo | string {
   const spec = value.args && isSeq(value.args) ? value.args.items[0] : undefined;
-  if (spec?.k !== "str") return fail("numpy.dtype(...) is not given a type string");
+  if (spec?.k !== "str") return "numpy.dtype(...) is not given a type string";
   const specText = strText(spec);
-  const parsed = parseDtypeSpec(specText);
-  if (!parsed) return fail(`unsupported dtype string ${JSON.stringify(specText.slice(0, 40))}`);
-  const state = value.states[value.states.length - 1];
-  if (state === undefined) {
-    return { ok: true, info: { itemsize: parsed.size, hasObject: parsed.object } };
-  }
-  return applyState(parsed, state, depth);
+  return parseDtypeSpec(specText) ?? `unsupported dtype string ${JSON.stringify(specText.slice(0, 40))}`;
 }
 
-function applyState(parsed: SpecInfo, state: Value, depth: number): DtypeResult {
+/**
+ * Item size and object-ness of a symbolic numpy.dtype(...) value, as numpy saw it when its last
+ * BUILD ran (see snapshotDtype). Pure.
+ */
+export function describeDtype(value: Value | undefined): DtypeResult {
+  if (!isDtypeObject(value)) return fail("the dtype is not built by numpy.dtype(...)");
+  if (value.dtype) return value.dtype;
+  const parsed = parsedSpec(value);
+  if (typeof parsed === "string") return fail(parsed);
+  return { ok: true, info: { itemsize: parsed.size, hasObject: parsed.object } };
+}
+
+/**
+ * Number of container entries snapshotDtype will walk for this BUILD state, so the caller can
+ * charge the work. Pure.
+ */
+export function dtypeStateCost(state: Value): number {
+  if (state.k !== "tuple") return 0;
+  return state.items.reduce((sum, item) => sum + (item.k === "dict" ? item.entries.length : 0), 0);
+}
+
+/**
+ * Records on a numpy.dtype(...) value what numpy's __setstate__ makes of its latest BUILD state.
+ * Effects: sets value.dtype. It runs at BUILD time because numpy fixes hasobject then: containers
+ * the state refers to may be mutated by later opcodes without changing the dtype.
+ */
+export function snapshotDtype(value: ObjValue): void {
+  if (!isDtypeObject(value)) return;
+  const parsed = parsedSpec(value);
+  const state = value.states[value.states.length - 1];
+  if (typeof parsed === "string") value.dtype = fail(parsed);
+  else value.dtype = state === undefined ? describeDtype(value) : applyState(parsed, state);
+}
+
+/** Field dtypes of a fields dict as Python sees it (last assignment per name wins); null if not all names are str. */
+function fieldDtypes(fields: DictValue): Value[] | null {
+  const byName = new Map<string, Value>();
+  for (let i = 0; i < fields.entries.length; i += 2) {
+    const key = fields.entries[i] as Value;
+    if (key.k !== "str") return null;
+    const field = fields.entries[i + 1] as Value;
+    if (!isSeq(field) || field.items.length < 2) return null;
+    byName.set(strText(key), field.items[0] as Value);
+  }
+  return [...byName.values()];
+}
+
+/**
+ * numpy's arraydescr_setstate, reduced to item size and hasobject. numpy takes hasobject from the
+ * pickled flags (state version >= 3) or recomputes it from the type and fields (older versions);
+ * other numpy releases short-cut builtin types. Where those readings could disagree we refuse,
+ * because guessing wrong would make us skip bytes numpy unpickles (or the reverse).
+ */
+function applyState(parsed: SpecInfo, state: Value): DtypeResult {
   if (state.k !== "tuple") return fail("dtype state is not a tuple");
   const items = state.items;
-  // Field positions per numpy's accepted tuple lengths (5: version 0 without names/flags).
   let version: number | null;
   let subarray: Value | undefined;
   let fields: Value | undefined;
   let names: Value | undefined;
   let elsize: number | null;
-  let flags: number | null = null;
+  // Tuples without a flags field leave numpy's flags at 0.
+  let flags: number | null = 0;
   if (items.length === 9 || items.length === 8 || items.length === 7) {
     version = intOf(items[0]);
     subarray = items[2];
@@ -169,27 +204,34 @@ function applyState(parsed: SpecInfo, state: Value, depth: number): DtypeResult 
   }
   if (version === null || version < 0 || version > 4) return fail("dtype state has an unsupported version");
   if (elsize === null) return fail("dtype state has no integer item size");
-  if (items.length >= 8 && (flags === null || flags < -128 || flags > 127)) return fail("dtype flags are invalid");
-  if (names !== undefined && (names.k === "none") !== (fields?.k === "none") && version >= 2) {
+  if (flags === null || flags < -128 || flags > 127) return fail("dtype flags are invalid");
+  if (names !== undefined && version >= 2 && (names.k === "none") !== (fields?.k === "none")) {
     return fail("dtype names and fields disagree");
   }
 
-  let hasObject = parsed.object;
+  let subarrayObject = false;
   if (subarray !== undefined && subarray.k !== "none") {
     if (subarray.k !== "tuple" || subarray.items.length !== 2) return fail("dtype subarray is malformed");
-    const base = describeDtype(subarray.items[0], depth + 1);
+    const base = describeDtype(subarray.items[0]);
     if (!base.ok) return base;
-    hasObject ||= base.info.hasObject;
+    subarrayObject = base.info.hasObject;
   }
+  let fieldsObject = false;
   if (fields !== undefined && fields.k !== "none") {
     if (fields.k !== "dict") return fail("dtype fields are not a dict");
-    for (let i = 1; i < fields.entries.length; i += 2) {
-      const field = fields.entries[i] as Value;
-      if (!isSeq(field) || field.items.length < 2) return fail("dtype field is malformed");
-      const sub = describeDtype(field.items[0], depth + 1);
+    const dtypes = fieldDtypes(fields);
+    if (dtypes === null) return fail("dtype fields are malformed");
+    for (const dtype of dtypes) {
+      const sub = describeDtype(dtype);
       if (!sub.ok) return sub;
-      hasObject ||= sub.info.hasObject;
+      fieldsObject ||= sub.info.hasObject;
     }
+  }
+
+  const byType = parsed.object || fieldsObject || subarrayObject;
+  const numpyReading = version >= 3 ? (flags & 1) === 1 : parsed.object || fieldsObject;
+  if (numpyReading !== byType) {
+    return fail(`dtype flags say hasobject=${numpyReading} but its type says ${byType}`);
   }
 
   let itemsize = parsed.size;
@@ -200,11 +242,5 @@ function applyState(parsed: SpecInfo, state: Value, depth: number): DtypeResult 
     }
     itemsize = elsize;
   }
-  if (version >= 3 && flags !== null) {
-    const flagsObject = (flags & 1) === 1;
-    if (flagsObject !== hasObject) {
-      return fail(`dtype flags say hasobject=${flagsObject} but its type says ${hasObject}`);
-    }
-  }
-  return { ok: true, info: { itemsize, hasObject } };
+  return { ok: true, info: { itemsize, hasObject: byType } };
 }

@@ -4,7 +4,7 @@
 // joblib's load_build override reads them.
 import { classifyGlobal, isLegacyWrapperGlobal } from "./allowlist";
 import { IMPORT_MAPPING, NAME_MAPPING } from "./compat-pickle";
-import { describeDtype } from "./numpy-dtype";
+import { describeDtype, dtypeStateCost, snapshotDtype } from "./numpy-dtype";
 import { type ArgKind, OPCODE_BY_BYTE, type OpcodeSpec, type OpName } from "./opcodes";
 import { asciiOnly, escapeDecode, isPyFloat, latin1, parsePyInt, pyFloatValue, rawUnicodeEscape, validUtf8Surrogatepass } from "./py-text";
 import type { GlobalStatus, InspectLimits, PickleGlobal } from "./types";
@@ -480,6 +480,10 @@ export class PickleMachine {
         }
       }
       inst.states.push(state);
+      if (inst.callee.k === "global" && inst.callee.role === "dtype") {
+        this.chargeWork(dtypeStateCost(state));
+        snapshotDtype(inst);
+      }
       return;
     }
     if (this.joblib && inst.k === "opaque") {
@@ -488,11 +492,16 @@ export class PickleMachine {
     // BUILD on a plain container: harmless (Python would fail or ignore it), so only the state is dropped.
   }
 
+  /** Charges container entries walked on behalf of one opcode; bounded like the opcode count. */
+  chargeWork(entries: number): void {
+    this.shared.work += entries;
+    if (this.shared.work > this.shared.limits.maxOpcodes * 4) this.fail("resource limit: too much BUILD work");
+  }
+
   mergeAttrs(attrs: Map<string, Value>, state: Value, strictKeys: boolean): void {
     if (state.k !== "dict") this.fail("NumpyArrayWrapper state is not a dict");
     const entries = state.entries;
-    this.shared.work += entries.length;
-    if (this.shared.work > this.shared.limits.maxOpcodes * 4) this.fail("resource limit: too much BUILD work");
+    this.chargeWork(entries.length);
     for (let i = 0; i < entries.length; i += 2) {
       const key = entries[i] as Value;
       if (key.k === "str") attrs.set(strText(key), entries[i + 1] as Value);

@@ -1,3 +1,5 @@
+import type { DtypeResult } from "./numpy-dtype";
+
 // Symbolic stand-ins for the Python objects a pickle would build. Nothing here is ever executed:
 // calls and instantiations only record who would have been called with what.
 
@@ -67,6 +69,8 @@ export interface ObjValue {
   attrs: Map<string, Value> | null;
   /** True when an allowlisted callable might have returned an existing object we cannot identify. */
   readonly uncertain: boolean;
+  /** For numpy.dtype(...) values: what numpy made of the latest BUILD state (see snapshotDtype). */
+  dtype?: DtypeResult;
 }
 /** What joblib puts on the stack after reading an inline array. */
 export interface ArrayValue {
