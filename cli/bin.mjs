@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const bundle = join(here, "dist", "registry.mjs");
 process.env.REGISTRY_MIGRATIONS_DIR ??= join(here, "..", "prisma", "migrations");
+process.env.REGISTRY_INSPECT_WORKER ??= join(here, "dist", "inspect-worker.mjs");
 if (!existsSync(bundle)) {
   const { buildCli } = await import("../scripts/build-cli.mjs");
   await buildCli();

@@ -45,7 +45,14 @@ describe("registry CLI contract", () => {
     const dry = await run("promote", "--dry-run", "--json");
     expect(dry.code).toBe(0);
     expect(dry.json).toMatchObject({ promoted: false, from: PRODUCTION, to: BEST, metric: "pr_auc", score: 0.653188, dryRun: true });
-    expect((dry.json.checks as { name: string }[]).map((c) => c.name)).toEqual(["metrics_exist", "min_score", "no_degradation", "artifact_readable"]);
+    expect((dry.json.checks as { name: string }[]).map((c) => c.name)).toEqual([
+      "metrics_exist",
+      "min_score",
+      "no_degradation",
+      "artifact_readable",
+      "artifact_safe",
+      "feature_schema",
+    ]);
     expect(fingerprint(root)).toEqual(before);
 
     const real = await run("promote", "--json", "--actor", "ci-bot");

@@ -7,7 +7,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export async function buildCli() {
   const { build } = await import("esbuild");
   await build({
-    entryPoints: { registry: join(root, "cli/main.ts") },
+    entryPoints: { registry: join(root, "cli/main.ts"), "inspect-worker": join(root, "lib/inspect/worker-entry.ts") },
     outdir: join(root, "cli/dist"),
     outExtension: { ".js": ".mjs" },
     // Chunks keep the audit log (and Prisma) out of commands that never touch it.

@@ -17,8 +17,7 @@ afterEach(() => removeRegistry(root));
 const promote = (version?: string, extra: Partial<Parameters<typeof planFromDisk>[1]> = {}) =>
   planFromDisk(root, { kind: "promote", version, minScore: 0.6, overrides: [], ...extra });
 
-const noTemps = () =>
-  ["models", "metrics"].flatMap((d) => readdirSync(join(root, d)).filter((f) => f.startsWith(".production_latest.")));
+const noTemps = () => ["models", "metrics"].flatMap((d) => readdirSync(join(root, d)).filter((f) => f.startsWith(".production_latest.")));
 
 describe("plan", () => {
   it("plans the best version with every check and touches nothing", async () => {
@@ -32,6 +31,8 @@ describe("plan", () => {
       ["min_score", true],
       ["no_degradation", true],
       ["artifact_readable", true],
+      ["artifact_safe", true],
+      ["feature_schema", true],
     ]);
     expect(plan.files.map((f) => [f.alias, f.newSha256])).toEqual([
       ["models/production_latest.joblib", sha(join(root, "models", `${BEST}.joblib`))],
@@ -49,22 +50,34 @@ describe("plan", () => {
     expect(both.plan.allowed).toBe(true);
     const overridden = await promote(low, { overrides: [{ check: "min_score", reason: "hotfix for segment X" }] });
     expect(overridden.plan.allowed).toBe(true);
-    expect(overridden.plan.checks.find((c) => c.name === "min_score")).toMatchObject({ passed: false, overridden: true, overrideReason: "hotfix for segment X" });
+    expect(overridden.plan.checks.find((c) => c.name === "min_score")).toMatchObject({
+      passed: false,
+      overridden: true,
+      overrideReason: "hotfix for segment X",
+    });
   });
 
   it("never lets metrics_exist or artifact_readable be overridden", async () => {
-    await expect(promote("candidate_logreg_20251120T093000Z", { overrides: [{ check: "metrics_exist", reason: "x" }] })).rejects.toBeInstanceOf(
-      InvalidInputError,
-    );
+    await expect(
+      promote("candidate_logreg_20251120T093000Z", { overrides: [{ check: "metrics_exist", reason: "x" }] }),
+    ).rejects.toBeInstanceOf(InvalidInputError);
     const { plan } = await promote("candidate_logreg_20251120T093000Z", {
-      overrides: [{ check: "min_score", reason: "x" }, { check: "no_degradation", reason: "x" }],
+      overrides: [
+        { check: "min_score", reason: "x" },
+        { check: "no_degradation", reason: "x" },
+      ],
     });
     expect(plan.allowed).toBe(false);
     expect(plan.checks.find((c) => c.name === "metrics_exist")?.passed).toBe(false);
   });
 
   it("skips threshold and degradation for a rollback but keeps the rest", async () => {
-    const { plan } = await planFromDisk(root, { kind: "rollback", version: "baseline_logreg_20250114T091500Z", minScore: 0.6, overrides: [] });
+    const { plan } = await planFromDisk(root, {
+      kind: "rollback",
+      version: "baseline_logreg_20250114T091500Z",
+      minScore: 0.6,
+      overrides: [],
+    });
     expect(plan.allowed).toBe(true);
     expect(plan.checks.filter((c) => c.skipped).map((c) => c.name)).toEqual(["min_score", "no_degradation"]);
   });
@@ -73,6 +86,85 @@ describe("plan", () => {
     await expect(promote("nope_20250101T000000Z")).rejects.toBeInstanceOf(UnknownVersionError);
     for (const f of readdirSync(join(root, "metrics"))) rmSync(join(root, "metrics", f));
     await expect(promote()).rejects.toThrow(/No candidates found for promotion/);
+  });
+});
+
+describe("static inspection in the plan", () => {
+  // A pickle that calls os.system("echo pwned"): GLOBAL, BINUNICODE, TUPLE1, REDUCE, STOP. Never loaded, only read.
+  const hostile = () =>
+    Buffer.from([
+      0x80,
+      0x02,
+      ...Buffer.from("cos\nsystem\n", "latin1"),
+      0x58,
+      10,
+      0,
+      0,
+      0,
+      ...Buffer.from("echo pwned", "latin1"),
+      0x85,
+      0x52,
+      0x2e,
+    ]);
+  const text = (s: string) => [0x58, s.length, 0, 0, 0, ...Buffer.from(s, "latin1")];
+  // {"model": None, "cat_cols": [...], "num_cols": [...]} as protocol-2 opcodes: no globals at all.
+  const savedDict = (cat: string[], num: string[]) =>
+    Buffer.from([
+      0x80,
+      0x02,
+      0x7d,
+      0x28,
+      ...text("model"),
+      0x4e,
+      ...text("cat_cols"),
+      0x5d,
+      0x28,
+      ...cat.flatMap(text),
+      0x65,
+      ...text("num_cols"),
+      0x5d,
+      0x28,
+      ...num.flatMap(text),
+      0x65,
+      0x75,
+      0x2e,
+    ]);
+
+  it("refuses a hostile model file outright, even with every override", async () => {
+    const stem = "candidate_logreg_20260101T000000Z";
+    writeFileSync(join(root, "models", `${stem}.joblib`), hostile());
+    writeFileSync(join(root, "metrics", `${stem}.json`), JSON.stringify({ metrics: { pr_auc: 0.99 } }));
+    const { plan } = await promote(stem, {
+      overrides: [
+        { check: "min_score", reason: "x" },
+        { check: "no_degradation", reason: "x" },
+        { check: "feature_schema", reason: "x" },
+      ],
+    });
+    const safe = plan.checks.find((c) => c.name === "artifact_safe")!;
+    expect(safe).toMatchObject({ passed: false, overridable: false });
+    expect(safe.detail).toMatch(/os\.system|posix\.system/);
+    expect(plan.allowed).toBe(false);
+    const before = fingerprint(root);
+    await expect(applyPlan(root, plan)).rejects.toBeInstanceOf(RefusedError);
+    expect(fingerprint(root)).toEqual(before);
+  });
+
+  it("compares feature schemas with production: a match passes, a difference fails but can be overridden", async () => {
+    const same = (await promote()).plan.checks.find((c) => c.name === "feature_schema")!;
+    expect(same).toMatchObject({ passed: true, overridable: true });
+    expect(same.evidence).toMatchObject({ catCols: ["plan", "region", "payment_method", "contract_type"] });
+
+    const stem = "candidate_logreg_20260102T000000Z";
+    writeFileSync(join(root, "models", `${stem}.joblib`), savedDict(["plan", "country"], ["tenure_days"]));
+    writeFileSync(join(root, "metrics", `${stem}.json`), JSON.stringify({ metrics: { pr_auc: 0.7 } }));
+    const { plan } = await promote(stem);
+    const differs = plan.checks.find((c) => c.name === "feature_schema")!;
+    expect(differs.passed).toBe(false);
+    expect(differs.detail).toMatch(/cat_cols/);
+    expect(plan.allowed).toBe(false);
+    const overridden = await promote(stem, { overrides: [{ check: "feature_schema", reason: "new region feature, API updated" }] });
+    expect(overridden.plan.allowed).toBe(true);
   });
 });
 
@@ -168,7 +260,11 @@ describe("recovery", () => {
         startedAt: new Date().toISOString(),
         pid: 1,
         files: [
-          { temp: "models/.production_latest.gone.tmp", alias: "models/production_latest.joblib", sha256: sha(join(root, `models/${BEST}.joblib`)) },
+          {
+            temp: "models/.production_latest.gone.tmp",
+            alias: "models/production_latest.joblib",
+            sha256: sha(join(root, `models/${BEST}.joblib`)),
+          },
           { temp: `metrics/${temp}`, alias: "metrics/production_latest.json", sha256: sha(join(root, `metrics/${BEST}.json`)) },
         ],
       }),
@@ -187,7 +283,16 @@ describe("recovery", () => {
     mkdirSync(join(root, STATE_DIR), { recursive: true });
     writeFileSync(
       join(root, STATE_DIR, "journal.json"),
-      JSON.stringify({ state: "staging", kind: "promote", from: PRODUCTION, to: BEST, startedAt: "", pid: 1, tag: null, files: [{ temp, alias: "models/production_latest.joblib", sha256: "x" }] }),
+      JSON.stringify({
+        state: "staging",
+        kind: "promote",
+        from: PRODUCTION,
+        to: BEST,
+        startedAt: "",
+        pid: 1,
+        tag: null,
+        files: [{ temp, alias: "models/production_latest.joblib", sha256: "x" }],
+      }),
     );
     const before = fingerprint(root);
     expect(await recoverInterrupted(root)).toMatchObject({ action: "cleaned", removedTemps: [temp] });

@@ -1,27 +1,46 @@
-import type { ApplyHooks, ApplyResult } from "./apply";
-import { applyPlan } from "./apply";
+import { join } from "node:path";
+import { compareSchemas, type InspectionReport, inspectFileIsolated } from "@/lib/inspect";
+import type { SafetyEvidence } from "./checks";
 import { type ChangeRequest, type Plan, planChange, readArtifactEvidence, resolveTarget } from "./plan";
-import { loadDeferredMetrics, type Snapshot, scanRegistry } from "./scan";
+import { loadDeferredMetrics, MODEL_ALIAS, type Snapshot, scanRegistry, type Version } from "./scan";
 
 /**
- * Reads the registry and plans a promotion or rollback against what is on disk now. Reads only.
- * Throws typed errors for an unknown version or nothing to promote.
+ * Reads the registry and plans a promotion or rollback against what is on disk now: scans, reads the
+ * candidate's first bytes, and inspects the candidate and production model files statically (never
+ * unpickling them). Reads only. Throws typed errors for an unknown version or nothing to promote.
  */
 export async function planFromDisk(root: string, request: ChangeRequest): Promise<{ snapshot: Snapshot; plan: Plan }> {
   const snapshot = await scanRegistry(root);
   const target = resolveTarget(snapshot, request);
-  loadDeferredMetrics(root, [target, snapshot.versions.find((v) => v.stem === snapshot.production.stem)]);
-  const artifact = await readArtifactEvidence(root, target);
-  const plan = planChange(snapshot, { ...request, version: target.stem }, { artifact, safety: null });
+  const production = snapshot.versions.find((v) => v.stem === snapshot.production.stem) ?? null;
+  loadDeferredMetrics(root, [target, production]);
+  const [artifact, safety] = await Promise.all([readArtifactEvidence(root, target), safetyEvidence(root, target, snapshot, production)]);
+  const plan = planChange(snapshot, { ...request, version: target.stem }, { artifact, safety });
   return { snapshot, plan };
 }
 
-/** Plans against the current disk state and applies the plan if it is allowed (see applyPlan for effects). */
-export async function planAndApply(
-  root: string,
-  request: ChangeRequest,
-  hooks?: ApplyHooks,
-): Promise<{ plan: Plan; result: ApplyResult }> {
-  const { plan } = await planFromDisk(root, request);
-  return { plan, result: await applyPlan(root, plan, hooks) };
+/** The static inspector's verdict on the candidate and the feature-schema comparison with production. */
+export async function safetyEvidence(root: string, target: Version, snapshot: Snapshot, production: Version | null): Promise<SafetyEvidence> {
+  // Production's schema comes from the alias bytes themselves when they match no known version.
+  const productionFile = production ? production.modelFile : snapshot.production.sha256 ? MODEL_ALIAS : null;
+  const [candidate, live] = await Promise.all([
+    inspectFileIsolated(join(root, target.modelFile)),
+    productionFile ? inspectFileIsolated(join(root, productionFile)) : Promise.resolve(null),
+  ]);
+  const liveSchema = live && live.verdict !== "unsupported" ? live.schema : null;
+  return {
+    candidate: {
+      verdict: candidate.verdict,
+      reason: candidate.reason,
+      unsafeGlobals: unsafeGlobals(candidate),
+      catCols: candidate.schema.catCols,
+      numCols: candidate.schema.numCols,
+    },
+    production: liveSchema ? { catCols: liveSchema.catCols, numCols: liveSchema.numCols } : null,
+    schemaMatch: liveSchema && (liveSchema.catCols || liveSchema.numCols) ? compareSchemas(candidate.schema, liveSchema) : null,
+  };
+}
+
+function unsafeGlobals(report: InspectionReport): string[] {
+  return report.globals.filter((g) => g.status !== "allowed").map((g) => `${g.module}.${g.name} (${g.status})`);
 }
