@@ -192,6 +192,13 @@ describe("payloads hidden around joblib's numpy blocks", () => {
       },
     ],
     [
+      "numpy.ma's _mareconstruct(cls, ndarray, shape, dtype), which ends in cls.__new__(cls, ...)",
+      (b) => {
+        b.stackGlobal("numpy.ma.core", "_mareconstruct").mark();
+        wrapperClass(b).stackGlobal("numpy", "ndarray").binInt1(0).tuple1().unicode("b").tuple().reduce();
+      },
+    ],
+    [
       "sklearn's KDTree newObj(cls)",
       (b) => {
         b.stackGlobal("sklearn.neighbors._kd_tree", "newObj");

@@ -103,6 +103,8 @@ const ROLES: ReadonlyMap<string, GlobalRole> = new Map([
   ["sklearn.neighbors._kd_tree.newObj", "reconstructor"],
   ["sklearn.neighbors._ball_tree.newObj", "reconstructor"],
   ["sklearn.metrics._dist_metrics.newObj", "reconstructor"],
+  // _mareconstruct(subtype, ...) ends in subtype.__new__(subtype, ...): any class object will do.
+  ["numpy.ma.core._mareconstruct", "reconstructor"],
 ]);
 
 function roleOf(module: string, name: string): GlobalRole {
