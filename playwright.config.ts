@@ -11,7 +11,11 @@ process.env.E2E_DIR = e2eDir;
 
 export default defineConfig({
   testDir: "e2e",
-  testMatch: "**/*.spec.ts",
+  projects: [
+    { name: "setup", testMatch: /auth\.setup\.ts/ },
+    // Journeys run signed in as a viewer unless they ask for another role (test.use({ storageState })).
+    { name: "chromium", testMatch: /.*\.spec\.ts/, dependencies: ["setup"], use: { storageState: `${e2eDir}/state-viewer.json` } },
+  ],
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -2,14 +2,19 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { NavLinks } from "@/components/nav-links";
+import { can } from "@/lib/auth";
+import { currentUser } from "@/lib/server/session";
+import { signOutAction } from "./login/actions";
 import "./globals.css";
+import "./forms.css";
 
 export const metadata: Metadata = {
   title: { default: "Model Registry", template: "%s · Model Registry" },
   description: "Versions, production and promotions of trained models",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const user = await currentUser();
   return (
     <html lang="en">
       <body>
@@ -20,7 +25,15 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <Link href="/" className="brand">
             Model Registry
           </Link>
-          <NavLinks />
+          {user ? <NavLinks admin={can(user.roles, "users.manage")} /> : null}
+          {user ? (
+            <form action={signOutAction} className="userbox">
+              <span>
+                {user.username} <span className="muted-dark">({user.roles.join(", ")})</span>
+              </span>
+              <button type="submit">Sign out</button>
+            </form>
+          ) : null}
         </header>
         <main id="main" className="page">
           {children}

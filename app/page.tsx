@@ -1,4 +1,10 @@
 import { MetricCharts } from "@/components/metric-charts";
+import { ReleaseButton } from "@/components/release-dialog";
+import { lastChange, previousProduction } from "@/lib/audit";
+import { can } from "@/lib/auth";
+import { inspectVersions } from "@/lib/server/inspection";
+import { db, requirePage } from "@/lib/server/session";
+import { applyChange, previewChange } from "./actions";
 import { ProblemsPanel } from "@/components/problems-panel";
 import { ProductionCard } from "@/components/production-card";
 import { VersionsTable } from "@/components/versions-table";
@@ -11,11 +17,28 @@ import { toRow } from "@/lib/views/version-rows";
 export const dynamic = "force-dynamic";
 
 export default async function OverviewPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const user = await requirePage("registry.read", "/");
   const query = parseTableQuery(await props.searchParams);
   const snapshot = await loadSnapshot();
   const threshold = minScore();
   const rows = snapshot.versions.map((v) => toRow(v, snapshot.production));
   const page = queryRows(rows, query);
+  // Only the rows on screen are inspected (cached by content hash): the table stays fast at any size.
+  const byStem = new Map(snapshot.versions.map((v) => [v.stem, v]));
+  const reports = await inspectVersions(
+    snapshot.root,
+    page.rows.map((r) => byStem.get(r.stem)).filter((v) => v !== undefined),
+  );
+  for (const r of page.rows) {
+    const report = reports.get(r.stem);
+    r.safety = report ? { verdict: report.verdict, reason: report.reason } : null;
+  }
+  const releaser = can(user.roles, "model.promote");
+  const database = db();
+  const [lastChanged, previous] = await Promise.all([
+    lastChange(database, snapshot.production.sha256),
+    previousProduction(database, snapshot.production.sha256),
+  ]);
   const best = snapshot.versions.find((v) => v.stem === snapshot.best);
   const charts = buildChartData(rows);
 
@@ -39,7 +62,15 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
         best={best ? { stem: best.stem, score: best.score, metric: best.metric } : null}
         minScore={threshold}
         now={new Date()}
-      />
+        changed={lastChanged ? { at: lastChanged.at, by: lastChanged.actor, action: lastChanged.action, reason: lastChanged.reason } : null}
+      >
+        {releaser && best && best.stem !== snapshot.production.stem ? (
+          <ReleaseButton kind="promote" label="Promote best" preview={previewChange} apply={applyChange} />
+        ) : null}
+        {releaser && previous && previous.stem !== snapshot.production.stem ? (
+          <ReleaseButton kind="rollback" version="previous" label={`Roll back to previous production (${previous.stem})`} danger preview={previewChange} apply={applyChange} />
+        ) : null}
+      </ProductionCard>
       <section className="card" aria-labelledby="versions-title">
         <div className="card-head">
           <h2 id="versions-title">Versions</h2>

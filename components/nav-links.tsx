@@ -10,12 +10,13 @@ const LINKS = [
 ] as const;
 
 /** The top navigation; marks the current section for screen readers and the eye alike. */
-export function NavLinks() {
+export function NavLinks({ admin = false }: { admin?: boolean }) {
   const pathname = usePathname();
+  const links = admin ? [...LINKS, { href: "/admin/users", label: "Accounts" } as const] : LINKS;
   return (
     <nav aria-label="Main">
       <ul className="nav">
-        {LINKS.map((l) => {
+        {links.map((l) => {
           const current = l.href === "/" ? pathname === "/" || pathname.startsWith("/versions") : pathname.startsWith(l.href);
           return (
             <li key={l.href}>

@@ -19,6 +19,8 @@ export function ProductionCard(props: {
   best: { stem: string; score: number; metric: string } | null;
   minScore: number;
   now: Date;
+  /** The audit log's last completed change to what is live now, when it knows one. */
+  changed?: { at: string; by: string; action: string; reason: string | null } | null;
   children?: ReactNode;
 }) {
   const { production: p, best, minScore, now } = props;
@@ -51,8 +53,15 @@ export function ProductionCard(props: {
         </div>
         <div>
           <div className="label">Live since</div>
-          <div className="value">{p.since ? fmtTime(p.since) : "—"}</div>
-          <div className="hint">{p.since ? `${fmtAgo(p.since, now)} · from the alias file's time` : ""}</div>
+          <div className="value">{props.changed ? fmtTime(props.changed.at) : p.since ? fmtTime(p.since) : "—"}</div>
+          <div className="hint">
+            {props.changed
+              ? `${fmtAgo(props.changed.at, now)} · ${props.changed.action === "model.rolled_back" ? "rolled back" : props.changed.action === "model.change_recovered" ? "completed at start-up" : "promoted"} by ${props.changed.by}`
+              : p.since
+                ? `${fmtAgo(p.since, now)} · from the alias file's time (no promotion in the audit log yet)`
+                : ""}
+          </div>
+          {props.changed?.reason ? <div className="hint">“{props.changed.reason}”</div> : null}
         </div>
         <div>
           <div className="label">Best candidate</div>

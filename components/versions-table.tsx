@@ -78,6 +78,11 @@ const columns = helper.columns([
               Broken metrics
             </span>
           )}
+          {r.safety && r.safety.verdict !== "safe" && (
+            <span className={`badge ${r.safety.verdict === "unsupported" ? "badge-warn" : "badge-bad"}`} title={r.safety.reason}>
+              {r.safety.verdict === "unsafe" ? "Unsafe model" : r.safety.verdict === "malformed" ? "Malformed model" : "Unsupported format"}
+            </span>
+          )}
         </span>
       );
     },

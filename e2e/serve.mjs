@@ -1,5 +1,6 @@
 // Starts `next start` over a fresh throwaway registry and database, so e2e runs never touch real data.
-import { spawn } from "node:child_process";
+// It also creates one account per role (throwaway passwords, known to the specs through e2e/accounts.ts).
+import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
@@ -9,12 +10,19 @@ if (!dir?.startsWith("/tmp/")) {
   console.error("E2E_DIR must be a throwaway folder under /tmp");
   process.exit(2);
 }
+const repo = join(import.meta.dirname, "..");
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
-cpSync(join(import.meta.dirname, "..", "artifacts"), join(dir, "registry"), {
-  recursive: true,
-  filter: (src) => !src.includes("/.registry"),
-});
+cpSync(join(repo, "artifacts"), join(dir, "registry"), { recursive: true, filter: (src) => !src.includes("/.registry") });
+
+const ACCOUNTS = { admin: "admin", releaser: "releaser", viewer: "viewer", auditor: "auditor" };
+for (const [name, role] of Object.entries(ACCOUNTS)) {
+  execFileSync("node", [join(repo, "cli/bin.mjs"), "users", "add", name, "--role", role, "--password-stdin", "--root", join(dir, "registry")], {
+    input: `${name}-e2e-password`,
+    stdio: ["pipe", "ignore", "inherit"],
+  });
+}
+
 const child = spawn("npx", ["next", "start", "-p", port, "-H", "127.0.0.1"], { stdio: "inherit" });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code) => process.exit(code ?? 0));

@@ -5,7 +5,6 @@ import { z } from "zod";
 import { AUDIT_ACTIONS, type AuditEvent, listEvents, productionChanges, verifyStoredChain } from "@/lib/audit";
 import { can } from "@/lib/auth";
 import { db, requirePage } from "@/lib/server/session";
-import "../forms.css";
 
 export const metadata: Metadata = { title: "Audit log" };
 export const dynamic = "force-dynamic";

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { DiffOnlySwitch } from "@/components/diff-only-switch";
 import { InvalidInputError, type Version, validateVersionName } from "@/lib/registry";
 import { loadSnapshot } from "@/lib/server/registry";
+import { requirePage } from "@/lib/server/session";
 import { type CompareRow, compareVersions } from "@/lib/views/compare";
 
 export const dynamic = "force-dynamic";
@@ -27,6 +28,7 @@ const SECTIONS: { id: CompareRow["section"]; title: string }[] = [
 ];
 
 export default async function ComparePage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  await requirePage("registry.read", "/compare");
   const params = paramsSchema.parse(await props.searchParams);
   const snapshot = await loadSnapshot();
   const byStem = new Map(snapshot.versions.map((v) => [v.stem, v]));

@@ -26,6 +26,8 @@ export interface VersionRow {
   isBest: boolean;
   /** Why the metrics file could not be used, when it exists but is broken. */
   metricsError: string | null;
+  /** The static inspector's verdict on the model file, when inspected (visible rows only). */
+  safety?: { verdict: string; reason: string } | null;
 }
 
 /** Projects a scanned version onto the fields the table shows, with its delta against production. Pure. */

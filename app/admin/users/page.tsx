@@ -2,7 +2,6 @@ import type { Metadata } from "next";
 import { CreateUserForm } from "@/components/create-user-form";
 import { listUsers, ROLES } from "@/lib/auth";
 import { db, requirePage } from "@/lib/server/session";
-import "../../forms.css";
 import { createUserAction } from "./actions";
 
 export const metadata: Metadata = { title: "Accounts" };

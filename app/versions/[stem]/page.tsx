@@ -11,7 +11,14 @@ import {
   UnknownVersionError,
   validateVersionName,
 } from "@/lib/registry";
+import { ReleaseButton } from "@/components/release-dialog";
+import { InspectionCard } from "@/components/inspection-card";
+import { can } from "@/lib/auth";
+import { safetyEvidence } from "@/lib/registry/service";
+import { inspectVersions } from "@/lib/server/inspection";
 import { loadSnapshot, minScore } from "@/lib/server/registry";
+import { requirePage } from "@/lib/server/session";
+import { applyChange, previewChange } from "../../actions";
 import { fmtBytes, fmtCount, fmtDelta, fmtMetric, fmtTime } from "@/lib/views/format";
 import { entriesOf, valueText } from "@/lib/views/json-display";
 
@@ -44,7 +51,9 @@ const CHECK_LABEL: Record<Check["name"], string> = {
 };
 
 export default async function VersionPage(props: Props) {
-  const stem = stemOr404((await props.params).stem);
+  const rawStem = (await props.params).stem;
+  const user = await requirePage("registry.read", `/versions/${encodeURIComponent(rawStem)}`);
+  const stem = stemOr404(rawStem);
   const snapshot = await loadSnapshot();
   let target: ReturnType<typeof resolveTarget>;
   try {
@@ -54,11 +63,15 @@ export default async function VersionPage(props: Props) {
     throw e;
   }
   const threshold = minScore();
-  const plan = planChange(
-    snapshot,
-    { kind: "promote", version: stem, minScore: threshold, overrides: [] },
-    { artifact: await readArtifactEvidence(snapshot.root, target), safety: null },
-  );
+  const productionVersion = snapshot.versions.find((v) => v.stem === snapshot.production.stem) ?? null;
+  const [artifact, safety, reports] = await Promise.all([
+    readArtifactEvidence(snapshot.root, target),
+    safetyEvidence(snapshot.root, target, snapshot, productionVersion),
+    inspectVersions(snapshot.root, [target]),
+  ]);
+  const plan = planChange(snapshot, { kind: "promote", version: stem, minScore: threshold, overrides: [] }, { artifact, safety });
+  const report = reports.get(stem);
+  const releaser = can(user.roles, "model.promote");
   const prod = snapshot.production;
   const doc = target.metrics;
   const meta = doc?.meta;
@@ -129,8 +142,12 @@ export default async function VersionPage(props: Props) {
               Compare with best
             </Link>
           )}
-          {/* Promote/rollback actions go here (owned by the actions work). */}
-          <div data-slot="version-actions" />
+          {releaser && !target.isProduction ? (
+            <>
+              <ReleaseButton kind="promote" version={stem} label="Promote" preview={previewChange} apply={applyChange} />
+              <ReleaseButton kind="rollback" version={stem} label="Rollback to this version" danger preview={previewChange} apply={applyChange} />
+            </>
+          ) : null}
         </div>
       </section>
 
@@ -218,6 +235,8 @@ export default async function VersionPage(props: Props) {
           </dl>
         </section>
       </div>
+
+      {report ? <InspectionCard report={report} /> : null}
 
       <section className="card" aria-labelledby="checks-title">
         <div className="card-head">
