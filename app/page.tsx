@@ -1,5 +1,5 @@
 import { MetricCharts } from "@/components/metric-charts";
-import { ReleaseButton } from "@/components/release-dialog";
+import { ReleaseActions } from "@/components/release-dialog";
 import { lastChange, previousProduction } from "@/lib/audit";
 import { can } from "@/lib/auth";
 import { inspectVersions } from "@/lib/server/inspection";
@@ -64,11 +64,17 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
         now={new Date()}
         changed={lastChanged ? { at: lastChanged.at, by: lastChanged.actor, action: lastChanged.action, reason: lastChanged.reason } : null}
       >
-        {releaser && best && best.stem !== snapshot.production.stem ? (
-          <ReleaseButton kind="promote" label="Promote best" preview={previewChange} apply={applyChange} />
-        ) : null}
-        {releaser && previous && previous.stem !== snapshot.production.stem ? (
-          <ReleaseButton kind="rollback" version="previous" label={`Roll back to previous production (${previous.stem})`} danger preview={previewChange} apply={applyChange} />
+        {releaser ? (
+          <ReleaseActions
+            preview={previewChange}
+            apply={applyChange}
+            actions={[
+              ...(best && best.stem !== snapshot.production.stem ? [{ kind: "promote" as const, label: "Promote best" }] : []),
+              ...(previous && previous.stem !== snapshot.production.stem
+                ? [{ kind: "rollback" as const, version: "previous", label: `Roll back to previous production (${previous.stem})`, danger: true }]
+                : []),
+            ]}
+          />
         ) : null}
       </ProductionCard>
       <section className="card" aria-labelledby="versions-title">

@@ -10,54 +10,62 @@ type Preview = { plan: Plan; previousStem: string | null };
 type PreviewAction = (prev: unknown, input: { kind: Plan["kind"]; version?: string }) => Promise<ActionResult<Preview>>;
 type ApplyAction = (prev: unknown, input: FormData) => Promise<ActionResult<{ status: string; to: string; from: string | null }>>;
 
-export interface ReleaseButtonProps {
+const short = (sha: string | null) => (sha ? `${sha.slice(0, 12)}…` : "(none)");
+const num = (n: number | null) => (n === null ? "—" : n.toFixed(4));
+
+export interface ReleaseAction {
   kind: Plan["kind"];
   /** A stem, "previous" for the version live before the current one, or omitted for the best version. */
   version?: string;
   label: string;
   danger?: boolean;
-  preview: PreviewAction;
-  apply: ApplyAction;
 }
 
-const short = (sha: string | null) => (sha ? `${sha.slice(0, 12)}…` : "(none)");
-const num = (n: number | null) => (n === null ? "—" : n.toFixed(4));
-
 /**
- * A promote or rollback button that never writes on click: it opens a preview of the server's plan
+ * Promote and rollback buttons that never write on click: each opens a preview of the server's plan
  * (files with their current and new sha256, metric changes, every check with its evidence), asks for a
  * reason and any overrides, and only then calls the apply action, which plans again on the server.
+ * One stable component owns the dialog, so the result stays on screen when the page refreshes and the
+ * buttons change.
  */
-export function ReleaseButton(props: ReleaseButtonProps) {
+export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAction[]; preview: PreviewAction; apply: ApplyAction }) {
   const dialog = useRef<HTMLDialogElement>(null);
-  const [preview, setPreview] = useState<ActionResult<Preview> | null>(null);
+  const [active, setActive] = useState<ReleaseAction | null>(null);
+  const [result, setResult] = useState<ActionResult<Preview> | null>(null);
+  const [attempt, setAttempt] = useState(0);
   const [loading, startPreview] = useTransition();
 
-  const open = () => {
-    dialog.current?.showModal();
-    setPreview(null);
-    startPreview(async () => setPreview(await props.preview(null, { kind: props.kind, version: props.version })));
+  const open = (action: ReleaseAction) => {
+    setActive(action);
+    setResult(null);
+    setAttempt((n) => n + 1);
+    if (!dialog.current?.open) dialog.current?.showModal();
+    startPreview(async () => setResult(await preview(null, { kind: action.kind, version: action.version })));
   };
+  const close = () => dialog.current?.close();
+  const titleId = "release-dialog-title";
 
   return (
     <>
-      <button type="button" className={`btn ${props.danger ? "btn-danger" : "btn-primary"}`} onClick={open}>
-        {props.label}
-      </button>
-      <dialog ref={dialog} className="release" aria-labelledby={`${props.kind}-${props.version ?? "best"}-title`}>
+      {actions.map((a) => (
+        <button key={`${a.kind}-${a.version ?? "best"}`} type="button" className={`btn ${a.danger ? "btn-danger" : "btn-primary"}`} onClick={() => open(a)}>
+          {a.label}
+        </button>
+      ))}
+      <dialog ref={dialog} className="release" aria-labelledby={titleId}>
         <div className="release-body">
-          <h2 id={`${props.kind}-${props.version ?? "best"}-title`}>{props.label}: review before anything changes</h2>
-          {loading || !preview ? (
+          <h2 id={titleId}>{active?.label}: review before anything changes</h2>
+          {loading || !result ? (
             <p aria-live="polite">Planning on the server…</p>
-          ) : preview.ok ? (
-            <PlanView plan={preview.data.plan} apply={props.apply} onClose={() => dialog.current?.close()} onReview={open} />
+          ) : result.ok ? (
+            <PlanView key={attempt} plan={result.data.plan} apply={apply} onClose={close} onReview={() => active && open(active)} />
           ) : (
             <>
               <p className="form-error" role="alert">
-                {preview.error}
+                {result.error}
               </p>
               <div className="row-actions">
-                <button type="button" className="btn" onClick={() => dialog.current?.close()}>
+                <button type="button" className="btn" onClick={close}>
                   Close
                 </button>
               </div>

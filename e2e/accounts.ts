@@ -1,3 +1,6 @@
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, type Page } from "@playwright/test";
 
@@ -14,4 +17,30 @@ export async function signInAs(page: Page, role: E2ERole): Promise<void> {
   await page.getByLabel("Password").fill(password(role));
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).not.toHaveURL(/\/login/);
+}
+
+export const PRODUCTION = "baseline_logreg_20250211T143000Z";
+export const BEST = "candidate_logreg_20250305T101000Z";
+
+/** Runs the real CLI against the e2e registry and database, as a CI pipeline would. */
+export function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync("node", [join(process.cwd(), "cli", "bin.mjs"), ...args, "--root", registryDir()], {
+    encoding: "utf8",
+    env: { ...process.env, DATABASE_URL: `file:${join(process.env.E2E_DIR ?? "/tmp", "audit.db")}` },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function sha(relative: string): string {
+  return createHash("sha256").update(readFileSync(join(registryDir(), relative))).digest("hex");
+}
+
+/** Puts the demo registry's original production pair back (as a hand `cp` would), for the next journey. */
+export function resetProduction(): void {
+  for (const [dir, ext] of [
+    ["models", "joblib"],
+    ["metrics", "json"],
+  ] as const) {
+    copyFileSync(join(registryDir(), dir, `${PRODUCTION}.${ext}`), join(registryDir(), dir, `production_latest.${ext}`));
+  }
 }

@@ -11,7 +11,7 @@ import {
   UnknownVersionError,
   validateVersionName,
 } from "@/lib/registry";
-import { ReleaseButton } from "@/components/release-dialog";
+import { ReleaseActions } from "@/components/release-dialog";
 import { InspectionCard } from "@/components/inspection-card";
 import { can } from "@/lib/auth";
 import { safetyEvidence } from "@/lib/registry/service";
@@ -142,11 +142,19 @@ export default async function VersionPage(props: Props) {
               Compare with best
             </Link>
           )}
-          {releaser && !target.isProduction ? (
-            <>
-              <ReleaseButton kind="promote" version={stem} label="Promote" preview={previewChange} apply={applyChange} />
-              <ReleaseButton kind="rollback" version={stem} label="Rollback to this version" danger preview={previewChange} apply={applyChange} />
-            </>
+          {releaser ? (
+            <ReleaseActions
+              preview={previewChange}
+              apply={applyChange}
+              actions={
+                target.isProduction
+                  ? []
+                  : [
+                      { kind: "promote", version: stem, label: "Promote" },
+                      { kind: "rollback", version: stem, label: "Rollback to this version", danger: true },
+                    ]
+              }
+            />
           ) : null}
         </div>
       </section>

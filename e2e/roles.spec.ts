@@ -1,0 +1,122 @@
+import { readFileSync } from "node:fs";
+import { expect, test } from "@playwright/test";
+import { BEST, cli, PRODUCTION, resetProduction, sha, signInAs, stateFile } from "./accounts";
+
+// Who may do what, checked in a real browser and with raw HTTP: the server never relies on the UI.
+
+test.describe("a viewer", () => {
+  test.use({ storageState: stateFile("viewer") });
+
+  test("reads everything but sees no promote or rollback button, no export, no accounts page", async ({ page }) => {
+    await page.goto("/");
+    await expect(page.getByRole("region", { name: "Production" })).toBeVisible();
+    await expect(page.getByRole("button", { name: /Promote|Roll back/ })).toHaveCount(0);
+    await page.goto(`/versions/${BEST}`);
+    await expect(page.getByRole("heading", { name: "Readiness for production" })).toBeVisible();
+    await expect(page.getByRole("button", { name: /Promote|Rollback/ })).toHaveCount(0);
+    await page.goto("/audit");
+    await expect(page.getByRole("heading", { name: "Audit log" })).toBeVisible();
+    await expect(page.getByRole("link", { name: /Export/ })).toHaveCount(0);
+    const exportResponse = await page.request.get("/audit/export?format=json");
+    expect(exportResponse.status()).toBe(403);
+    await page.goto("/admin/users");
+    await expect(page).toHaveURL(/\/forbidden/);
+  });
+});
+
+test.describe("signed out", () => {
+  test.use({ storageState: { cookies: [], origins: [] } });
+
+  test("every page sends you to sign in, and a wrong password is refused", async ({ page }) => {
+    for (const path of ["/", `/versions/${BEST}`, "/compare", "/audit", "/admin/users"]) {
+      await page.goto(path);
+      await expect(page).toHaveURL(/\/login/);
+    }
+    await page.getByLabel("Username").fill("releaser");
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("status")).toContainText("Wrong username or password");
+    expect((await page.request.get("/audit/export?format=csv")).status()).toBe(401);
+  });
+
+  test("sign-in and sign-out work", async ({ page }) => {
+    await signInAs(page, "viewer");
+    await expect(page.getByText("viewer (viewer)")).toBeVisible();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login/);
+    await page.goto("/");
+    await expect(page).toHaveURL(/\/login/);
+  });
+});
+
+test.describe("an admin", () => {
+  test.use({ storageState: stateFile("admin") });
+
+  test("creates an account that can then sign in with its role", async ({ page, browser }) => {
+    await page.goto("/admin/users");
+    await page.getByLabel("Username").fill("dana");
+    await page.getByLabel("Initial password").fill("dana-initial-pw");
+    await page.getByLabel("auditor").check();
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page.getByRole("status")).toContainText("Created dana.");
+    await expect(page.getByRole("table")).toContainText("dana");
+    await expect(page.getByRole("button", { name: /Promote/ })).toHaveCount(0);
+
+    const other = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+    const p = await other.newPage();
+    await p.goto("/login");
+    await p.getByLabel("Username").fill("dana");
+    await p.getByLabel("Password").fill("dana-initial-pw");
+    await p.getByRole("button", { name: "Sign in" }).click();
+    await expect(p.getByText("dana (auditor)")).toBeVisible();
+    await other.close();
+  });
+});
+
+test.describe("raw requests to the promote action", () => {
+  test.use({ storageState: stateFile("releaser") });
+
+  test("without a session or with a viewer's session are refused, audited, and change nothing on disk", async ({ page, baseURL }) => {
+    resetProduction();
+    // Capture what the releaser's browser sends to the apply action, without letting it through.
+    let captured: { headers: Record<string, string>; body: Buffer } | null = null;
+    await page.route("**/*", async (route) => {
+      const req = route.request();
+      if (req.method() === "POST" && req.headers()["next-action"] && (req.postDataBuffer()?.includes("expectedTargetSha256") ?? false)) {
+        captured = { headers: req.headers(), body: req.postDataBuffer() as Buffer };
+        await route.abort();
+        return;
+      }
+      await route.continue();
+    });
+    await page.goto("/");
+    await page.getByRole("button", { name: "Promote best" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel(/Reason for this change/).fill("captured, never sent");
+    await dialog.getByRole("button", { name: "Confirm promotion" }).click();
+    await expect.poll(() => captured !== null).toBe(true);
+    const sent = captured as unknown as { headers: Record<string, string>; body: Buffer };
+    const before = readFileSync(`${process.env.E2E_DIR}/registry/models/production_latest.joblib`);
+
+    const viewerCookie = JSON.parse(readFileSync(stateFile("viewer"), "utf8")).cookies.find((c: { name: string }) => c.name === "registry_session");
+    for (const cookie of ["", `registry_session=${viewerCookie.value}`, "registry_session=forged-or-expired"]) {
+      // Node's own fetch: no cookie jar, nothing but the headers given here.
+      const res = await fetch(`${baseURL}/`, {
+        method: "POST",
+        headers: {
+          "next-action": sent.headers["next-action"] as string,
+          "content-type": sent.headers["content-type"] as string,
+          accept: "text/x-component",
+          ...(cookie ? { cookie } : {}),
+        },
+        body: new Uint8Array(sent.body),
+      });
+      const text = await res.text();
+      expect(text).toMatch(/Sign in first|Your role does not allow this/);
+    }
+    expect(readFileSync(`${process.env.E2E_DIR}/registry/models/production_latest.joblib`)).toEqual(before);
+    expect(sha("models/production_latest.joblib")).toBe(sha(`models/${PRODUCTION}.joblib`));
+    const denied = JSON.parse(cli("audit", "list", "--action", "auth.denied", "--json", "--limit", "3").stdout).events;
+    expect(denied.map((e: { actor: string }) => e.actor).sort()).toEqual(["anonymous", "anonymous", "viewer"]);
+  });
+});
