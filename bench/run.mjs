@@ -2,7 +2,7 @@
 // side by side with references in the same run (cat, the seed's Python loop, cp). Not part of `npm test`.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { generateRegistry } from "./generate.mjs";
@@ -25,7 +25,8 @@ async function main() {
     log(`\n## ${n} versions`);
     const root = join(WORK, `r${n}`);
     generateRegistry(root, n);
-    const r = (results.sizes[n] = {});
+    const r = {};
+    results.sizes[n] = r;
     r.refCat = measure(() => run("sh", ["-c", `find '${root}/metrics' -name '*.json' -exec cat {} + > /dev/null`]));
     r.refPython = measure(() => run("python3", [join(repo, "bench/python-loop.py"), root]));
     r.scanCold = measure(() => Number(run("node", [helpers, "scan", root, "1"]).stdout.trim()));
@@ -38,7 +39,7 @@ async function main() {
       dryRunFirstVsPython: r.dryRunFirst.median / r.refPython.median,
       dryRunSecondVsPython: r.dryRunSecond.median / r.refPython.median,
     };
-    if (process.env.BENCH_SERVER !== "0") Object.assign(r, await serverFigures(root, n, helpers, n === Math.max(...SIZES)));
+    if (process.env.BENCH_SERVER !== "0") Object.assign(r, await serverFigures(root, helpers, n === Math.max(...SIZES)));
     log(JSON.stringify(r, null, 1));
   }
   if (process.env.BENCH_PROMOTION !== "0") results.promotion = promotionFigures();
@@ -51,7 +52,7 @@ async function main() {
 
 // ---- server ---------------------------------------------------------------------------------------
 
-async function serverFigures(root, n, helpers, withAudit) {
+async function serverFigures(root, helpers, withAudit) {
   const db = join(root, ".registry", "bench-audit.db");
   rmSync(db, { force: true });
   const env = { ...process.env, REGISTRY_ROOT: root, DATABASE_URL: `file:${db}`, NEXT_TELEMETRY_DISABLED: "1" };
