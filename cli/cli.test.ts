@@ -122,3 +122,18 @@ describe("the installed entry point", () => {
     expect(failed.stderr).toMatch(/not a version name/);
   });
 });
+
+describe("registry inspect", () => {
+  it("reports a real model as safe (exit 0) and a hostile pickle as unsafe (exit 3) without loading either", async () => {
+    const safe = await run("inspect", join(root, `models/${BEST}.joblib`), "--json");
+    expect(safe.code).toBe(0);
+    expect(safe.json).toMatchObject({ verdict: "safe", schema: { catCols: ["plan", "region", "payment_method", "contract_type"] } });
+    const { writeFileSync } = await import("node:fs");
+    const evil = join(root, "evil.joblib");
+    writeFileSync(evil, Buffer.from([0x80, 0x02, ...Buffer.from("cposix\nsystem\n", "latin1"), 0x58, 2, 0, 0, 0, 0x69, 0x64, 0x85, 0x52, 0x2e]));
+    const bad = await run("inspect", evil, "--json");
+    expect(bad.code).toBe(3);
+    expect(bad.json).toMatchObject({ verdict: "unsafe" });
+    expect((await run("inspect")).code).toBe(2);
+  });
+});

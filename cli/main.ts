@@ -31,6 +31,8 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
                                copy an older version (or the one live before the
                                current one, from the audit log) back into production
           [--dry-run] [--reason TEXT] [--actor NAME]
+  inspect FILE                 static safety verdict and feature schema of a model file
+                               (never unpickled); exit 0 safe, 3 unsafe/malformed/unsupported
   audit list [--action A] [--actor NAME] [--version STEM] [--limit N]
   audit verify [--file EXPORT.json]   check the hash chain (the database, or an export)
   audit export [--format json|csv] [--out FILE]
@@ -70,6 +72,8 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
         return await change("rollback", rest, io);
       case "audit":
         return await (await import("./audit-commands")).auditCommand(rest, io);
+      case "inspect":
+        return await (await import("./inspect-command")).inspectCommand(rest, io);
       case "db":
         return await dbCommand(rest, io);
       case "users":
