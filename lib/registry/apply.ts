@@ -186,6 +186,7 @@ async function copyVerified(src: string, dest: string, expected: string, label: 
     let { bytesRead } = await input.fh.read(current, 0, CHUNK, null);
     while (bytesRead > 0) {
       const chunk = current.subarray(0, bytesRead);
+      faultPoint("enospc_during_copy");
       const written = output.write(chunk);
       const next = input.fh.read(spare, 0, CHUNK, null);
       hash.update(chunk);
@@ -291,5 +292,8 @@ function writeFailure(e: unknown): WriteFailedError {
  * crash-recovery tests can stop a real promotion between any two writes. Unset in production: a no-op.
  */
 function faultPoint(step: string): void {
-  if (process.env.REGISTRY_FAULT === step) process.kill(process.pid, "SIGKILL");
+  if (process.env.REGISTRY_FAULT !== step) return;
+  // A disk that fills up mid-copy fails the write; every other fault point is a crash.
+  if (step === "enospc_during_copy") throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+  process.kill(process.pid, "SIGKILL");
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { LockTimeoutError } from "./errors";
+import { LockTimeoutError, WriteFailedError } from "./errors";
 
 export const STATE_DIR = ".registry";
 
@@ -18,8 +18,16 @@ export interface LockOptions {
  */
 export async function withRegistryLock<T>(root: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const dir = join(root, STATE_DIR);
-  mkdirSync(dir, { recursive: true });
-  const db = new Database(join(dir, "lock.db"), { timeout: 0 });
+  let db: Database.Database;
+  try {
+    mkdirSync(dir, { recursive: true });
+    db = new Database(join(dir, "lock.db"), { timeout: 0 });
+  } catch (e) {
+    throw new WriteFailedError(
+      `Cannot take the registry's write lock in ${dir} (${(e as { code?: string }).code ?? (e as Error).message}): the registry folder is read-only or full. Production was left untouched.`,
+      { cause: e },
+    );
+  }
   try {
     await acquire(db, options.timeoutMs ?? 30_000);
     try {
