@@ -8,10 +8,8 @@ import { applyChange, previewChange } from "./actions";
 import { ProblemsPanel } from "@/components/problems-panel";
 import { ProductionCard } from "@/components/production-card";
 import { VersionsTable } from "@/components/versions-table";
-import { loadSnapshot, minScore } from "@/lib/server/registry";
-import { buildChartData } from "@/lib/views/chart-data";
+import { loadSnapshot, minScore, overviewData } from "@/lib/server/registry";
 import { parseTableQuery, queryRows } from "@/lib/views/table-query";
-import { toRow } from "@/lib/views/version-rows";
 
 // Every load re-scans the registry: a run written a second ago must show up.
 export const dynamic = "force-dynamic";
@@ -21,7 +19,7 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
   const query = parseTableQuery(await props.searchParams);
   const snapshot = await loadSnapshot();
   const threshold = minScore();
-  const rows = snapshot.versions.map((v) => toRow(v, snapshot.production));
+  const { rows, charts } = overviewData(snapshot);
   const page = queryRows(rows, query);
   // Only the rows on screen are inspected (cached by content hash): the table stays fast at any size.
   const byStem = new Map(snapshot.versions.map((v) => [v.stem, v]));
@@ -31,6 +29,7 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
   );
   for (const r of page.rows) {
     const report = reports.get(r.stem);
+    // Rows are shared between requests for the same scan: set, never read-modify-write.
     r.safety = report ? { verdict: report.verdict, reason: report.reason } : null;
   }
   const releaser = can(user.roles, "model.promote");
@@ -40,7 +39,6 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
     previousProduction(database, snapshot.production.sha256),
   ]);
   const best = snapshot.versions.find((v) => v.stem === snapshot.best);
-  const charts = buildChartData(rows);
 
   return (
     <>

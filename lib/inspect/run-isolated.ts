@@ -140,14 +140,44 @@ export async function inspectFileIsolated(filePath: string, opts: IsolatedOption
     cachePut(key, report);
     return report;
   }
-  const { report, cacheable } = await runInWorker(
-    entry,
-    { kind: "registry-inspect", path: filePath, limits, bytes },
-    opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    opts.maxOldGenerationSizeMb ?? DEFAULT_HEAP_MB,
-    bytes.byteLength,
-  );
-  // Deadlines and crashes depend on machine load, not on the content: do not remember them.
-  if (cacheable) cachePut(key, report);
-  return report;
+  // The same content asked for again while its worker runs (a page of identical files) waits for that one.
+  const running = inFlight.get(key);
+  if (running) return structuredClone(await running);
+  const job = limited(() =>
+    runInWorker(
+      entry,
+      { kind: "registry-inspect", path: filePath, limits, bytes },
+      opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      opts.maxOldGenerationSizeMb ?? DEFAULT_HEAP_MB,
+      bytes.byteLength,
+    ),
+  ).then(({ report, cacheable }) => {
+    // Deadlines and crashes depend on machine load, not on the content: do not remember them.
+    if (cacheable) cachePut(key, report);
+    return report;
+  });
+  inFlight.set(key, job);
+  try {
+    return await job;
+  } finally {
+    inFlight.delete(key);
+  }
+}
+
+const inFlight = new Map<string, Promise<InspectionReport>>();
+
+// At most this many workers at once: a page of fifty new files must not start fifty isolates.
+const MAX_WORKERS = 2;
+let active = 0;
+const waiting: (() => void)[] = [];
+
+async function limited<T>(fn: () => Promise<T>): Promise<T> {
+  if (active >= MAX_WORKERS) await new Promise<void>((r) => waiting.push(r));
+  active++;
+  try {
+    return await fn();
+  } finally {
+    active--;
+    waiting.shift()?.();
+  }
 }

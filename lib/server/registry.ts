@@ -1,6 +1,10 @@
 import "server-only";
+import { type FSWatcher, statSync, watch } from "node:fs";
+import { join } from "node:path";
 import { repairOnStart } from "@/lib/audit";
-import { resolveMinScore, resolveRoot, type Snapshot, scanRegistry } from "@/lib/registry";
+import { METRICS_DIR, MODELS_DIR, resolveMinScore, resolveRoot, type Snapshot, scanRegistry } from "@/lib/registry";
+import { buildChartData, type ChartData } from "@/lib/views/chart-data";
+import { toRow, type VersionRow } from "@/lib/views/version-rows";
 
 /** The registry root this server serves (REGISTRY_ROOT, else ./artifacts). */
 export function registryRoot(): string {
@@ -14,12 +18,70 @@ export function minScore(): number {
 
 const SYSTEM = { name: "system", role: "system", source: "web" as const };
 
+// The last scan, reused while nothing in models/ or metrics/ changed. Two signals, both required:
+// the folders' own stat (an added, removed or renamed file changes it at once, before any request can see
+// the file) and inotify events (an in-place edit of an existing file). Writes never use this cache.
+let cached: { root: string; stamp: string; changes: number; snapshot: Snapshot } | null = null;
+let changes = 0;
+let watched: { root: string; watchers: FSWatcher[] } | null = null;
+
+function watchFolders(root: string): boolean {
+  if (watched?.root === root) return watched.watchers.length === 2;
+  for (const w of watched?.watchers ?? []) w.close();
+  const watchers: FSWatcher[] = [];
+  for (const dir of [MODELS_DIR, METRICS_DIR]) {
+    try {
+      const w = watch(join(root, dir), { persistent: false }, () => {
+        changes++;
+      });
+      w.on("error", () => {
+        changes++;
+        watched = null;
+      });
+      watchers.push(w);
+    } catch {
+      // No watch (missing folder, inotify limits): every request scans, which is correct, only slower.
+    }
+  }
+  watched = { root, watchers };
+  return watchers.length === 2;
+}
+
+function folderStamp(root: string): string {
+  return [MODELS_DIR, METRICS_DIR]
+    .map((d) => {
+      const s = statSync(join(root, d), { throwIfNoEntry: false });
+      return s ? `${s.dev}:${s.ino}:${s.mtimeMs}:${s.ctimeMs}` : "-";
+    })
+    .join("|");
+}
+
 /**
- * A fresh read of the registry for this request: new runs show up on the next load. When a crashed
- * writer left a journal (one stat to find out), the change is finished and audited before answering.
+ * The registry as it is now, for reading pages: a new run written by training shows up on the next load.
+ * When a crashed writer left a journal (one stat to find out), the change is finished and audited first.
+ * Unchanged folders reuse the previous scan.
  */
 export async function loadSnapshot(): Promise<Snapshot> {
   const root = registryRoot();
   await repairOnStart(root, SYSTEM);
-  return scanRegistry(root);
+  const watching = watchFolders(root);
+  const stamp = folderStamp(root);
+  if (watching && cached && cached.root === root && cached.stamp === stamp && cached.changes === changes) return cached.snapshot;
+  const before = changes;
+  const snapshot = await scanRegistry(root);
+  cached = { root, stamp, changes: before, snapshot };
+  return snapshot;
+}
+
+const views = new WeakMap<Snapshot, { rows: VersionRow[]; charts: ChartData }>();
+
+/** Table rows and chart data for a snapshot, computed once per scan. */
+export function overviewData(snapshot: Snapshot): { rows: VersionRow[]; charts: ChartData } {
+  let v = views.get(snapshot);
+  if (!v) {
+    const rows = snapshot.versions.map((x) => toRow(x, snapshot.production));
+    v = { rows, charts: buildChartData(rows) };
+    views.set(snapshot, v);
+  }
+  return v;
 }

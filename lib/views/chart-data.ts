@@ -27,14 +27,17 @@ export interface ChartData {
   shown: number;
 }
 
-export const MAX_POINTS_PER_SERIES = 500;
+export const MAX_POINTS_PER_SERIES = 400;
+/** All series together: every point travels to the browser twice (data and SSR'd SVG), so the page stays small. */
+export const MAX_POINTS_TOTAL = 600;
+const MIN_POINTS_PER_SERIES = 80;
 
 /**
  * Groups versions by model type and thins each series to at most `max` points for display. Pure.
  * Production and best are always kept, as are each series' first and last points and, per time bucket,
  * the lowest and highest PR-AUC and ROC-AUC, so spikes and dips survive downsampling.
  */
-export function buildChartData(rows: readonly VersionRow[], max = MAX_POINTS_PER_SERIES): ChartData {
+export function buildChartData(rows: readonly VersionRow[], maxPerSeries = MAX_POINTS_PER_SERIES): ChartData {
   const byType = new Map<string, ChartPoint[]>();
   let production: ChartPoint | null = null;
   let best: ChartPoint | null = null;
@@ -55,6 +58,7 @@ export function buildChartData(rows: readonly VersionRow[], max = MAX_POINTS_PER
     list.push(p);
     byType.set(r.modelType, list);
   }
+  const max = Math.min(maxPerSeries, Math.max(MIN_POINTS_PER_SERIES, Math.floor(MAX_POINTS_TOTAL / Math.max(1, byType.size))));
   const series = [...byType.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([modelType, points]) => {
