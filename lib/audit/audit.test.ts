@@ -227,3 +227,25 @@ describe("release with the audit trail", () => {
     }
   });
 });
+
+describe("verifying the newest events only", () => {
+  beforeEach(() => {
+    delete process.env.DATABASE_URL;
+    process.env.REGISTRY_MIGRATIONS_DIR = MIGRATIONS;
+  });
+
+  it("passes an intact log, and catches an edit in the window or a deletion anywhere", async () => {
+    const db = openAudit(root);
+    for (let i = 0; i < 30; i++) await recordEvent(db, alice, { action: "model.promoted", outcome: "succeeded", reason: `r${i}` });
+    const { verifyRecentChain } = await import("./log");
+    expect(await verifyRecentChain(db, 10)).toMatchObject({ ok: true, window: 10, total: 30 });
+    const conn = raw();
+    conn.prepare("UPDATE AuditEvent SET reason = 'x' WHERE seq = 25").run();
+    expect((await verifyRecentChain(db, 10)).ok).toBe(false);
+    conn.prepare("UPDATE AuditEvent SET reason = 'r24' WHERE seq = 25").run();
+    expect((await verifyRecentChain(db, 10)).ok).toBe(true);
+    conn.prepare("DELETE FROM AuditEvent WHERE seq = 3").run();
+    expect((await verifyRecentChain(db, 10)).problem?.message).toMatch(/deleted/);
+    conn.close();
+  });
+});

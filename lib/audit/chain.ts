@@ -42,19 +42,20 @@ export interface ChainReport {
 }
 
 /**
- * Verifies a whole chain in order: sequence numbers 1..n without gaps, each prevHash the hash before it,
+ * Verifies a chain in order (from the start, or from a trusted `after` event): sequence numbers without gaps, each prevHash the hash before it,
  * each hash recomputed from the row. Detects an edited, deleted, inserted or reordered event. Pure.
  */
-export function verifyChain(events: readonly ChainedEvent[]): ChainReport {
-  let prev = GENESIS;
+export function verifyChain(events: readonly ChainedEvent[], after: { seq: number; hash: string } = { seq: 0, hash: GENESIS }): ChainReport {
+  let prev = after.hash;
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as ChainedEvent;
+    const expected = after.seq + i + 1;
     const fail = (message: string): ChainReport => ({ ok: false, count: events.length, problem: { seq: e.seq, index: i, message }, headHash: prev });
-    if (e.seq !== i + 1) {
+    if (e.seq !== expected) {
       return fail(
-        e.seq > i + 1
-          ? `Event ${i + 1} is missing: the chain jumps to #${e.seq} (a row was deleted).`
-          : `Event #${e.seq} is out of order at position ${i + 1} (rows were reordered or duplicated).`,
+        e.seq > expected
+          ? `Event ${expected} is missing: the chain jumps to #${e.seq} (a row was deleted).`
+          : `Event #${e.seq} is out of order at position ${expected} (rows were reordered or duplicated).`,
       );
     }
     if (e.prevHash !== prev) return fail(`Event #${e.seq} does not follow the event before it (a row was deleted, inserted or reordered).`);

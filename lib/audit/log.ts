@@ -17,6 +17,7 @@ export const AUDIT_ACTIONS = [
   "model.rollback_noop",
   "model.change_recovered",
   "auth.denied",
+  "request.rejected",
   "audit.exported",
   "user.created",
 ] as const;
@@ -120,16 +121,38 @@ export async function allEvents(db: AuditDb): Promise<AuditEvent[]> {
   return db.auditEvent.findMany({ orderBy: { seq: "asc" } });
 }
 
-/** Verifies the stored chain (see verifyChain). Reads only. */
+/** Verifies the whole stored chain (see verifyChain). Reads every event: for the CLI and on request. */
 export async function verifyStoredChain(db: AuditDb): Promise<ChainReport> {
   return verifyChain((await allEvents(db)) as ChainedEvent[]);
 }
 
+/**
+ * Verifies the newest `count` events: each recomputed hash, each link to the event before, and no gap in
+ * the sequence up to the head. Cheap enough for every page load at any size; the full check is on request.
+ */
+export async function verifyRecentChain(db: AuditDb, count: number): Promise<ChainReport & { window: number; total: number }> {
+  const [recent, total] = await Promise.all([db.auditEvent.findMany({ orderBy: { seq: "desc" }, take: count + 1 }), db.auditEvent.count()]);
+  recent.reverse();
+  const anchor = recent.length > count ? recent.shift() : undefined;
+  const head = recent.at(-1);
+  const report = verifyChain(recent as ChainedEvent[], anchor ? { seq: anchor.seq, hash: anchor.hash } : undefined);
+  // Rows missing from the middle show up as a head sequence above the row count.
+  if (report.ok && head && head.seq !== total) {
+    return { ok: false, count: total, problem: { seq: head.seq, index: recent.length - 1, message: `The log holds ${total} events but the newest is #${head.seq}: rows were deleted.` }, headHash: report.headHash, window: recent.length, total };
+  }
+  return { ...report, window: recent.length, total };
+}
+
 const CHANGES = ["model.promoted", "model.rolled_back", "model.change_recovered"];
 
-/** Completed changes of production, oldest first: the production timeline. Reads only. */
-export async function productionChanges(db: AuditDb): Promise<AuditEvent[]> {
-  return db.auditEvent.findMany({ where: { action: { in: CHANGES }, outcome: { in: ["succeeded", "recovered"] } }, orderBy: { seq: "asc" } });
+/** The latest `limit` completed changes of production, oldest first: the production timeline. Reads only. */
+export async function productionChanges(db: AuditDb, limit = 50): Promise<AuditEvent[]> {
+  const latest = await db.auditEvent.findMany({
+    where: { action: { in: CHANGES }, outcome: { in: ["succeeded", "recovered"] } },
+    orderBy: { seq: "desc" },
+    take: limit,
+  });
+  return latest.reverse();
 }
 
 /**

@@ -34,9 +34,13 @@ export function defineAction<S extends z.ZodType, T>(
       if (AUDITED.has(permission)) await auditDenied(name, permission, user, why);
       return { ok: false, code: user ? "forbidden" : "unauthenticated", error: user ? `Your role does not allow this (${permission}).` : "Sign in first." };
     }
-    const parsed = schema.safeParse(toObject(input));
+    const raw = toObject(input);
+    const parsed = schema.safeParse(raw);
     if (!parsed.success) {
-      return { ok: false, code: "invalid_input", error: "Some fields need attention.", fieldErrors: z.flattenError(parsed.error).fieldErrors as Record<string, string[]> };
+      const fieldErrors = z.flattenError(parsed.error).fieldErrors as Record<string, string[]>;
+      // A malformed request to change something is evidence too (a probe, a broken client): keep it.
+      if (AUDITED.has(permission)) await auditRejected(name, permission, user, raw, fieldErrors);
+      return { ok: false, code: "invalid_input", error: "Some fields need attention.", fieldErrors };
     }
     try {
       return await handler(parsed.data, { user });
@@ -54,6 +58,27 @@ async function auditDenied(name: string, permission: Permission, user: SessionUs
     outcome: "refused",
     reason: `Refused ${name}: ${why}.`,
     details: { action: name, permission },
+  });
+}
+
+async function auditRejected(
+  name: string,
+  permission: Permission,
+  user: SessionUser,
+  raw: Record<string, unknown>,
+  fieldErrors: Record<string, string[]>,
+): Promise<void> {
+  // Only a bounded, printable preview of what was sent: the log must not become a dump of hostile bytes.
+  const preview = Object.fromEntries(
+    Object.entries(raw)
+      .slice(0, 20)
+      .map(([k, v]) => [k.slice(0, 60), JSON.stringify(v).slice(0, 200)]),
+  );
+  await recordEvent(db(), { name: user.username, role: user.roles.join(","), source: "web" }, {
+    action: "request.rejected",
+    outcome: "refused",
+    reason: `Refused ${name}: invalid input (${Object.keys(fieldErrors).join(", ") || "form"}).`,
+    details: { action: name, permission, fieldErrors, input: preview },
   });
 }
 

@@ -2,7 +2,7 @@ import "server-only";
 import { type FSWatcher, statSync, watch } from "node:fs";
 import { join } from "node:path";
 import { repairOnStart } from "@/lib/audit";
-import { METRICS_DIR, MODELS_DIR, resolveMinScore, resolveRoot, type Snapshot, scanRegistry } from "@/lib/registry";
+import { METRICS_DIR, MODELS_DIR, needsRecovery, resolveMinScore, resolveRoot, type Snapshot, scanRegistry } from "@/lib/registry";
 import { buildChartData, type ChartData } from "@/lib/views/chart-data";
 import { toRow, type VersionRow } from "@/lib/views/version-rows";
 
@@ -68,7 +68,12 @@ export async function loadSnapshot(): Promise<Snapshot> {
   const stamp = folderStamp(root);
   if (watching && cached && cached.root === root && cached.stamp === stamp && cached.changes === changes) return cached.snapshot;
   const before = changes;
-  const snapshot = await scanRegistry(root);
+  let snapshot = await scanRegistry(root);
+  if (snapshot.production.state !== "ok" && needsRecovery(root)) {
+    // Scanned between a writer's two renames: wait for it (it holds the lock) and read the finished pair.
+    await repairOnStart(root, SYSTEM);
+    snapshot = await scanRegistry(root);
+  }
   cached = { root, stamp, changes: before, snapshot };
   return snapshot;
 }
