@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { waitFor } from "./util.mjs";
 import { generateRegistry } from "./generate.mjs";
 
 const repo = join(import.meta.dirname, "..");
@@ -261,15 +262,6 @@ async function fetchTimed(url, token) {
   return { ms: performance.now() - t, status: res.status, bytes: body.byteLength };
 }
 
-async function waitFor(url) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`server did not start: ${url}`);
-}
 
 function rssMB(pid) {
   // The server is `npx` → node next start: add up the resident memory of the process group's node processes.

@@ -44,3 +44,52 @@ export function resetProduction(): void {
     copyFileSync(join(registryDir(), dir, `${PRODUCTION}.${ext}`), join(registryDir(), dir, `production_latest.${ext}`));
   }
 }
+
+/** A real request the browser made to the apply server action, captured and never delivered. */
+export interface CapturedAction {
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Sends the same action request again over plain HTTP, with another body or cookie if given. */
+  replay(baseURL: string, opts?: { body?: Buffer; cookie?: string | null }): Promise<Response>;
+}
+
+/**
+ * Opens "Promote best" as the signed-in page's user, fills a reason, confirms, and captures the server
+ * action POST the browser sends (aborting it), so specs can replay it as an attacker would.
+ */
+export async function captureApplyRequest(page: Page, reason: string): Promise<CapturedAction> {
+  let captured: { headers: Record<string, string>; body: Buffer } | null = null;
+  await page.route("**/*", async (route) => {
+    const req = route.request();
+    if (req.method() === "POST" && req.headers()["next-action"] && (req.postDataBuffer()?.includes("expectedTargetSha256") ?? false)) {
+      captured = { headers: req.headers(), body: req.postDataBuffer() as Buffer };
+      await route.abort();
+      return;
+    }
+    await route.continue();
+  });
+  await page.goto("/");
+  await page.getByRole("button", { name: "Promote best" }).click();
+  await page.getByRole("dialog").getByLabel(/Reason for this change/).fill(reason);
+  await page.getByRole("dialog").getByRole("button", { name: "Confirm promotion" }).click();
+  await expect.poll(() => captured !== null).toBe(true);
+  await page.unroute("**/*");
+  const sent = captured as unknown as { headers: Record<string, string>; body: Buffer };
+  return {
+    ...sent,
+    // Node's own fetch: no cookie jar, nothing but the headers given here.
+    replay: (baseURL, opts = {}) => {
+      const cookie = opts.cookie === undefined ? sent.headers.cookie : opts.cookie;
+      return fetch(`${baseURL}/`, {
+        method: "POST",
+        headers: {
+          "next-action": sent.headers["next-action"] as string,
+          "content-type": sent.headers["content-type"] as string,
+          accept: "text/x-component",
+          ...(cookie ? { cookie } : {}),
+        },
+        body: new Uint8Array(opts.body ?? sent.body),
+      });
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
-import { BEST, cli, resetProduction, stateFile } from "./accounts";
+import { BEST, captureApplyRequest, cli, resetProduction, stateFile } from "./accounts";
 
 // Hostile input through every door the browser offers: URLs and server-action payloads.
 test.use({ storageState: stateFile("releaser") });
@@ -27,28 +27,8 @@ test("version names with traversal in the URL give a 404, and the server keeps s
 
 test("server-action payloads with hostile version names or oversized bodies are refused, audited, and change nothing", async ({ page, baseURL }) => {
   resetProduction();
-  let captured: { headers: Record<string, string>; body: Buffer } | null = null;
-  await page.route("**/*", async (route) => {
-    const req = route.request();
-    if (req.method() === "POST" && req.headers()["next-action"] && (req.postDataBuffer()?.includes("expectedTargetSha256") ?? false)) {
-      captured = { headers: req.headers(), body: req.postDataBuffer() as Buffer };
-      await route.abort();
-      return;
-    }
-    await route.continue();
-  });
-  await page.goto("/");
-  await page.getByRole("button", { name: "Promote best" }).click();
-  await page.getByRole("dialog").getByLabel(/Reason for this change/).fill("probe");
-  await page.getByRole("dialog").getByRole("button", { name: "Confirm promotion" }).click();
-  await expect.poll(() => captured !== null).toBe(true);
-  const sent = captured as unknown as { headers: Record<string, string>; body: Buffer };
-  const post = (body: Buffer) =>
-    fetch(`${baseURL}/`, {
-      method: "POST",
-      headers: { "next-action": sent.headers["next-action"] as string, "content-type": sent.headers["content-type"] as string, accept: "text/x-component", cookie: sent.headers.cookie as string },
-      body: new Uint8Array(body),
-    });
+  const sent = await captureApplyRequest(page, "probe");
+  const post = (body: Buffer) => sent.replay(baseURL as string, { body });
   const alias = () => readFileSync(`${process.env.E2E_DIR}/registry/models/production_latest.joblib`);
   const before = alias();
   const rejectedBefore = JSON.parse(cli("audit", "list", "--action", "request.rejected", "--json").stdout).total as number;

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
-import { BEST, cli, PRODUCTION, registryDir, resetProduction, sha, stateFile } from "./accounts";
+import { BEST, captureApplyRequest, cli, PRODUCTION, registryDir, resetProduction, sha, stateFile } from "./accounts";
 
 test.use({ storageState: stateFile("releaser") });
 test.afterAll(() => resetProduction());
@@ -26,22 +26,7 @@ test("20 promotions and rollbacks at once, from CLI processes and HTTP requests:
   const eventsBefore = JSON.parse(cli("audit", "list", "--json", "--limit", "1").stdout).total as number;
 
   // One real apply request from the browser, captured and replayed ten times over HTTP.
-  let captured: { headers: Record<string, string>; body: Buffer } | null = null;
-  await page.route("**/*", async (route) => {
-    const req = route.request();
-    if (req.method() === "POST" && req.headers()["next-action"] && (req.postDataBuffer()?.includes("expectedTargetSha256") ?? false)) {
-      captured = { headers: req.headers(), body: req.postDataBuffer() as Buffer };
-      await route.abort();
-      return;
-    }
-    await route.continue();
-  });
-  await page.goto("/");
-  await page.getByRole("button", { name: "Promote best" }).click();
-  await page.getByRole("dialog").getByLabel(/Reason for this change/).fill("race");
-  await page.getByRole("dialog").getByRole("button", { name: "Confirm promotion" }).click();
-  await expect.poll(() => captured !== null).toBe(true);
-  const sent = captured as unknown as { headers: Record<string, string>; body: Buffer };
+  const sent = await captureApplyRequest(page, "race");
 
   const versions = ["candidate_logreg_20250709T120000Z", "candidate_logreg_20251007T110000Z", "candidate_logreg_20250422T163000Z", BEST, PRODUCTION];
   const cliRuns = Array.from({ length: 10 }, (_, i) => {
@@ -51,11 +36,7 @@ test("20 promotions and rollbacks at once, from CLI processes and HTTP requests:
       : cliAsync(["promote", "--version", v, "--min-score", "0", "--override", "no_degradation", "--reason", `race ${i}`, "--actor", `cli-${i}`]);
   });
   const httpRuns = Array.from({ length: 10 }, () =>
-    fetch(`${baseURL}/`, {
-      method: "POST",
-      headers: { "next-action": sent.headers["next-action"] as string, "content-type": sent.headers["content-type"] as string, accept: "text/x-component", cookie: sent.headers.cookie as string },
-      body: new Uint8Array(sent.body),
-    }).then(async (r) => (await r.text()).split("\n").find((l) => l.startsWith("1:")) ?? ""),
+    sent.replay(baseURL as string).then(async (r) => (await r.text()).split("\n").find((l) => l.startsWith("1:")) ?? ""),
   );
   const [cliResults, httpResults] = await Promise.all([Promise.all(cliRuns), Promise.all(httpRuns)]);
 

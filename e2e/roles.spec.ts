@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
-import { BEST, cli, PRODUCTION, resetProduction, sha, signInAs, stateFile } from "./accounts";
+import { BEST, captureApplyRequest, cli, PRODUCTION, resetProduction, sha, signInAs, stateFile } from "./accounts";
 
 // Who may do what, checked in a real browser and with raw HTTP: the server never relies on the UI.
 
@@ -79,38 +79,12 @@ test.describe("raw requests to the promote action", () => {
   test("without a session or with a viewer's session are refused, audited, and change nothing on disk", async ({ page, baseURL }) => {
     resetProduction();
     // Capture what the releaser's browser sends to the apply action, without letting it through.
-    let captured: { headers: Record<string, string>; body: Buffer } | null = null;
-    await page.route("**/*", async (route) => {
-      const req = route.request();
-      if (req.method() === "POST" && req.headers()["next-action"] && (req.postDataBuffer()?.includes("expectedTargetSha256") ?? false)) {
-        captured = { headers: req.headers(), body: req.postDataBuffer() as Buffer };
-        await route.abort();
-        return;
-      }
-      await route.continue();
-    });
-    await page.goto("/");
-    await page.getByRole("button", { name: "Promote best" }).click();
-    const dialog = page.getByRole("dialog");
-    await dialog.getByLabel(/Reason for this change/).fill("captured, never sent");
-    await dialog.getByRole("button", { name: "Confirm promotion" }).click();
-    await expect.poll(() => captured !== null).toBe(true);
-    const sent = captured as unknown as { headers: Record<string, string>; body: Buffer };
+    const sent = await captureApplyRequest(page, "captured, never sent");
     const before = readFileSync(`${process.env.E2E_DIR}/registry/models/production_latest.joblib`);
 
     const viewerCookie = JSON.parse(readFileSync(stateFile("viewer"), "utf8")).cookies.find((c: { name: string }) => c.name === "registry_session");
     for (const cookie of ["", `registry_session=${viewerCookie.value}`, "registry_session=forged-or-expired"]) {
-      // Node's own fetch: no cookie jar, nothing but the headers given here.
-      const res = await fetch(`${baseURL}/`, {
-        method: "POST",
-        headers: {
-          "next-action": sent.headers["next-action"] as string,
-          "content-type": sent.headers["content-type"] as string,
-          accept: "text/x-component",
-          ...(cookie ? { cookie } : {}),
-        },
-        body: new Uint8Array(sent.body),
-      });
+      const res = await sent.replay(baseURL as string, { cookie: cookie || null });
       const text = await res.text();
       expect(text).toMatch(/Sign in first|Your role does not allow this/);
     }

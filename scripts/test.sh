@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Every test, from a fresh clone: installs what is missing, then typecheck, unit tests, build, browser tests.
+# Every test, from a fresh clone: installs what is missing, then typecheck, lint, unit and integration
+# tests, a production build and the browser journeys. With CI=true (or LONG_PROOFS=1) it also runs the
+# long proofs: many more random crash kills, and 50 readers against the dashboard for a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
+RESULTS="$(mktemp -d)"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -28,10 +31,34 @@ step "Lint"
 npx biome lint .
 
 step "Unit and integration tests (vitest)"
-npx vitest run
+npx vitest run --reporter=default --reporter=json --outputFile.json="$RESULTS/vitest.json"
 
 step "Production build"
-npx next build > /tmp/next-build.log 2>&1 || { cat /tmp/next-build.log; exit 1; }
+npx next build > "$RESULTS/next-build.log" 2>&1 || { cat "$RESULTS/next-build.log"; exit 1; }
 
 step "Browser tests (Playwright, Chromium)"
-npx playwright test
+PLAYWRIGHT_JSON_OUTPUT_NAME="$RESULTS/playwright.json" npx playwright test --reporter=list,json
+
+long=0
+if [ "${CI:-}" = "true" ] || [ "${LONG_PROOFS:-}" = "1" ]; then
+  long=1
+  step "Long proofs: 40 random SIGKILLs during promotions and rollbacks"
+  CRASH_RANDOM_RUNS=40 npx vitest run cli/crash.test.ts --reporter=default --reporter=json --outputFile.json="$RESULTS/crash.json"
+  step "Long proofs: 50 readers for 60 s while production changes"
+  LOAD_SECONDS=60 node bench/load.mjs
+fi
+
+node -e '
+const fs = require("fs");
+const dir = process.argv[1];
+let passed = 0, failed = 0, skipped = 0;
+for (const f of ["vitest.json", "crash.json"]) {
+  if (!fs.existsSync(`${dir}/${f}`)) continue;
+  const r = JSON.parse(fs.readFileSync(`${dir}/${f}`, "utf8"));
+  passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+}
+const p = JSON.parse(fs.readFileSync(`${dir}/playwright.json`, "utf8")).stats;
+passed += p.expected; failed += p.unexpected + p.flaky; skipped += p.skipped;
+if (process.argv[2] === "1") passed += 1; // the load proof, which exits non-zero on failure
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+' "$RESULTS" "$long"

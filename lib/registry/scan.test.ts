@@ -96,6 +96,25 @@ describe("problems", () => {
     expect(reason("candidate_logreg_20250818T074500Z")).toBe("symlink");
   });
 
+  it("never hangs on a FIFO model or a metrics file linked to /dev/zero, and never treats them as versions", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const fifo = join(root, "models", "fifo_20250101T000000Z.joblib");
+    execFileSync("mkfifo", [fifo]);
+    writeFileSync(join(root, "metrics", "fifo_20250101T000000Z.json"), "{}");
+    const stem = "candidate_logreg_20250422T163000Z";
+    rmSync(join(root, "metrics", `${stem}.json`));
+    symlinkSync("/dev/zero", join(root, "metrics", `${stem}.json`));
+    rmSync(join(root, "models", `${stem}.joblib`));
+    symlinkSync("/dev/zero", join(root, "models", `${stem}.joblib`));
+    const started = Date.now();
+    const s = await scanRegistry(root);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const reason = (f: string) => s.problems.find((p) => p.file === f)?.reason;
+    expect(reason("models/fifo_20250101T000000Z.joblib")).toBe("not_regular_file");
+    expect(reason(`models/${stem}.joblib`)).toBe("symlink");
+    expect(s.versions.some((v) => v.stem === stem || v.stem.startsWith("fifo_"))).toBe(false);
+  });
+
   it("reports leftover temp files from an interrupted promotion", async () => {
     writeFileSync(join(root, "models", ".production_latest.abc.tmp"), "partial");
     const s = await scanRegistry(root);
