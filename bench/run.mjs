@@ -107,8 +107,9 @@ async function browserFigures(token) {
     const context = await browser.newContext();
     await context.addCookies([{ name: "registry_session", value: token, domain: "127.0.0.1", path: "/" }]);
     const page = await context.newPage();
+    // The first visit also downloads and compiles the JavaScript; later ones find it in the cache.
     const samples = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 4; i++) {
       const t0 = Date.now();
       await page.goto(`http://127.0.0.1:${PORT}/`);
       await page.locator("table tbody tr").first().waitFor();
@@ -119,7 +120,7 @@ async function browserFigures(token) {
       await page.waitForURL(/sort=/);
       samples.push(Date.now() - t0);
     }
-    return { interactiveMs: stats(samples) };
+    return { interactiveColdMs: samples[0], interactiveMs: stats(samples.slice(1)) };
   } finally {
     await browser.close();
   }
@@ -304,7 +305,8 @@ function table() {
     row("compare page, 10 versions", (r) => ms(r.comparePage10)),
     row(`audit page, ${AUDIT_EVENTS.toLocaleString("en-US")} events`, (r) => ms(r.auditPage)),
     row("audit page, filtered + paged", (r) => ms(r.auditPageFiltered)),
-    row("browser: table + charts interactive", (r) => ms(r.browser?.interactiveMs)),
+    row("browser: interactive, first visit (cold JS cache)", (r) => (r.browser ? `${r.browser.interactiveColdMs} ms` : undefined)),
+    row("browser: interactive, returning visit", (r) => ms(r.browser?.interactiveMs)),
     row("server memory (RSS, largest process)", (r) => (r.serverRssMB ? `${r.serverRssMB.largestMB} MB` : undefined)),
   ];
   const p = results.promotion;
