@@ -27,10 +27,10 @@ export interface ChartData {
   shown: number;
 }
 
-export const MAX_POINTS_PER_SERIES = 400;
+export const MAX_POINTS_PER_SERIES = 300;
 /** All series together: every point travels to the browser twice (data and SSR'd SVG), so the page stays small. */
-export const MAX_POINTS_TOTAL = 600;
-const MIN_POINTS_PER_SERIES = 80;
+export const MAX_POINTS_TOTAL = 400;
+const MIN_POINTS_PER_SERIES = 60;
 
 /**
  * Groups versions by model type and thins each series to at most `max` points for display. Pure.
