@@ -8,14 +8,17 @@ import { defineAction } from "@/lib/server/action";
 import { minScore, registryRoot } from "@/lib/server/registry";
 import { db } from "@/lib/server/session";
 
-const stem = z.string().max(250).transform((s, ctx) => {
-  try {
-    return validateVersionName(s);
-  } catch (e) {
-    ctx.addIssue({ code: "custom", message: (e as Error).message });
-    return z.NEVER;
-  }
-});
+const stem = z
+  .string()
+  .max(250)
+  .transform((s, ctx) => {
+    try {
+      return validateVersionName(s);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
 const kind = z.enum(["promote", "rollback"]);
 const target = z.object({
   kind,
@@ -46,7 +49,11 @@ export const previewChange = defineAction("model.preview", "model.promote", targ
 
 const confirm = target.extend({
   version: stem,
-  expectedProductionSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable().or(z.literal("").transform(() => null)),
+  expectedProductionSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable()
+    .or(z.literal("").transform(() => null)),
   expectedTargetSha256: z.string().regex(/^[0-9a-f]{64}$/),
   reason: z.string().trim().min(3, "Say why, in a few words: it goes into the audit log.").max(2000),
   override: z

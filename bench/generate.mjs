@@ -27,7 +27,10 @@ export function generateRegistry(dir, n, { copy = false } = {}) {
   let productionStem = null;
   for (let i = 0; i < n; i++) {
     const t = new Date(start + i * 3_600_000);
-    const stamp = t.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+    const stamp = t
+      .toISOString()
+      .replace(/[-:]/g, "")
+      .replace(/\.\d+Z$/, "Z");
     const stem = `${types[i % types.length]}_${stamp}`;
     const target = join(dir, "models", `${stem}.joblib`);
     if (copy) copyFileSync(model, target);
@@ -37,7 +40,14 @@ export function generateRegistry(dir, n, { copy = false } = {}) {
     const doc =
       i % 10 === 3
         ? { model_type: "logistic_regression", artifact: `${stem}.joblib`, pr_auc: pr, roc_auc: roc, "precision@50": rand(), C: 0.1 }
-        : { ...nested, artifact: `${stem}.joblib`, trained_at: t.toISOString(), git_commit: Math.floor(rand() * 0xfffffff).toString(16), metrics: { pr_auc: pr, roc_auc: roc, "precision@50": rand(), "recall@50": rand() * 0.2 }, hyperparameters: { C: Math.round(rand() * 1000) / 100, max_iter: 2000, class_weight: "balanced" } };
+        : {
+            ...nested,
+            artifact: `${stem}.joblib`,
+            trained_at: t.toISOString(),
+            git_commit: Math.floor(rand() * 0xfffffff).toString(16),
+            metrics: { pr_auc: pr, roc_auc: roc, "precision@50": rand(), "recall@50": rand() * 0.2 },
+            hyperparameters: { C: Math.round(rand() * 1000) / 100, max_iter: 2000, class_weight: "balanced" },
+          };
     writeFileSync(join(dir, "metrics", `${stem}.json`), JSON.stringify(doc, null, 2));
     if (i === Math.floor(n / 2)) productionStem = stem;
   }

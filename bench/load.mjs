@@ -4,10 +4,10 @@
 // LOAD_SECONDS (default 60) and LOAD_READERS (default 50) set the size. Writes bench/out/load.json.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { waitFor } from "./util.mjs";
 import Database from "better-sqlite3";
+import { waitFor } from "./util.mjs";
 
 const repo = join(import.meta.dirname, "..");
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
@@ -26,7 +26,11 @@ execFileSync("node", [BIN, "users", "add", "load", "--role", "viewer", "--passwo
 const token = openSession();
 
 const sha = (f) => createHash("sha256").update(readFileSync(f)).digest("hex");
-const versionHashes = new Set(readdirSync(join(root, "models")).filter((f) => f !== "production_latest.joblib").map((f) => sha(join(root, "models", f))));
+const versionHashes = new Set(
+  readdirSync(join(root, "models"))
+    .filter((f) => f !== "production_latest.joblib")
+    .map((f) => sha(join(root, "models", f))),
+);
 
 const server = spawn("npx", ["next", "start", "-p", String(PORT), "-H", "127.0.0.1"], { cwd: repo, env, stdio: "ignore", detached: true });
 const stats = { requests: 0, errors: 0, tornPages: 0, tornFiles: 0, promotions: 0, promotionFailures: 0, latencies: [] };
@@ -37,7 +41,10 @@ try {
   const writer = (async () => {
     const targets = ["candidate_logreg_20250305T101000Z", "baseline_logreg_20250211T143000Z", "candidate_logreg_20250709T120000Z"];
     for (let i = 0; Date.now() < deadline; i++) {
-      const r = spawnSync("node", [BIN, "rollback", "--to", targets[i % targets.length], "--reason", "load", "--actor", "load-writer"], { env, encoding: "utf8" });
+      const r = spawnSync("node", [BIN, "rollback", "--to", targets[i % targets.length], "--reason", "load", "--actor", "load-writer"], {
+        env,
+        encoding: "utf8",
+      });
       if (r.status === 0) stats.promotions++;
       else stats.promotionFailures++;
       await new Promise((res) => setTimeout(res, 200));
@@ -67,7 +74,13 @@ const result = {
 mkdirSync(join(repo, "bench", "out"), { recursive: true });
 writeFileSync(join(repo, "bench", "out", "load.json"), `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(result, null, 2));
-const ok = result.errors === 0 && result.tornPages === 0 && result.tornFiles === 0 && result.failedChanges === 0 && verify.ok && result.changesOfProduction > 0;
+const ok =
+  result.errors === 0 &&
+  result.tornPages === 0 &&
+  result.tornFiles === 0 &&
+  result.failedChanges === 0 &&
+  verify.ok &&
+  result.changesOfProduction > 0;
 console.log(ok ? "load proof: 1 passed, 0 failed" : "load proof: 0 passed, 1 failed");
 process.exit(ok ? 0 : 1);
 
@@ -98,8 +111,13 @@ function openSession() {
   const now = Date.now();
   conn
     .prepare("INSERT INTO Session (id, userId, createdAt, expiresAt, address) VALUES (?, ?, ?, ?, ?)")
-    .run(createHash("sha256").update(value).digest("hex"), user.id, new Date(now).toISOString(), new Date(now + 3_600_000).toISOString(), "load");
+    .run(
+      createHash("sha256").update(value).digest("hex"),
+      user.id,
+      new Date(now).toISOString(),
+      new Date(now + 3_600_000).toISOString(),
+      "load",
+    );
   conn.close();
   return value;
 }
-

@@ -5,8 +5,8 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { waitFor } from "./util.mjs";
 import { generateRegistry } from "./generate.mjs";
+import { waitFor } from "./util.mjs";
 
 const repo = join(import.meta.dirname, "..");
 const OUT = join(repo, "bench", "out");
@@ -32,9 +32,15 @@ async function main() {
     r.refPython = measure(() => run("python3", [join(repo, "bench/python-loop.py"), root]));
     r.scanCold = measure(() => Number(run("node", [helpers, "scan", root, "1"]).stdout.trim()));
     r.scanWarm = { ...stats(JSON.parse(run("node", [helpers, "scan", root, String(RUNS + 1)]).stdout).slice(1)) };
-    r.listCold = measure(() => cli(["list", "--json", "--root", root]), () => rmSync(join(root, ".registry"), { recursive: true, force: true }));
+    r.listCold = measure(
+      () => cli(["list", "--json", "--root", root]),
+      () => rmSync(join(root, ".registry"), { recursive: true, force: true }),
+    );
     r.listWarm = measure(() => cli(["list", "--json", "--root", root]));
-    r.dryRunFirst = measure(() => cli(["promote", "--dry-run", "--root", root]), () => rmSync(join(root, ".registry"), { recursive: true, force: true }));
+    r.dryRunFirst = measure(
+      () => cli(["promote", "--dry-run", "--root", root]),
+      () => rmSync(join(root, ".registry"), { recursive: true, force: true }),
+    );
     r.dryRunSecond = measure(() => cli(["promote", "--dry-run", "--root", root]));
     r.ratios = {
       dryRunFirstVsPython: r.dryRunFirst.median / r.refPython.median,
@@ -58,10 +64,18 @@ async function serverFigures(root, helpers, withAudit) {
   const db = join(root, ".registry", "bench-audit.db");
   rmSync(db, { force: true });
   const env = { ...process.env, REGISTRY_ROOT: root, DATABASE_URL: `file:${db}`, NEXT_TELEMETRY_DISABLED: "1" };
-  execFileSync("node", [BIN, "users", "add", "bench", "--role", "viewer", "--password-stdin", "--root", root], { env, input: "bench-password-1" });
+  execFileSync("node", [BIN, "users", "add", "bench", "--role", "viewer", "--password-stdin", "--root", root], {
+    env,
+    input: "bench-password-1",
+  });
   if (withAudit) run("node", [helpers, "audit", db, String(AUDIT_EVENTS)]);
   const token = run("node", [helpers, "session", db, "bench"]).stdout.trim();
-  const server = spawn("npx", ["next", "start", "-p", String(PORT), "-H", "127.0.0.1"], { cwd: repo, env, stdio: "ignore", detached: true });
+  const server = spawn("npx", ["next", "start", "-p", String(PORT), "-H", "127.0.0.1"], {
+    cwd: repo,
+    env,
+    stdio: "ignore",
+    detached: true,
+  });
   try {
     await waitFor(`http://127.0.0.1:${PORT}/api/health`);
     const get = (path) => fetchTimed(`http://127.0.0.1:${PORT}${path}`, token);
@@ -74,7 +88,10 @@ async function serverFigures(root, helpers, withAudit) {
     const mid = stems[Math.floor(stems.length / 3)];
     await get(`/versions/${mid}`);
     f.versionPage = stats(await repeat(() => get(`/versions/${mid}`), RUNS));
-    const ten = stems.slice(0, 10).map((s) => `v=${s}`).join("&");
+    const ten = stems
+      .slice(0, 10)
+      .map((s) => `v=${s}`)
+      .join("&");
     await get(`/compare?${ten}`);
     f.comparePage10 = stats(await repeat(() => get(`/compare?${ten}`), RUNS));
     if (withAudit) {
@@ -101,7 +118,14 @@ async function browserFigures(token) {
   }
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
   try {
     const context = await browser.newContext();
@@ -145,14 +169,25 @@ function promotionFigures() {
   for (let i = 0; i < 25; i++) writeFileSync(big, chunk, { flag: "a" });
   writeFileSync(big, Buffer.from([0x2e]), { flag: "a" });
   writeFileSync(join(root, "metrics", "big_20250101T000000Z.json"), JSON.stringify({ metrics: { pr_auc: 0.9 } }));
-  copyFileSync(join(repo, "artifacts", "models", "candidate_logreg_20250305T101000Z.joblib"), join(root, "models", "small_20240101T000000Z.joblib"));
+  copyFileSync(
+    join(repo, "artifacts", "models", "candidate_logreg_20250305T101000Z.joblib"),
+    join(root, "models", "small_20240101T000000Z.joblib"),
+  );
   writeFileSync(join(root, "metrics", "small_20240101T000000Z.json"), JSON.stringify({ metrics: { pr_auc: 0.7 } }));
   const env = { DATABASE_URL: "" };
   cli(["rollback", "--to", "small_20240101T000000Z", "--root", root], true, env);
   const promote = [];
   const copy = [];
   for (let i = 0; i < 3; i++) {
-    promote.push(time(() => cli(["promote", "--version", "big_20250101T000000Z", "--override", "feature_schema", "--reason", "bench", "--root", root], true, env)));
+    promote.push(
+      time(() =>
+        cli(
+          ["promote", "--version", "big_20250101T000000Z", "--override", "feature_schema", "--reason", "bench", "--root", root],
+          true,
+          env,
+        ),
+      ),
+    );
     cli(["rollback", "--to", "small_20240101T000000Z", "--root", root], true, env);
     run("sync", []);
     copy.push(time(() => run("cp", [big, join(root, "copy.bin")])));
@@ -213,7 +248,11 @@ else if (cmd === "session") console.log(openBenchSession(a, b));
 }
 
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...(opts.env ?? {}), NODE_PATH: join(repo, "node_modules") } });
+  const r = spawnSync(cmd, args, {
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, ...(opts.env ?? {}), NODE_PATH: join(repo, "node_modules") },
+  });
   if (r.status !== 0 && !opts.allowFail) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr}`);
   return r;
 }
@@ -263,7 +302,6 @@ async function fetchTimed(url, token) {
   return { ms: performance.now() - t, status: res.status, bytes: body.byteLength };
 }
 
-
 function rssMB(pid) {
   // The server is `npx` → node next start: add up the resident memory of the process group's node processes.
   const out = spawnSync("sh", ["-c", `ps -o rss= -g ${pid}`], { encoding: "utf8" }).stdout;
@@ -272,7 +310,13 @@ function rssMB(pid) {
 }
 
 function machine() {
-  return { cpus: cpus().length, cpu: cpus()[0]?.model, memGB: round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
+  return {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memGB: round(totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString(),
+  };
 }
 
 function log(s) {
@@ -311,7 +355,10 @@ function table() {
   ];
   const p = results.promotion;
   if (p) {
-    lines.push("", `Promotion of a 200 MB model: ${p.promote200MB.median} ms (whole CLI run, audit included) vs \`cp\` ${p.cp200MB.median} ms: ${p.ratio.toFixed(2)}× (target ≤ 1.3×).`);
+    lines.push(
+      "",
+      `Promotion of a 200 MB model: ${p.promote200MB.median} ms (whole CLI run, audit included) vs \`cp\` ${p.cp200MB.median} ms: ${p.ratio.toFixed(2)}× (target ≤ 1.3×).`,
+    );
   }
   if (results.inspection) lines.push("", `Inspection: ${JSON.stringify(results.inspection)}`);
   return `${lines.join("\n")}\n`;

@@ -12,7 +12,10 @@ export function seedAudit(file: string, n: number, migrations: string): void {
      VALUES (@seq, @at, @actor, @role, @source, @action, @outcome, @correlationId, @fromStem, @fromSha256, @fromScore, @toStem, @toSha256, @toScore, @metric, @reason, @checks, @details, @prevHash, @hash)`,
   );
   const actions = ["model.promotion_started", "model.promoted", "model.promotion_refused", "model.rolled_back"];
-  const checks = JSON.stringify([{ name: "metrics_exist", passed: true, detail: "ok", evidence: {} }, { name: "min_score", passed: true, detail: "0.65 ≥ 0.60", evidence: { score: 0.65 } }]);
+  const checks = JSON.stringify([
+    { name: "metrics_exist", passed: true, detail: "ok", evidence: {} },
+    { name: "min_score", passed: true, detail: "0.65 ≥ 0.60", evidence: { score: 0.65 } },
+  ]);
   let prev = GENESIS;
   const start = Date.UTC(2024, 0, 1);
   db.transaction(() => {

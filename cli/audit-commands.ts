@@ -19,7 +19,13 @@ export async function auditCommand(args: string[], io: Out): Promise<number> {
 }
 
 async function list(args: string[], io: Out): Promise<number> {
-  const { values } = parse(args, { ...common, action: { type: "string" }, actor: { type: "string" }, version: { type: "string" }, limit: { type: "string" } });
+  const { values } = parse(args, {
+    ...common,
+    action: { type: "string" },
+    actor: { type: "string" },
+    version: { type: "string" },
+    limit: { type: "string" },
+  });
   const limit = Number(values.limit ?? 50);
   if (!Number.isInteger(limit) || limit < 1) throw new InvalidInputError("--limit must be a positive whole number.");
   const db = openAudit(resolveRoot(values.root));
@@ -29,7 +35,9 @@ async function list(args: string[], io: Out): Promise<number> {
     return 0;
   }
   for (const e of events) {
-    io.print(`#${e.seq} ${e.at} ${e.actor} (${e.role}, ${e.source}) ${e.action} [${e.outcome}] ${e.fromStem ?? "—"} → ${e.toStem ?? "—"}${e.reason ? ` — ${e.reason}` : ""}`);
+    io.print(
+      `#${e.seq} ${e.at} ${e.actor} (${e.role}, ${e.source}) ${e.action} [${e.outcome}] ${e.fromStem ?? "—"} → ${e.toStem ?? "—"}${e.reason ? ` — ${e.reason}` : ""}`,
+    );
   }
   io.print(`${events.length} of ${total} events shown, newest first.`);
   return 0;

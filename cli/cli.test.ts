@@ -36,8 +36,12 @@ describe("registry CLI contract", () => {
     expect(json.best).toBe(BEST);
     const versions = json.versions as Record<string, unknown>[];
     expect(versions).toHaveLength(9);
-    expect(Object.keys(versions[0]!)).toEqual(expect.arrayContaining(["stem", "modelType", "timestamp", "score", "metric", "sha256", "isProduction"]));
-    expect(json.problems).toEqual([expect.objectContaining({ file: "metrics/candidate_logreg_20250912T150000Z.json", reason: "orphan_metrics" })]);
+    expect(Object.keys(versions[0]!)).toEqual(
+      expect.arrayContaining(["stem", "modelType", "timestamp", "score", "metric", "sha256", "isProduction"]),
+    );
+    expect(json.problems).toEqual([
+      expect.objectContaining({ file: "metrics/candidate_logreg_20250912T150000Z.json", reason: "orphan_metrics" }),
+    ]);
   });
 
   it("promote --dry-run prints the plan and writes nothing; promote then makes a byte-identical pair", async () => {
@@ -96,7 +100,9 @@ describe("registry CLI contract", () => {
     for (const f of readdirSync(join(root, "metrics"))) rmSync(join(root, "metrics", f));
     const r = await run("promote", "--json");
     expect(r.code).toBe(3);
-    expect(JSON.stringify(r.json)).toMatch(/No candidates found for promotion: training must write both .joblib and .json with matching names/);
+    expect(JSON.stringify(r.json)).toMatch(
+      /No candidates found for promotion: training must write both .joblib and .json with matching names/,
+    );
   });
 
   it("rolls back to the previous production from the audit log, and the chain verifies", async () => {
@@ -114,7 +120,9 @@ describe("the installed entry point", () => {
   it("promotes on a fresh registry with no database yet, creating it on first use", async () => {
     const bin = resolve(__dirname, "bin.mjs");
     expect(existsSync(join(root, ".registry"))).toBe(false);
-    const { stdout } = await promisify(execFile)("node", [bin, "promote", "--root", root, "--json"], { env: { ...process.env, DATABASE_URL: "" } });
+    const { stdout } = await promisify(execFile)("node", [bin, "promote", "--root", root, "--json"], {
+      env: { ...process.env, DATABASE_URL: "" },
+    });
     expect(JSON.parse(stdout)).toMatchObject({ promoted: true, to: BEST });
     expect(existsSync(join(root, ".registry", "audit.db"))).toBe(true);
     const failed = await promisify(execFile)("node", [bin, "show", "../x", "--root", root]).catch((e) => e);
@@ -130,7 +138,10 @@ describe("registry inspect", () => {
     expect(safe.json).toMatchObject({ verdict: "safe", schema: { catCols: ["plan", "region", "payment_method", "contract_type"] } });
     const { writeFileSync } = await import("node:fs");
     const evil = join(root, "evil.joblib");
-    writeFileSync(evil, Buffer.from([0x80, 0x02, ...Buffer.from("cposix\nsystem\n", "latin1"), 0x58, 2, 0, 0, 0, 0x69, 0x64, 0x85, 0x52, 0x2e]));
+    writeFileSync(
+      evil,
+      Buffer.from([0x80, 0x02, ...Buffer.from("cposix\nsystem\n", "latin1"), 0x58, 2, 0, 0, 0, 0x69, 0x64, 0x85, 0x52, 0x2e]),
+    );
     const bad = await run("inspect", evil, "--json");
     expect(bad.code).toBe(3);
     expect(bad.json).toMatchObject({ verdict: "unsafe" });

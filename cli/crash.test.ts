@@ -7,7 +7,15 @@ import { scanRegistry } from "@/lib/registry";
 import { BEST, PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
 
 const BIN = resolve(__dirname, "bin.mjs");
-const STEPS = ["after_stage_model", "after_stage_metrics", "after_journal", "after_intent", "after_rename_model", "after_rename_metrics", "before_complete"];
+const STEPS = [
+  "after_stage_model",
+  "after_stage_metrics",
+  "after_journal",
+  "after_intent",
+  "after_rename_model",
+  "after_rename_metrics",
+  "before_complete",
+];
 // The long run (CRASH_RANDOM_RUNS=200 npm run test:crash) kills at random moments many more times.
 const RANDOM_RUNS = Number(process.env.CRASH_RANDOM_RUNS ?? 6);
 
@@ -57,7 +65,8 @@ describe("crash at every step of a promotion (SIGKILL), then the next start repa
       // Once the journal exists the change is rolled forward; before it, production is untouched.
       expect(live).toBe(committed ? BEST : PRODUCTION);
       if (committed) expect(log.some((e) => e.outcome === "recovered")).toBe(true);
-      if (step === "after_intent" || step === "before_complete") expect(log[0]).toMatchObject({ action: "model.promotion_started", outcome: "intent" });
+      if (step === "after_intent" || step === "before_complete")
+        expect(log[0]).toMatchObject({ action: "model.promotion_started", outcome: "intent" });
       // Every intent is closed by a completion, a recovery or a failure.
       expect(log.filter((e) => e.outcome === "intent").length).toBeLessThanOrEqual(log.filter((e) => e.outcome !== "intent").length);
     });

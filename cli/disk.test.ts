@@ -20,7 +20,8 @@ afterEach(() => {
 const cli = (dir: string, args: string[], env: Record<string, string> = {}) =>
   spawnSync("node", [BIN, ...args, "--root", dir], { env: { ...process.env, DATABASE_URL: `file:${db}`, ...env }, encoding: "utf8" });
 
-const temps = (dir: string) => ["models", "metrics"].flatMap((d) => readdirSync(join(dir, d)).filter((f) => f.startsWith(".production_latest.")));
+const temps = (dir: string) =>
+  ["models", "metrics"].flatMap((d) => readdirSync(join(dir, d)).filter((f) => f.startsWith(".production_latest.")));
 
 function lastEvent(dir: string) {
   return JSON.parse(cli(dir, ["audit", "list", "--json", "--limit", "1"]).stdout).events[0];

@@ -17,7 +17,10 @@ export async function inspectCommand(args: string[], io: Out): Promise<number> {
     io.print(`  container ${report.container}, protocol ${report.protocol ?? "?"}, ${report.compressedSize} bytes`);
     const s = report.schema;
     if (s.keys) io.print(`  saved keys: ${s.keys.join(", ")}`);
-    if (s.modelClass) io.print(`  model: ${s.modelClass}${s.finalEstimator ? ` → ${s.finalEstimator}` : ""}${s.pipelineSteps ? ` (steps ${s.pipelineSteps.join(", ")})` : ""}`);
+    if (s.modelClass)
+      io.print(
+        `  model: ${s.modelClass}${s.finalEstimator ? ` → ${s.finalEstimator}` : ""}${s.pipelineSteps ? ` (steps ${s.pipelineSteps.join(", ")})` : ""}`,
+      );
     if (s.catCols) io.print(`  cat_cols: ${s.catCols.join(", ")}`);
     if (s.numCols) io.print(`  num_cols: ${s.numCols.join(", ")}`);
     io.print(`  globals (${report.globals.length}):`);

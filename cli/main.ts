@@ -1,21 +1,21 @@
+import { userInfo } from "node:os";
+import type { Actor } from "@/lib/audit";
 import {
-  type ChangeRequest,
   CHECK_NAMES,
+  type ChangeRequest,
   type CheckName,
   InvalidInputError,
+  loadScanCache,
+  needsRecovery,
   type Plan,
   planFromDisk,
   RegistryError,
   resolveMinScore,
   resolveRoot,
+  saveScanCache,
   scanRegistry,
   validateVersionName,
-  needsRecovery,
-  loadScanCache,
-  saveScanCache,
 } from "@/lib/registry";
-import type { Actor } from "@/lib/audit";
-import { userInfo } from "node:os";
 import { common, type Out, parse } from "./args";
 import { renderList, renderPlan, renderVersion } from "./output";
 
@@ -46,8 +46,6 @@ Exit codes: 0 done or nothing to do, 1 unexpected error, 2 bad usage or unknown 
 3 refused by a readiness check or nothing to promote.
 Root: --root DIR, else $REGISTRY_ROOT, else ./artifacts. Threshold: --min-score, else $REGISTRY_MIN_SCORE, else 0.60.`;
 
-
-/** Runs one CLI invocation and returns its exit code; never calls process.exit (bin.mjs does). */
 // The audit log (Prisma and its query engine) loads only for commands that write or read it, so
 // `list` and `promote --dry-run` start fast.
 let auditLoaded = false;
@@ -56,6 +54,7 @@ function audit() {
   return import("@/lib/audit");
 }
 
+/** Runs one CLI invocation and returns its exit code; never exits the process (bin.mjs sets the exit code). */
 export async function main(argv: string[], out: Out = defaultOut()): Promise<number> {
   const [command, ...rest] = argv;
   const json = rest.includes("--json");
@@ -101,7 +100,12 @@ async function list(args: string[], io: Out): Promise<number> {
   if (io.json) {
     io.printJson({
       root: s.root,
-      production: { stem: s.production.stem, sha256: s.production.sha256, state: s.production.state, explanation: s.production.explanation },
+      production: {
+        stem: s.production.stem,
+        sha256: s.production.sha256,
+        state: s.production.state,
+        explanation: s.production.explanation,
+      },
       best: s.best,
       versions: s.versions.map((v) => ({
         stem: v.stem,
@@ -212,7 +216,10 @@ function report(plan: Plan, r: { dryRun: boolean; done: boolean; correlationId: 
     return;
   }
   io.print(renderPlan(plan, r.dryRun));
-  if (r.done) io.print(`${plan.kind === "promote" ? "Promoted" : "Rolled back to"} ${plan.target.stem}: production_latest.joblib and .json now hold its bytes.`);
+  if (r.done)
+    io.print(
+      `${plan.kind === "promote" ? "Promoted" : "Rolled back to"} ${plan.target.stem}: production_latest.joblib and .json now hold its bytes.`,
+    );
   else if (plan.noop) io.print(`${plan.target.stem} is already in production: nothing to do.`);
   else if (r.dryRun && plan.allowed) io.print("Dry run: nothing was written. Run again without --dry-run to apply.");
 }

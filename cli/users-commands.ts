@@ -7,7 +7,11 @@ import { common, type Out, parse } from "./args";
 /** `registry users add|list|roles`: accounts from a shell, e.g. the first admin on a new server. */
 export async function usersCommand(args: string[], io: Out, actor: string): Promise<number> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parse(rest, { ...common, role: { type: "string", multiple: true }, "password-stdin": { type: "boolean" } }, 1);
+  const { values, positionals } = parse(
+    rest,
+    { ...common, role: { type: "string", multiple: true }, "password-stdin": { type: "boolean" } },
+    1,
+  );
   const db = openAudit(resolveRoot(values.root));
   const roles = (values.role ?? []).flatMap((r) => r.split(","));
   try {

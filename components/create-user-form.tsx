@@ -23,7 +23,13 @@ export function CreateUserForm({ action, roles }: { action: Action; roles: reado
     <form action={formAction} className="form-card" key={state?.ok ? state.data.username : "new"}>
       <div className="field">
         <label htmlFor="new-username">Username</label>
-        <input id="new-username" name="username" required autoComplete="off" aria-describedby={fe?.username ? "new-username-error" : undefined} />
+        <input
+          id="new-username"
+          name="username"
+          required
+          autoComplete="off"
+          aria-describedby={fe?.username ? "new-username-error" : undefined}
+        />
         {fe?.username ? (
           <p id="new-username-error" className="field-error">
             {fe.username.join(" ")}
@@ -32,7 +38,14 @@ export function CreateUserForm({ action, roles }: { action: Action; roles: reado
       </div>
       <div className="field">
         <label htmlFor="new-password">Initial password</label>
-        <input id="new-password" name="password" type="password" required autoComplete="new-password" aria-describedby={fe?.password ? "new-password-error" : undefined} />
+        <input
+          id="new-password"
+          name="password"
+          type="password"
+          required
+          autoComplete="new-password"
+          aria-describedby={fe?.password ? "new-password-error" : undefined}
+        />
         {fe?.password ? (
           <p id="new-password-error" className="field-error">
             {fe.password.join(" ")}

@@ -2,10 +2,22 @@ import type { InspectionReport } from "@/lib/inspect";
 import { fmtBytes } from "@/lib/views/format";
 
 const VERDICT: Record<InspectionReport["verdict"], { label: string; tone: string; meaning: string }> = {
-  safe: { label: "Safe", tone: "badge-good", meaning: "Every global the pickle imports is on the allowlist of scikit-learn, numpy, scipy and joblib names." },
-  unsafe: { label: "Unsafe", tone: "badge-bad", meaning: "Loading this file would import something off the allowlist: it can never be promoted." },
+  safe: {
+    label: "Safe",
+    tone: "badge-good",
+    meaning: "Every global the pickle imports is on the allowlist of scikit-learn, numpy, scipy and joblib names.",
+  },
+  unsafe: {
+    label: "Unsafe",
+    tone: "badge-bad",
+    meaning: "Loading this file would import something off the allowlist: it can never be promoted.",
+  },
   malformed: { label: "Malformed", tone: "badge-bad", meaning: "The file is not a well-formed pickle: it can never be promoted." },
-  unsupported: { label: "Unsupported", tone: "badge-warn", meaning: "The container is one the inspector cannot read, so it cannot vouch for it." },
+  unsupported: {
+    label: "Unsupported",
+    tone: "badge-warn",
+    meaning: "The container is one the inspector cannot read, so it cannot vouch for it.",
+  },
 };
 
 /** What the static inspector found in a model file: its verdict and every global it would import. */
@@ -46,7 +58,9 @@ export function InspectionCard({ report }: { report: InspectionReport }) {
                 {g.nested ? <span className="muted"> (inside an object array)</span> : null}
               </td>
               <td>
-                <span className={`badge ${g.status === "allowed" ? "badge-good" : g.status === "dangerous" ? "badge-bad" : "badge-warn"}`}>{g.status}</span>
+                <span className={`badge ${g.status === "allowed" ? "badge-good" : g.status === "dangerous" ? "badge-bad" : "badge-warn"}`}>
+                  {g.status}
+                </span>
               </td>
             </tr>
           ))}

@@ -3,8 +3,8 @@
 import { useRouter } from "next/navigation";
 import { useActionState, useEffect, useRef, useState, useTransition } from "react";
 import { useFormStatus } from "react-dom";
-import type { ActionResult } from "@/lib/server/action";
 import type { Plan } from "@/lib/registry/plan";
+import type { ActionResult } from "@/lib/server/action";
 
 type Preview = { plan: Plan; previousStem: string | null };
 type PreviewAction = (prev: unknown, input: { kind: Plan["kind"]; version?: string }) => Promise<ActionResult<Preview>>;
@@ -48,7 +48,12 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
   return (
     <>
       {actions.map((a) => (
-        <button key={`${a.kind}-${a.version ?? "best"}`} type="button" className={`btn ${a.danger ? "btn-danger" : "btn-primary"}`} onClick={() => open(a)}>
+        <button
+          key={`${a.kind}-${a.version ?? "best"}`}
+          type="button"
+          className={`btn ${a.danger ? "btn-danger" : "btn-primary"}`}
+          onClick={() => open(a)}
+        >
           {a.label}
         </button>
       ))}
@@ -170,7 +175,9 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
                 <td className="mono">{m.metric}</td>
                 <td className="num">{num(m.from)}</td>
                 <td className="num">{num(m.to)}</td>
-                <td className={`num ${m.delta !== null && m.delta < 0 ? "check-fail" : ""}`}>{m.delta === null ? "—" : `${m.delta >= 0 ? "+" : ""}${m.delta.toFixed(4)}`}</td>
+                <td className={`num ${m.delta !== null && m.delta < 0 ? "check-fail" : ""}`}>
+                  {m.delta === null ? "—" : `${m.delta >= 0 ? "+" : ""}${m.delta.toFixed(4)}`}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -224,7 +231,12 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
       {overrides.length ? (
         <div className="field">
           <label htmlFor="overrideReason">Why override {overrides.join(" and ")}?</label>
-          <textarea id="overrideReason" name="overrideReason" required aria-describedby={fe?.overrideReason ? "overrideReason-error" : undefined} />
+          <textarea
+            id="overrideReason"
+            name="overrideReason"
+            required
+            aria-describedby={fe?.overrideReason ? "overrideReason-error" : undefined}
+          />
           {fe?.overrideReason ? (
             <p id="overrideReason-error" className="field-error">
               {fe.overrideReason.join(" ")}

@@ -32,7 +32,9 @@ export function cli(...args: string[]): { status: number | null; stdout: string;
 }
 
 export function sha(relative: string): string {
-  return createHash("sha256").update(readFileSync(join(registryDir(), relative))).digest("hex");
+  return createHash("sha256")
+    .update(readFileSync(join(registryDir(), relative)))
+    .digest("hex");
 }
 
 /** Puts the demo registry's original production pair back (as a hand `cp` would), for the next journey. */
@@ -70,7 +72,10 @@ export async function captureApplyRequest(page: Page, reason: string): Promise<C
   });
   await page.goto("/");
   await page.getByRole("button", { name: "Promote best" }).click();
-  await page.getByRole("dialog").getByLabel(/Reason for this change/).fill(reason);
+  await page
+    .getByRole("dialog")
+    .getByLabel(/Reason for this change/)
+    .fill(reason);
   await page.getByRole("dialog").getByRole("button", { name: "Confirm promotion" }).click();
   await expect.poll(() => captured !== null).toBe(true);
   await page.unroute("**/*");

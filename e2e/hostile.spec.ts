@@ -25,7 +25,10 @@ test("version names with traversal in the URL give a 404, and the server keeps s
   expect((await page.request.get("/")).status()).toBe(200);
 });
 
-test("server-action payloads with hostile version names or oversized bodies are refused, audited, and change nothing", async ({ page, baseURL }) => {
+test("server-action payloads with hostile version names or oversized bodies are refused, audited, and change nothing", async ({
+  page,
+  baseURL,
+}) => {
   resetProduction();
   const sent = await captureApplyRequest(page, "probe");
   const post = (body: Buffer) => sent.replay(baseURL as string, { body });
@@ -34,7 +37,10 @@ test("server-action payloads with hostile version names or oversized bodies are 
   const rejectedBefore = JSON.parse(cli("audit", "list", "--action", "request.rejected", "--json").stdout).total as number;
 
   for (const name of TRAVERSALS) {
-    const body = Buffer.from(sent.body.toString("latin1").replace(`\r\n\r\n${BEST}\r\n`, `\r\n\r\n${Buffer.from(name, "utf8").toString("latin1")}\r\n`), "latin1");
+    const body = Buffer.from(
+      sent.body.toString("latin1").replace(`\r\n\r\n${BEST}\r\n`, `\r\n\r\n${Buffer.from(name, "utf8").toString("latin1")}\r\n`),
+      "latin1",
+    );
     expect(body.equals(sent.body), "the version field was replaced").toBe(false);
     const text = await (await post(body)).text();
     expect(text, name).toContain("Some fields need attention");

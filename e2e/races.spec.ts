@@ -20,7 +20,10 @@ function cliAsync(args: string[]): Promise<{ code: number | null; stdout: string
   });
 }
 
-test("20 promotions and rollbacks at once, from CLI processes and HTTP requests: serialised, all logged, consistent", async ({ page, baseURL }) => {
+test("20 promotions and rollbacks at once, from CLI processes and HTTP requests: serialised, all logged, consistent", async ({
+  page,
+  baseURL,
+}) => {
   test.setTimeout(120_000);
   resetProduction();
   const eventsBefore = JSON.parse(cli("audit", "list", "--json", "--limit", "1").stdout).total as number;
@@ -28,12 +31,30 @@ test("20 promotions and rollbacks at once, from CLI processes and HTTP requests:
   // One real apply request from the browser, captured and replayed ten times over HTTP.
   const sent = await captureApplyRequest(page, "race");
 
-  const versions = ["candidate_logreg_20250709T120000Z", "candidate_logreg_20251007T110000Z", "candidate_logreg_20250422T163000Z", BEST, PRODUCTION];
+  const versions = [
+    "candidate_logreg_20250709T120000Z",
+    "candidate_logreg_20251007T110000Z",
+    "candidate_logreg_20250422T163000Z",
+    BEST,
+    PRODUCTION,
+  ];
   const cliRuns = Array.from({ length: 10 }, (_, i) => {
     const v = versions[i % versions.length] as string;
     return i % 2
       ? cliAsync(["rollback", "--to", v, "--reason", `race ${i}`, "--actor", `cli-${i}`])
-      : cliAsync(["promote", "--version", v, "--min-score", "0", "--override", "no_degradation", "--reason", `race ${i}`, "--actor", `cli-${i}`]);
+      : cliAsync([
+          "promote",
+          "--version",
+          v,
+          "--min-score",
+          "0",
+          "--override",
+          "no_degradation",
+          "--reason",
+          `race ${i}`,
+          "--actor",
+          `cli-${i}`,
+        ]);
   });
   const httpRuns = Array.from({ length: 10 }, () =>
     sent.replay(baseURL as string).then(async (r) => (await r.text()).split("\n").find((l) => l.startsWith("1:")) ?? ""),

@@ -75,7 +75,11 @@ test("failed checks can be overridden with a written reason", async ({ page }) =
   const event = JSON.parse(cli("audit", "list", "--json", "--limit", "1").stdout).events[0];
   expect(event.action).toBe("model.promoted");
   const checks = JSON.parse(event.checks);
-  expect(checks.find((c: { name: string }) => c.name === "min_score")).toMatchObject({ passed: false, overridden: true, overrideReason: "Segment hotfix approved by the risk team" });
+  expect(checks.find((c: { name: string }) => c.name === "min_score")).toMatchObject({
+    passed: false,
+    overridden: true,
+    overrideReason: "Segment hotfix approved by the risk team",
+  });
 });
 
 test("one click rolls back to the previous production, from the audit log", async ({ page }) => {
@@ -94,7 +98,9 @@ test("a stale preview is refused when production changed meanwhile, and nothing 
   const dialog = await openDialog(page, "Rollback to this version");
   // Meanwhile a CI pipeline promotes another version from the CLI.
   const other = "candidate_logreg_20250709T120000Z";
-  expect(cli("promote", "--version", other, "--min-score", "0", "--override", "no_degradation", "--reason", "ci", "--actor", "ci-bot").status).toBe(0);
+  expect(
+    cli("promote", "--version", other, "--min-score", "0", "--override", "no_degradation", "--reason", "ci", "--actor", "ci-bot").status,
+  ).toBe(0);
   const afterCli = sha("models/production_latest.joblib");
   await dialog.getByLabel(/Reason for this change/).fill("Back to the known-good baseline");
   await dialog.getByRole("button", { name: "Confirm rollback" }).click();

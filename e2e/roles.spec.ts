@@ -82,7 +82,9 @@ test.describe("raw requests to the promote action", () => {
     const sent = await captureApplyRequest(page, "captured, never sent");
     const before = readFileSync(`${process.env.E2E_DIR}/registry/models/production_latest.joblib`);
 
-    const viewerCookie = JSON.parse(readFileSync(stateFile("viewer"), "utf8")).cookies.find((c: { name: string }) => c.name === "registry_session");
+    const viewerCookie = JSON.parse(readFileSync(stateFile("viewer"), "utf8")).cookies.find(
+      (c: { name: string }) => c.name === "registry_session",
+    );
     for (const cookie of ["", `registry_session=${viewerCookie.value}`, "registry_session=forged-or-expired"]) {
       const res = await sent.replay(baseURL as string, { cookie: cookie || null });
       const text = await res.text();

@@ -17,10 +17,14 @@ cpSync(join(repo, "artifacts"), join(dir, "registry"), { recursive: true, filter
 
 const ACCOUNTS = { admin: "admin", releaser: "releaser", viewer: "viewer", auditor: "auditor" };
 for (const [name, role] of Object.entries(ACCOUNTS)) {
-  execFileSync("node", [join(repo, "cli/bin.mjs"), "users", "add", name, "--role", role, "--password-stdin", "--root", join(dir, "registry")], {
-    input: `${name}-e2e-password`,
-    stdio: ["pipe", "ignore", "inherit"],
-  });
+  execFileSync(
+    "node",
+    [join(repo, "cli/bin.mjs"), "users", "add", name, "--role", role, "--password-stdin", "--root", join(dir, "registry")],
+    {
+      input: `${name}-e2e-password`,
+      stdio: ["pipe", "ignore", "inherit"],
+    },
+  );
 }
 
 const child = spawn("npx", ["next", "start", "-p", port, "-H", "127.0.0.1"], { stdio: "inherit" });

@@ -17,14 +17,19 @@ const DEMO = [
 ];
 if (existing.length === 0) {
   for (const [name, role] of DEMO) {
-    const r = spawnSync("node", [bin, "users", "add", name, "--role", role, "--password-stdin"], { input: `${name}-demo`, encoding: "utf8" });
+    const r = spawnSync("node", [bin, "users", "add", name, "--role", role, "--password-stdin"], {
+      input: `${name}-demo`,
+      encoding: "utf8",
+    });
     if (r.status !== 0) {
       process.stderr.write(r.stderr);
       process.exit(1);
     }
   }
-  console.log("\nDemo accounts (password = username + \"-demo\"; change them before real use):");
+  console.log('\nDemo accounts (password = username + "-demo"; change them before real use):');
   for (const [name, role, what] of DEMO) console.log(`  ${name.padEnd(16)} ${`${name}-demo`.padEnd(21)} ${role.padEnd(9)} ${what}`);
 } else {
-  console.log(`\n${existing.length} account(s) exist already: ${existing.map((u) => u.username).join(", ")}. Demo passwords are username + "-demo".`);
+  console.log(
+    `\n${existing.length} account(s) exist already: ${existing.map((u) => u.username).join(", ")}. Demo passwords are username + "-demo".`,
+  );
 }

@@ -32,13 +32,20 @@ export default async function AuditPage(props: { searchParams: Promise<Record<st
   const database = db();
   const { events, total } = await listEvents(
     database,
-    { action: q.action, actor: q.actor || undefined, version: q.version || undefined, from: q.from, to: q.to ? `${q.to}T23:59:59.999Z` : undefined },
+    {
+      action: q.action,
+      actor: q.actor || undefined,
+      version: q.version || undefined,
+      from: q.from,
+      to: q.to ? `${q.to}T23:59:59.999Z` : undefined,
+    },
     q.page,
     PAGE_SIZE,
   );
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const canExport = can(user.roles, "audit.export");
-  const link = (page: number) => `/audit?${new URLSearchParams(Object.entries({ ...q, page: String(page) }).filter(([, v]) => v !== undefined && v !== "") as [string, string][])}`;
+  const link = (page: number) =>
+    `/audit?${new URLSearchParams(Object.entries({ ...q, page: String(page) }).filter(([, v]) => v !== undefined && v !== "") as [string, string][])}`;
 
   return (
     <>
@@ -136,14 +143,24 @@ const OUTCOME_BADGE: Record<string, string> = {
 };
 
 function EventRow({ e }: { e: AuditEvent }) {
-  const checks = safeJson(e.checks) as { name: string; passed: boolean; overridden?: boolean; skipped?: boolean; detail: string; evidence?: unknown }[];
+  const checks = safeJson(e.checks) as {
+    name: string;
+    passed: boolean;
+    overridden?: boolean;
+    skipped?: boolean;
+    detail: string;
+    evidence?: unknown;
+  }[];
   return (
     <li className="event" data-action={e.action}>
       <details>
         <summary>
           <span className="mono muted">#{e.seq}</span> <time dateTime={e.at}>{e.at.replace("T", " ").slice(0, 19)} UTC</time>{" "}
           <strong>{e.action}</strong> <span className={`badge ${OUTCOME_BADGE[e.outcome] ?? ""}`}>{e.outcome}</span> by{" "}
-          <strong>{e.actor}</strong> <span className="muted">({e.role}, {e.source})</span>
+          <strong>{e.actor}</strong>{" "}
+          <span className="muted">
+            ({e.role}, {e.source})
+          </span>
           {e.toStem ? (
             <>
               {" "}
@@ -156,11 +173,13 @@ function EventRow({ e }: { e: AuditEvent }) {
           <dl className="facts">
             <dt>From</dt>
             <dd className="mono">
-              {e.fromStem ?? "—"} {e.fromScore !== null ? `(${e.metric} ${e.fromScore.toFixed(4)})` : ""} {e.fromSha256 ? `sha256 ${e.fromSha256}` : ""}
+              {e.fromStem ?? "—"} {e.fromScore !== null ? `(${e.metric} ${e.fromScore.toFixed(4)})` : ""}{" "}
+              {e.fromSha256 ? `sha256 ${e.fromSha256}` : ""}
             </dd>
             <dt>To</dt>
             <dd className="mono">
-              {e.toStem ?? "—"} {e.toScore !== null ? `(${e.metric} ${e.toScore.toFixed(4)})` : ""} {e.toSha256 ? `sha256 ${e.toSha256}` : ""}
+              {e.toStem ?? "—"} {e.toScore !== null ? `(${e.metric} ${e.toScore.toFixed(4)})` : ""}{" "}
+              {e.toSha256 ? `sha256 ${e.toSha256}` : ""}
             </dd>
             <dt>Correlation</dt>
             <dd className="mono">{e.correlationId}</dd>
@@ -212,8 +231,7 @@ async function ChainStatus({ full }: { full: boolean }) {
       {full
         ? `${report.count.toLocaleString("en-US")} events, each linked to the one before by sha256;`
         : `${report.window.toLocaleString("en-US")} newest of ${report.total.toLocaleString("en-US")} events verified, each linked to the one before by sha256;`}{" "}
-      head <code>{report.headHash.slice(0, 16)}…</code>.{" "}
-      {full ? null : <Link href="/audit?verify=full">Verify the whole chain</Link>}
+      head <code>{report.headHash.slice(0, 16)}…</code>. {full ? null : <Link href="/audit?verify=full">Verify the whole chain</Link>}
     </p>
   ) : (
     <p className="card chain-bad" role="alert">

@@ -3,7 +3,7 @@
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { countUsers, createUser, endSession, signIn, AccountError } from "@/lib/auth";
+import { AccountError, countUsers, createUser, endSession, signIn } from "@/lib/auth";
 import type { ActionResult } from "@/lib/server/action";
 import { clientAddress, db, SESSION_COOKIE, secureCookies } from "@/lib/server/session";
 
@@ -31,7 +31,8 @@ async function startSession(token: string, expiresAt: Date): Promise<void> {
 /** Sign-in: public by nature, so it validates everything itself and is rate-limited per account and address. */
 export async function signInAction(_prev: unknown, form: FormData): Promise<ActionResult<null>> {
   const parsed = credentials.safeParse(Object.fromEntries(form));
-  if (!parsed.success) return { ok: false, error: "Enter your username and password.", fieldErrors: z.flattenError(parsed.error).fieldErrors };
+  if (!parsed.success)
+    return { ok: false, error: "Enter your username and password.", fieldErrors: z.flattenError(parsed.error).fieldErrors };
   const result = await signIn(db(), { ...parsed.data, address: await clientAddress() });
   if (!result.ok) return { ok: false, error: result.error };
   await startSession(result.token, result.expiresAt);
@@ -54,7 +55,12 @@ export async function createFirstAdminAction(_prev: unknown, form: FormData): Pr
   // Checked inside the action: once an account exists this endpoint creates nothing, whoever calls it.
   if ((await countUsers(database)) > 0) return { ok: false, error: "An admin already exists: sign in instead." };
   try {
-    await createUser(database, { username: parsed.data.username, password: parsed.data.password, roles: ["admin"], createdBy: "first-run set-up" });
+    await createUser(database, {
+      username: parsed.data.username,
+      password: parsed.data.password,
+      roles: ["admin"],
+      createdBy: "first-run set-up",
+    });
   } catch (e) {
     if (e instanceof AccountError) return { ok: false, error: e.message };
     throw e;

@@ -37,7 +37,9 @@ describe("migrations", () => {
       finished_at: number;
     }[];
     db.close();
-    const names = readdirSync(MIGRATIONS).filter((n) => n !== "migration_lock.toml").sort();
+    const names = readdirSync(MIGRATIONS)
+      .filter((n) => n !== "migration_lock.toml")
+      .sort();
     expect(rows.map((r) => r.migration_name).sort()).toEqual(names);
     for (const r of rows) {
       expect(r.checksum).toBe(sha(join(MIGRATIONS, r.migration_name, "migration.sql")));
@@ -111,7 +113,9 @@ describe("hash chain", () => {
 
   it("stays linear under concurrent writers", async () => {
     const db = openAudit(root);
-    await Promise.all(Array.from({ length: 20 }, (_, i) => recordEvent(db, alice, { action: "model.promoted", outcome: "succeeded", reason: `p${i}` })));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => recordEvent(db, alice, { action: "model.promoted", outcome: "succeeded", reason: `p${i}` })),
+    );
     const events = await allEvents(db);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect((await verifyStoredChain(db)).ok).toBe(true);

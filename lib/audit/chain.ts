@@ -22,7 +22,15 @@ export const HASHED_FIELDS = [
   "details",
 ] as const;
 
-export type HashedEvent = { [K in (typeof HASHED_FIELDS)[number]]: K extends "seq" ? number : K extends "fromScore" | "toScore" ? number | null : K extends "fromStem" | "fromSha256" | "toStem" | "toSha256" | "metric" | "reason" ? string | null : string };
+export type HashedEvent = {
+  [K in (typeof HASHED_FIELDS)[number]]: K extends "seq"
+    ? number
+    : K extends "fromScore" | "toScore"
+      ? number | null
+      : K extends "fromStem" | "fromSha256" | "toStem" | "toSha256" | "metric" | "reason"
+        ? string | null
+        : string;
+};
 export type ChainedEvent = HashedEvent & { prevHash: string; hash: string };
 
 export const GENESIS = "0".repeat(64);
@@ -45,12 +53,20 @@ export interface ChainReport {
  * Verifies a chain in order (from the start, or from a trusted `after` event): sequence numbers without gaps, each prevHash the hash before it,
  * each hash recomputed from the row. Detects an edited, deleted, inserted or reordered event. Pure.
  */
-export function verifyChain(events: readonly ChainedEvent[], after: { seq: number; hash: string } = { seq: 0, hash: GENESIS }): ChainReport {
+export function verifyChain(
+  events: readonly ChainedEvent[],
+  after: { seq: number; hash: string } = { seq: 0, hash: GENESIS },
+): ChainReport {
   let prev = after.hash;
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as ChainedEvent;
     const expected = after.seq + i + 1;
-    const fail = (message: string): ChainReport => ({ ok: false, count: events.length, problem: { seq: e.seq, index: i, message }, headHash: prev });
+    const fail = (message: string): ChainReport => ({
+      ok: false,
+      count: events.length,
+      problem: { seq: e.seq, index: i, message },
+      headHash: prev,
+    });
     if (e.seq !== expected) {
       return fail(
         e.seq > expected
@@ -59,7 +75,8 @@ export function verifyChain(events: readonly ChainedEvent[], after: { seq: numbe
       );
     }
     if (e.prevHash !== prev) return fail(`Event #${e.seq} does not follow the event before it (a row was deleted, inserted or reordered).`);
-    if (eventHash(prev, e) !== e.hash) return fail(`Event #${e.seq} was edited after it was written: its content no longer matches its hash.`);
+    if (eventHash(prev, e) !== e.hash)
+      return fail(`Event #${e.seq} was edited after it was written: its content no longer matches its hash.`);
     prev = e.hash;
   }
   return { ok: true, count: events.length, problem: null, headHash: prev };

@@ -1,6 +1,6 @@
 export * from "./chain";
 export * from "./db";
+export * from "./export";
 export * from "./log";
 export * from "./migrate";
 export * from "./release";
-export * from "./export";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { Check } from "@/lib/registry";
 import type { AuditEvent } from "@/lib/generated/prisma/client";
-import { type ChainedEvent, eventHash, GENESIS, type HashedEvent, verifyChain, type ChainReport } from "./chain";
+import type { Check } from "@/lib/registry";
+import { type ChainedEvent, type ChainReport, eventHash, GENESIS, type HashedEvent, verifyChain } from "./chain";
 import type { AuditDb } from "./db";
 
 export const AUDIT_ACTIONS = [
@@ -138,7 +138,18 @@ export async function verifyRecentChain(db: AuditDb, count: number): Promise<Cha
   const report = verifyChain(recent as ChainedEvent[], anchor ? { seq: anchor.seq, hash: anchor.hash } : undefined);
   // Rows missing from the middle show up as a head sequence above the row count.
   if (report.ok && head && head.seq !== total) {
-    return { ok: false, count: total, problem: { seq: head.seq, index: recent.length - 1, message: `The log holds ${total} events but the newest is #${head.seq}: rows were deleted.` }, headHash: report.headHash, window: recent.length, total };
+    return {
+      ok: false,
+      count: total,
+      problem: {
+        seq: head.seq,
+        index: recent.length - 1,
+        message: `The log holds ${total} events but the newest is #${head.seq}: rows were deleted.`,
+      },
+      headHash: report.headHash,
+      window: recent.length,
+      total,
+    };
   }
   return { ...report, window: recent.length, total };
 }

@@ -41,7 +41,9 @@ export function migrateDatabase(file: string, dir = migrationsDir()): { applied:
     const run = db.transaction(() => {
       const done = new Map(
         (
-          db.prepare(`SELECT migration_name, checksum FROM "_prisma_migrations" WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL`).all() as {
+          db
+            .prepare(`SELECT migration_name, checksum FROM "_prisma_migrations" WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL`)
+            .all() as {
             migration_name: string;
             checksum: string;
           }[]

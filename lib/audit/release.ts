@@ -2,15 +2,15 @@ import { randomUUID } from "node:crypto";
 import {
   applyPlan,
   type ChangeRequest,
+  needsRecovery,
   type Plan,
-  planFromDisk,
   ProductionChangedError,
-  SourceChangedError,
+  planFromDisk,
+  type Recovery,
   RegistryError,
   recoverInterrupted,
-  type Recovery,
+  SourceChangedError,
   scanRegistry,
-  needsRecovery,
 } from "@/lib/registry";
 import { type AuditDb, openAudit } from "./db";
 import { type Actor, type AuditAction, recordEvent } from "./log";
@@ -71,19 +71,30 @@ export async function release(root: string, request: ChangeRequest, actor: Actor
     throw stale;
   }
   if (!plan.allowed) {
-    await recordEvent(db, actor, { ...facts, action: actions.refused, outcome: "refused", correlationId, details: { ...facts.details, refusal: plan.refusal } });
+    await recordEvent(db, actor, {
+      ...facts,
+      action: actions.refused,
+      outcome: "refused",
+      correlationId,
+      details: { ...facts.details, refusal: plan.refusal },
+    });
     return { status: "refused", plan, correlationId };
   }
   try {
-    const result = await applyPlan(root, plan, {
-      onRecovered: (r) => recordRecovery(db, actor, r),
-      beforeCommit: async () => {
-        await recordEvent(db, actor, { ...facts, action: actions.started, outcome: "intent", correlationId });
+    const result = await applyPlan(
+      root,
+      plan,
+      {
+        onRecovered: (r) => recordRecovery(db, actor, r),
+        beforeCommit: async () => {
+          await recordEvent(db, actor, { ...facts, action: actions.started, outcome: "intent", correlationId });
+        },
+        afterCommit: async () => {
+          await recordEvent(db, actor, { ...facts, action: actions.done, outcome: "succeeded", correlationId });
+        },
       },
-      afterCommit: async () => {
-        await recordEvent(db, actor, { ...facts, action: actions.done, outcome: "succeeded", correlationId });
-      },
-    }, { tag: correlationId });
+      { tag: correlationId },
+    );
     if (result.noop) {
       await recordEvent(db, actor, { ...facts, action: actions.noop, outcome: "noop", correlationId });
       return { status: "noop", plan, correlationId };
@@ -110,7 +121,10 @@ export async function repairOnStart(root: string, actor: Actor): Promise<void> {
   if (!needsRecovery(root)) return;
   const db = openAudit(root);
   // Intents are judged under the lock, after the repair: a change in flight elsewhere holds the lock.
-  await recoverInterrupted(root, { onRecovered: (r) => recordRecovery(db, actor, r), underLock: () => closeDanglingIntents(db, root, actor) });
+  await recoverInterrupted(root, {
+    onRecovered: (r) => recordRecovery(db, actor, r),
+    underLock: () => closeDanglingIntents(db, root, actor),
+  });
 }
 
 async function recordRecovery(db: AuditDb, actor: Actor, r: Recovery): Promise<void> {
@@ -148,7 +162,11 @@ async function closeDanglingIntents(db: AuditDb, root: string, actor: Actor): Pr
   for (const i of open) {
     const landed = production.sha256 === i.toSha256;
     await recordEvent(db, actor, {
-      action: landed ? "model.change_recovered" : i.action === "model.rollback_started" ? "model.rollback_failed" : "model.promotion_failed",
+      action: landed
+        ? "model.change_recovered"
+        : i.action === "model.rollback_started"
+          ? "model.rollback_failed"
+          : "model.promotion_failed",
       outcome: landed ? "recovered" : "failed",
       correlationId: i.correlationId,
       from: { stem: i.fromStem, sha256: i.fromSha256, score: i.fromScore },

@@ -28,7 +28,8 @@ export async function createUser(
   } catch (e) {
     throw new AccountError((e as Error).message);
   }
-  if (await db.user.findUnique({ where: { username: input.username } })) throw new AccountError(`The username "${input.username}" is taken.`);
+  if (await db.user.findUnique({ where: { username: input.username } }))
+    throw new AccountError(`The username "${input.username}" is taken.`);
   const user = await db.user.create({
     data: {
       username: input.username,
@@ -47,7 +48,14 @@ export async function countUsers(db: AuditDb): Promise<number> {
 
 export async function listUsers(db: AuditDb) {
   const users = await db.user.findMany({ orderBy: { username: "asc" } });
-  return users.map((u) => ({ id: u.id, username: u.username, roles: parseRoles(u.roles), createdAt: u.createdAt, createdBy: u.createdBy, disabled: u.disabled }));
+  return users.map((u) => ({
+    id: u.id,
+    username: u.username,
+    roles: parseRoles(u.roles),
+    createdAt: u.createdAt,
+    createdBy: u.createdBy,
+    disabled: u.disabled,
+  }));
 }
 
 export async function setRoles(db: AuditDb, username: string, roles: string[]): Promise<void> {
@@ -79,7 +87,11 @@ export async function signIn(
   const keys = [`user:${input.username.toLowerCase()}`, `addr:${input.address}`];
   const [byAccount, byAddress] = await Promise.all(keys.map((key) => db.loginFailure.count({ where: { key, at: { gte: since } } })));
   if ((byAccount ?? 0) >= limits.perAccount || (byAddress ?? 0) >= limits.perAddress) {
-    return { ok: false, error: "Too many failed sign-ins. Wait a few minutes and try again.", retryAfterSeconds: Math.ceil(limits.windowMs / 1000) };
+    return {
+      ok: false,
+      error: "Too many failed sign-ins. Wait a few minutes and try again.",
+      retryAfterSeconds: Math.ceil(limits.windowMs / 1000),
+    };
   }
   const user = await db.user.findUnique({ where: { username: input.username } });
   // Verify against a fixed hash when the user does not exist, so timing does not reveal valid names.
@@ -92,7 +104,13 @@ export async function signIn(
   const token = randomBytes(32).toString("base64url");
   const expiresAt = new Date(Date.now() + (input.sessionTtlMs ?? sessionTtlMs()));
   await db.session.create({
-    data: { id: tokenId(token), userId: user.id, createdAt: new Date().toISOString(), expiresAt: expiresAt.toISOString(), address: input.address },
+    data: {
+      id: tokenId(token),
+      userId: user.id,
+      createdAt: new Date().toISOString(),
+      expiresAt: expiresAt.toISOString(),
+      address: input.address,
+    },
   });
   return { ok: true, token, expiresAt, user: { id: user.id, username: user.username, roles: parseRoles(user.roles) } };
 }

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeAudit, openAudit } from "@/lib/audit";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { AccountError, createUser, endSession, signIn, userForToken } from "./accounts";
-import { can, PERMISSIONS, type Permission, parseRoles, requireRoles, type Role, ROLES } from "./roles";
+import { can, PERMISSIONS, type Permission, parseRoles, ROLES, type Role, requireRoles } from "./roles";
 
 describe("role matrix", () => {
   const expected: Record<Role, Permission[]> = {
@@ -86,9 +86,15 @@ describe("accounts and sessions", () => {
   it("refuses taken names, short passwords and unknown roles", async () => {
     const db = openAudit(root);
     await createUser(db, { username: "dup", password: "long enough pw", roles: ["viewer"], createdBy: "t" });
-    await expect(createUser(db, { username: "dup", password: "long enough pw", roles: ["viewer"], createdBy: "t" })).rejects.toThrow(AccountError);
+    await expect(createUser(db, { username: "dup", password: "long enough pw", roles: ["viewer"], createdBy: "t" })).rejects.toThrow(
+      AccountError,
+    );
     await expect(createUser(db, { username: "short", password: "123", roles: ["viewer"], createdBy: "t" })).rejects.toThrow(/at least/);
-    await expect(createUser(db, { username: "odd", password: "long enough pw", roles: ["god"], createdBy: "t" })).rejects.toThrow(/Unknown role/);
-    await expect(createUser(db, { username: "../x", password: "long enough pw", roles: ["viewer"], createdBy: "t" })).rejects.toThrow(/Usernames/);
+    await expect(createUser(db, { username: "odd", password: "long enough pw", roles: ["god"], createdBy: "t" })).rejects.toThrow(
+      /Unknown role/,
+    );
+    await expect(createUser(db, { username: "../x", password: "long enough pw", roles: ["viewer"], createdBy: "t" })).rejects.toThrow(
+      /Usernames/,
+    );
   });
 });

@@ -2,11 +2,11 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, sy
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyPlan, recoverInterrupted } from "./apply";
-import { ProductionChangedError, RefusedError, SourceChangedError, UnknownVersionError, InvalidInputError } from "./errors";
-import { planFromDisk } from "./service";
-import { scanRegistry } from "./scan";
-import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "./test-support/fixture";
+import { InvalidInputError, ProductionChangedError, RefusedError, SourceChangedError, UnknownVersionError } from "./errors";
 import { STATE_DIR } from "./lock";
+import { scanRegistry } from "./scan";
+import { planFromDisk } from "./service";
+import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "./test-support/fixture";
 
 let root: string;
 beforeEach(() => {

@@ -7,5 +7,5 @@ export * from "./metrics";
 export * from "./names";
 export * from "./plan";
 export * from "./scan";
-export * from "./service";
 export * from "./scan-cache";
+export * from "./service";

@@ -30,9 +30,7 @@ export interface MetricsDoc {
   metric: string;
 }
 
-export type MetricsParse =
-  | { ok: true; doc: MetricsDoc }
-  | { ok: false; code: "invalid_json" | "not_object"; message: string };
+export type MetricsParse = { ok: true; doc: MetricsDoc } | { ok: false; code: "invalid_json" | "not_object"; message: string };
 
 const META_KEYS: Record<string, keyof MetricsDoc["meta"]> = {
   model_type: "modelType",

@@ -99,9 +99,7 @@ export function resolveTarget(snapshot: Snapshot, request: Pick<ChangeRequest, "
 export function planChange(snapshot: Snapshot, request: ChangeRequest, evidence: Evidence): Plan {
   for (const o of request.overrides) {
     if (!OVERRIDABLE.has(o.check)) {
-      throw new InvalidInputError(
-        `The check "${o.check}" cannot be overridden; only ${[...OVERRIDABLE].join(", ")} can, with a reason.`,
-      );
+      throw new InvalidInputError(`The check "${o.check}" cannot be overridden; only ${[...OVERRIDABLE].join(", ")} can, with a reason.`);
     }
     if (!o.reason.trim()) throw new InvalidInputError(`Overriding "${o.check}" needs a written reason (--reason TEXT).`);
   }

@@ -56,11 +56,25 @@ export function saveScanCache(root: string, loaded: LoadedCache): void {
   for (const [key, read] of metricsReadCache.entries()) {
     if (!read.sha256) continue;
     seen.add(key);
-    metrics.push([key, read.sha256, read.doc?.score ?? -1, read.doc?.metric ?? "unknown", read.problem?.reason ?? null, read.problem?.message ?? null]);
+    metrics.push([
+      key,
+      read.sha256,
+      read.doc?.score ?? -1,
+      read.doc?.metric ?? "unknown",
+      read.problem?.reason ?? null,
+      read.problem?.message ?? null,
+    ]);
   }
   for (const [key, read] of metricsSummaryCache.entries()) {
     if (seen.has(key) || !read.sha256) continue;
-    metrics.push([key, read.sha256, read.summary?.score ?? -1, read.summary?.metric ?? "unknown", read.problem?.reason ?? null, read.problem?.message ?? null]);
+    metrics.push([
+      key,
+      read.sha256,
+      read.summary?.score ?? -1,
+      read.summary?.metric ?? "unknown",
+      read.problem?.reason ?? null,
+      read.problem?.message ?? null,
+    ]);
   }
   const hashes = [...hashCache.entries()];
   const summaries = new Set([...metricsSummaryCache.entries()].map(([k]) => k));

@@ -100,10 +100,7 @@ export class RegistryNotFoundError extends RegistryError {
  */
 export async function scanRegistry(root: string): Promise<Snapshot> {
   await assertRoot(root);
-  const [modelEntries, metricsEntries] = await Promise.all([
-    listDir(join(root, MODELS_DIR)),
-    listDir(join(root, METRICS_DIR)),
-  ]);
+  const [modelEntries, metricsEntries] = await Promise.all([listDir(join(root, MODELS_DIR)), listDir(join(root, METRICS_DIR))]);
   const problems: Problem[] = [];
   const modelStems = new Map<string, { modelType: string; timestamp: string }>();
 
@@ -417,7 +414,10 @@ async function readProduction(root: string, versions: Version[]): Promise<Produc
 }
 
 /** Hashes an alias file as the scan sees it (a symlink is followed only inside the registry). */
-export async function readAlias(root: string, file: string): Promise<{ sha256: string | null; since: string | null; error: string | null }> {
+export async function readAlias(
+  root: string,
+  file: string,
+): Promise<{ sha256: string | null; since: string | null; error: string | null }> {
   const path = join(root, file);
   const check = checkRegularFileSync(path);
   try {
@@ -444,4 +444,3 @@ export function sha256Of(bytes: Uint8Array): string {
 function errCode(e: unknown): string {
   return (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? "error";
 }
-

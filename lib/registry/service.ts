@@ -20,7 +20,12 @@ export async function planFromDisk(root: string, request: ChangeRequest): Promis
 }
 
 /** The static inspector's verdict on the candidate and the feature-schema comparison with production. */
-export async function safetyEvidence(root: string, target: Version, snapshot: Snapshot, production: Version | null): Promise<SafetyEvidence> {
+export async function safetyEvidence(
+  root: string,
+  target: Version,
+  snapshot: Snapshot,
+  production: Version | null,
+): Promise<SafetyEvidence> {
   // Production's schema comes from the alias bytes themselves when they match no known version.
   const productionFile = production ? production.modelFile : snapshot.production.sha256 ? MODEL_ALIAS : null;
   const [candidate, live] = await Promise.all([

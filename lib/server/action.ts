@@ -32,7 +32,11 @@ export function defineAction<S extends z.ZodType, T>(
     if (!user || !can(user.roles, permission)) {
       const why = user ? `${user.username} (${user.roles.join(", ") || "no role"}) may not ${permission}` : "not signed in";
       if (AUDITED.has(permission)) await auditDenied(name, permission, user, why);
-      return { ok: false, code: user ? "forbidden" : "unauthenticated", error: user ? `Your role does not allow this (${permission}).` : "Sign in first." };
+      return {
+        ok: false,
+        code: user ? "forbidden" : "unauthenticated",
+        error: user ? `Your role does not allow this (${permission}).` : "Sign in first.",
+      };
     }
     const raw = toObject(input);
     const parsed = schema.safeParse(raw);
@@ -47,18 +51,26 @@ export function defineAction<S extends z.ZodType, T>(
     } catch (e) {
       if (e instanceof RegistryError) return { ok: false, code: e.code, error: e.message };
       console.error(`action ${name} failed`, e);
-      return { ok: false, code: "unexpected", error: "Something went wrong on the server; nothing was changed. The error is in the server log." };
+      return {
+        ok: false,
+        code: "unexpected",
+        error: "Something went wrong on the server; nothing was changed. The error is in the server log.",
+      };
     }
   };
 }
 
 async function auditDenied(name: string, permission: Permission, user: SessionUser | null, why: string): Promise<void> {
-  await recordEvent(db(), { name: user?.username ?? "anonymous", role: user?.roles.join(",") || "none", source: "web" }, {
-    action: "auth.denied",
-    outcome: "refused",
-    reason: `Refused ${name}: ${why}.`,
-    details: { action: name, permission },
-  });
+  await recordEvent(
+    db(),
+    { name: user?.username ?? "anonymous", role: user?.roles.join(",") || "none", source: "web" },
+    {
+      action: "auth.denied",
+      outcome: "refused",
+      reason: `Refused ${name}: ${why}.`,
+      details: { action: name, permission },
+    },
+  );
 }
 
 async function auditRejected(
@@ -74,12 +86,16 @@ async function auditRejected(
       .slice(0, 20)
       .map(([k, v]) => [k.slice(0, 60), JSON.stringify(v).slice(0, 200)]),
   );
-  await recordEvent(db(), { name: user.username, role: user.roles.join(","), source: "web" }, {
-    action: "request.rejected",
-    outcome: "refused",
-    reason: `Refused ${name}: invalid input (${Object.keys(fieldErrors).join(", ") || "form"}).`,
-    details: { action: name, permission, fieldErrors, input: preview },
-  });
+  await recordEvent(
+    db(),
+    { name: user.username, role: user.roles.join(","), source: "web" },
+    {
+      action: "request.rejected",
+      outcome: "refused",
+      reason: `Refused ${name}: invalid input (${Object.keys(fieldErrors).join(", ") || "form"}).`,
+      details: { action: name, permission, fieldErrors, input: preview },
+    },
+  );
 }
 
 /** FormData to a plain object; repeated keys become arrays; oversized fields are cut so zod refuses them. */
@@ -98,7 +114,11 @@ function toObject(input: ActionInput): Record<string, unknown> {
  * The route-handler twin of defineAction: authenticates and authorises inside the handler (never only in
  * proxy.ts), audits refused attempts at audited permissions, and answers 401/403 as JSON.
  */
-export function defineRoute(name: string, permission: Permission, handler: (req: Request, ctx: { user: SessionUser }) => Promise<Response>) {
+export function defineRoute(
+  name: string,
+  permission: Permission,
+  handler: (req: Request, ctx: { user: SessionUser }) => Promise<Response>,
+) {
   return async (req: Request): Promise<Response> => {
     const user = await currentUser();
     if (!user || !can(user.roles, permission)) {

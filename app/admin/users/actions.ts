@@ -20,13 +20,22 @@ const newUser = z.object({
 /** Admins create accounts; the creation is audited like any other change of who may do what. */
 export const createUserAction = defineAction("user.create", "users.manage", newUser, async (input, { user }) => {
   try {
-    const created = await createUser(db(), { username: input.username, password: input.password, roles: input.role, createdBy: user.username });
-    await recordEvent(db(), { name: user.username, role: user.roles.join(","), source: "web" }, {
-      action: "user.created",
-      outcome: "succeeded",
-      reason: `Created ${created.username} with ${created.roles.join(", ")}.`,
-      details: { username: created.username, roles: created.roles },
+    const created = await createUser(db(), {
+      username: input.username,
+      password: input.password,
+      roles: input.role,
+      createdBy: user.username,
     });
+    await recordEvent(
+      db(),
+      { name: user.username, role: user.roles.join(","), source: "web" },
+      {
+        action: "user.created",
+        outcome: "succeeded",
+        reason: `Created ${created.username} with ${created.roles.join(", ")}.`,
+        details: { username: created.username, roles: created.roles },
+      },
+    );
     revalidatePath("/admin/users");
     return { ok: true, data: { username: created.username } };
   } catch (e) {

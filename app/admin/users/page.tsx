@@ -14,7 +14,9 @@ export default async function UsersPage() {
     <>
       <div className="page-head">
         <h1>Accounts</h1>
-        <p className="muted">Viewers read; releasers promote and roll back; auditors read and export the audit log; admins manage accounts.</p>
+        <p className="muted">
+          Viewers read; releasers promote and roll back; auditors read and export the audit log; admins manage accounts.
+        </p>
       </div>
       <div className="two-col">
         <section className="card" aria-labelledby="users-title">

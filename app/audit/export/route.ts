@@ -10,11 +10,15 @@ export const GET = defineRoute("audit.export", "audit.export", async (req, { use
   const database = db();
   const events = await allEvents(database);
   // Exports are themselves worth a line in the log: who took a copy of the history, and when.
-  await recordEvent(database, { name: user.username, role: user.roles.join(","), source: "web" }, {
-    action: "audit.exported",
-    outcome: "succeeded",
-    details: { format, events: events.length, headHash: events.at(-1)?.hash ?? null },
-  });
+  await recordEvent(
+    database,
+    { name: user.username, role: user.roles.join(","), source: "web" },
+    {
+      action: "audit.exported",
+      outcome: "succeeded",
+      details: { format, events: events.length, headHash: events.at(-1)?.hash ?? null },
+    },
+  );
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const body = format === "csv" ? toCsvExport(events) : toJsonExport(events);
   return new Response(body, {
