@@ -3,6 +3,7 @@
 import { useActionState } from "react";
 import { useFormStatus } from "react-dom";
 import type { ActionResult } from "@/lib/server/action";
+import { Field } from "./form-field";
 
 type FormAction = (prev: unknown, form: FormData) => Promise<ActionResult<null>>;
 
@@ -12,29 +13,6 @@ function Submit({ children }: { children: string }) {
     <button type="submit" className="btn btn-primary" disabled={pending} aria-disabled={pending}>
       {pending ? "Working…" : children}
     </button>
-  );
-}
-
-function Field(props: { name: string; label: string; type?: string; autoComplete: string; errors?: string[] }) {
-  const errorId = `${props.name}-error`;
-  return (
-    <div className="field">
-      <label htmlFor={props.name}>{props.label}</label>
-      <input
-        id={props.name}
-        name={props.name}
-        type={props.type ?? "text"}
-        autoComplete={props.autoComplete}
-        required
-        aria-invalid={props.errors ? true : undefined}
-        aria-describedby={props.errors ? errorId : undefined}
-      />
-      {props.errors ? (
-        <p id={errorId} className="field-error">
-          {props.errors.join(" ")}
-        </p>
-      ) : null}
-    </div>
   );
 }
 

@@ -3,6 +3,7 @@
 import { useActionState } from "react";
 import { useFormStatus } from "react-dom";
 import type { ActionResult } from "@/lib/server/action";
+import { Field } from "./form-field";
 
 type Action = (prev: unknown, form: FormData) => Promise<ActionResult<{ username: string }>>;
 
@@ -21,37 +22,8 @@ export function CreateUserForm({ action, roles }: { action: Action; roles: reado
   const fe = state && !state.ok ? state.fieldErrors : undefined;
   return (
     <form action={formAction} className="form-card" key={state?.ok ? state.data.username : "new"}>
-      <div className="field">
-        <label htmlFor="new-username">Username</label>
-        <input
-          id="new-username"
-          name="username"
-          required
-          autoComplete="off"
-          aria-describedby={fe?.username ? "new-username-error" : undefined}
-        />
-        {fe?.username ? (
-          <p id="new-username-error" className="field-error">
-            {fe.username.join(" ")}
-          </p>
-        ) : null}
-      </div>
-      <div className="field">
-        <label htmlFor="new-password">Initial password</label>
-        <input
-          id="new-password"
-          name="password"
-          type="password"
-          required
-          autoComplete="new-password"
-          aria-describedby={fe?.password ? "new-password-error" : undefined}
-        />
-        {fe?.password ? (
-          <p id="new-password-error" className="field-error">
-            {fe.password.join(" ")}
-          </p>
-        ) : null}
-      </div>
+      <Field name="username" label="Username" autoComplete="off" errors={fe?.username} />
+      <Field name="password" label="Initial password" type="password" autoComplete="new-password" errors={fe?.password} />
       <fieldset className="field" aria-describedby={fe?.role ? "new-role-error" : undefined}>
         <legend>Roles</legend>
         {roles.map((r) => (
