@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { NavLinks } from "@/components/nav-links";
-import { can } from "@/lib/auth";
+import { can, proxyConfig } from "@/lib/auth";
 import { currentUser } from "@/lib/server/session";
 import { signOutAction } from "./login/actions";
 import "./globals.css";
@@ -31,7 +31,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               <span>
                 {user.username} <span className="muted-dark">({user.roles.join(", ")})</span>
               </span>
-              <button type="submit">Sign out</button>
+              {proxyConfig() ? null : <button type="submit">Sign out</button>}
             </form>
           ) : null}
         </header>

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeAudit, openAudit } from "@/lib/audit";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { AccountError, createUser, endSession, signIn, userForToken } from "./accounts";
+import { proxyConfig, proxyIdentity } from "./proxy";
 import { can, PERMISSIONS, type Permission, parseRoles, ROLES, type Role, requireRoles } from "./roles";
 
 describe("role matrix", () => {
@@ -96,5 +97,35 @@ describe("accounts and sessions", () => {
     await expect(createUser(db, { username: "../x", password: "long enough pw", roles: ["viewer"], createdBy: "t" })).rejects.toThrow(
       /Usernames/,
     );
+  });
+});
+
+describe("trusted reverse-proxy sign-in", () => {
+  const headers = (h: Record<string, string>) => (name: string) => h[name] ?? null;
+
+  it("is off unless asked for", () => {
+    expect(proxyConfig({})).toBeNull();
+    expect(proxyConfig({ REGISTRY_AUTH_PROXY: "true" })).toBeNull();
+  });
+
+  it("maps the proxy's groups to roles, grants nothing unmapped, and refuses a missing or odd user header", () => {
+    const config = proxyConfig({
+      REGISTRY_AUTH_PROXY: "1",
+      REGISTRY_AUTH_PROXY_ROLES: "ml-release:releaser, ml-audit:auditor, *:viewer, x:wizard",
+    })!;
+    expect(config.roleMap).toEqual([
+      ["ml-release", "releaser"],
+      ["ml-audit", "auditor"],
+      ["*", "viewer"],
+    ]);
+    expect(proxyIdentity(config, headers({ "x-forwarded-user": "rita", "x-forwarded-groups": "ml-release,staff" }))).toEqual({
+      username: "rita",
+      roles: ["releaser", "viewer"],
+    });
+    expect(proxyIdentity(config, headers({ "x-forwarded-user": "sam" }))?.roles).toEqual(["viewer"]);
+    expect(proxyIdentity(config, headers({}))).toBeNull();
+    expect(proxyIdentity(config, headers({ "x-forwarded-user": "bad\nname" }))).toBeNull();
+    const strict = proxyConfig({ REGISTRY_AUTH_PROXY: "1", REGISTRY_AUTH_PROXY_ROLES: "ml-release:releaser" })!;
+    expect(proxyIdentity(strict, headers({ "x-forwarded-user": "sam", "x-forwarded-groups": "other" }))?.roles).toEqual([]);
   });
 });

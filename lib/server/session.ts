@@ -2,7 +2,7 @@ import "server-only";
 import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { openAudit } from "@/lib/audit";
-import { can, type Permission, type SessionUser, userForToken } from "@/lib/auth";
+import { can, type Permission, proxyConfig, proxyIdentity, type SessionUser, userForToken } from "@/lib/auth";
 import { registryRoot } from "./registry";
 
 export const SESSION_COOKIE = "registry_session";
@@ -12,8 +12,17 @@ export function db() {
   return openAudit(registryRoot());
 }
 
-/** The signed-in user of this request, or null. Reads the session cookie and the database. */
+/**
+ * The signed-in user of this request, or null: from the trusted proxy's headers when proxy sign-in is on,
+ * else from the session cookie and the database.
+ */
 export async function currentUser(): Promise<SessionUser | null> {
+  const proxy = proxyConfig();
+  if (proxy) {
+    const h = await headers();
+    const who = proxyIdentity(proxy, (name) => h.get(name));
+    return who ? { id: 0, username: who.username, roles: who.roles } : null;
+  }
   const token = (await cookies()).get(SESSION_COOKIE)?.value;
   return userForToken(db(), token);
 }
@@ -25,6 +34,8 @@ export async function currentUser(): Promise<SessionUser | null> {
 export async function requirePage(permission: Permission, next = "/"): Promise<SessionUser> {
   const user = await currentUser();
   if (!user) {
+    // Behind the sign-in proxy there is no sign-in page of ours: a request without its headers is refused.
+    if (proxyConfig()) redirect(`/forbidden?need=${permission}`);
     const anyone = await db().user.count();
     redirect(anyone === 0 ? "/setup" : `/login?next=${encodeURIComponent(next)}`);
   }
