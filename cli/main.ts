@@ -1,4 +1,6 @@
+import { mkdirSync } from "node:fs";
 import { userInfo } from "node:os";
+import { dirname } from "node:path";
 import type { Actor } from "@/lib/audit";
 import {
   CHECK_NAMES,
@@ -135,7 +137,7 @@ async function show(args: string[], io: Out): Promise<number> {
     planFromDisk(root, { kind: "promote", version: stem, minScore: resolveMinScore(), overrides: [] }),
   );
   const v = snapshot.versions.find((x) => x.stem === stem)!;
-  if (io.json) io.printJson({ version: plainVersion(v), checks: plan.checks, metricChanges: plan.metricChanges });
+  if (io.json) io.printJson({ version: v, checks: plan.checks, metricChanges: plan.metricChanges });
   else io.print(renderVersion(v, plan.checks));
   return 0;
 }
@@ -246,8 +248,6 @@ async function dbCommand(args: string[], io: Out): Promise<number> {
   if (positionals[0] !== "migrate") throw new InvalidInputError("Usage: registry db migrate [--root DIR]");
   const { databaseFile, migrateDatabase } = await audit();
   const file = databaseFile(resolveRoot(values.root));
-  const { mkdirSync } = await import("node:fs");
-  const { dirname } = await import("node:path");
   mkdirSync(dirname(file), { recursive: true });
   const { applied } = migrateDatabase(file);
   if (io.json) io.printJson({ database: file, applied });
@@ -261,10 +261,6 @@ function osUser(): string {
   } catch {
     return process.env.USER ?? "unknown";
   }
-}
-
-function plainVersion(v: unknown): unknown {
-  return JSON.parse(JSON.stringify(v));
 }
 
 function defaultOut(): Out {

@@ -5,13 +5,13 @@ import { useActionState, useEffect, useRef, useState, useTransition } from "reac
 import { useFormStatus } from "react-dom";
 import type { Plan } from "@/lib/registry/plan";
 import type { ActionResult } from "@/lib/server/action";
+import { fmtDelta, fmtMetric } from "@/lib/views/format";
 
 type Preview = { plan: Plan; previousStem: string | null };
 type PreviewAction = (prev: unknown, input: { kind: Plan["kind"]; version?: string }) => Promise<ActionResult<Preview>>;
 type ApplyAction = (prev: unknown, input: FormData) => Promise<ActionResult<{ status: string; to: string; from: string | null }>>;
 
 const short = (sha: string | null) => (sha ? `${sha.slice(0, 12)}…` : "(none)");
-const num = (n: number | null) => (n === null ? "—" : n.toFixed(4));
 
 export interface ReleaseAction {
   kind: Plan["kind"];
@@ -123,7 +123,7 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
       <input type="hidden" name="expectedTargetSha256" value={plan.target.sha256} />
       <p>
         {plan.kind === "promote" ? "Promote" : "Roll back to"} <strong className="mono">{plan.target.stem}</strong> ({plan.target.metric}{" "}
-        {num(plan.target.metric === "unknown" ? null : plan.target.score)}). Production now:{" "}
+        {fmtMetric(plan.target.metric === "unknown" ? null : plan.target.score)}). Production now:{" "}
         <strong className="mono">{plan.current.stem ?? "nothing"}</strong> ({plan.current.state}).
       </p>
       {plan.noop ? <p className="muted">This version already is production with a consistent alias pair: there is nothing to do.</p> : null}
@@ -173,11 +173,9 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
             {plan.metricChanges.map((m) => (
               <tr key={m.metric}>
                 <td className="mono">{m.metric}</td>
-                <td className="num">{num(m.from)}</td>
-                <td className="num">{num(m.to)}</td>
-                <td className={`num ${m.delta !== null && m.delta < 0 ? "check-fail" : ""}`}>
-                  {m.delta === null ? "—" : `${m.delta >= 0 ? "+" : ""}${m.delta.toFixed(4)}`}
-                </td>
+                <td className="num">{fmtMetric(m.from)}</td>
+                <td className="num">{fmtMetric(m.to)}</td>
+                <td className={`num ${m.delta !== null && m.delta < 0 ? "check-fail" : ""}`}>{fmtDelta(m.delta)}</td>
               </tr>
             ))}
           </tbody>

@@ -20,6 +20,11 @@ export interface IsolatedOptions {
   /** Worker heap cap; default 512 MiB. */
   maxOldGenerationSizeMb?: number;
   limits?: Partial<InspectLimits>;
+  /**
+   * The file's sha256 when the caller already knows it (the registry scan hashes every version, trusted
+   * while the file's stat identity holds): a cached report is then returned without reading the file.
+   */
+  sha256?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -121,12 +126,15 @@ function runInWorker(
 }
 
 /**
- * Inspects a file off the calling thread. Effects: reads the file once, hashes it (sha256), and
+ * Inspects a file off the calling thread. Effects: unless `opts.sha256` names a cached report, reads the
+ * file once, hashes it (sha256; the report is cached under the hash of the bytes actually read), and
  * either returns a cached report for that content or spawns a worker thread (heap-limited, killed
  * after timeoutMs, which yields verdict "malformed"). Never rejects.
  */
 export async function inspectFileIsolated(filePath: string, opts: IsolatedOptions = {}): Promise<InspectionReport> {
   const limits = resolveLimits(opts.limits);
+  const known = opts.sha256 ? cacheGet(`${opts.sha256}:${JSON.stringify(limits)}`) : undefined;
+  if (known) return known;
   const read = await readFileForInspection(filePath, limits);
   if (!read.ok) return read.report;
   const bytes = read.bytes;

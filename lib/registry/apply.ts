@@ -152,14 +152,10 @@ async function recoverUnlocked(root: string): Promise<Recovery | null> {
 }
 
 async function assertProductionUnchanged(root: string, plan: Plan): Promise<void> {
-  const [model, metrics] = await Promise.all([currentSha(root, MODEL_ALIAS), currentSha(root, METRICS_ALIAS)]);
-  if (model !== plan.current.sha256 || metrics !== plan.current.metricsSha256) {
-    throw new ProductionChangedError(plan.current.sha256, model);
+  const [model, metrics] = await Promise.all([readAlias(root, MODEL_ALIAS), readAlias(root, METRICS_ALIAS)]);
+  if (model.sha256 !== plan.current.sha256 || metrics.sha256 !== plan.current.metricsSha256) {
+    throw new ProductionChangedError(plan.current.sha256, model.sha256);
   }
-}
-
-async function currentSha(root: string, alias: string): Promise<string | null> {
-  return (await readAlias(root, alias)).sha256;
 }
 
 async function stage(root: string, plan: Plan, journal: Journal): Promise<void> {

@@ -29,8 +29,10 @@ export async function safetyEvidence(
   // Production's schema comes from the alias bytes themselves when they match no known version.
   const productionFile = production ? production.modelFile : snapshot.production.sha256 ? MODEL_ALIAS : null;
   const [candidate, live] = await Promise.all([
-    inspectFileIsolated(join(root, target.modelFile)),
-    productionFile ? inspectFileIsolated(join(root, productionFile)) : Promise.resolve(null),
+    inspectFileIsolated(join(root, target.modelFile), { sha256: target.sha256 }),
+    productionFile
+      ? inspectFileIsolated(join(root, productionFile), { sha256: snapshot.production.sha256 ?? undefined })
+      : Promise.resolve(null),
   ]);
   const liveSchema = live && live.verdict !== "unsupported" ? live.schema : null;
   return {

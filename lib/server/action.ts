@@ -28,16 +28,15 @@ export function defineAction<S extends z.ZodType, T>(
   handler: (input: z.output<S>, ctx: { user: SessionUser }) => Promise<ActionResult<T>>,
 ): (prev: unknown, input: ActionInput) => Promise<ActionResult<T>> {
   return async (_prev: unknown, input: ActionInput): Promise<ActionResult<T>> => {
-    const user = await currentUser();
-    if (!user || !can(user.roles, permission)) {
-      const why = user ? `${user.username} (${user.roles.join(", ") || "no role"}) may not ${permission}` : "not signed in";
-      if (AUDITED.has(permission)) await auditDenied(name, permission, user, why);
+    const auth = await authorize(name, permission);
+    if (!auth.ok) {
       return {
         ok: false,
-        code: user ? "forbidden" : "unauthenticated",
-        error: user ? `Your role does not allow this (${permission}).` : "Sign in first.",
+        code: auth.code,
+        error: auth.code === "forbidden" ? `Your role does not allow this (${permission}).` : "Sign in first.",
       };
     }
+    const user = auth.user;
     const raw = toObject(input);
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
@@ -58,6 +57,18 @@ export function defineAction<S extends z.ZodType, T>(
       };
     }
   };
+}
+
+/** The signed-in user holding `permission`; a refusal of an audited permission is written to the log. */
+async function authorize(
+  name: string,
+  permission: Permission,
+): Promise<{ ok: true; user: SessionUser } | { ok: false; code: "unauthenticated" | "forbidden" }> {
+  const user = await currentUser();
+  if (user && can(user.roles, permission)) return { ok: true, user };
+  const why = user ? `${user.username} (${user.roles.join(", ") || "no role"}) may not ${permission}` : "not signed in";
+  if (AUDITED.has(permission)) await auditDenied(name, permission, user, why);
+  return { ok: false, code: user ? "forbidden" : "unauthenticated" };
 }
 
 async function auditDenied(name: string, permission: Permission, user: SessionUser | null, why: string): Promise<void> {
@@ -120,12 +131,8 @@ export function defineRoute(
   handler: (req: Request, ctx: { user: SessionUser }) => Promise<Response>,
 ) {
   return async (req: Request): Promise<Response> => {
-    const user = await currentUser();
-    if (!user || !can(user.roles, permission)) {
-      const why = user ? `${user.username} (${user.roles.join(", ") || "no role"}) may not ${permission}` : "not signed in";
-      if (AUDITED.has(permission)) await auditDenied(name, permission, user, why);
-      return Response.json({ error: user ? "forbidden" : "unauthenticated" }, { status: user ? 403 : 401 });
-    }
-    return handler(req, { user });
+    const auth = await authorize(name, permission);
+    if (!auth.ok) return Response.json({ error: auth.code }, { status: auth.code === "forbidden" ? 403 : 401 });
+    return handler(req, { user: auth.user });
   };
 }
