@@ -162,7 +162,7 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
   if (kind === "rollback" && values.previous) {
     if (stem !== undefined) throw new InvalidInputError("Use either --to STEM or --previous, not both.");
     const { openAudit, previousProduction } = await audit();
-    const s = await scanRegistry(root);
+    const s = await scanRegistry(root, { models: "deferred" });
     const prev = await previousProduction(openAudit(root), s.production.sha256);
     if (!prev) {
       throw new InvalidInputError(

@@ -1,4 +1,5 @@
 // Bundles the CLI (and the inspector's worker) into plain ESM under cli/dist, so `registry` starts fast.
+import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -6,6 +7,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 export async function buildCli() {
   const { build } = await import("esbuild");
+  // Chunk names carry content hashes: start clean so stale chunks never pile up.
+  rmSync(join(root, "cli/dist"), { recursive: true, force: true });
   await build({
     entryPoints: { registry: join(root, "cli/main.ts"), "inspect-worker": join(root, "lib/inspect/worker-entry.ts") },
     outdir: join(root, "cli/dist"),
@@ -18,6 +21,8 @@ export async function buildCli() {
     target: "node20",
     format: "esm",
     sourcemap: "linked",
+    // Less source for V8 to scan at every start; the source map keeps stack traces readable.
+    minify: false,
     alias: { "@": root },
     external: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "@prisma/client", "@prisma/client/*", "@node-rs/argon2", "server-only"],
     // CommonJS dependencies inside an ESM bundle need a require().

@@ -2,7 +2,14 @@
 export { allowedGlobals, classifyGlobal, isLegacyWrapperGlobal } from "./allowlist";
 export { decompress, detectContainer } from "./containers";
 export { inspectBytes, inspectFile } from "./inspect";
-export { clearInspectionCache, type IsolatedOptions, inspectFileIsolated, inspectionCacheSize, workerBundlePath } from "./run-isolated";
+export {
+  clearInspectionCache,
+  type IsolatedOptions,
+  inspectFileIsolated,
+  inspectionCacheSize,
+  inspectionReports,
+  workerBundlePath,
+} from "./run-isolated";
 export { compareSchemas, extractSchema } from "./schema";
 export {
   type ContainerKind,

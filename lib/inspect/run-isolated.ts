@@ -10,7 +10,8 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import { inspectBytes, readFileForInspection, refusedReport } from "./inspect";
+import { allowedGlobals } from "./allowlist";
+import type * as Inspector from "./inspect";
 import { type InspectionReport, type InspectLimits, resolveLimits } from "./types";
 import type { InspectRequest } from "./worker-entry";
 
@@ -68,6 +69,27 @@ function cachePut(key: string, report: InspectionReport): void {
   }
 }
 
+// Bump when a change to the inspector could change a verdict for the same bytes; the allowlist is
+// included by content. Reports saved under another epoch are never reused.
+const INSPECTOR_REVISION = 1;
+let epoch: string | undefined;
+
+/**
+ * The report cache, for a persistent cache kept between CLI runs (lib/registry/scan-cache.ts). Entries
+ * are keyed by the sha256 of the inspected bytes; `epoch` names the inspector and allowlist that made them.
+ */
+export const inspectionReports = {
+  epoch: (): string =>
+    (epoch ??= createHash("sha256")
+      .update(`${INSPECTOR_REVISION}\n${allowedGlobals().join("\n")}`)
+      .digest("hex")
+      .slice(0, 16)),
+  entries: (): [string, InspectionReport][] => [...cache.entries()],
+  set: (key: string, report: InspectionReport): void => {
+    if (looksLikeReport(report)) cachePut(key, report);
+  },
+};
+
 /** The worker bundle to load, or null to inspect in-thread. Effects: checks one path exists. */
 export function workerBundlePath(): string | null {
   const configured = process.env.REGISTRY_INSPECT_WORKER;
@@ -82,7 +104,14 @@ function looksLikeReport(value: unknown): value is InspectionReport {
   return typeof report.verdict === "string" && typeof report.reason === "string" && Array.isArray(report.globals);
 }
 
+// The inspector itself loads on the first file that needs inspecting: a command whose reports are all
+// cached (a repeated `registry promote --dry-run`) never parses it.
+function inspector(): Promise<typeof Inspector> {
+  return import("./inspect");
+}
+
 function runInWorker(
+  refusedReport: (typeof Inspector)["refusedReport"],
   entry: string,
   request: InspectRequest,
   timeoutMs: number,
@@ -135,6 +164,7 @@ export async function inspectFileIsolated(filePath: string, opts: IsolatedOption
   const limits = resolveLimits(opts.limits);
   const known = opts.sha256 ? cacheGet(`${opts.sha256}:${JSON.stringify(limits)}`) : undefined;
   if (known) return known;
+  const { inspectBytes, readFileForInspection, refusedReport } = await inspector();
   const read = await readFileForInspection(filePath, limits);
   if (!read.ok) return read.report;
   const bytes = read.bytes;
@@ -153,6 +183,7 @@ export async function inspectFileIsolated(filePath: string, opts: IsolatedOption
   if (running) return structuredClone(await running);
   const job = limited(() =>
     runInWorker(
+      refusedReport,
       entry,
       { kind: "registry-inspect", path: filePath, limits, bytes },
       opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,

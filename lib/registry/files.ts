@@ -79,8 +79,11 @@ function withRegularFd<T>(path: string, fn: (fd: number, stats: Stats) => T): T 
   }
 }
 
-/** Reads a whole small regular file (no links, capped size). Throws errno-style errors (ETOOLARGE above the cap). */
-export function readSmallFileSync(path: string, maxBytes: number): Buffer {
+/**
+ * Reads a whole small regular file (no links, capped size) and the stats of the descriptor it was read
+ * through. Throws errno-style errors (ETOOLARGE above the cap).
+ */
+export function readSmallFileSync(path: string, maxBytes: number): { bytes: Buffer; stats: Stats } {
   return withRegularFd(path, (fd, stats) => {
     if (stats.size > maxBytes) throw Object.assign(new Error("too large"), { code: "ETOOLARGE" });
     const buf = Buffer.allocUnsafe(stats.size);
@@ -90,13 +93,24 @@ export function readSmallFileSync(path: string, maxBytes: number): Buffer {
       if (n === 0) break;
       off += n;
     }
-    return buf.subarray(0, off);
+    return { bytes: buf.subarray(0, off), stats };
   });
 }
 
 /** A file's stat identity: while it is unchanged, so is the content (for our purposes: versions are never rewritten in place silently). */
 export function identityOf(s: Stats): string {
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+}
+
+// File systems stamp changes with a coarse clock: a write landing in the same tick as the one before it
+// leaves mtime and ctime as they were. So what was read from a file is remembered by its identity only when
+// the file had been still for a while before the read began (git's "racily clean" rule). A file written
+// moments ago is simply read again next time.
+const SETTLED_MS = 1000;
+
+/** True when what was read from a file starting at `readStartedMs` may be cached under its identity. */
+export function settledAt(s: Stats, readStartedMs: number): boolean {
+  return readStartedMs - Math.max(s.mtimeMs, s.ctimeMs) > SETTLED_MS;
 }
 
 // sha256 by stat identity: hard links to one file are hashed once, and nothing is re-read while unchanged.
@@ -106,6 +120,7 @@ const hashes = new Map<string, string>();
 export function hashFileSync(path: string, stats?: Stats): string {
   const known = stats ? hashes.get(identityOf(stats)) : undefined;
   if (known) return known;
+  const started = Date.now();
   return withRegularFd(path, (fd, opened) => {
     const id = identityOf(opened);
     const cached = hashes.get(id);
@@ -118,7 +133,7 @@ export function hashFileSync(path: string, stats?: Stats): string {
       hash.update(buf.subarray(0, n));
     }
     const sha256 = hash.digest("hex");
-    hashes.set(id, sha256);
+    if (settledAt(opened, started)) hashes.set(id, sha256);
     return sha256;
   });
 }
@@ -128,6 +143,7 @@ export async function hashFile(path: string, stats?: Stats): Promise<string> {
   const st = stats ?? (await lstat(path));
   const known = hashes.get(identityOf(st));
   if (known) return known;
+  const started = Date.now();
   const { fh, stats: opened } = await openRegular(path);
   try {
     const hash = createHash("sha256");
@@ -138,11 +154,16 @@ export async function hashFile(path: string, stats?: Stats): Promise<string> {
       hash.update(buf.subarray(0, bytesRead));
     }
     const sha256 = hash.digest("hex");
-    hashes.set(identityOf(opened), sha256);
+    if (settledAt(opened, started)) hashes.set(identityOf(opened), sha256);
     return sha256;
   } finally {
     await fh.close();
   }
+}
+
+/** The sha256 remembered for these exact stats (same file, unchanged since it was hashed), if any. */
+export function knownHash(stats: Stats): string | undefined {
+  return hashes.get(identityOf(stats));
 }
 
 /** The hash cache, for the persistent scan cache to load and save. */

@@ -1,9 +1,14 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { LockTimeoutError, WriteFailedError } from "./errors";
 
 export const STATE_DIR = ".registry";
+
+// Loaded on first lock only: reads (`registry list`, dry runs) never pay for the native module.
+async function sqlite(): Promise<typeof Database> {
+  return (await import("better-sqlite3")).default;
+}
 
 export interface LockOptions {
   /** How long to wait for another writer before giving up. */
@@ -18,10 +23,11 @@ export interface LockOptions {
  */
 export async function withRegistryLock<T>(root: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const dir = join(root, STATE_DIR);
+  const Driver = await sqlite();
   let db: Database.Database;
   try {
     mkdirSync(dir, { recursive: true });
-    db = new Database(join(dir, "lock.db"), { timeout: 0 });
+    db = new Driver(join(dir, "lock.db"), { timeout: 0 });
   } catch (e) {
     throw new WriteFailedError(
       `Cannot take the registry's write lock in ${dir} (${(e as { code?: string }).code ?? (e as Error).message}): the registry folder is read-only or full. Production was left untouched.`,

@@ -53,13 +53,10 @@ const FLAT_METRIC = /^(pr_auc|roc_auc|average_precision|f1|accuracy|precision|re
  * Pure. Never throws: a broken file comes back as `{ ok: false }` with a message for people.
  */
 export function parseMetricsText(text: string): MetricsParse {
-  let value: unknown;
-  try {
-    value = JSON.parse(replaceNonFinite(text.replace(/^\uFEFF/, "")), (_key, v) =>
-      typeof v === "string" && v.startsWith(NON_FINITE_MARK) ? v.slice(NON_FINITE_MARK.length) : v,
-    );
-  } catch (e) {
-    const detail = e instanceof RangeError ? "nested too deeply" : (e as Error).message;
+  const value = parseJson(text);
+  if (value instanceof Error) {
+    const e = value;
+    const detail = e instanceof RangeError ? "nested too deeply" : e.message;
     return { ok: false, code: "invalid_json", message: `Metrics file is not valid JSON (${detail}).` };
   }
   if (!isObject(value)) {
@@ -70,6 +67,29 @@ export function parseMetricsText(text: string): MetricsParse {
     };
   }
   return { ok: true, doc: toDoc(value) };
+}
+
+/**
+ * Only the score of a metrics file, for scans that need every version's score but not its document
+ * (the CLI's plans): the same parse and the same rule as `parseMetricsText(text).doc.score`. Pure.
+ */
+export function parseMetricsScore(text: string): { ok: true; score: number; metric: string } | Extract<MetricsParse, { ok: false }> {
+  const value = parseJson(text);
+  if (value instanceof Error || !isObject(value)) return parseMetricsText(text) as Extract<MetricsParse, { ok: false }>;
+  return { ok: true, ...scoreOf(value) };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    const clean = replaceNonFinite(body);
+    // The reviver costs a call per value: only files with NaN or Infinity need it.
+    return clean === body
+      ? JSON.parse(clean)
+      : JSON.parse(clean, (_key, v) => (typeof v === "string" && v.startsWith(NON_FINITE_MARK) ? v.slice(NON_FINITE_MARK.length) : v));
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e));
+  }
 }
 
 /**

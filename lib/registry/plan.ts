@@ -106,6 +106,9 @@ export function planChange(snapshot: Snapshot, request: ChangeRequest, evidence:
   const target = resolveTarget(snapshot, request);
   const production = snapshot.production;
   const productionVersion = snapshot.versions.find((v) => v.stem === production.stem) ?? null;
+  for (const v of [target, productionVersion]) {
+    if (v?.modelDeferred || v?.metricsDeferred) throw new Error(`planChange: ${v.stem} was not loaded (see loadDeferredModels)`);
+  }
   const checks = runChecks({
     kind: request.kind,
     target,

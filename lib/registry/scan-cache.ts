@@ -1,91 +1,94 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { hashCache } from "./files";
+import { inspectionReports } from "@/lib/inspect/run-isolated";
+import type { InspectionReport } from "@/lib/inspect/types";
 import { STATE_DIR } from "./lock";
-import { metricsReadCache, metricsSummaryCache } from "./scan";
+import { ScanMemo } from "./memo";
+import { aliasHashCache, type ListedVersion, listingCache, type Problem, scanMemos } from "./scan";
 
-const FILE = "scan-cache.json";
-const VERSION = 1;
+const FILE = "scan-cache.bin";
+/** Inspection reports kept between runs (the newest; each is a few KB). */
+const MAX_REPORTS = 64;
 
-interface Stored {
-  v: number;
-  hashes: [string, string][];
-  /** key "file|identity" → [sha256, score, metric, problem code or null, problem message or null] */
-  metrics: [string, string, number, string, string | null, string | null][];
-}
-
-/**
- * Loads the scan cache a previous CLI run saved under <root>/.registry: sha256 per file identity and the
- * score of each metrics file. Nothing in it is trusted blindly: every entry is keyed by the file's stat
- * identity (device, inode, size, mtime, ctime), so a changed file misses and is read again. A missing or
- * unreadable cache is ignored.
- */
-export function loadScanCache(root: string): LoadedCache {
-  let stored: Stored;
-  try {
-    stored = JSON.parse(readFileSync(join(root, STATE_DIR, FILE), "utf8")) as Stored;
-  } catch {
-    return { hashes: 0 };
-  }
-  if (stored.v !== VERSION) return { hashes: 0 };
-  for (const [id, sha] of stored.hashes) hashCache.set(id, sha);
-  for (const [key, sha256, score, metric, code, message] of stored.metrics) {
-    const file = key.slice(0, key.indexOf("|"));
-    metricsSummaryCache.set(key, {
-      doc: null,
-      sha256,
-      error: message,
-      problem: code && message ? ({ file, reason: code, message } as never) : null,
-      summary: code ? undefined : { score, metric },
-    });
-  }
-  return { hashes: stored.hashes.length };
+/** The parts saved beside the memo. */
+interface Extra {
+  /** The listing the memo is aligned with, when it was settled: per memo entry, type, time and "has metrics". */
+  listing: { modelTypes: string[]; timestamps: string[]; hasMetrics: number[]; problems: Problem[] } | null;
+  /** sha256 of the alias files by stat identity. */
+  aliases: [string, string][];
+  /** Static inspection reports by content hash, valid for one inspector and allowlist (the epoch). */
+  inspections: { epoch: string; reports: [string, InspectionReport][] };
 }
 
 export interface LoadedCache {
-  hashes: number;
+  aliases: number;
+  reports: number;
 }
 
 /**
- * Saves what this process learned for the next run (atomically: temp file + rename). Best effort: a
- * read-only registry simply runs without a persistent cache.
+ * Loads what a previous CLI run saved under <root>/.registry and makes this process's scans record what
+ * they see: the folders' listing, the stamp and facts of every version's files (see ScanMemo), the alias
+ * hashes and inspection reports. Nothing in it is trusted blindly: the listing is used only while both
+ * folders' stat identities are unchanged, a file's facts only while its stamp (device, inode, size,
+ * mtime, ctime) is unchanged, and reports are keyed by the sha256 of the bytes. A missing, foreign or
+ * torn cache is ignored.
+ */
+export function loadScanCache(root: string): LoadedCache {
+  let decoded: ReturnType<typeof ScanMemo.decode> = null;
+  try {
+    decoded = ScanMemo.decode(readFileSync(join(root, STATE_DIR, FILE)));
+  } catch {
+    // No cache yet, or an unreadable one: this run reads the files.
+  }
+  scanMemos.begin(root, decoded?.memo ?? null);
+  if (!decoded) return { aliases: 0, reports: 0 };
+  const { memo } = decoded;
+  const extra = decoded.extra as Extra;
+  const l = extra.listing;
+  if (l && l.modelTypes.length === memo.stems.length) {
+    const versions = memo.stems.map(
+      (stem, i): ListedVersion => [stem, l.modelTypes[i] as string, l.timestamps[i] as string, l.hasMetrics[i] === 1],
+    );
+    listingCache.set(root, { dirs: memo.dirs, versions, problems: l.problems });
+  }
+  for (const [id, sha] of extra.aliases) aliasHashCache.set(id, sha);
+  const reports = extra.inspections.epoch === inspectionReports.epoch() ? extra.inspections.reports : [];
+  for (const [key, report] of reports) inspectionReports.set(key, report);
+  return { aliases: extra.aliases.length, reports: reports.length };
+}
+
+/**
+ * Saves what this process learned for the next run, if anything (atomically: temp file + rename). Best
+ * effort: a read-only registry simply runs without a persistent cache.
  */
 export function saveScanCache(root: string, loaded: LoadedCache): void {
-  const metrics: Stored["metrics"] = [];
-  const seen = new Set<string>();
-  for (const [key, read] of metricsReadCache.entries()) {
-    if (!read.sha256) continue;
-    seen.add(key);
-    metrics.push([
-      key,
-      read.sha256,
-      read.doc?.score ?? -1,
-      read.doc?.metric ?? "unknown",
-      read.problem?.reason ?? null,
-      read.problem?.message ?? null,
-    ]);
-  }
-  for (const [key, read] of metricsSummaryCache.entries()) {
-    if (seen.has(key) || !read.sha256) continue;
-    metrics.push([
-      key,
-      read.sha256,
-      read.summary?.score ?? -1,
-      read.summary?.metric ?? "unknown",
-      read.problem?.reason ?? null,
-      read.problem?.message ?? null,
-    ]);
-  }
-  const hashes = [...hashCache.entries()];
-  const summaries = new Set([...metricsSummaryCache.entries()].map(([k]) => k));
-  const learned = hashes.length !== loaded.hashes || [...seen].some((k) => !summaries.has(k));
-  if (!learned) return;
+  const memo = scanMemos.latest(root);
+  const aliases = aliasHashCache.entries();
+  const reports = inspectionReports.entries().slice(-MAX_REPORTS);
+  const learned = memo?.changed || aliases.length !== loaded.aliases || reports.length !== loaded.reports;
+  if (!memo || !learned) return;
+  const listing = listingCache.get(root);
+  const extra: Extra = {
+    listing:
+      listing?.dirs === memo.dirs
+        ? {
+            modelTypes: listing.versions.map((v) => v[1]),
+            timestamps: listing.versions.map((v) => v[2]),
+            hasMetrics: listing.versions.map((v) => (v[3] ? 1 : 0)),
+            problems: listing.problems,
+          }
+        : null,
+    aliases,
+    inspections: { epoch: inspectionReports.epoch(), reports },
+  };
   try {
     const dir = join(root, STATE_DIR);
     mkdirSync(dir, { recursive: true });
     const temp = join(dir, `${FILE}.${process.pid}.tmp`);
-    writeFileSync(temp, JSON.stringify({ v: VERSION, hashes, metrics } satisfies Stored));
+    writeFileSync(temp, memo.encode(extra));
     renameSync(temp, join(dir, FILE));
+    // The JSON cache of earlier releases, if any, is dead weight now.
+    rmSync(join(dir, "scan-cache.json"), { force: true });
   } catch {
     // A read-only registry: the next run just reads the files again.
   }

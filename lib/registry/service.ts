@@ -1,18 +1,22 @@
 import { join } from "node:path";
-import { compareSchemas, type InspectionReport, inspectFileIsolated } from "@/lib/inspect";
+// Narrow imports: the inspector proper loads only when a file has to be inspected (see run-isolated.ts).
+import { inspectFileIsolated } from "@/lib/inspect/run-isolated";
+import { compareSchemas } from "@/lib/inspect/schema";
+import type { InspectionReport } from "@/lib/inspect/types";
 import type { SafetyEvidence } from "./checks";
 import { type ChangeRequest, type Plan, planChange, readArtifactEvidence, resolveTarget } from "./plan";
-import { loadDeferredMetrics, MODEL_ALIAS, type Snapshot, scanRegistry, type Version } from "./scan";
+import { loadDeferredMetrics, loadDeferredModels, MODEL_ALIAS, type Snapshot, scanRegistry, type Version } from "./scan";
 
 /**
- * Reads the registry and plans a promotion or rollback against what is on disk now: scans, reads the
- * candidate's first bytes, and inspects the candidate and production model files statically (never
+ * Reads the registry and plans a promotion or rollback against what is on disk now: scans (reading every
+ * metrics file but only the candidate's and production's model files), reads the candidate's first bytes, and inspects the candidate and production model files statically (never
  * unpickling them). Reads only. Throws typed errors for an unknown version or nothing to promote.
  */
 export async function planFromDisk(root: string, request: ChangeRequest): Promise<{ snapshot: Snapshot; plan: Plan }> {
-  const snapshot = await scanRegistry(root);
+  const snapshot = await scanRegistry(root, { models: "deferred" });
   const target = resolveTarget(snapshot, request);
   const production = snapshot.versions.find((v) => v.stem === snapshot.production.stem) ?? null;
+  loadDeferredModels(root, [target, production]);
   loadDeferredMetrics(root, [target, production]);
   const [artifact, safety] = await Promise.all([readArtifactEvidence(root, target), safetyEvidence(root, target, snapshot, production)]);
   const plan = planChange(snapshot, { ...request, version: target.stem }, { artifact, safety });
