@@ -18,6 +18,7 @@ import {
   scanRegistry,
   validateVersionName,
 } from "@/lib/registry";
+import { startSpareWorker } from "@/lib/inspect/run-isolated";
 import { common, type Out, parse } from "./args";
 import { renderList, renderPlan, renderVersion } from "./output";
 
@@ -60,6 +61,9 @@ function audit() {
 export async function main(argv: string[], out: Out = defaultOut()): Promise<number> {
   const [command, ...rest] = argv;
   const json = rest.includes("--json");
+  // Commands that scan start a worker thread first: it boots while the scan cache loads, then shares
+  // a large scan's file work and runs the inspection (see startSpareWorker).
+  if (command === "list" || command === "show" || command === "promote" || command === "rollback") startSpareWorker();
   const io = { ...out, json };
   try {
     switch (command) {

@@ -110,6 +110,76 @@ function inspector(): Promise<typeof Inspector> {
   return import("./inspect");
 }
 
+function resourceLimits(heapMb: number) {
+  return { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.min(64, heapMb), stackSizeMb: 4 };
+}
+
+// A worker started ahead of need (see startSpareWorker): idle, it waits for requests by message.
+let spare: { worker: Worker; busy: boolean } | null = null;
+
+/**
+ * Starts a worker now, so that its start-up overlaps whatever the caller does next. Until used it
+ * never keeps the process alive. A large scan hands it half of its file work (askSpareWorker), and the
+ * next inspection with default limits runs on it. Effects: one worker thread; no-op without a bundle.
+ */
+export function startSpareWorker(): void {
+  const entry = workerBundlePath();
+  if (spare || entry === null) return;
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { entry },
+    resourceLimits: resourceLimits(DEFAULT_HEAP_MB),
+    stdout: false,
+    stderr: false,
+  });
+  worker.unref();
+  const drop = () => {
+    if (spare?.worker === worker) spare = null;
+  };
+  worker.on("error", drop);
+  worker.on("exit", drop);
+  spare = { worker, busy: false };
+}
+
+/** True when an idle spare worker is running. */
+export function hasSpareWorker(): boolean {
+  return spare !== null && !spare.busy;
+}
+
+/**
+ * Runs a request (see worker-entry.ts) on the idle spare worker and resolves with its answer, or null
+ * when there is no idle spare or it fails: the caller then does the work itself.
+ */
+export function askSpareWorker<T>(request: object, transfer: ArrayBuffer[] = []): Promise<T | null> {
+  const s = spare;
+  if (!s || s.busy) return Promise.resolve(null);
+  s.busy = true;
+  s.worker.ref();
+  return new Promise((resolve) => {
+    const done = (value: T | null) => {
+      s.worker.off("message", onMessage);
+      s.worker.off("exit", onExit);
+      s.busy = false;
+      s.worker.unref();
+      resolve(value);
+    };
+    const onMessage = (m: T) => done(m);
+    const onExit = () => done(null);
+    s.worker.on("message", onMessage);
+    s.worker.on("exit", onExit);
+    s.worker.postMessage(request, transfer);
+  });
+}
+
+/** The idle spare worker, handed over for good (the inspection that takes it terminates it). */
+function takeSpare(): Worker | null {
+  const s = spare;
+  if (!s || s.busy) return null;
+  spare = null;
+  s.worker.ref();
+  return s.worker;
+}
+
 function runInWorker(
   refusedReport: (typeof Inspector)["refusedReport"],
   entry: string,
@@ -121,14 +191,18 @@ function runInWorker(
   return new Promise((resolve) => {
     let settled = false;
     const transfer = request.bytes ? [request.bytes.buffer as ArrayBuffer] : [];
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { ...request, entry },
-      transferList: transfer,
-      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.min(64, heapMb), stackSizeMb: 4 },
-      stdout: false,
-      stderr: false,
-    });
+    const warm = heapMb === DEFAULT_HEAP_MB ? takeSpare() : null;
+    const worker =
+      warm ??
+      new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { ...request, entry },
+        transferList: transfer,
+        resourceLimits: resourceLimits(heapMb),
+        stdout: false,
+        stderr: false,
+      });
+    if (warm) warm.postMessage(request, transfer);
     const finish = (report: InspectionReport, cacheable: boolean): void => {
       if (settled) return;
       settled = true;

@@ -1,8 +1,10 @@
 // Entry point of the inspection worker. It is bundled (by the CLI build, with esbuild) to
-// cli/dist/inspect-worker.mjs and loaded inside a worker thread by run-isolated.ts; when loaded in a
-// worker whose workerData is an inspect request it runs once and posts the report back.
+// cli/dist/inspect-worker.mjs and loaded inside a worker thread by run-isolated.ts. When loaded in a
+// worker whose workerData is an inspect request it runs once and posts the report back; a spare worker
+// (no request in workerData) answers requests by message instead: inspections, and the file work a
+// large registry scan shares (lib/registry/batch.ts).
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { inspectBytes, inspectFile } from "./inspect";
+import { lstatMany, readMetricsFiles } from "@/lib/registry/batch";
 import type { InspectionReport, InspectLimits } from "./types";
 
 export interface InspectRequest {
@@ -11,6 +13,20 @@ export interface InspectRequest {
   limits?: Partial<InspectLimits>;
   /** The file content already read (and hashed) by the caller; avoids reading a changed file twice. */
   bytes?: Uint8Array;
+}
+
+/** lstat of many paths; answered with lstatMany's Float64Array. */
+export interface StatRequest {
+  kind: "registry-lstat";
+  paths: string[];
+}
+
+/** Read and parse many metrics files; answered with readMetricsFiles's array. */
+export interface ReadMetricsRequest {
+  kind: "registry-read-metrics";
+  root: string;
+  files: string[];
+  scoresOnly: boolean;
 }
 
 /** True when `data` is an inspect request. Pure. */
@@ -24,11 +40,26 @@ export function isInspectRequest(data: unknown): data is InspectRequest {
  * Runs one inspect request. Effects: reads `request.path` when no bytes are supplied.
  */
 export async function runInspectRequest(request: InspectRequest): Promise<InspectionReport> {
+  // Loaded on demand: a spare worker that only reads metrics files starts without the inspector.
+  const { inspectBytes, inspectFile } = await import("./inspect");
   if (request.bytes instanceof Uint8Array) return inspectBytes(request.bytes, request.limits);
   return inspectFile(request.path, request.limits);
 }
 
-if (!isMainThread && parentPort && isInspectRequest(workerData)) {
+if (!isMainThread && parentPort) {
   const port = parentPort;
-  void runInspectRequest(workerData).then((report) => port.postMessage(report));
+  if (isInspectRequest(workerData)) {
+    void runInspectRequest(workerData).then((report) => port.postMessage(report));
+  } else {
+    port.on("message", (m: InspectRequest | StatRequest | ReadMetricsRequest) => {
+      if (m.kind === "registry-lstat") {
+        const stats = lstatMany(m.paths);
+        port.postMessage(stats, [stats.buffer as ArrayBuffer]);
+      } else if (m.kind === "registry-read-metrics") {
+        port.postMessage(readMetricsFiles(m.root, m.files, m.scoresOnly));
+      } else if (isInspectRequest(m)) {
+        void runInspectRequest(m).then((report) => port.postMessage(report));
+      }
+    });
+  }
 }

@@ -98,7 +98,7 @@ export function readSmallFileSync(path: string, maxBytes: number): { bytes: Buff
 }
 
 /** A file's stat identity: while it is unchanged, so is the content (for our purposes: versions are never rewritten in place silently). */
-export function identityOf(s: Stats): string {
+export function identityOf(s: Pick<Stats, "dev" | "ino" | "size" | "mtimeMs" | "ctimeMs">): string {
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 }
 
@@ -109,7 +109,7 @@ export function identityOf(s: Stats): string {
 const SETTLED_MS = 1000;
 
 /** True when what was read from a file starting at `readStartedMs` may be cached under its identity. */
-export function settledAt(s: Stats, readStartedMs: number): boolean {
+export function settledAt(s: Pick<Stats, "mtimeMs" | "ctimeMs">, readStartedMs: number): boolean {
   return readStartedMs - Math.max(s.mtimeMs, s.ctimeMs) > SETTLED_MS;
 }
 

@@ -1,4 +1,4 @@
-import type { Stats } from "node:fs";
+import type { FileStamp } from "./batch";
 import type { ProblemCode } from "./scan";
 
 // Numbers kept per version: the metrics file's stamp, score and metric (as an index into metricNames),
@@ -82,7 +82,7 @@ export class ScanMemo {
   }
 
   /** True when `st` is still exactly the metrics file entry i was read from (then the getters below hold). */
-  metricsHold(i: number, st: Stats): boolean {
+  metricsHold(i: number, st: FileStamp): boolean {
     return i >= 0 && this.matches(i * WIDTH, st);
   }
 
@@ -104,11 +104,11 @@ export class ScanMemo {
   }
 
   /** Entry i's model sha256, if `st` is still exactly the file it was hashed from. */
-  model(i: number, st: Stats): string | undefined {
+  model(i: number, st: FileStamp): string | undefined {
     return i >= 0 && this.matches(i * WIDTH + MODEL, st) ? this.modelSha[i] : undefined;
   }
 
-  setMetrics(i: number, st: Stats, facts: MetricsFacts): void {
+  setMetrics(i: number, st: FileStamp, facts: MetricsFacts): void {
     const at = i * WIDTH;
     this.stamp(at, st);
     let name = this.metricNames.indexOf(facts.metric);
@@ -121,7 +121,7 @@ export class ScanMemo {
     this.changed = true;
   }
 
-  setModel(i: number, st: Stats, sha256: string): void {
+  setModel(i: number, st: FileStamp, sha256: string): void {
     this.stamp(i * WIDTH + MODEL, st);
     this.modelSha[i] = sha256;
     this.changed = true;
@@ -184,12 +184,12 @@ export class ScanMemo {
     return { memo: new ScanMemo(s.dirs, s.stems, nums, s.metricsSha, s.modelSha, s.metricNames, s.problems ?? {}), extra: s.extra };
   }
 
-  private matches(at: number, st: Stats): boolean {
+  private matches(at: number, st: FileStamp): boolean {
     const n = this.nums;
     return n[at] === st.dev && n[at + 1] === st.ino && n[at + 2] === st.size && n[at + 3] === st.mtimeMs && n[at + 4] === st.ctimeMs;
   }
 
-  private stamp(at: number, st: Stats): void {
+  private stamp(at: number, st: FileStamp): void {
     this.nums[at] = st.dev;
     this.nums[at + 1] = st.ino;
     this.nums[at + 2] = st.size;

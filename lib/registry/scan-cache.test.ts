@@ -1,10 +1,23 @@
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, lstatSync, readFileSync, renameSync, type Stats, utimesSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  type Stats,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { settledAt } from "./files";
 import { ScanMemo } from "./memo";
+import { scanRegistry } from "./scan";
 import { BEST, PRODUCTION, removeRegistry, sha, tempRegistry } from "./test-support/fixture";
 
 const BIN = resolve(__dirname, "../../cli/bin.mjs");
@@ -12,7 +25,7 @@ const CACHE = ".registry/scan-cache.bin";
 
 /** One real CLI process, as CI runs it: its caches start from whatever the last process saved. */
 async function cli(root: string, ...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await promisify(execFile)("node", [BIN, ...args, "--root", root, "--json"]);
+  const { stdout } = await promisify(execFile)("node", [BIN, ...args, "--root", root, "--json"], { maxBuffer: 64 * 1024 * 1024 });
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
@@ -129,5 +142,40 @@ describe("settledAt", () => {
     const st = { mtimeMs: 10_000, ctimeMs: 10_500 } as Stats;
     expect(settledAt(st, 11_400)).toBe(false);
     expect(settledAt(st, 11_600)).toBe(true);
+  });
+});
+
+describe("a large scan shared with the CLI's worker thread", () => {
+  let root: string;
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "registry-large-"));
+    // @ts-expect-error: a plain .mjs script without types
+    const { generateRegistry } = await import("../../bench/generate.mjs");
+    generateRegistry(root, 2600);
+    // A few broken files among them, in the half the worker reads.
+    writeFileSync(join(root, "metrics", readdirSync(join(root, "metrics")).sort()[2500] as string), "{ not json");
+    await new Promise((r) => setTimeout(r, 1100));
+  });
+  afterAll(() => removeRegistry(root));
+
+  it("agrees with a scan done in one thread, cold and warm", async () => {
+    const alone = await scanRegistry(root);
+    const expected = {
+      best: alone.best,
+      production: alone.production.stem,
+      scores: Object.fromEntries(alone.versions.map((v) => [v.stem, v.score])),
+      problems: alone.problems.map((p) => p.reason),
+    };
+    for (const run of ["cold", "warm"]) {
+      const listed = await cli(root, "list");
+      expect({
+        run,
+        best: listed.best,
+        production: (listed.production as { stem: string }).stem,
+        scores: scores(listed),
+        problems: (listed.problems as { reason: string }[]).map((p) => p.reason),
+      }).toEqual({ run, ...expected });
+    }
+    expect(await cli(root, "promote", "--dry-run")).toMatchObject({ to: alone.best, from: alone.production.stem });
   });
 });

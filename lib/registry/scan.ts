@@ -5,6 +5,8 @@ import { readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { RegistryError, SourceChangedError } from "./errors";
 import { checkRegularFileSync, hashCache, hashFileSync, identityOf, MAX_METRICS_BYTES, readSmallFileSync, settledAt } from "./files";
+import { askSpareWorker, hasSpareWorker } from "@/lib/inspect/run-isolated";
+import { type FileStamp, type MetricsFileRead, readMetricsFile, stampAt } from "./batch";
 import { ScanMemo } from "./memo";
 import { type MetricsDoc, NO_SCORE, parseMetricsScore, parseMetricsText, UNKNOWN_METRIC } from "./metrics";
 import { ALIAS_STEM, METRICS_EXT, MODEL_EXT, parseStem } from "./names";
@@ -136,13 +138,22 @@ export async function scanRegistry(root: string, options: ScanOptions = {}): Pro
   // loop than through the thread pool, and unchanged files cost one lstat each (see the caches below).
   // The listing is already in timestamp order, so the versions are too.
   const versions: Version[] = [];
-  const ctx: ReadContext = { deferModels, warm, started, prior, j: -1, next, i: 0 };
+  const ctx: ReadContext = { deferModels, warm, started, prior, j: -1, next, i: 0, prefetch: null };
   const listed = listing.versions;
-  for (let i = 0; i < listed.length; i++) {
-    ctx.i = i;
-    ctx.j = prior ? prior.indexOf(listed[i]![0], i) : -1;
-    const v = readVersion(root, listed[i]!, problems, ctx);
-    if (v) versions.push(v);
+  const read = (from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      ctx.i = i;
+      ctx.j = prior ? prior.indexOf(listed[i]![0], i) : -1;
+      const v = readVersion(root, listed[i]!, problems, ctx);
+      if (v) versions.push(v);
+    }
+  };
+  const shared = shareWork(root, listed, ctx);
+  read(0, shared?.from ?? listed.length);
+  if (shared) {
+    ctx.prefetch = await shared.prefetch;
+    read(shared.from, listed.length);
+    ctx.prefetch = null;
   }
   if (memo && next) memo.latest = next;
 
@@ -168,8 +179,41 @@ export const scanMemos = {
   latest: (root: string): ScanMemo | null => memos.get(root)?.latest ?? null,
 };
 
+/** Scans at least this large share their metrics file work with a spare worker thread, if one runs. */
+const SHARE_FROM = 2000;
+
+/** File work done by a worker for versions from `from` on, aligned with the listing. */
+interface Prefetch {
+  from: number;
+  /** lstatMany of their metrics files (a warm scan: most files will be unchanged). */
+  stats?: Float64Array;
+  /** Their metrics files read (a cold scan). */
+  reads?: (MetricsFileRead | null)[];
+}
+
+/**
+ * Hands the metrics files of the second half of a large listing to the spare worker (the CLI starts one
+ * at launch; see startSpareWorker): their lstats when a memo or cache will make most reads unnecessary,
+ * else their reads. This thread does the first half meanwhile. Null when there is nobody to share with.
+ */
+function shareWork(root: string, listed: ListedVersion[], ctx: ReadContext): { from: number; prefetch: Promise<Prefetch | null> } | null {
+  if (listed.length < SHARE_FROM || !hasSpareWorker()) return null;
+  const from = Math.floor(listed.length / 2);
+  const files = listed.slice(from).map(([stem, , , hasMetrics]) => (hasMetrics ? `${METRICS_DIR}/${stem}${METRICS_EXT}` : ""));
+  const prefetch = ctx.warm
+    ? askSpareWorker<Float64Array>({ kind: "registry-lstat", paths: files.map((f) => (f ? `${root}/${f}` : "")) }).then((stats) =>
+        stats ? { from, stats } : null,
+      )
+    : askSpareWorker<(MetricsFileRead | null)[]>({ kind: "registry-read-metrics", root, files, scoresOnly: ctx.deferModels }).then(
+        (reads) => (reads ? { from, reads } : null),
+      );
+  return { from, prefetch };
+}
+
 /** Where one version sits in the previous memo (j) and the one being filled (i), and how to read it. */
 interface ReadContext {
+  /** Work a worker already did for this part of the listing, if any. */
+  prefetch: Prefetch | null;
   deferModels: boolean;
   /** Also teach the process-wide hash cache a memoised sha256 (for a promotion's copy that follows). */
   seedHashes?: boolean;
@@ -214,53 +258,54 @@ async function listRegistry(root: string): Promise<Listing> {
 
   const [modelEntries, metricsEntries] = await Promise.all([listDir(join(root, MODELS_DIR)), listDir(join(root, METRICS_DIR))]);
   const problems: Problem[] = [];
-  const modelStems = new Map<string, { modelType: string; timestamp: string }>();
+  const versions: ListedVersion[] = [];
+  const byStem = new Map<string, ListedVersion>();
 
   for (const entry of modelEntries) {
     const name = entry.name;
-    const file = `${MODELS_DIR}/${name}`;
     if (name === `${ALIAS_STEM}${MODEL_EXT}`) continue;
-    const problem = classifyEntry(entry, file, MODEL_EXT, "model");
+    const problem = classifyEntry(entry, MODELS_DIR, MODEL_EXT, "model");
     if (problem) {
       problems.push(problem);
       continue;
     }
     const parsed = parseStem(name.slice(0, -MODEL_EXT.length));
     if (!parsed.ok) {
-      problems.push({ file, reason: parsed.code, message: parsed.message });
+      problems.push({ file: `${MODELS_DIR}/${name}`, reason: parsed.code, message: parsed.message });
       continue;
     }
-    modelStems.set(parsed.stem, { modelType: parsed.modelType, timestamp: parsed.timestamp });
+    const listed: ListedVersion = [parsed.stem, parsed.modelType, parsed.timestamp, false];
+    versions.push(listed);
+    byStem.set(parsed.stem, listed);
   }
 
-  const withMetrics = new Set<string>();
   for (const entry of metricsEntries) {
     const name = entry.name;
-    const file = `${METRICS_DIR}/${name}`;
     if (name === `${ALIAS_STEM}${METRICS_EXT}`) continue;
-    const problem = classifyEntry(entry, file, METRICS_EXT, "metrics");
+    const problem = classifyEntry(entry, METRICS_DIR, METRICS_EXT, "metrics");
     if (problem) {
       problems.push(problem);
       continue;
     }
     const stem = name.slice(0, -METRICS_EXT.length);
-    if (!modelStems.has(stem)) {
-      const parsed = parseStem(stem);
-      problems.push(
-        parsed.ok
-          ? {
-              file,
-              reason: "orphan_metrics",
-              message: `Metrics with no model: ${MODELS_DIR}/${stem}${MODEL_EXT} does not exist (or is not a usable file), so this run is not a version. Training must write both files with matching names.`,
-            }
-          : { file, reason: parsed.code, message: parsed.message },
-      );
+    const listed = byStem.get(stem);
+    if (listed) {
+      listed[3] = true;
       continue;
     }
-    withMetrics.add(stem);
+    const file = `${METRICS_DIR}/${name}`;
+    const parsed = parseStem(stem);
+    problems.push(
+      parsed.ok
+        ? {
+            file,
+            reason: "orphan_metrics",
+            message: `Metrics with no model: ${MODELS_DIR}/${stem}${MODEL_EXT} does not exist (or is not a usable file), so this run is not a version. Training must write both files with matching names.`,
+          }
+        : { file, reason: parsed.code, message: parsed.message },
+    );
   }
 
-  const versions: ListedVersion[] = [...modelStems].map(([stem, p]) => [stem, p.modelType, p.timestamp, withMetrics.has(stem)]);
   versions.sort((a, b) => (a[2] === b[2] ? a[0].localeCompare(b[0]) : a[2] < b[2] ? -1 : 1));
   const listing = { dirs, versions, problems };
   if (models.settled && metrics.settled) listings.set(root, listing);
@@ -304,7 +349,10 @@ async function listDir(dir: string): Promise<Dirent[]> {
   }
 }
 
-function classifyEntry(entry: Dirent, file: string, ext: string, kind: "model" | "metrics"): Problem | null {
+function classifyEntry(entry: Dirent, dir: string, ext: string, kind: "model" | "metrics"): Problem | null {
+  // The common case first, allocating nothing: a regular file with the right extension.
+  if (entry.isFile() && entry.name.endsWith(ext) && !entry.name.startsWith(TEMP_PREFIX)) return null;
+  const file = `${dir}/${entry.name}`;
   const name = entry.name;
   if (name.startsWith(TEMP_PREFIX)) {
     return {
@@ -365,8 +413,11 @@ function readVersion(root: string, listed: ListedVersion, problems: Problem[], c
     isBest: false,
   };
   if (!metricsFile) return version;
-  let st: Stats | undefined;
-  if (ctx.warm) {
+  let st: FileStamp | undefined;
+  const pre = ctx.prefetch;
+  if (pre?.stats) {
+    st = stampAt(pre.stats, ctx.i - pre.from);
+  } else if (ctx.warm) {
     const check = checkRegularFileSync(`${root}/${metricsFile}`);
     st = check.ok ? check.stats : undefined;
   }
@@ -426,7 +477,7 @@ function contextOf(root: string, stem: string): ReadContext | null {
   const next = memo?.latest ?? null;
   if (!next) return null;
   const i = next.indexOf(stem, 0);
-  return { deferModels: false, seedHashes: true, warm: true, started: Date.now(), prior: next, j: i, next, i };
+  return { deferModels: false, seedHashes: true, warm: true, started: Date.now(), prior: next, j: i, next, i, prefetch: null };
 }
 
 /**
@@ -478,7 +529,7 @@ export function loadDeferredMetrics(root: string, versions: Iterable<Version | n
 }
 
 /** A metrics file's read, from a cache while `st` (its lstat, when the scan took one) still matches. */
-function readMetrics(root: string, file: string, ctx: ReadContext, st: Stats | undefined): MetricsRead {
+function readMetrics(root: string, file: string, ctx: ReadContext, st: FileStamp | undefined): MetricsRead {
   const prior = ctx.prior;
   if (st && prior?.metricsHold(ctx.j, st)) {
     const [reason, message] = prior.problem(ctx.j) ?? ["unreadable", ""];
@@ -489,51 +540,29 @@ function readMetrics(root: string, file: string, ctx: ReadContext, st: Stats | u
     const cached = metricsCache.get(id) ?? summaryCache.get(id);
     if (cached) return cached;
   }
-  const read = readMetricsUncached(root, file, ctx.deferModels);
-  if (ctx.next && read.stats && read.sha256 && settledAt(read.stats, ctx.started)) {
+  const pre = ctx.prefetch?.reads?.[ctx.i - ctx.prefetch.from];
+  const read = pre ? remember(root, file, pre) : readMetricsUncached(root, file, ctx.deferModels);
+  if (ctx.next && read.stamp && read.sha256 && read.settled) {
     const problem = read.problem ? ([read.problem.reason, read.problem.message] as [ProblemCode, string]) : null;
     const score = read.doc?.score ?? read.summary?.score ?? NO_SCORE;
     const metric = read.doc?.metric ?? read.summary?.metric ?? UNKNOWN_METRIC;
-    ctx.next.setMetrics(ctx.i, read.stats, { sha256: read.sha256, score, metric, problem });
+    ctx.next.setMetrics(ctx.i, read.stamp, { sha256: read.sha256, score, metric, problem });
   }
   return read;
 }
 
-/** Reads and parses one metrics file, and remembers the result by its identity once the file is settled. */
-function readMetricsUncached(root: string, file: string, scoresOnly: boolean): MetricsRead & { stats?: Stats } {
-  const started = Date.now();
-  let bytes: Buffer;
-  let stats: Stats;
-  try {
-    ({ bytes, stats } = readSmallFileSync(`${root}/${file}`, MAX_METRICS_BYTES));
-  } catch (e) {
-    const code = errCode(e);
-    const problem: Problem =
-      code === "ETOOLARGE"
-        ? { file, reason: "too_large", message: `Metrics file is larger than ${MAX_METRICS_BYTES / 1024 / 1024} MiB; not read.` }
-        : code === "ELOOP"
-          ? { file, reason: "symlink", message: "The metrics file is a symbolic link; not read." }
-          : code === "ENOTREG"
-            ? { file, reason: "not_regular_file", message: "The metrics path is not a regular file; not read." }
-            : { file, reason: "unreadable", message: `Cannot read the metrics file (${code}).` };
-    return { doc: null, sha256: null, error: problem.message, problem };
-  }
-  const sha256 = sha256Of(bytes);
-  const text = bytes.toString("utf8");
-  const parsed = scoresOnly ? parseMetricsScore(text) : parseMetricsText(text);
-  const read: MetricsRead = !parsed.ok
-    ? {
-        doc: null,
-        sha256,
-        error: parsed.message,
-        problem: { file, reason: parsed.code, message: `${parsed.message} The version is listed without metrics.` },
-      }
-    : "doc" in parsed
-      ? { doc: parsed.doc, sha256, error: null, problem: null }
-      : { doc: null, sha256, error: null, problem: null, summary: { score: parsed.score, metric: parsed.metric } };
+/** Reads and parses one metrics file; a long-lived process remembers it by identity once settled. */
+function readMetricsUncached(root: string, file: string, scoresOnly: boolean): MetricsFileRead {
+  return remember(root, file, readMetricsFile(root, file, scoresOnly));
+}
+
+function remember(root: string, file: string, read: MetricsFileRead): MetricsFileRead {
   // CLI scans remember through their memo; the in-memory caches are for long-lived processes.
-  if (settledAt(stats, started) && !memos.has(root)) (read.summary ? summaryCache : metricsCache).set(`${file}|${identityOf(stats)}`, read);
-  return { ...read, stats };
+  if (read.stamp && read.sha256 && read.settled && !memos.has(root)) {
+    const { stamp, settled: _, ...plain } = read;
+    (plain.summary ? summaryCache : metricsCache).set(`${file}|${identityOf(stamp)}`, plain);
+  }
+  return read;
 }
 
 async function readProduction(root: string, versions: Version[], deferModels: boolean): Promise<Production> {

@@ -1,0 +1,102 @@
+// Reading many registry files in one go: the part of a scan that a worker thread can share (see
+// scanRegistry). Plain functions over paths, no caches, results that survive structured cloning.
+import { hash } from "node:crypto";
+import { lstatSync } from "node:fs";
+import { MAX_METRICS_BYTES, readSmallFileSync, settledAt } from "./files";
+import { parseMetricsScore, parseMetricsText } from "./metrics";
+import type { MetricsRead, Problem } from "./scan";
+
+/** What identifies a file's content while it is unchanged: a subset of Stats that clones cheaply. */
+export interface FileStamp {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+/** One metrics file as read: the parse, and the stamp of the descriptor it was read through. */
+export interface MetricsFileRead extends MetricsRead {
+  stamp: FileStamp | null;
+  /** The file had been still for a while before the read (see settledAt): the read may be remembered. */
+  settled: boolean;
+}
+
+/** Reads and parses one metrics file (no links, capped size). Never throws: a bad file comes back as a problem. */
+export function readMetricsFile(root: string, file: string, scoresOnly: boolean): MetricsFileRead {
+  const started = Date.now();
+  let bytes: Buffer;
+  let stamp: FileStamp;
+  try {
+    const read = readSmallFileSync(`${root}/${file}`, MAX_METRICS_BYTES);
+    bytes = read.bytes;
+    stamp = read.stats;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException)?.code ?? "error";
+    const problem: Problem =
+      code === "ETOOLARGE"
+        ? { file, reason: "too_large", message: `Metrics file is larger than ${MAX_METRICS_BYTES / 1024 / 1024} MiB; not read.` }
+        : code === "ELOOP"
+          ? { file, reason: "symlink", message: "The metrics file is a symbolic link; not read." }
+          : code === "ENOTREG"
+            ? { file, reason: "not_regular_file", message: "The metrics path is not a regular file; not read." }
+            : { file, reason: "unreadable", message: `Cannot read the metrics file (${code}).` };
+    return { doc: null, sha256: null, error: problem.message, problem, stamp: null, settled: false };
+  }
+  const sha256 = hash("sha256", bytes, "hex");
+  const text = bytes.toString("utf8");
+  const parsed = scoresOnly ? parseMetricsScore(text) : parseMetricsText(text);
+  const base = {
+    sha256,
+    stamp: { dev: stamp.dev, ino: stamp.ino, size: stamp.size, mtimeMs: stamp.mtimeMs, ctimeMs: stamp.ctimeMs },
+    settled: settledAt(stamp, started),
+  };
+  if (!parsed.ok) {
+    const message = `${parsed.message} The version is listed without metrics.`;
+    return { ...base, doc: null, error: parsed.message, problem: { file, reason: parsed.code, message } };
+  }
+  if ("doc" in parsed) return { ...base, doc: parsed.doc, error: null, problem: null };
+  return { ...base, doc: null, error: null, problem: null, summary: { score: parsed.score, metric: parsed.metric } };
+}
+
+export function readMetricsFiles(root: string, files: readonly string[], scoresOnly: boolean): MetricsFileRead[] {
+  return files.map((file) => readMetricsFile(root, file, scoresOnly));
+}
+
+/** Numbers per path in `lstatMany`'s result: the stamp, then 1 for a regular file (0 for anything else). */
+export const STAT_WIDTH = 6;
+
+/** lstat of every path (never following links): a stamp and "is a regular file" each, NaN when missing. */
+export function lstatMany(paths: readonly string[]): Float64Array {
+  const out = new Float64Array(paths.length * STAT_WIDTH).fill(Number.NaN);
+  for (let i = 0; i < paths.length; i++) {
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(paths[i] as string, { throwIfNoEntry: false });
+    } catch {
+      continue;
+    }
+    if (!st) continue;
+    const at = i * STAT_WIDTH;
+    out[at] = st.dev;
+    out[at + 1] = st.ino;
+    out[at + 2] = st.size;
+    out[at + 3] = st.mtimeMs;
+    out[at + 4] = st.ctimeMs;
+    out[at + 5] = st.isFile() ? 1 : 0;
+  }
+  return out;
+}
+
+/** The stamp at position i of an `lstatMany` result, when that path is a regular file. */
+export function stampAt(stats: Float64Array, i: number): FileStamp | undefined {
+  const at = i * STAT_WIDTH;
+  if (stats[at + 5] !== 1) return undefined;
+  return {
+    dev: stats[at] as number,
+    ino: stats[at + 1] as number,
+    size: stats[at + 2] as number,
+    mtimeMs: stats[at + 3] as number,
+    ctimeMs: stats[at + 4] as number,
+  };
+}
