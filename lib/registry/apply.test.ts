@@ -168,6 +168,50 @@ describe("static inspection in the plan", () => {
   });
 });
 
+describe("apply, when the source's sha256 is already known by its identity (the kernel copies it)", () => {
+  // Hashes are remembered only for files that have been still for a second (see settledAt).
+  const settle = () => new Promise((r) => setTimeout(r, 1100));
+
+  it("writes a byte-identical, regular, 0644 alias pair", async () => {
+    await settle();
+    const { plan } = await promote();
+    await applyPlan(root, plan);
+    const alias = join(root, "models/production_latest.joblib");
+    expect(readFileSync(alias)).toEqual(readFileSync(join(root, `models/${BEST}.joblib`)));
+    expect(readFileSync(join(root, "metrics/production_latest.json"))).toEqual(readFileSync(join(root, `metrics/${BEST}.json`)));
+    expect(lstatSync(alias).isFile() && (lstatSync(alias).mode & 0o777) === 0o644).toBe(true);
+    expect(lstatSync(alias).ino).not.toBe(lstatSync(join(root, `models/${BEST}.joblib`)).ino);
+    expect(noTemps()).toEqual([]);
+  });
+
+  it("still refuses a source rewritten in place after planning, even at the same size", async () => {
+    await settle();
+    const { plan } = await promote();
+    const model = join(root, "models", `${BEST}.joblib`);
+    const bytes = readFileSync(model);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 2) ^ 0xff, bytes.length - 2);
+    writeFileSync(model, bytes);
+    const before = fingerprint(root);
+    await expect(applyPlan(root, plan)).rejects.toBeInstanceOf(SourceChangedError);
+    expect(fingerprint(root)).toEqual(before);
+    expect(noTemps()).toEqual([]);
+  });
+
+  it("leaves production untouched when the disk fills during the copy", async () => {
+    await settle();
+    const { plan } = await promote();
+    const before = fingerprint(root);
+    process.env.REGISTRY_FAULT = "enospc_during_copy";
+    try {
+      await expect(applyPlan(root, plan)).rejects.toThrow(/disk is full/);
+    } finally {
+      delete process.env.REGISTRY_FAULT;
+    }
+    expect(fingerprint(root)).toEqual(before);
+    expect(noTemps()).toEqual([]);
+  });
+});
+
 describe("apply", () => {
   it("promotes the best version as a byte-identical alias pair, leaving no temp files", async () => {
     const { plan } = await promote();

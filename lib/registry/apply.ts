@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import { constants, existsSync, lstatSync } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { constants, existsSync } from "node:fs";
+import { copyFile, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ProductionChangedError, RefusedError, RegistryError, SourceChangedError, WriteFailedError } from "./errors";
-import { checkRegularFile, hashCache, hashFile, identityOf, openRegular } from "./files";
+import { checkRegularFile, hashFile, identityOf, knownHash, openRegular } from "./files";
 import { STATE_DIR, withRegistryLock } from "./lock";
 import type { Plan } from "./plan";
 import { METRICS_ALIAS, METRICS_DIR, MODEL_ALIAS, MODELS_DIR, readAlias, TEMP_PREFIX } from "./scan";
@@ -166,13 +166,27 @@ async function stage(root: string, plan: Plan, journal: Journal): Promise<void> 
   }
 }
 
-/** Copies `src` to a new file `dest`, hashing the bytes as they pass, fsyncs it, and refuses a hash mismatch. */
+/**
+ * Copies `src` to a new file `dest`, fsyncs it, and refuses bytes other than the plan's. When the opened
+ * source's stat identity is one whose sha256 is already known (hashed by this or an earlier run, and
+ * settled since), the kernel copies it (a reflink where the file system offers one, else
+ * copy_file_range) and an unchanged identity afterwards proves the bytes; otherwise they are hashed as
+ * they pass.
+ */
 async function copyVerified(src: string, dest: string, expected: string, label: string): Promise<void> {
   let input: Awaited<ReturnType<typeof openRegular>>;
   try {
     input = await openRegular(src);
   } catch (e) {
     throw new SourceChangedError(`${label} can no longer be read (${(e as NodeJS.ErrnoException).code}): nothing was written.`);
+  }
+  if (knownHash(input.stats) === expected) {
+    try {
+      if (await copyInKernel(input, dest)) return;
+    } finally {
+      await input.fh.close();
+    }
+    input = await openRegular(src);
   }
   const output = await open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
   try {
@@ -199,12 +213,40 @@ async function copyVerified(src: string, dest: string, expected: string, label: 
   }
 }
 
+/**
+ * Copies an opened source to `dest` inside the kernel and fsyncs it. True when done and the source kept
+ * its identity throughout; false (nothing left behind) when the source changed meanwhile or this system
+ * has no /proc to name the open file by.
+ */
+async function copyInKernel(input: Awaited<ReturnType<typeof openRegular>>, dest: string): Promise<boolean> {
+  // The descriptor's /proc name reopens the very file we opened and checked, whatever the path names now.
+  const opened = `/proc/self/fd/${input.fh.fd}`;
+  faultPoint("enospc_during_copy");
+  try {
+    await copyFile(opened, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT" || existsSync(dest)) throw e;
+    return false;
+  }
+  const after = await input.fh.stat();
+  const output = await open(dest, "r+");
+  try {
+    if (identityOf(after) !== identityOf(input.stats) || (await output.stat()).size !== input.stats.size) {
+      await unlink(dest);
+      return false;
+    }
+    await output.chmod(0o644);
+    await output.sync();
+    return true;
+  } finally {
+    await output.close();
+  }
+}
+
 async function commit(root: string, journal: Journal): Promise<void> {
   for (const f of journal.files) {
     await rename(join(root, f.temp), join(root, f.alias));
     faultPoint(f.alias === MODEL_ALIAS ? "after_rename_model" : "after_rename_metrics");
-    // We hashed these bytes while copying them: the next scan need not read a large alias again.
-    hashCache.set(identityOf(lstatSync(join(root, f.alias))), f.sha256);
   }
   await syncDirs(root);
 }
