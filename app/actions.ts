@@ -33,7 +33,7 @@ export interface Preview {
 
 async function resolveVersion(input: z.output<typeof target>): Promise<string | undefined> {
   if (input.version !== "previous") return input.version;
-  const production = (await scanRegistry(registryRoot(), { models: "deferred" })).production;
+  const production = (await scanRegistry(registryRoot(), { models: "deferred", metrics: "scores" })).production;
   const previous = await previousProduction(db(), production.sha256);
   if (!previous) throw new InvalidInputError("The audit log does not know which version was live before the current one.");
   return previous.stem;

@@ -102,7 +102,7 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
 async function list(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, common);
   const root = resolveRoot(values.root);
-  const s = await withScanCache(root, () => scanRegistry(root));
+  const s = await withScanCache(root, () => scanRegistry(root, { metrics: "scores" }));
   if (io.json) {
     io.printJson({
       root: s.root,
@@ -166,7 +166,7 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
   if (kind === "rollback" && values.previous) {
     if (stem !== undefined) throw new InvalidInputError("Use either --to STEM or --previous, not both.");
     const { openAudit, previousProduction } = await audit();
-    const s = await scanRegistry(root, { models: "deferred" });
+    const s = await scanRegistry(root, { models: "deferred", metrics: "scores" });
     const prev = await previousProduction(openAudit(root), s.production.sha256);
     if (!prev) {
       throw new InvalidInputError(

@@ -3,7 +3,7 @@ import Link from "next/link";
 import { z } from "zod";
 import { DiffOnlySwitch } from "@/components/diff-only-switch";
 import { InvalidInputError, type Version, validateVersionName } from "@/lib/registry";
-import { loadSnapshot } from "@/lib/server/registry";
+import { loadSnapshot, withDocuments } from "@/lib/server/registry";
 import { requirePage } from "@/lib/server/session";
 import { type CompareRow, compareVersions } from "@/lib/views/compare";
 
@@ -30,7 +30,7 @@ const SECTIONS: { id: CompareRow["section"]; title: string }[] = [
 export default async function ComparePage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   await requirePage("registry.read", "/compare");
   const params = paramsSchema.parse(await props.searchParams);
-  const snapshot = await loadSnapshot();
+  const snapshot = withDocuments(await loadSnapshot(), params.v);
   const byStem = new Map(snapshot.versions.map((v) => [v.stem, v]));
 
   const invalid: string[] = [];

@@ -158,7 +158,7 @@ async function closeDanglingIntents(db: AuditDb, root: string, actor: Actor): Pr
   );
   const open = intents.filter((i) => !closed.has(i.correlationId));
   if (open.length === 0) return;
-  const production = (await scanRegistry(root, { models: "deferred" })).production;
+  const production = (await scanRegistry(root, { models: "deferred", metrics: "scores" })).production;
   for (const i of open) {
     const landed = production.sha256 === i.toSha256;
     await recordEvent(db, actor, {

@@ -5,6 +5,7 @@
 // large registry scan shares (lib/registry/batch.ts).
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { lstatMany, readMetricsFiles } from "@/lib/registry/batch";
+import type { MetricsDetail } from "@/lib/registry/scan";
 import type { InspectionReport, InspectLimits } from "./types";
 
 export interface InspectRequest {
@@ -26,7 +27,7 @@ export interface ReadMetricsRequest {
   kind: "registry-read-metrics";
   root: string;
   files: string[];
-  scoresOnly: boolean;
+  detail: MetricsDetail;
 }
 
 /** True when `data` is an inspect request. Pure. */
@@ -56,7 +57,7 @@ if (!isMainThread && parentPort) {
         const stats = lstatMany(m.paths);
         port.postMessage(stats, [stats.buffer as ArrayBuffer]);
       } else if (m.kind === "registry-read-metrics") {
-        port.postMessage(readMetricsFiles(m.root, m.files, m.scoresOnly));
+        port.postMessage(readMetricsFiles(m.root, m.files, m.detail));
       } else if (isInspectRequest(m)) {
         void runInspectRequest(m).then((report) => port.postMessage(report));
       }

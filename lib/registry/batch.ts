@@ -3,8 +3,8 @@
 import { hash } from "node:crypto";
 import { lstatSync } from "node:fs";
 import { MAX_METRICS_BYTES, readSmallFileSync, settledAt } from "./files";
-import { parseMetricsScore, parseMetricsText } from "./metrics";
-import type { MetricsRead, Problem } from "./scan";
+import { highlightsOf, parseMetricsScore, parseMetricsText } from "./metrics";
+import type { MetricsDetail, MetricsRead, Problem } from "./scan";
 
 /** What identifies a file's content while it is unchanged: a subset of Stats that clones cheaply. */
 export interface FileStamp {
@@ -23,7 +23,7 @@ export interface MetricsFileRead extends MetricsRead {
 }
 
 /** Reads and parses one metrics file (no links, capped size). Never throws: a bad file comes back as a problem. */
-export function readMetricsFile(root: string, file: string, scoresOnly: boolean): MetricsFileRead {
+export function readMetricsFile(root: string, file: string, detail: MetricsDetail): MetricsFileRead {
   const started = Date.now();
   let bytes: Buffer;
   let stamp: FileStamp;
@@ -45,7 +45,7 @@ export function readMetricsFile(root: string, file: string, scoresOnly: boolean)
   }
   const sha256 = hash("sha256", bytes, "hex");
   const text = bytes.toString("utf8");
-  const parsed = scoresOnly ? parseMetricsScore(text) : parseMetricsText(text);
+  const parsed = detail === "scores" ? parseMetricsScore(text) : parseMetricsText(text);
   const base = {
     sha256,
     stamp: { dev: stamp.dev, ino: stamp.ino, size: stamp.size, mtimeMs: stamp.mtimeMs, ctimeMs: stamp.ctimeMs },
@@ -55,12 +55,16 @@ export function readMetricsFile(root: string, file: string, scoresOnly: boolean)
     const message = `${parsed.message} The version is listed without metrics.`;
     return { ...base, doc: null, error: parsed.message, problem: { file, reason: parsed.code, message } };
   }
-  if ("doc" in parsed) return { ...base, doc: parsed.doc, error: null, problem: null };
+  if ("doc" in parsed && detail === "documents") return { ...base, doc: parsed.doc, error: null, problem: null };
+  if ("doc" in parsed) {
+    const { score, metric } = parsed.doc;
+    return { ...base, doc: null, error: null, problem: null, summary: { score, metric, highlights: highlightsOf(parsed.doc) } };
+  }
   return { ...base, doc: null, error: null, problem: null, summary: { score: parsed.score, metric: parsed.metric } };
 }
 
-export function readMetricsFiles(root: string, files: readonly string[], scoresOnly: boolean): MetricsFileRead[] {
-  return files.map((file) => readMetricsFile(root, file, scoresOnly));
+export function readMetricsFiles(root: string, files: readonly string[], detail: MetricsDetail): (MetricsFileRead | null)[] {
+  return files.map((file) => (file ? readMetricsFile(root, file, detail) : null));
 }
 
 /** Numbers per path in `lstatMany`'s result: the stamp, then 1 for a regular file (0 for anything else). */

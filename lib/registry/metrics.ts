@@ -107,6 +107,37 @@ export function scoreOf(file: JsonObject): { score: number; metric: string } {
   return { score: NO_SCORE, metric: UNKNOWN_METRIC };
 }
 
+/**
+ * The few facts of a metrics file that lists and charts show for every version. A long-lived process
+ * keeps these for 20,000 versions and reads a whole document again only when a page needs it.
+ */
+export interface MetricsHighlights {
+  prAuc: number | null;
+  rocAuc: number | null;
+  precisionAt50: number | null;
+  recallAt50: number | null;
+  trainRows: number | null;
+  testRows: number | null;
+  dataVersion: string | null;
+  gitCommit: string | null;
+  trainedBy: string | null;
+}
+
+/** The highlights of a parsed document. Pure. */
+export function highlightsOf(doc: MetricsDoc): MetricsHighlights {
+  return {
+    prAuc: metricNumber(doc, "pr_auc"),
+    rocAuc: metricNumber(doc, "roc_auc"),
+    precisionAt50: metricNumber(doc, "precision@50"),
+    recallAt50: metricNumber(doc, "recall@50"),
+    trainRows: doc.meta.trainRows,
+    testRows: doc.meta.testRows,
+    dataVersion: doc.meta.dataVersion,
+    gitCommit: doc.meta.gitCommit,
+    trainedBy: doc.meta.trainedBy,
+  };
+}
+
 /** Reads one metric value as a finite number, or null. */
 export function metricNumber(doc: MetricsDoc | null, key: string): number | null {
   const v = doc && Object.hasOwn(doc.metrics, key) ? doc.metrics[key] : undefined;

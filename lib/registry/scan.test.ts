@@ -1,7 +1,7 @@
 import { copyFileSync, linkSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { scanRegistry } from "./scan";
+import { loadDeferredMetrics, loadDeferredModels, scanRegistry } from "./scan";
 import { BEST, MANIFEST, PRODUCTION, removeRegistry, tempRegistry } from "./test-support/fixture";
 
 let root: string;
@@ -48,6 +48,35 @@ describe("scanRegistry on the fixture corpus", () => {
     const s = await scanRegistry(root);
     const v = s.versions.find((x) => x.stem === "candidate_logreg_20251120T093000Z")!;
     expect(v).toMatchObject({ score: -1, metric: "unknown", metrics: null, metricsFile: null });
+  });
+});
+
+describe("how much a scan keeps of each metrics file", () => {
+  it("agrees on scores, best and production at every detail, and reads documents on demand", async () => {
+    const full = await scanRegistry(root);
+    for (const options of [{ metrics: "highlights" }, { metrics: "scores" }, { models: "deferred", metrics: "scores" }] as const) {
+      const lean = await scanRegistry(root, options);
+      expect([lean.best, lean.production.stem, lean.production.state], JSON.stringify(options)).toEqual([
+        full.best,
+        full.production.stem,
+        full.production.state,
+      ]);
+      expect(lean.versions.map((v) => [v.stem, v.score, v.metric])).toEqual(full.versions.map((v) => [v.stem, v.score, v.metric]));
+      expect(lean.problems).toEqual(full.problems);
+    }
+    const highlights = await scanRegistry(root, { metrics: "highlights" });
+    const best = highlights.versions.find((v) => v.stem === BEST)!;
+    const bestFull = full.versions.find((v) => v.stem === BEST)!;
+    expect(best).toMatchObject({ metrics: null, metricsDeferred: true, highlights: bestFull.highlights });
+    expect(best.highlights).toMatchObject({ prAuc: bestFull.score, trainedBy: bestFull.metrics?.meta.trainedBy });
+    loadDeferredMetrics(root, [best]);
+    expect(best.metrics).toEqual(bestFull.metrics);
+    expect(best.metricsDeferred).toBe(false);
+    const deferred = await scanRegistry(root, { models: "deferred", metrics: "scores" });
+    const v = deferred.versions.find((x) => x.stem === BEST)!;
+    expect(v).toMatchObject({ modelDeferred: true, highlights: null });
+    loadDeferredModels(root, [v]);
+    expect([v.sha256, v.size]).toEqual([bestFull.sha256, bestFull.size]);
   });
 });
 

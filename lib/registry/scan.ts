@@ -8,7 +8,7 @@ import { checkRegularFileSync, hashCache, hashFileSync, identityOf, MAX_METRICS_
 import { askSpareWorker, hasSpareWorker } from "@/lib/inspect/run-isolated";
 import { type FileStamp, type MetricsFileRead, readMetricsFile, stampAt } from "./batch";
 import { ScanMemo } from "./memo";
-import { type MetricsDoc, NO_SCORE, parseMetricsScore, parseMetricsText, UNKNOWN_METRIC } from "./metrics";
+import { highlightsOf, type MetricsDoc, type MetricsHighlights, NO_SCORE, parseMetricsScore, parseMetricsText, UNKNOWN_METRIC } from "./metrics";
 import { ALIAS_STEM, METRICS_EXT, MODEL_EXT, parseStem } from "./names";
 
 export const MODELS_DIR = "models";
@@ -33,6 +33,8 @@ export interface Version {
   modelDeferred: boolean;
   metricsSha256: string | null;
   metrics: MetricsDoc | null;
+  /** What lists and charts show of the metrics; null without metrics, or in a scores-only scan. */
+  highlights: MetricsHighlights | null;
   /** Why the metrics could not be used, when the file exists but is broken. */
   metricsError: string | null;
   /**
@@ -102,13 +104,21 @@ export class RegistryNotFoundError extends RegistryError {
 
 export interface ScanOptions {
   /**
-   * "deferred": model files are listed but read (lstat, sha256) only to find production, and metrics
-   * files are parsed for their score only; a caller loads the rest for the versions it needs with
-   * `loadDeferredModels` and `loadDeferredMetrics`. A plan needs every version's score but only the
-   * candidate's and production's files, so at 20,000 versions this skips 20,000 model file reads.
+   * "deferred": model files are listed but read (lstat, sha256) only to find production; a caller loads
+   * the rest for the versions it needs with `loadDeferredModels`. A plan needs every version's score but
+   * only the candidate's and production's files, so at 20,000 versions this skips 20,000 file reads.
    */
   models?: "all" | "deferred";
+  /**
+   * How much of each metrics file a version keeps: "documents" (the default) the parsed document;
+   * "highlights" the score and MetricsHighlights (what a long-lived server keeps for every version);
+   * "scores" the score only (what a plan needs). Short of documents, `metricsDeferred` is true and
+   * `loadDeferredMetrics` reads the document of a version that needs it.
+   */
+  metrics?: MetricsDetail;
 }
+
+export type MetricsDetail = "documents" | "highlights" | "scores";
 
 /**
  * Reads the registry folders and returns every version, every problem, the production alias state and
@@ -138,7 +148,8 @@ export async function scanRegistry(root: string, options: ScanOptions = {}): Pro
   // loop than through the thread pool, and unchanged files cost one lstat each (see the caches below).
   // The listing is already in timestamp order, so the versions are too.
   const versions: Version[] = [];
-  const ctx: ReadContext = { deferModels, warm, started, prior, j: -1, next, i: 0, prefetch: null };
+  const detail = options.metrics ?? "documents";
+  const ctx: ReadContext = { deferModels, detail, warm, started, prior, j: -1, next, i: 0, prefetch: null };
   const listed = listing.versions;
   const read = (from: number, to: number) => {
     for (let i = from; i < to; i++) {
@@ -204,7 +215,7 @@ function shareWork(root: string, listed: ListedVersion[], ctx: ReadContext): { f
     ? askSpareWorker<Float64Array>({ kind: "registry-lstat", paths: files.map((f) => (f ? `${root}/${f}` : "")) }).then((stats) =>
         stats ? { from, stats } : null,
       )
-    : askSpareWorker<(MetricsFileRead | null)[]>({ kind: "registry-read-metrics", root, files, scoresOnly: ctx.deferModels }).then(
+    : askSpareWorker<(MetricsFileRead | null)[]>({ kind: "registry-read-metrics", root, files, detail: ctx.detail }).then(
         (reads) => (reads ? { from, reads } : null),
       );
   return { from, prefetch };
@@ -215,6 +226,7 @@ interface ReadContext {
   /** Work a worker already did for this part of the listing, if any. */
   prefetch: Prefetch | null;
   deferModels: boolean;
+  detail: MetricsDetail;
   /** Also teach the process-wide hash cache a memoised sha256 (for a promotion's copy that follows). */
   seedHashes?: boolean;
   warm: boolean;
@@ -405,6 +417,7 @@ function readVersion(root: string, listed: ListedVersion, problems: Problem[], c
     modelDeferred: model.modelDeferred,
     metricsSha256: null,
     metrics: null,
+    highlights: null,
     metricsError: null,
     metricsDeferred: false,
     score: NO_SCORE,
@@ -423,7 +436,7 @@ function readVersion(root: string, listed: ListedVersion, problems: Problem[], c
   }
   // The common case of a repeated CLI run: the metrics file is the one the memo saw. Read nothing.
   const prior = ctx.prior;
-  if (st && prior?.metricsHold(ctx.j, st) && !prior.problem(ctx.j)) {
+  if (ctx.detail === "scores" && st && prior?.metricsHold(ctx.j, st) && !prior.problem(ctx.j)) {
     version.metricsSha256 = prior.metricsSha256(ctx.j);
     version.metricsDeferred = true;
     version.score = prior.score(ctx.j);
@@ -434,6 +447,7 @@ function readVersion(root: string, listed: ListedVersion, problems: Problem[], c
   if (metrics.problem) problems.push(metrics.problem);
   version.metricsSha256 = metrics.sha256;
   version.metrics = metrics.doc;
+  version.highlights = metrics.summary?.highlights ?? (metrics.doc ? highlightsOf(metrics.doc) : null);
   version.metricsError = metrics.error;
   version.metricsDeferred = metrics.summary !== undefined;
   version.score = metrics.doc?.score ?? metrics.summary?.score ?? NO_SCORE;
@@ -477,7 +491,7 @@ function contextOf(root: string, stem: string): ReadContext | null {
   const next = memo?.latest ?? null;
   if (!next) return null;
   const i = next.indexOf(stem, 0);
-  return { deferModels: false, seedHashes: true, warm: true, started: Date.now(), prior: next, j: i, next, i, prefetch: null };
+  return { deferModels: false, detail: "scores", seedHashes: true, warm: true, started: Date.now(), prior: next, j: i, next, i, prefetch: null };
 }
 
 /**
@@ -502,7 +516,7 @@ export interface MetricsRead {
   error: string | null;
   problem: Problem | null;
   /** Set instead of `doc` when only the score is known (from the persistent scan cache). */
-  summary?: { score: number; metric: string };
+  summary?: { score: number; metric: string; highlights?: MetricsHighlights };
 }
 
 // Parsed metrics by stat identity: an unchanged file is never read twice in a process.
@@ -518,8 +532,10 @@ const summaryCache = new Map<string, MetricsRead>();
 export function loadDeferredMetrics(root: string, versions: Iterable<Version | null | undefined>): void {
   for (const v of versions) {
     if (!v?.metricsDeferred || !v.metricsFile) continue;
-    const read = readMetricsUncached(root, v.metricsFile, false);
+    // Read and not cached: a server that shows one version's page does not keep its document for good.
+    const read = readMetricsFile(root, v.metricsFile, "documents");
     v.metrics = read.doc;
+    v.highlights = read.doc ? highlightsOf(read.doc) : null;
     v.metricsSha256 = read.sha256;
     v.metricsError = read.error;
     v.score = read.doc?.score ?? NO_SCORE;
@@ -538,10 +554,10 @@ function readMetrics(root: string, file: string, ctx: ReadContext, st: FileStamp
   if (st && (metricsCache.size > 0 || summaryCache.size > 0)) {
     const id = `${file}|${identityOf(st)}`;
     const cached = metricsCache.get(id) ?? summaryCache.get(id);
-    if (cached) return cached;
+    if (cached && sufficient(cached, ctx.detail)) return cached;
   }
   const pre = ctx.prefetch?.reads?.[ctx.i - ctx.prefetch.from];
-  const read = pre ? remember(root, file, pre) : readMetricsUncached(root, file, ctx.deferModels);
+  const read = pre ? remember(root, file, pre) : readMetricsUncached(root, file, ctx.detail);
   if (ctx.next && read.stamp && read.sha256 && read.settled) {
     const problem = read.problem ? ([read.problem.reason, read.problem.message] as [ProblemCode, string]) : null;
     const score = read.doc?.score ?? read.summary?.score ?? NO_SCORE;
@@ -552,8 +568,14 @@ function readMetrics(root: string, file: string, ctx: ReadContext, st: FileStamp
 }
 
 /** Reads and parses one metrics file; a long-lived process remembers it by identity once settled. */
-function readMetricsUncached(root: string, file: string, scoresOnly: boolean): MetricsFileRead {
-  return remember(root, file, readMetricsFile(root, file, scoresOnly));
+function readMetricsUncached(root: string, file: string, detail: MetricsDetail): MetricsFileRead {
+  return remember(root, file, readMetricsFile(root, file, detail));
+}
+
+/** True when a cached read holds at least the detail a scan asks for. */
+function sufficient(read: MetricsRead, detail: MetricsDetail): boolean {
+  if (read.doc || read.problem || detail === "scores") return true;
+  return detail === "highlights" && read.summary?.highlights !== undefined;
 }
 
 function remember(root: string, file: string, read: MetricsFileRead): MetricsFileRead {

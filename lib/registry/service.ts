@@ -13,7 +13,7 @@ import { loadDeferredMetrics, loadDeferredModels, MODEL_ALIAS, type Snapshot, sc
  * unpickling them). Reads only. Throws typed errors for an unknown version or nothing to promote.
  */
 export async function planFromDisk(root: string, request: ChangeRequest): Promise<{ snapshot: Snapshot; plan: Plan }> {
-  const snapshot = await scanRegistry(root, { models: "deferred" });
+  const snapshot = await scanRegistry(root, { models: "deferred", metrics: "scores" });
   const target = resolveTarget(snapshot, request);
   const production = snapshot.versions.find((v) => v.stem === snapshot.production.stem) ?? null;
   loadDeferredModels(root, [target, production]);

@@ -2,7 +2,7 @@ import "server-only";
 import { type FSWatcher, statSync, watch } from "node:fs";
 import { join } from "node:path";
 import { repairOnStart } from "@/lib/audit";
-import { METRICS_DIR, MODELS_DIR, needsRecovery, resolveMinScore, resolveRoot, type Snapshot, scanRegistry } from "@/lib/registry";
+import { loadDeferredMetrics, METRICS_DIR, MODELS_DIR, needsRecovery, resolveMinScore, resolveRoot, type Snapshot, scanRegistry } from "@/lib/registry";
 import { buildChartData, type ChartData } from "@/lib/views/chart-data";
 import { toRow, type VersionRow } from "@/lib/views/version-rows";
 
@@ -17,6 +17,24 @@ export function minScore(): number {
 }
 
 const SYSTEM = { name: "system", role: "system", source: "web" as const };
+
+// What the server keeps of every version: the highlights the table and charts show, not whole metrics
+// documents (at 20,000 versions those alone are tens of megabytes). Pages read documents on demand.
+const LEAN = { metrics: "highlights" } as const;
+
+/**
+ * The snapshot with these versions' whole metrics documents read from disk, for a page that shows or
+ * plans them. Copies: the cached snapshot keeps highlights only.
+ */
+export function withDocuments(snapshot: Snapshot, stems: readonly (string | null | undefined)[]): Snapshot {
+  const wanted = new Set(stems.filter((s): s is string => !!s));
+  const versions = snapshot.versions.map((v) => (wanted.has(v.stem) && v.metricsDeferred ? { ...v } : v));
+  loadDeferredMetrics(
+    snapshot.root,
+    versions.filter((v) => wanted.has(v.stem)),
+  );
+  return { ...snapshot, versions };
+}
 
 // The last scan, reused while nothing in models/ or metrics/ changed. Two signals, both required:
 // the folders' own stat (an added, removed or renamed file changes it at once, before any request can see
@@ -68,11 +86,11 @@ export async function loadSnapshot(): Promise<Snapshot> {
   const stamp = folderStamp(root);
   if (watching && cached && cached.root === root && cached.stamp === stamp && cached.changes === changes) return cached.snapshot;
   const before = changes;
-  let snapshot = await scanRegistry(root);
+  let snapshot = await scanRegistry(root, LEAN);
   if (snapshot.production.state !== "ok" && needsRecovery(root)) {
     // Scanned between a writer's two renames: wait for it (it holds the lock) and read the finished pair.
     await repairOnStart(root, SYSTEM);
-    snapshot = await scanRegistry(root);
+    snapshot = await scanRegistry(root, LEAN);
   }
   cached = { root, stamp, changes: before, snapshot };
   return snapshot;

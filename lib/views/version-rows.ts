@@ -1,4 +1,4 @@
-import { metricNumber, type Production, UNKNOWN_METRIC, type Version } from "@/lib/registry";
+import { type Production, UNKNOWN_METRIC, type Version } from "@/lib/registry";
 
 /**
  * One version as the overview table shows it: plain, serialisable fields only, so a page of rows can
@@ -34,22 +34,22 @@ export interface VersionRow {
 export function toRow(v: Version, production: Production): VersionRow {
   const score = v.metric === UNKNOWN_METRIC ? null : v.score;
   const comparable = score !== null && production.score !== null && production.metric === v.metric;
-  const meta = v.metrics?.meta;
+  const h = v.highlights;
   return {
     stem: v.stem,
     modelType: v.modelType,
     trainedAt: v.timestamp,
     score,
     metric: v.metric,
-    prAuc: metricNumber(v.metrics, "pr_auc"),
-    rocAuc: metricNumber(v.metrics, "roc_auc"),
-    precisionAt50: metricNumber(v.metrics, "precision@50"),
-    recallAt50: metricNumber(v.metrics, "recall@50"),
-    trainRows: meta?.trainRows ?? null,
-    testRows: meta?.testRows ?? null,
-    dataVersion: meta?.dataVersion ?? null,
-    gitCommit: meta?.gitCommit ?? null,
-    trainedBy: meta?.trainedBy ?? null,
+    prAuc: h?.prAuc ?? null,
+    rocAuc: h?.rocAuc ?? null,
+    precisionAt50: h?.precisionAt50 ?? null,
+    recallAt50: h?.recallAt50 ?? null,
+    trainRows: h?.trainRows ?? null,
+    testRows: h?.testRows ?? null,
+    dataVersion: h?.dataVersion ?? null,
+    gitCommit: h?.gitCommit ?? null,
+    trainedBy: h?.trainedBy ?? null,
     delta: comparable ? v.score - (production.score as number) : null,
     isProduction: v.isProduction,
     isBest: v.isBest,

@@ -16,7 +16,7 @@ import { InspectionCard } from "@/components/inspection-card";
 import { can } from "@/lib/auth";
 import { safetyEvidence } from "@/lib/registry/service";
 import { inspectVersions } from "@/lib/server/inspection";
-import { loadSnapshot, minScore } from "@/lib/server/registry";
+import { loadSnapshot, minScore, withDocuments } from "@/lib/server/registry";
 import { requirePage } from "@/lib/server/session";
 import { applyChange, previewChange } from "../../actions";
 import { fmtBytes, fmtCount, fmtDelta, fmtMetric, fmtTime } from "@/lib/views/format";
@@ -54,7 +54,8 @@ export default async function VersionPage(props: Props) {
   const rawStem = (await props.params).stem;
   const user = await requirePage("registry.read", `/versions/${encodeURIComponent(rawStem)}`);
   const stem = stemOr404(rawStem);
-  const snapshot = await loadSnapshot();
+  const cached = await loadSnapshot();
+  const snapshot = withDocuments(cached, [stem, cached.production.stem]);
   let target: ReturnType<typeof resolveTarget>;
   try {
     target = resolveTarget(snapshot, { kind: "promote", version: stem });
