@@ -70,7 +70,8 @@ async function serverFigures(root, helpers, withAudit) {
   });
   if (withAudit) run("node", [helpers, "audit", db, String(AUDIT_EVENTS)]);
   const token = run("node", [helpers, "session", db, "bench"]).stdout.trim();
-  const server = spawn("npx", ["next", "start", "-p", String(PORT), "-H", "127.0.0.1"], {
+  // The way `npm start` runs it (which also caps glibc's malloc arenas: see package.json and README).
+  const server = spawn("npm", ["start", "--", "-p", String(PORT), "-H", "127.0.0.1"], {
     cwd: repo,
     env,
     stdio: "ignore",

@@ -17,4 +17,4 @@ npx next build > /tmp/next-build.log 2>&1 || { cat /tmp/next-build.log; exit 1; 
 node cli/bin.mjs list
 echo
 echo "Dashboard: http://localhost:${PORT}   (registry: ${REGISTRY_ROOT:-./artifacts})"
-exec npx next start -p "$PORT"
+exec npm start -- -p "$PORT"
