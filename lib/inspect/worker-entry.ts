@@ -2,9 +2,9 @@
 // cli/dist/inspect-worker.mjs and loaded inside a worker thread by run-isolated.ts. When loaded in a
 // worker whose workerData is an inspect request it runs once and posts the report back; a spare worker
 // (no request in workerData) answers requests by message instead: inspections, and the file work a
-// large registry scan shares (lib/registry/batch.ts).
+// cold registry scan shares (lib/registry/batch.ts).
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { lstatMany, readMetricsFiles } from "@/lib/registry/batch";
+import { readMetricsFiles } from "@/lib/registry/batch";
 import type { MetricsDetail } from "@/lib/registry/scan";
 import type { InspectionReport, InspectLimits } from "./types";
 
@@ -14,12 +14,6 @@ export interface InspectRequest {
   limits?: Partial<InspectLimits>;
   /** The file content already read (and hashed) by the caller; avoids reading a changed file twice. */
   bytes?: Uint8Array;
-}
-
-/** lstat of many paths; answered with lstatMany's Float64Array. */
-export interface StatRequest {
-  kind: "registry-lstat";
-  paths: string[];
 }
 
 /** Read and parse many metrics files; answered with readMetricsFiles's array. */
@@ -52,11 +46,8 @@ if (!isMainThread && parentPort) {
   if (isInspectRequest(workerData)) {
     void runInspectRequest(workerData).then((report) => port.postMessage(report));
   } else {
-    port.on("message", (m: InspectRequest | StatRequest | ReadMetricsRequest) => {
-      if (m.kind === "registry-lstat") {
-        const stats = lstatMany(m.paths);
-        port.postMessage(stats, [stats.buffer as ArrayBuffer]);
-      } else if (m.kind === "registry-read-metrics") {
+    port.on("message", (m: InspectRequest | ReadMetricsRequest) => {
+      if (m.kind === "registry-read-metrics") {
         port.postMessage(readMetricsFiles(m.root, m.files, m.detail));
       } else if (isInspectRequest(m)) {
         void runInspectRequest(m).then((report) => port.postMessage(report));

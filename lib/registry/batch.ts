@@ -1,7 +1,6 @@
 // Reading many registry files in one go: the part of a scan that a worker thread can share (see
 // scanRegistry). Plain functions over paths, no caches, results that survive structured cloning.
 import { hash } from "node:crypto";
-import { lstatSync } from "node:fs";
 import { MAX_METRICS_BYTES, readSmallFileSync, settledAt } from "./files";
 import { highlightsOf, parseMetricsScore, parseMetricsText } from "./metrics";
 import type { MetricsDetail, MetricsRead, Problem } from "./scan";
@@ -65,42 +64,4 @@ export function readMetricsFile(root: string, file: string, detail: MetricsDetai
 
 export function readMetricsFiles(root: string, files: readonly string[], detail: MetricsDetail): (MetricsFileRead | null)[] {
   return files.map((file) => (file ? readMetricsFile(root, file, detail) : null));
-}
-
-/** Numbers per path in `lstatMany`'s result: the stamp, then 1 for a regular file (0 for anything else). */
-export const STAT_WIDTH = 6;
-
-/** lstat of every path (never following links): a stamp and "is a regular file" each, NaN when missing. */
-export function lstatMany(paths: readonly string[]): Float64Array {
-  const out = new Float64Array(paths.length * STAT_WIDTH).fill(Number.NaN);
-  for (let i = 0; i < paths.length; i++) {
-    let st: ReturnType<typeof lstatSync>;
-    try {
-      st = lstatSync(paths[i] as string, { throwIfNoEntry: false });
-    } catch {
-      continue;
-    }
-    if (!st) continue;
-    const at = i * STAT_WIDTH;
-    out[at] = st.dev;
-    out[at + 1] = st.ino;
-    out[at + 2] = st.size;
-    out[at + 3] = st.mtimeMs;
-    out[at + 4] = st.ctimeMs;
-    out[at + 5] = st.isFile() ? 1 : 0;
-  }
-  return out;
-}
-
-/** The stamp at position i of an `lstatMany` result, when that path is a regular file. */
-export function stampAt(stats: Float64Array, i: number): FileStamp | undefined {
-  const at = i * STAT_WIDTH;
-  if (stats[at + 5] !== 1) return undefined;
-  return {
-    dev: stats[at] as number,
-    ino: stats[at + 1] as number,
-    size: stats[at + 2] as number,
-    mtimeMs: stats[at + 3] as number,
-    ctimeMs: stats[at + 4] as number,
-  };
 }

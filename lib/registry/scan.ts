@@ -6,7 +6,7 @@ import { join, sep } from "node:path";
 import { RegistryError, SourceChangedError } from "./errors";
 import { checkRegularFileSync, hashCache, hashFileSync, identityOf, MAX_METRICS_BYTES, readSmallFileSync, settledAt } from "./files";
 import { askSpareWorker, hasSpareWorker } from "@/lib/inspect/run-isolated";
-import { type FileStamp, type MetricsFileRead, readMetricsFile, stampAt } from "./batch";
+import { type FileStamp, type MetricsFileRead, readMetricsFile } from "./batch";
 import { ScanMemo } from "./memo";
 import { highlightsOf, type MetricsDoc, type MetricsHighlights, NO_SCORE, parseMetricsScore, parseMetricsText, UNKNOWN_METRIC } from "./metrics";
 import { ALIAS_STEM, METRICS_EXT, MODEL_EXT, parseStem } from "./names";
@@ -193,31 +193,25 @@ export const scanMemos = {
 /** Scans at least this large share their metrics file work with a spare worker thread, if one runs. */
 const SHARE_FROM = 2000;
 
-/** File work done by a worker for versions from `from` on, aligned with the listing. */
+/** Metrics files read by a worker for versions from `from` on, aligned with the listing. */
 interface Prefetch {
   from: number;
-  /** lstatMany of their metrics files (a warm scan: most files will be unchanged). */
-  stats?: Float64Array;
-  /** Their metrics files read (a cold scan). */
-  reads?: (MetricsFileRead | null)[];
+  reads: (MetricsFileRead | null)[];
 }
 
 /**
  * Hands the metrics files of the second half of a large listing to the spare worker (the CLI starts one
- * at launch; see startSpareWorker): their lstats when a memo or cache will make most reads unnecessary,
- * else their reads. This thread does the first half meanwhile. Null when there is nobody to share with.
+ * at launch; see startSpareWorker) when this scan has to read them (nothing remembered yet); this thread
+ * reads the first half meanwhile. Null when there is nobody to share with or little to read. (Sharing
+ * the lstats of a warm scan was measured too: no faster, so a warm scan stays on one thread.)
  */
 function shareWork(root: string, listed: ListedVersion[], ctx: ReadContext): { from: number; prefetch: Promise<Prefetch | null> } | null {
-  if (listed.length < SHARE_FROM || !hasSpareWorker()) return null;
+  if (listed.length < SHARE_FROM || ctx.warm || !hasSpareWorker()) return null;
   const from = Math.floor(listed.length / 2);
   const files = listed.slice(from).map(([stem, , , hasMetrics]) => (hasMetrics ? `${METRICS_DIR}/${stem}${METRICS_EXT}` : ""));
-  const prefetch = ctx.warm
-    ? askSpareWorker<Float64Array>({ kind: "registry-lstat", paths: files.map((f) => (f ? `${root}/${f}` : "")) }).then((stats) =>
-        stats ? { from, stats } : null,
-      )
-    : askSpareWorker<(MetricsFileRead | null)[]>({ kind: "registry-read-metrics", root, files, detail: ctx.detail }).then(
-        (reads) => (reads ? { from, reads } : null),
-      );
+  const prefetch = askSpareWorker<(MetricsFileRead | null)[]>({ kind: "registry-read-metrics", root, files, detail: ctx.detail }).then(
+    (reads) => (reads ? { from, reads } : null),
+  );
   return { from, prefetch };
 }
 
@@ -427,10 +421,7 @@ function readVersion(root: string, listed: ListedVersion, problems: Problem[], c
   };
   if (!metricsFile) return version;
   let st: FileStamp | undefined;
-  const pre = ctx.prefetch;
-  if (pre?.stats) {
-    st = stampAt(pre.stats, ctx.i - pre.from);
-  } else if (ctx.warm) {
+  if (ctx.warm) {
     const check = checkRegularFileSync(`${root}/${metricsFile}`);
     st = check.ok ? check.stats : undefined;
   }
@@ -556,7 +547,7 @@ function readMetrics(root: string, file: string, ctx: ReadContext, st: FileStamp
     const cached = metricsCache.get(id) ?? summaryCache.get(id);
     if (cached && sufficient(cached, ctx.detail)) return cached;
   }
-  const pre = ctx.prefetch?.reads?.[ctx.i - ctx.prefetch.from];
+  const pre = ctx.prefetch?.reads[ctx.i - ctx.prefetch.from];
   const read = pre ? remember(root, file, pre) : readMetricsUncached(root, file, ctx.detail);
   if (ctx.next && read.stamp && read.sha256 && read.settled) {
     const problem = read.problem ? ([read.problem.reason, read.problem.message] as [ProblemCode, string]) : null;
