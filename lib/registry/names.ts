@@ -26,18 +26,14 @@ export function parseStem(stem: string): StemParse {
   }
   // Read by character codes rather than a regular expression: scans parse tens of thousands of names.
   const at = cut + 1;
-  const digits = (from: number, n: number): number => {
-    let v = 0;
-    for (let k = from; k < from + n; k++) {
-      const d = stem.charCodeAt(at + k) - 48;
-      if (d < 0 || d > 9) return Number.NaN;
-      v = v * 10 + d;
-    }
-    return v;
-  };
-  const [y, mo, d, h, mi, s] = [digits(0, 4), digits(4, 2), digits(6, 2), digits(9, 2), digits(11, 2), digits(13, 2)];
   const shaped = stem.length - at === 16 && stem.charCodeAt(at + 8) === 84 && stem.charCodeAt(at + 15) === 90; // "T", "Z"
-  if (!shaped || Number.isNaN(y + mo + d + h + mi + s)) {
+  const y = digits(stem, at, 4);
+  const mo = digits(stem, at + 4, 2);
+  const d = digits(stem, at + 6, 2);
+  const h = digits(stem, at + 9, 2);
+  const mi = digits(stem, at + 11, 2);
+  const s = digits(stem, at + 13, 2);
+  if (!shaped || y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0) {
     return {
       ok: false,
       code: "bad_timestamp",
@@ -49,18 +45,29 @@ export function parseStem(stem: string): StemParse {
   if (!real) {
     return { ok: false, code: "bad_timestamp", message: `"${stem.slice(at)}" is not a real UTC date and time.` };
   }
-  const part = (from: number, n: number) => stem.slice(at + from, at + from + n);
+  const raw = stem.slice(at);
   return {
     ok: true,
     stem,
     modelType: stem.slice(0, cut),
-    timestamp: `${part(0, 4)}-${part(4, 2)}-${part(6, 2)}T${part(9, 2)}:${part(11, 2)}:${part(13, 2)}Z`,
+    timestamp: `${raw.slice(0, 4)}-${raw.slice(4, 6)}-${raw.slice(6, 8)}T${raw.slice(9, 11)}:${raw.slice(11, 13)}:${raw.slice(13, 15)}Z`,
   };
+}
+
+/** The number written by `n` ASCII digits of `s` from `from`, or -1 if any is not a digit. */
+function digits(s: string, from: number, n: number): number {
+  let v = 0;
+  for (let k = from; k < from + n; k++) {
+    const c = s.charCodeAt(k) - 48;
+    if (!(c >= 0 && c <= 9)) return -1;
+    v = v * 10 + c;
+  }
+  return v;
 }
 
 function daysInMonth(y: number, mo: number): number {
   if (mo === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(mo) ? 30 : 31;
+  return mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
 }
 
 /**
