@@ -30,6 +30,8 @@ async function main() {
     results.sizes[n] = r;
     r.refCat = measure(() => run("sh", ["-c", `find '${root}/metrics' -name '*.json' -exec cat {} + > /dev/null`]));
     r.refPython = measure(() => run("python3", [join(repo, "bench/python-loop.py"), root]));
+    // Node's own start-up on this machine (with its environment, e.g. NODE_EXTRA_CA_CERTS), the floor of every CLI figure.
+    r.refNode = measure(() => run("node", ["-e", "0"]));
     r.scanCold = measure(() => Number(run("node", [helpers, "scan", root, "1"]).stdout.trim()));
     r.scanWarm = { ...stats(JSON.parse(run("node", [helpers, "scan", root, String(RUNS + 1)]).stdout).slice(1)) };
     r.listCold = measure(
@@ -362,6 +364,7 @@ function table() {
     row("reference: Python json.load loop", (r) => ms(r.refPython)),
     row("core scan, cold (new process)", (r) => ms(r.scanCold)),
     row("core scan, warm (same process)", (r) => ms(r.scanWarm)),
+    row("reference: `node -e 0` (start-up alone)", (r) => ms(r.refNode)),
     row("`registry list --json`, first run", (r) => ms(r.listCold)),
     row("`registry list --json`, second run", (r) => ms(r.listWarm)),
     row("`registry promote --dry-run`, first run", (r) => ms(r.dryRunFirst)),

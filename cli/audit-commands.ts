@@ -1,5 +1,7 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { allEvents, listEvents, openAudit, toCsvExport, toJsonExport, verifyExport, verifyStoredChain } from "@/lib/audit";
+import { createWriteStream, readFileSync, renameSync, rmSync } from "node:fs";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { exportHead, exportText, listEvents, openAudit, verifyExport, verifyStoredChain } from "@/lib/audit";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
 import { common, type Out, parse } from "./args";
 
@@ -59,11 +61,22 @@ async function exportLog(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, { ...common, format: { type: "string" }, out: { type: "string" } });
   const format = values.format ?? "json";
   if (format !== "json" && format !== "csv") throw new InvalidInputError("--format must be json or csv.");
-  const events = await allEvents(openAudit(resolveRoot(values.root)));
-  const text = format === "json" ? toJsonExport(events) : toCsvExport(events);
-  if (values.out) {
-    writeFileSync(values.out, text);
-    io.print(`Wrote ${events.length} events to ${values.out}.`);
-  } else process.stdout.write(text);
+  const db = openAudit(resolveRoot(values.root));
+  const head = await exportHead(db);
+  // Streamed a page of events at a time; a file is written beside its name and renamed into place whole.
+  const target = values.out ? `${values.out}.${process.pid}.tmp` : null;
+  const sink = target ? createWriteStream(target) : process.stdout;
+  try {
+    await pipeline(Readable.from(exportText(db, format, head)), sink, { end: target !== null });
+  } catch (e) {
+    if (target) rmSync(target, { force: true });
+    // The reader went away (`registry audit export | head`): not an error of ours.
+    else if ((e as NodeJS.ErrnoException).code === "EPIPE") return 0;
+    throw e;
+  }
+  if (target && values.out) {
+    renameSync(target, values.out);
+    io.print(`Wrote ${head.count} events to ${values.out}.`);
+  }
   return 0;
 }

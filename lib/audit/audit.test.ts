@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ProductionChangedError, scanRegistry } from "@/lib/registry";
 import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { closeAudit, databaseFile, openAudit } from "./db";
-import { toCsvExport, toJsonExport, verifyExport } from "./export";
+import { exportHead, exportText, toCsvExport, toJsonExport, verifyExport } from "./export";
 import { type Actor, allEvents, previousProduction, recordEvent, verifyStoredChain } from "./log";
 import { MigrationError, migrateDatabase } from "./migrate";
 import { release, repairOnStart } from "./release";
@@ -134,6 +134,27 @@ describe("hash chain", () => {
     expect(verifyExport(csv.replace("r1", "r9")).ok).toBe(false);
     expect(verifyExport("garbage").ok).toBe(false);
   });
+
+  it("streams the same export a page at a time, stopping at the head it started from", async () => {
+    const collect = async (gen: AsyncIterable<string>) => {
+      let text = "";
+      for await (const chunk of gen) text += chunk;
+      return text;
+    };
+    const db = openAudit(root);
+    const at = "2026-01-01T00:00:00.000Z";
+    expect(await collect(exportText(db, "json", await exportHead(db), at))).toBe(toJsonExport([], at));
+    expect(await collect(exportText(db, "csv", await exportHead(db)))).toBe(toCsvExport([]));
+    // More than one page of events (2,000 per query), with awkward text in them.
+    for (let i = 0; i < 2100; i++) await recordEvent(db, alice, { action: "model.promoted", outcome: "succeeded", reason: `r${i} "q", \n` });
+    const head = await exportHead(db);
+    const events = await allEvents(db);
+    await recordEvent(db, alice, { action: "model.promoted", outcome: "succeeded", reason: "after the head" });
+    const json = await collect(exportText(db, "json", head, at));
+    expect(json).toBe(toJsonExport(events, at));
+    expect(await collect(exportText(db, "csv", head))).toBe(toCsvExport(events));
+    expect(verifyExport(json)).toMatchObject({ ok: true, count: 2100 });
+  });
 });
 
 describe("release with the audit trail", () => {
@@ -242,7 +263,10 @@ describe("verifying the newest events only", () => {
     const db = openAudit(root);
     for (let i = 0; i < 30; i++) await recordEvent(db, alice, { action: "model.promoted", outcome: "succeeded", reason: `r${i}` });
     const { verifyRecentChain } = await import("./log");
-    expect(await verifyRecentChain(db, 10)).toMatchObject({ ok: true, window: 10, total: 30 });
+    const first = await verifyRecentChain(db, 10);
+    expect(first).toMatchObject({ ok: true, window: 10, total: 30 });
+    // Nothing written since: the report is reused, not recomputed (the same object comes back).
+    expect(await verifyRecentChain(db, 10)).toBe(first);
     const conn = raw();
     conn.prepare("UPDATE AuditEvent SET reason = 'x' WHERE seq = 25").run();
     expect((await verifyRecentChain(db, 10)).ok).toBe(false);

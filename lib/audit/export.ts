@@ -1,12 +1,13 @@
 import type { AuditEvent } from "@/lib/generated/prisma/client";
 import { type ChainedEvent, type ChainReport, HASHED_FIELDS, verifyChain } from "./chain";
+import type { AuditDb } from "./db";
 
 export const EXPORT_FIELDS = [...HASHED_FIELDS, "prevHash", "hash"] as const;
 const NUMERIC = new Set(["seq", "fromScore", "toScore"]);
 
 /** The chain as a self-contained JSON document that `registry audit verify --file` checks offline. Pure. */
 export function toJsonExport(events: AuditEvent[], exportedAt = new Date().toISOString()): string {
-  const rows = events.map((e) => Object.fromEntries(EXPORT_FIELDS.map((k) => [k, e[k]])));
+  const rows = events.map(exportRow);
   return JSON.stringify(
     { format: "model-registry-audit", version: 1, exportedAt, count: rows.length, headHash: events.at(-1)?.hash ?? null, events: rows },
     null,
@@ -19,6 +20,64 @@ export function toCsvExport(events: AuditEvent[]): string {
   const lines = [EXPORT_FIELDS.join(",")];
   for (const e of events) lines.push(EXPORT_FIELDS.map((k) => csvCell(e[k])).join(","));
   return `${lines.join("\r\n")}\r\n`;
+}
+
+/** Events read per query while exporting: memory stays flat at any log size. */
+const PAGE = 2000;
+
+/** The head of the chain at the start of an export, which the export then covers exactly. */
+export interface ExportHead {
+  count: number;
+  headHash: string | null;
+  upTo: number;
+}
+
+/** The newest event's sequence and hash, and how many events lead up to it. Reads only. */
+export async function exportHead(db: AuditDb): Promise<ExportHead> {
+  const head = await db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
+  const upTo = head?.seq ?? 0;
+  return { count: await db.auditEvent.count({ where: { seq: { lte: upTo } } }), headHash: head?.hash ?? null, upTo };
+}
+
+/**
+ * The chain up to `head` as export text, a page of events at a time (the same text toJsonExport and
+ * toCsvExport give), so a million-event log streams without being held in memory. Events appended
+ * meanwhile are left for the next export. Reads only.
+ */
+export async function* exportText(db: AuditDb, format: "json" | "csv", head: ExportHead, exportedAt = new Date().toISOString()) {
+  if (format === "csv") yield `${EXPORT_FIELDS.join(",")}\r\n`;
+  else {
+    const header = JSON.stringify(
+      { format: "model-registry-audit", version: 1, exportedAt, count: head.count, headHash: head.headHash, events: [] },
+      null,
+      2,
+    );
+    // The header up to the events array's opening bracket; rows and the closing lines follow.
+    yield header.slice(0, header.lastIndexOf("[") + 1);
+  }
+  let after = 0;
+  let rows = 0;
+  for (;;) {
+    const page = await db.auditEvent.findMany({ where: { seq: { gt: after, lte: head.upTo } }, orderBy: { seq: "asc" }, take: PAGE });
+    if (page.length === 0) break;
+    after = (page.at(-1) as AuditEvent).seq;
+    const parts: string[] = [];
+    for (const e of page) {
+      if (format === "csv") parts.push(`${EXPORT_FIELDS.map((k) => csvCell(e[k])).join(",")}\r\n`);
+      else parts.push(`${rows === 0 ? "\n" : ",\n"}${indent(JSON.stringify(exportRow(e), null, 2), "    ")}`);
+      rows++;
+    }
+    yield parts.join("");
+  }
+  if (format === "json") yield rows === 0 ? "]\n}" : "\n  ]\n}";
+}
+
+function exportRow(e: AuditEvent): Record<string, unknown> {
+  return Object.fromEntries(EXPORT_FIELDS.map((k) => [k, e[k]]));
+}
+
+function indent(text: string, pad: string): string {
+  return text.replace(/^/gm, pad);
 }
 
 /** Parses a JSON or CSV export back into chain events and verifies them. Pure; never throws on bad input. */

@@ -131,7 +131,35 @@ export async function verifyStoredChain(db: AuditDb): Promise<ChainReport> {
  * the sequence up to the head. Cheap enough for every page load at any size; the full check is on request.
  */
 export async function verifyRecentChain(db: AuditDb, count: number): Promise<ChainReport & { window: number; total: number }> {
-  const [recent, total] = await Promise.all([db.auditEvent.findMany({ orderBy: { seq: "desc" }, take: count + 1 }), db.auditEvent.count()]);
+  // Reused while nothing was written: the same head and count, and SQLite's data_version unchanged (it
+  // moves whenever another connection, say someone editing the file by hand, commits a change).
+  const [total, newest, version] = await Promise.all([
+    db.auditEvent.count(),
+    db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } }),
+    dataVersion(db),
+  ]);
+  const key = `${count}:${total}:${newest?.seq}:${newest?.hash}:${version}`;
+  const known = recentReports.get(db);
+  if (version !== null && known?.key === key) return known.report;
+  const report = await verifyWindow(db, count, total);
+  recentReports.set(db, { key, report });
+  return report;
+}
+
+const recentReports = new WeakMap<AuditDb, { key: string; report: ChainReport & { window: number; total: number } }>();
+
+/** SQLite's data_version for this connection, or null when it cannot be read (then nothing is reused). */
+async function dataVersion(db: AuditDb): Promise<string | null> {
+  try {
+    const rows = await db.$queryRawUnsafe<{ data_version: number | bigint }[]>("PRAGMA data_version");
+    return rows[0] ? String(rows[0].data_version) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function verifyWindow(db: AuditDb, count: number, total: number): Promise<ChainReport & { window: number; total: number }> {
+  const recent = await db.auditEvent.findMany({ orderBy: { seq: "desc" }, take: count + 1 });
   recent.reverse();
   const anchor = recent.length > count ? recent.shift() : undefined;
   const head = recent.at(-1);

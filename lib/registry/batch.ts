@@ -62,6 +62,7 @@ export function readMetricsFile(root: string, file: string, detail: MetricsDetai
   return { ...base, doc: null, error: null, problem: null, summary: { score: parsed.score, metric: parsed.metric } };
 }
 
+/** readMetricsFile over many files ("" entries stand for versions without one and give null). Reads only. */
 export function readMetricsFiles(root: string, files: readonly string[], detail: MetricsDetail): (MetricsFileRead | null)[] {
   return files.map((file) => (file ? readMetricsFile(root, file, detail) : null));
 }

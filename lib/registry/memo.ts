@@ -86,14 +86,17 @@ export class ScanMemo {
     return i >= 0 && this.matches(i * WIDTH, st);
   }
 
+  /** Entry i's score (valid while metricsHold). */
   score(i: number): number {
     return this.nums[i * WIDTH + SCORE] as number;
   }
 
+  /** The metric entry i's score is (valid while metricsHold). */
   metric(i: number): string {
     return this.metricNames[this.nums[i * WIDTH + METRIC] as number] as string;
   }
 
+  /** The sha256 of entry i's metrics file (valid while metricsHold). */
   metricsSha256(i: number): string {
     return this.metricsSha[i] as string;
   }
@@ -108,6 +111,7 @@ export class ScanMemo {
     return i >= 0 && this.matches(i * WIDTH + MODEL, st) ? this.modelSha[i] : undefined;
   }
 
+  /** Records what entry i's metrics file said when read through `st`. Mutates this memo. */
   setMetrics(i: number, st: FileStamp, facts: MetricsFacts): void {
     const at = i * WIDTH;
     this.stamp(at, st);
@@ -121,6 +125,7 @@ export class ScanMemo {
     this.changed = true;
   }
 
+  /** Records the sha256 of entry i's model file, hashed through `st`. Mutates this memo. */
   setModel(i: number, st: FileStamp, sha256: string): void {
     this.stamp(i * WIDTH + MODEL, st);
     this.modelSha[i] = sha256;

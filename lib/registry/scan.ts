@@ -141,7 +141,6 @@ export async function scanRegistry(root: string, options: ScanOptions = {}): Pro
     : null;
   // Changed: something to save (an earlier scan in this process may have learned it already).
   if (next && prior && prior === memo?.latest && prior.changed) next.changed = true;
-  const started = Date.now();
   // With nothing cached yet (a first scan) an lstat before each read could only miss: read straight away.
   const warm = prior !== null || metricsCache.size > 0 || summaryCache.size > 0;
   // Synchronous on purpose: tens of thousands of small stats and reads finish far sooner in one tight
@@ -149,7 +148,7 @@ export async function scanRegistry(root: string, options: ScanOptions = {}): Pro
   // The listing is already in timestamp order, so the versions are too.
   const versions: Version[] = [];
   const detail = options.metrics ?? "documents";
-  const ctx: ReadContext = { deferModels, detail, warm, started, prior, j: -1, next, i: 0, prefetch: null };
+  const ctx: ReadContext = { deferModels, detail, warm, prior, j: -1, next, i: 0, prefetch: null };
   const listed = listing.versions;
   const read = (from: number, to: number) => {
     for (let i = from; i < to; i++) {
@@ -224,7 +223,6 @@ interface ReadContext {
   /** Also teach the process-wide hash cache a memoised sha256 (for a promotion's copy that follows). */
   seedHashes?: boolean;
   warm: boolean;
-  started: number;
   prior: ScanMemo | null;
   j: number;
   next: ScanMemo | null;
@@ -482,7 +480,7 @@ function contextOf(root: string, stem: string): ReadContext | null {
   const next = memo?.latest ?? null;
   if (!next) return null;
   const i = next.indexOf(stem, 0);
-  return { deferModels: false, detail: "scores", seedHashes: true, warm: true, started: Date.now(), prior: next, j: i, next, i, prefetch: null };
+  return { deferModels: false, detail: "scores", seedHashes: true, warm: true, prior: next, j: i, next, i, prefetch: null };
 }
 
 /**
