@@ -45,13 +45,11 @@ export function parseStem(stem: string): StemParse {
   if (!real) {
     return { ok: false, code: "bad_timestamp", message: `"${stem.slice(at)}" is not a real UTC date and time.` };
   }
-  const raw = stem.slice(at);
-  return {
-    ok: true,
-    stem,
-    modelType: stem.slice(0, cut),
-    timestamp: `${raw.slice(0, 4)}-${raw.slice(4, 6)}-${raw.slice(6, 8)}T${raw.slice(9, 11)}:${raw.slice(11, 13)}:${raw.slice(13, 15)}Z`,
-  };
+  const part = (from: number, n: number) => stem.slice(at + from, at + from + n);
+  // join, not a template literal: V8 keeps a template's result as a tree of concatenation nodes, and a
+  // server holds 20,000 of these strings; join makes each one flat.
+  const timestamp = [part(0, 4), "-", part(4, 2), "-", part(6, 2), "T", part(9, 2), ":", part(11, 2), ":", part(13, 2), "Z"].join("");
+  return { ok: true, stem, modelType: stem.slice(0, cut), timestamp };
 }
 
 /** The number written by `n` ASCII digits of `s` from `from`, or -1 if any is not a digit. */

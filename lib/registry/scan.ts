@@ -386,8 +386,9 @@ function classifyEntry(entry: Dirent, dir: string, ext: string, kind: "model" | 
 
 function readVersion(root: string, listed: ListedVersion, problems: Problem[], ctx: ReadContext): Version | null {
   const [stem, modelType, timestamp, hasMetrics] = listed;
-  const modelFile = `${MODELS_DIR}/${stem}${MODEL_EXT}`;
-  const metricsFile = hasMetrics ? `${METRICS_DIR}/${stem}${METRICS_EXT}` : null;
+  // Flat strings (join), not concatenation trees: every Version keeps these for as long as a server runs.
+  const modelFile = [MODELS_DIR, "/", stem, MODEL_EXT].join("");
+  const metricsFile = hasMetrics ? [METRICS_DIR, "/", stem, METRICS_EXT].join("") : null;
   let model: ModelFacts = DEFERRED_MODEL;
   if (!ctx.deferModels) {
     const read = readModel(root, modelFile, ctx);
