@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname } from "node:path";
 import type { Actor } from "@/lib/audit";
+import { startSpareWorker } from "@/lib/inspect/run-isolated";
 import {
   CHECK_NAMES,
   type ChangeRequest,
@@ -18,7 +19,6 @@ import {
   scanRegistry,
   validateVersionName,
 } from "@/lib/registry";
-import { startSpareWorker } from "@/lib/inspect/run-isolated";
 import { common, type Out, parse } from "./args";
 import { renderList, renderPlan, renderVersion } from "./output";
 
@@ -61,9 +61,6 @@ function audit() {
 export async function main(argv: string[], out: Out = defaultOut()): Promise<number> {
   const [command, ...rest] = argv;
   const json = rest.includes("--json");
-  // Commands that scan start a worker thread first: it boots while the scan cache loads, then shares
-  // a large scan's file work and runs the inspection (see startSpareWorker).
-  if (command === "list" || command === "show" || command === "promote" || command === "rollback") startSpareWorker();
   const io = { ...out, json };
   try {
     switch (command) {
@@ -162,43 +159,47 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
   const actor: Actor = { name: values.actor?.trim() || osUser(), role: "cli", source: "cli" };
   const dryRun = values["dry-run"] === true;
   if (!dryRun || needsRecovery(root)) await (await audit()).repairOnStart(root, actor);
-  let stem = kind === "promote" ? values.version : values.to;
-  if (kind === "rollback" && values.previous) {
-    if (stem !== undefined) throw new InvalidInputError("Use either --to STEM or --previous, not both.");
-    const { openAudit, previousProduction } = await audit();
-    const s = await scanRegistry(root, { models: "deferred", metrics: "scores" });
-    const prev = await previousProduction(openAudit(root), s.production.sha256);
-    if (!prev) {
-      throw new InvalidInputError(
-        "The audit log does not know which version was live before the current one: name it with --to STEM (see `registry audit list`).",
-      );
+  // One scan cache for the whole command: the scan that finds the previous version, the plan and the
+  // release all start from it (and from each other), and it is loaded and saved once.
+  return withScanCache(root, async () => {
+    let stem = kind === "promote" ? values.version : values.to;
+    if (kind === "rollback" && values.previous) {
+      if (stem !== undefined) throw new InvalidInputError("Use either --to STEM or --previous, not both.");
+      const { openAudit, previousProduction } = await audit();
+      const s = await scanRegistry(root, { models: "deferred", metrics: "scores" });
+      const prev = await previousProduction(openAudit(root), s.production.sha256);
+      if (!prev) {
+        throw new InvalidInputError(
+          "The audit log does not know which version was live before the current one: name it with --to STEM (see `registry audit list`).",
+        );
+      }
+      stem = prev.stem;
     }
-    stem = prev.stem;
-  }
-  if (kind === "rollback" && stem === undefined) throw new InvalidInputError("rollback needs --to STEM or --previous.");
-  const overrides = (values.override ?? []).map((name) => {
-    if (!(CHECK_NAMES as readonly string[]).includes(name)) {
-      throw new InvalidInputError(`Unknown check "${name}" for --override; checks are ${CHECK_NAMES.join(", ")}.`);
+    if (kind === "rollback" && stem === undefined) throw new InvalidInputError("rollback needs --to STEM or --previous.");
+    const overrides = (values.override ?? []).map((name) => {
+      if (!(CHECK_NAMES as readonly string[]).includes(name)) {
+        throw new InvalidInputError(`Unknown check "${name}" for --override; checks are ${CHECK_NAMES.join(", ")}.`);
+      }
+      if (!values.reason?.trim()) throw new InvalidInputError(`--override ${name} needs --reason TEXT saying why.`);
+      return { check: name as CheckName, reason: values.reason };
+    });
+    const request: ChangeRequest = {
+      kind,
+      version: stem === undefined ? undefined : validateVersionName(stem),
+      minScore: resolveMinScore(values["min-score"]),
+      overrides,
+      reason: values.reason ?? null,
+    };
+    if (dryRun) {
+      const { plan } = await planFromDisk(root, request);
+      report(plan, { dryRun, done: false, correlationId: "" }, io);
+      return plan.allowed ? 0 : 3;
     }
-    if (!values.reason?.trim()) throw new InvalidInputError(`--override ${name} needs --reason TEXT saying why.`);
-    return { check: name as CheckName, reason: values.reason };
+    const { release } = await audit();
+    const outcome = await release(root, request, actor);
+    report(outcome.plan, { dryRun, done: outcome.status === "done", correlationId: outcome.correlationId }, io);
+    return outcome.plan.allowed ? 0 : 3;
   });
-  const request: ChangeRequest = {
-    kind,
-    version: stem === undefined ? undefined : validateVersionName(stem),
-    minScore: resolveMinScore(values["min-score"]),
-    overrides,
-    reason: values.reason ?? null,
-  };
-  if (dryRun) {
-    const { plan } = await withScanCache(root, () => planFromDisk(root, request));
-    report(plan, { dryRun, done: false, correlationId: "" }, io);
-    return plan.allowed ? 0 : 3;
-  }
-  const { release } = await audit();
-  const outcome = await withScanCache(root, () => release(root, request, actor));
-  report(outcome.plan, { dryRun, done: outcome.status === "done", correlationId: outcome.correlationId }, io);
-  return outcome.plan.allowed ? 0 : 3;
 }
 
 function report(plan: Plan, r: { dryRun: boolean; done: boolean; correlationId: string }, io: Out): void {
@@ -242,6 +243,9 @@ function fail(e: unknown, io: Out): number {
 /** Runs a command with the persistent scan cache loaded before and saved after (see scan-cache.ts). */
 async function withScanCache<T>(root: string, fn: () => Promise<T>): Promise<T> {
   const loaded = loadScanCache(root);
+  // With nothing remembered, this run reads every file: a worker thread boots now to share that work and
+  // then run the inspection (see startSpareWorker). A remembered registry rarely needs either.
+  if (!loaded.memo) startSpareWorker();
   const result = await fn();
   saveScanCache(root, loaded);
   return result;

@@ -166,9 +166,7 @@ export function knownHash(stats: Stats): string | undefined {
   return hashes.get(identityOf(stats));
 }
 
-/** The hash cache, for the persistent scan cache to load and save. */
+/** Teaches the hash cache a sha256 learned elsewhere (the CLI's scan memo), for the stats it holds for. */
 export const hashCache = {
-  entries: () => hashes.entries(),
   set: (identity: string, sha256: string) => void hashes.set(identity, sha256),
-  size: () => hashes.size,
 };

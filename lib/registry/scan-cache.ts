@@ -21,6 +21,8 @@ interface Extra {
 }
 
 export interface LoadedCache {
+  /** A memo of an earlier scan was found (this run will mostly lstat, not read). */
+  memo: boolean;
   aliases: number;
   reports: number;
 }
@@ -41,7 +43,7 @@ export function loadScanCache(root: string): LoadedCache {
     // No cache yet, or an unreadable one: this run reads the files.
   }
   scanMemos.begin(root, decoded?.memo ?? null);
-  if (!decoded) return { aliases: 0, reports: 0 };
+  if (!decoded) return { memo: false, aliases: 0, reports: 0 };
   const { memo } = decoded;
   const extra = decoded.extra as Extra;
   const l = extra.listing;
@@ -54,7 +56,7 @@ export function loadScanCache(root: string): LoadedCache {
   for (const [id, sha] of extra.aliases) aliasHashCache.set(id, sha);
   const reports = extra.inspections.epoch === inspectionReports.epoch() ? extra.inspections.reports : [];
   for (const [key, report] of reports) inspectionReports.set(key, report);
-  return { aliases: extra.aliases.length, reports: reports.length };
+  return { memo: true, aliases: extra.aliases.length, reports: reports.length };
 }
 
 /**

@@ -1,14 +1,14 @@
 import { hash } from "node:crypto";
 import type { Dirent, Stats } from "node:fs";
-import { lstatSync } from "node:fs";
+import { statSync } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
-import { RegistryError, SourceChangedError } from "./errors";
-import { checkRegularFileSync, hashCache, hashFileSync, identityOf, MAX_METRICS_BYTES, readSmallFileSync, settledAt } from "./files";
 import { askSpareWorker, hasSpareWorker } from "@/lib/inspect/run-isolated";
 import { type FileStamp, type MetricsFileRead, readMetricsFile } from "./batch";
+import { RegistryError, SourceChangedError } from "./errors";
+import { checkRegularFileSync, hashCache, hashFileSync, identityOf, settledAt } from "./files";
 import { ScanMemo } from "./memo";
-import { highlightsOf, type MetricsDoc, type MetricsHighlights, NO_SCORE, parseMetricsScore, parseMetricsText, UNKNOWN_METRIC } from "./metrics";
+import { highlightsOf, type MetricsDoc, type MetricsHighlights, NO_SCORE, UNKNOWN_METRIC } from "./metrics";
 import { ALIAS_STEM, METRICS_EXT, MODEL_EXT, parseStem } from "./names";
 
 export const MODELS_DIR = "models";
@@ -252,11 +252,20 @@ export const listingCache = {
   set: (root: string, listing: Listing) => void listings.set(root, listing),
 };
 
+/**
+ * The stat identities of models/ and metrics/ as one string: it changes whenever an entry is added,
+ * removed or renamed in either. `settled` when neither changed in the last second (see settledAt), so a
+ * listing made now may be trusted while the string stays the same. One lstat per folder.
+ */
+export function folderStamps(root: string): { dirs: string; settled: boolean } {
+  const now = Date.now();
+  const models = dirIdentity(join(root, MODELS_DIR), now);
+  const metrics = dirIdentity(join(root, METRICS_DIR), now);
+  return { dirs: `${models.id}|${metrics.id}`, settled: models.settled && metrics.settled };
+}
+
 async function listRegistry(root: string): Promise<Listing> {
-  const started = Date.now();
-  const models = dirIdentity(join(root, MODELS_DIR), started);
-  const metrics = dirIdentity(join(root, METRICS_DIR), started);
-  const dirs = `${models.id}|${metrics.id}`;
+  const { dirs, settled } = folderStamps(root);
   const cached = listings.get(root);
   if (cached && cached.dirs === dirs) return cached;
 
@@ -312,12 +321,13 @@ async function listRegistry(root: string): Promise<Listing> {
 
   versions.sort((a, b) => (a[2] === b[2] ? a[0].localeCompare(b[0]) : a[2] < b[2] ? -1 : 1));
   const listing = { dirs, versions, problems };
-  if (models.settled && metrics.settled) listings.set(root, listing);
+  if (settled) listings.set(root, listing);
   return listing;
 }
 
 function dirIdentity(dir: string, now: number): { id: string; settled: boolean } {
-  const st = lstatSync(dir, { throwIfNoEntry: false });
+  // stat, not lstat: a models/ that is a symlink to a folder elsewhere changes with that folder.
+  const st = statSync(dir, { throwIfNoEntry: false });
   if (!st) return { id: "absent", settled: true };
   return { id: `${st.dev}:${st.ino}:${st.mtimeMs}:${st.ctimeMs}`, settled: settledAt(st, now) };
 }
@@ -425,15 +435,17 @@ function readVersion(root: string, listed: ListedVersion, problems: Problem[], c
     st = check.ok ? check.stats : undefined;
   }
   // The common case of a repeated CLI run: the metrics file is the one the memo saw. Read nothing.
-  const prior = ctx.prior;
-  if (ctx.detail === "scores" && st && prior?.metricsHold(ctx.j, st) && !prior.problem(ctx.j)) {
-    version.metricsSha256 = prior.metricsSha256(ctx.j);
+  // The memo, when the metrics file is still exactly the one it saw.
+  const memo = st && ctx.prior?.metricsHold(ctx.j, st) ? ctx.prior : null;
+  const memoProblem = memo?.problem(ctx.j) ?? null;
+  if (memo && !memoProblem && ctx.detail === "scores") {
+    version.metricsSha256 = memo.metricsSha256(ctx.j);
     version.metricsDeferred = true;
-    version.score = prior.score(ctx.j);
-    version.metric = prior.metric(ctx.j);
+    version.score = memo.score(ctx.j);
+    version.metric = memo.metric(ctx.j);
     return version;
   }
-  const metrics = readMetrics(root, metricsFile, ctx, st);
+  const metrics = memo && memoProblem ? memoisedProblem(metricsFile, memoProblem, memo, ctx.j) : readMetrics(root, metricsFile, ctx, st);
   if (metrics.problem) problems.push(metrics.problem);
   version.metricsSha256 = metrics.sha256;
   version.metrics = metrics.doc;
@@ -536,11 +548,6 @@ export function loadDeferredMetrics(root: string, versions: Iterable<Version | n
 
 /** A metrics file's read, from a cache while `st` (its lstat, when the scan took one) still matches. */
 function readMetrics(root: string, file: string, ctx: ReadContext, st: FileStamp | undefined): MetricsRead {
-  const prior = ctx.prior;
-  if (st && prior?.metricsHold(ctx.j, st)) {
-    const [reason, message] = prior.problem(ctx.j) ?? ["unreadable", ""];
-    return { doc: null, sha256: prior.metricsSha256(ctx.j), error: message, problem: { file, reason, message } };
-  }
   if (st && (metricsCache.size > 0 || summaryCache.size > 0)) {
     const id = `${file}|${identityOf(st)}`;
     const cached = metricsCache.get(id) ?? summaryCache.get(id);
@@ -555,6 +562,11 @@ function readMetrics(root: string, file: string, ctx: ReadContext, st: FileStamp
     ctx.next.setMetrics(ctx.i, read.stamp, { sha256: read.sha256, score, metric, problem });
   }
   return read;
+}
+
+/** The read of an unchanged metrics file the memo knows to be broken (invalid JSON, not an object). */
+function memoisedProblem(file: string, [reason, message]: [ProblemCode, string], memo: ScanMemo, j: number): MetricsRead {
+  return { doc: null, sha256: memo.metricsSha256(j), error: message, problem: { file, reason, message } };
 }
 
 /** Reads and parses one metrics file; a long-lived process remembers it by identity once settled. */

@@ -1,8 +1,18 @@
 import "server-only";
-import { type FSWatcher, statSync, watch } from "node:fs";
+import { type FSWatcher, watch } from "node:fs";
 import { join } from "node:path";
 import { repairOnStart } from "@/lib/audit";
-import { loadDeferredMetrics, METRICS_DIR, MODELS_DIR, needsRecovery, resolveMinScore, resolveRoot, type Snapshot, scanRegistry } from "@/lib/registry";
+import {
+  folderStamps,
+  loadDeferredMetrics,
+  METRICS_DIR,
+  MODELS_DIR,
+  needsRecovery,
+  resolveMinScore,
+  resolveRoot,
+  type Snapshot,
+  scanRegistry,
+} from "@/lib/registry";
 import { buildChartData, type ChartData } from "@/lib/views/chart-data";
 import { toRow, type VersionRow } from "@/lib/views/version-rows";
 
@@ -65,15 +75,6 @@ function watchFolders(root: string): boolean {
   return watchers.length === 2;
 }
 
-function folderStamp(root: string): string {
-  return [MODELS_DIR, METRICS_DIR]
-    .map((d) => {
-      const s = statSync(join(root, d), { throwIfNoEntry: false });
-      return s ? `${s.dev}:${s.ino}:${s.mtimeMs}:${s.ctimeMs}` : "-";
-    })
-    .join("|");
-}
-
 /**
  * The registry as it is now, for reading pages: a new run written by training shows up on the next load.
  * When a crashed writer left a journal (one stat to find out), the change is finished and audited first.
@@ -83,7 +84,7 @@ export async function loadSnapshot(): Promise<Snapshot> {
   const root = registryRoot();
   await repairOnStart(root, SYSTEM);
   const watching = watchFolders(root);
-  const stamp = folderStamp(root);
+  const stamp = folderStamps(root).dirs;
   if (watching && cached && cached.root === root && cached.stamp === stamp && cached.changes === changes) return cached.snapshot;
   const before = changes;
   let snapshot = await scanRegistry(root, LEAN);

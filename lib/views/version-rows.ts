@@ -1,25 +1,28 @@
-import { type Production, UNKNOWN_METRIC, type Version } from "@/lib/registry";
+import { type MetricsHighlights, type Production, UNKNOWN_METRIC, type Version } from "@/lib/registry";
+
+const NO_HIGHLIGHTS: MetricsHighlights = {
+  prAuc: null,
+  rocAuc: null,
+  precisionAt50: null,
+  recallAt50: null,
+  trainRows: null,
+  testRows: null,
+  dataVersion: null,
+  gitCommit: null,
+  trainedBy: null,
+};
 
 /**
  * One version as the overview table shows it: plain, serialisable fields only, so a page of rows can
  * cross the server/client boundary (MetricsDoc holds null-prototype objects, which React cannot send).
  */
-export interface VersionRow {
+export interface VersionRow extends MetricsHighlights {
   stem: string;
   modelType: string;
   trainedAt: string;
   /** Null when the version has no usable score. */
   score: number | null;
   metric: string;
-  prAuc: number | null;
-  rocAuc: number | null;
-  precisionAt50: number | null;
-  recallAt50: number | null;
-  trainRows: number | null;
-  testRows: number | null;
-  dataVersion: string | null;
-  gitCommit: string | null;
-  trainedBy: string | null;
   /** Score minus production's score; null when either is missing or they use different metrics. */
   delta: number | null;
   isProduction: boolean;
@@ -34,22 +37,13 @@ export interface VersionRow {
 export function toRow(v: Version, production: Production): VersionRow {
   const score = v.metric === UNKNOWN_METRIC ? null : v.score;
   const comparable = score !== null && production.score !== null && production.metric === v.metric;
-  const h = v.highlights;
   return {
     stem: v.stem,
     modelType: v.modelType,
     trainedAt: v.timestamp,
     score,
     metric: v.metric,
-    prAuc: h?.prAuc ?? null,
-    rocAuc: h?.rocAuc ?? null,
-    precisionAt50: h?.precisionAt50 ?? null,
-    recallAt50: h?.recallAt50 ?? null,
-    trainRows: h?.trainRows ?? null,
-    testRows: h?.testRows ?? null,
-    dataVersion: h?.dataVersion ?? null,
-    gitCommit: h?.gitCommit ?? null,
-    trainedBy: h?.trainedBy ?? null,
+    ...(v.highlights ?? NO_HIGHLIGHTS),
     delta: comparable ? v.score - (production.score as number) : null,
     isProduction: v.isProduction,
     isBest: v.isBest,
