@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { previousProduction, release } from "@/lib/audit";
-import { CHECK_NAMES, InvalidInputError, type Plan, planFromDisk, scanRegistry, validateVersionName } from "@/lib/registry";
+import { CHECK_NAMES, InvalidInputError, type Plan, planFromDisk, scanForPlan, validateVersionName } from "@/lib/registry";
 import { defineAction } from "@/lib/server/action";
 import { minScore, registryRoot } from "@/lib/server/registry";
 import { db } from "@/lib/server/session";
@@ -33,7 +33,7 @@ export interface Preview {
 
 async function resolveVersion(input: z.output<typeof target>): Promise<string | undefined> {
   if (input.version !== "previous") return input.version;
-  const production = (await scanRegistry(registryRoot(), { models: "deferred", metrics: "scores" })).production;
+  const { production } = await scanForPlan(registryRoot());
   const previous = await previousProduction(db(), production.sha256);
   if (!previous) throw new InvalidInputError("The audit log does not know which version was live before the current one.");
   return previous.stem;

@@ -1,12 +1,6 @@
 #!/usr/bin/env node
 // The CLI's entry point: runs the compiled bundle (built by `npm run cli:build`, or on first use here).
 import { existsSync } from "node:fs";
-import { setFlagsFromString } from "node:v8";
-
-// The audit log's query compiler is WebAssembly. A short-lived CLI never profits from V8 optimising it
-// in the background, and a process cannot exit until that work finishes (measured: 150-200 ms per
-// command). Liftoff, V8's baseline wasm compiler, is plenty for a handful of queries.
-setFlagsFromString("--liftoff-only");
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 

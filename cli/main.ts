@@ -3,6 +3,7 @@ import { userInfo } from "node:os";
 import { dirname } from "node:path";
 import type { Actor } from "@/lib/audit";
 import { startSpareWorker } from "@/lib/inspect/run-isolated";
+import { allowChdirForStats } from "@/lib/registry/files";
 import {
   CHECK_NAMES,
   type ChangeRequest,
@@ -16,6 +17,7 @@ import {
   resolveMinScore,
   resolveRoot,
   saveScanCache,
+  scanForPlan,
   scanRegistry,
   validateVersionName,
 } from "@/lib/registry";
@@ -53,12 +55,20 @@ Root: --root DIR, else $REGISTRY_ROOT, else ./artifacts. Threshold: --min-score,
 // `list` and `promote --dry-run` start fast.
 let auditLoaded = false;
 function audit() {
+  if (!auditLoaded) {
+    // The audit log's query compiler is WebAssembly. A short-lived CLI never profits from V8 optimising
+    // it in the background, and a process cannot exit until that work finishes (measured: 150-200 ms
+    // per command). Liftoff, V8's baseline wasm compiler, is plenty for a handful of queries.
+    process.getBuiltinModule("node:v8").setFlagsFromString("--liftoff-only");
+  }
   auditLoaded = true;
   return import("@/lib/audit");
 }
 
 /** Runs one CLI invocation and returns its exit code; never exits the process (bin.mjs sets the exit code). */
 export async function main(argv: string[], out: Out = defaultOut()): Promise<number> {
+  // Every path this process opens is absolute (resolveRoot), so a scan may stat from inside a folder.
+  allowChdirForStats();
   const [command, ...rest] = argv;
   const json = rest.includes("--json");
   const io = { ...out, json };
@@ -73,12 +83,14 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
       case "rollback":
         return await change("rollback", rest, io);
       case "audit":
+        await audit();
         return await (await import("./audit-commands")).auditCommand(rest, io);
       case "inspect":
         return await (await import("./inspect-command")).inspectCommand(rest, io);
       case "db":
         return await dbCommand(rest, io);
       case "users":
+        await audit();
         return await (await import("./users-commands")).usersCommand(rest, io, osUser());
       case undefined:
       case "help":
@@ -134,10 +146,10 @@ async function show(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse(args, common, 1);
   const stem = validateVersionName(positionals[0]);
   const root = resolveRoot(values.root);
-  const { snapshot, plan } = await withScanCache(root, () =>
+  const { registry, plan } = await withScanCache(root, () =>
     planFromDisk(root, { kind: "promote", version: stem, minScore: resolveMinScore(), overrides: [] }),
   );
-  const v = snapshot.versions.find((x) => x.stem === stem)!;
+  const v = registry.version(stem)!;
   if (io.json) io.printJson({ version: v, checks: plan.checks, metricChanges: plan.metricChanges });
   else io.print(renderVersion(v, plan.checks));
   return 0;
@@ -166,8 +178,8 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
     if (kind === "rollback" && values.previous) {
       if (stem !== undefined) throw new InvalidInputError("Use either --to STEM or --previous, not both.");
       const { openAudit, previousProduction } = await audit();
-      const s = await scanRegistry(root, { models: "deferred", metrics: "scores" });
-      const prev = await previousProduction(openAudit(root), s.production.sha256);
+      const { production } = await scanForPlan(root);
+      const prev = await previousProduction(openAudit(root), production.sha256);
       if (!prev) {
         throw new InvalidInputError(
           "The audit log does not know which version was live before the current one: name it with --to STEM (see `registry audit list`).",

@@ -10,7 +10,7 @@ import {
   RegistryError,
   recoverInterrupted,
   SourceChangedError,
-  scanRegistry,
+  scanForPlan,
 } from "@/lib/registry";
 import { type AuditDb, openAudit } from "./db";
 import { type Actor, type AuditAction, recordEvent } from "./log";
@@ -158,7 +158,7 @@ async function closeDanglingIntents(db: AuditDb, root: string, actor: Actor): Pr
   );
   const open = intents.filter((i) => !closed.has(i.correlationId));
   if (open.length === 0) return;
-  const production = (await scanRegistry(root, { models: "deferred", metrics: "scores" })).production;
+  const { production } = await scanForPlan(root);
   for (const i of open) {
     const landed = production.sha256 === i.toSha256;
     await recordEvent(db, actor, {

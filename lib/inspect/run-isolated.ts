@@ -6,10 +6,10 @@
 // TypeScript worker file. The bundle path is, in order: $REGISTRY_INSPECT_WORKER, then
 // <cwd>/cli/dist/inspect-worker.mjs if it exists (the CLI build writes it). With neither, the
 // inspection runs in-thread: still bounded by the machine's own limits, but without the deadline.
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { nodeCrypto, nodeWorkerThreads } from "@/lib/registry/builtins";
 import { allowedGlobals } from "./allowlist";
 import type * as Inspector from "./inspect";
 import { type InspectionReport, type InspectLimits, resolveLimits } from "./types";
@@ -79,16 +79,27 @@ let epoch: string | undefined;
  * are keyed by the sha256 of the inspected bytes; `epoch` names the inspector and allowlist that made them.
  */
 export const inspectionReports = {
-  epoch: (): string =>
-    (epoch ??= createHash("sha256")
-      .update(`${INSPECTOR_REVISION}\n${allowedGlobals().join("\n")}`)
-      .digest("hex")
-      .slice(0, 16)),
+  epoch: (): string => (epoch ??= fingerprint(`${INSPECTOR_REVISION}\n${allowedGlobals().join("\n")}`)),
   entries: (): [string, InspectionReport][] => [...cache.entries()],
   set: (key: string, report: InspectionReport): void => {
     if (looksLikeReport(report)) cachePut(key, report);
   },
 };
+
+/**
+ * Two 32-bit FNV-1a hashes of a text as 16 hex digits: a cheap name for a version of the allowlist (it
+ * tells versions apart; it guards against nothing, and needs no crypto module at start-up).
+ */
+function fingerprint(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+}
 
 /** The worker bundle to load, or null to inspect in-thread. Effects: checks one path exists. */
 export function workerBundlePath(): string | null {
@@ -125,7 +136,7 @@ let spare: { worker: Worker; busy: boolean } | null = null;
 export function startSpareWorker(): void {
   const entry = workerBundlePath();
   if (spare || entry === null) return;
-  const worker = new Worker(WORKER_SOURCE, {
+  const worker = new (nodeWorkerThreads().Worker)(WORKER_SOURCE, {
     eval: true,
     workerData: { entry },
     resourceLimits: resourceLimits(DEFAULT_HEAP_MB),
@@ -194,7 +205,7 @@ function runInWorker(
     const warm = heapMb === DEFAULT_HEAP_MB ? takeSpare() : null;
     const worker =
       warm ??
-      new Worker(WORKER_SOURCE, {
+      new (nodeWorkerThreads().Worker)(WORKER_SOURCE, {
         eval: true,
         workerData: { ...request, entry },
         transferList: transfer,
@@ -242,7 +253,7 @@ export async function inspectFileIsolated(filePath: string, opts: IsolatedOption
   const read = await readFileForInspection(filePath, limits);
   if (!read.ok) return read.report;
   const bytes = read.bytes;
-  const key = `${createHash("sha256").update(bytes).digest("hex")}:${JSON.stringify(limits)}`;
+  const key = `${nodeCrypto().createHash("sha256").update(bytes).digest("hex")}:${JSON.stringify(limits)}`;
   const cached = cacheGet(key);
   if (cached) return cached;
 

@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from "node:crypto";
 import { constants, existsSync } from "node:fs";
 import { copyFile, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { nodeCrypto } from "./builtins";
 import { ProductionChangedError, RefusedError, RegistryError, SourceChangedError, WriteFailedError } from "./errors";
 import { checkRegularFile, hashFile, identityOf, knownHash, openRegular } from "./files";
 import { STATE_DIR, withRegistryLock } from "./lock";
@@ -77,7 +77,7 @@ export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}
         pid: process.pid,
         tag: options.tag ?? null,
         files: plan.files.map((f) => ({
-          temp: `${dirname(f.alias)}/${TEMP_PREFIX}${randomBytes(6).toString("hex")}.tmp`,
+          temp: `${dirname(f.alias)}/${TEMP_PREFIX}${nodeCrypto().randomBytes(6).toString("hex")}.tmp`,
           alias: f.alias,
           sha256: f.newSha256,
         })),
@@ -190,7 +190,7 @@ async function copyVerified(src: string, dest: string, expected: string, label: 
   }
   const output = await open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
   try {
-    const hash = createHash("sha256");
+    const hash = nodeCrypto().createHash("sha256");
     // Two buffers: while one chunk is written (and the next read) in the thread pool, it is hashed here.
     let [current, spare] = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
     let { bytesRead } = await input.fh.read(current, 0, CHUNK, null);

@@ -1,6 +1,6 @@
 // Reading many registry files in one go: the part of a scan that a worker thread can share (see
 // scanRegistry). Plain functions over paths, no caches, results that survive structured cloning.
-import { hash } from "node:crypto";
+import { nodeCrypto } from "./builtins";
 import { MAX_METRICS_BYTES, readSmallFileSync, settledAt } from "./files";
 import { highlightsOf, parseMetricsScore, parseMetricsText } from "./metrics";
 import type { MetricsDetail, MetricsRead, Problem } from "./scan";
@@ -21,8 +21,16 @@ export interface MetricsFileRead extends MetricsRead {
   settled: boolean;
 }
 
-/** Reads and parses one metrics file (no links, capped size). Never throws: a bad file comes back as a problem. */
-export function readMetricsFile(root: string, file: string, detail: MetricsDetail): MetricsFileRead {
+/**
+ * Reads and parses one metrics file (no links, capped size). Never throws: a bad file comes back as a
+ * problem. `knownSha256` may name the file's sha256 for the stamp it was read through (a memo's), sparing the hash.
+ */
+export function readMetricsFile(
+  root: string,
+  file: string,
+  detail: MetricsDetail,
+  knownSha256?: (stamp: FileStamp) => string | undefined,
+): MetricsFileRead {
   const started = Date.now();
   let bytes: Buffer;
   let stamp: FileStamp;
@@ -42,7 +50,7 @@ export function readMetricsFile(root: string, file: string, detail: MetricsDetai
             : { file, reason: "unreadable", message: `Cannot read the metrics file (${code}).` };
     return { doc: null, sha256: null, error: problem.message, problem, stamp: null, settled: false };
   }
-  const sha256 = hash("sha256", bytes, "hex");
+  const sha256 = knownSha256?.(stamp) ?? nodeCrypto().hash("sha256", bytes, "hex");
   const text = bytes.toString("utf8");
   const parsed = detail === "scores" ? parseMetricsScore(text) : parseMetricsText(text);
   const base = {

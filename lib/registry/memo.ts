@@ -1,5 +1,5 @@
 import type { FileStamp } from "./batch";
-import type { ProblemCode } from "./scan";
+import type { ListedVersion, ProblemCode } from "./scan";
 
 // Numbers kept per version: the metrics file's stamp, score and metric (as an index into metricNames),
 // then the model file's stamp. A stamp is device, inode, size, mtime, ctime; NaN means "not known".
@@ -8,7 +8,18 @@ const SCORE = STAMP;
 const METRIC = STAMP + 1;
 const MODEL = STAMP + 2;
 const WIDTH = MODEL + STAMP;
-const FORMAT = 3;
+const FORMAT = 4;
+/** Per version, the hex sha256 of its metrics file then of its model file (zeros when not known). */
+const SHA = 64;
+const SHAS = 2 * SHA;
+const NO_SHA = "0".repeat(SHA);
+const HEX_SHA = /^[0-9a-f]{64}$/;
+/** An ISO timestamp as names carry it: "2025-01-01T10:30:45Z". */
+const TIMESTAMP = 20;
+/** The end of a stem: "20250101T103045Z". */
+const TIMESTAMP_SUFFIX = 16;
+const MAX_SEARCHES = 64;
+const HEADER = 16;
 
 /** What a metrics file said, as a scan needs it: its sha256 and score, or why it is unusable. */
 export interface MetricsFacts {
@@ -18,14 +29,13 @@ export interface MetricsFacts {
   problem: [ProblemCode, string] | null;
 }
 
-interface Strings {
-  v: number;
+/** The small part of an encoded memo, as JSON; everything per version is binary or fixed-width text. */
+interface Header {
   dirs: string;
-  stems: string[];
-  metricsSha: string[];
-  modelSha: string[];
   metricNames: string[];
   problems: Record<number, [ProblemCode, string]>;
+  /** The model types of the listing saved with the memo (indexed per version), or null without one. */
+  modelTypes: string[] | null;
   extra: unknown;
 }
 
@@ -33,11 +43,13 @@ interface Strings {
  * What a scan saw of each listed version's files, kept between CLI runs so that an unchanged file costs
  * one lstat and no read: the stat stamp of its metrics file with the sha256 and score read from it, and
  * the stamp and sha256 of its model file. A fact is used only while the file's stamp is exactly the one
- * recorded, and recorded only for a settled file (see settledAt), so nothing is trusted blindly. The
- * numbers live in one Float64Array, so loading 20,000 entries is a copy rather than a parse.
+ * recorded, and recorded only for a settled file (see settledAt), so nothing is trusted blindly.
+ * Encoded as a few flat regions (numbers, fixed-width hashes, names) so that loading 20,000 entries is a
+ * handful of copies rather than a parse of 20,000 objects.
  */
 export class ScanMemo {
   private byStem: Map<string, number> | undefined;
+  private searches = 0;
   /** False until something differs from the memo this one was started from. */
   changed = false;
 
@@ -47,8 +59,9 @@ export class ScanMemo {
     /** The listed versions, in listing order: entry i describes stems[i]. */
     readonly stems: readonly string[],
     private readonly nums: Float64Array,
-    private readonly metricsSha: string[],
-    private readonly modelSha: string[],
+    /** SHAS characters per entry, as decoded; entries set since live in `shaSet`. */
+    private readonly shaText: string,
+    private readonly shaSet: Map<number, [metrics: string, model: string]>,
     private readonly metricNames: string[],
     private readonly problems: Record<number, [ProblemCode, string]>,
   ) {}
@@ -56,7 +69,7 @@ export class ScanMemo {
   /** A memo for a listing, knowing nothing yet. */
   static empty(dirs: string, stems: readonly string[]): ScanMemo {
     const nums = new Float64Array(stems.length * WIDTH).fill(Number.NaN);
-    return new ScanMemo(dirs, stems, nums, new Array(stems.length).fill(""), new Array(stems.length).fill(""), [], {});
+    return new ScanMemo(dirs, stems, nums, "", new Map(), [], {});
   }
 
   /**
@@ -66,7 +79,7 @@ export class ScanMemo {
   static from(prior: ScanMemo | null, dirs: string, stems: readonly string[]): ScanMemo {
     if (prior && prior.dirs === dirs && prior.stems.length === stems.length) {
       const problems = { ...prior.problems };
-      return new ScanMemo(dirs, stems, prior.nums.slice(), [...prior.metricsSha], [...prior.modelSha], [...prior.metricNames], problems);
+      return new ScanMemo(dirs, stems, prior.nums.slice(), prior.shaText, new Map(prior.shaSet), [...prior.metricNames], problems);
     }
     const memo = ScanMemo.empty(dirs, stems);
     memo.changed = true;
@@ -77,13 +90,44 @@ export class ScanMemo {
   /** The position of `stem`, trying `hint` first (the same position in an unchanged listing); -1 if absent. */
   indexOf(stem: string, hint: number): number {
     if (this.stems[hint] === stem) return hint;
+    // A listing is in timestamp order and a stem ends with its timestamp, so a few lookups (a plan's two
+    // of 20,000 versions, a new version or two) are binary searches; many build a map of every stem.
+    // (A memo not in listing order, which only a test makes, finds nothing by search and uses the map.)
+    if (this.byStem === undefined && this.searches++ < MAX_SEARCHES) {
+      const found = this.bySuffix(stem);
+      if (found >= 0) return found;
+    }
     this.byStem ??= new Map(this.stems.map((s, i) => [s, i]));
     return this.byStem.get(stem) ?? -1;
+  }
+
+  /** Binary search over the stems' timestamp suffixes, then along the run of equal ones; -1 if not found. */
+  private bySuffix(stem: string): number {
+    const key = stem.slice(-TIMESTAMP_SUFFIX);
+    let lo = 0;
+    let hi = this.stems.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.stems[mid] as string).slice(-TIMESTAMP_SUFFIX) < key) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.stems.length && (this.stems[i] as string).endsWith(key); i++) if (this.stems[i] === stem) return i;
+    return -1;
   }
 
   /** True when `st` is still exactly the metrics file entry i was read from (then the getters below hold). */
   metricsHold(i: number, st: FileStamp): boolean {
     return i >= 0 && this.matches(i * WIDTH, st);
+  }
+
+  /** metricsHold for a stamp held as five numbers of `rows` from `at` (see lstatNames). */
+  metricsHoldAt(i: number, rows: Float64Array, at: number): boolean {
+    if (i < 0) return false;
+    const n = this.nums;
+    const k = i * WIDTH;
+    return (
+      n[k] === rows[at] && n[k + 1] === rows[at + 1] && n[k + 2] === rows[at + 2] && n[k + 3] === rows[at + 3] && n[k + 4] === rows[at + 4]
+    );
   }
 
   /** Entry i's score (valid while metricsHold). */
@@ -98,7 +142,18 @@ export class ScanMemo {
 
   /** The sha256 of entry i's metrics file (valid while metricsHold). */
   metricsSha256(i: number): string {
-    return this.metricsSha[i] as string;
+    return this.shaSet.get(i)?.[0] ?? this.shaText.slice(i * SHAS, i * SHAS + SHA);
+  }
+
+  /** The entries whose metrics file had this sha256 (each valid only while metricsHold). */
+  withMetricsSha256(sha256: string): number[] {
+    const out: number[] = [];
+    for (const [i, [metrics]] of this.shaSet) if (metrics === sha256) out.push(i);
+    if (!HEX_SHA.test(sha256)) return out;
+    for (let at = this.shaText.indexOf(sha256); at >= 0; at = this.shaText.indexOf(sha256, at + 1)) {
+      if (at % SHAS === 0 && !this.shaSet.has(at / SHAS)) out.push(at / SHAS);
+    }
+    return out.sort((a, b) => a - b);
   }
 
   /** Why entry i's metrics file is unusable, or null. */
@@ -108,18 +163,21 @@ export class ScanMemo {
 
   /** Entry i's model sha256, if `st` is still exactly the file it was hashed from. */
   model(i: number, st: FileStamp): string | undefined {
-    return i >= 0 && this.matches(i * WIDTH + MODEL, st) ? this.modelSha[i] : undefined;
+    if (i < 0 || !this.matches(i * WIDTH + MODEL, st)) return undefined;
+    return this.shaSet.get(i)?.[1] ?? this.shaText.slice(i * SHAS + SHA, (i + 1) * SHAS);
   }
 
   /** Records what entry i's metrics file said when read through `st`. Mutates this memo. */
   setMetrics(i: number, st: FileStamp, facts: MetricsFacts): void {
+    // Only a real sha256 fits the fixed-width encoding; anything else is simply not remembered.
+    if (!HEX_SHA.test(facts.sha256)) return;
     const at = i * WIDTH;
     this.stamp(at, st);
     let name = this.metricNames.indexOf(facts.metric);
     if (name < 0) name = this.metricNames.push(facts.metric) - 1;
     this.nums[at + SCORE] = facts.score;
     this.nums[at + METRIC] = name;
-    this.metricsSha[i] = facts.sha256;
+    this.setSha(i, 0, facts.sha256);
     if (facts.problem) this.problems[i] = facts.problem;
     else delete this.problems[i];
     this.changed = true;
@@ -127,16 +185,29 @@ export class ScanMemo {
 
   /** Records the sha256 of entry i's model file, hashed through `st`. Mutates this memo. */
   setModel(i: number, st: FileStamp, sha256: string): void {
+    if (!HEX_SHA.test(sha256)) return;
     this.stamp(i * WIDTH + MODEL, st);
-    this.modelSha[i] = sha256;
+    this.setSha(i, 1, sha256);
     this.changed = true;
+  }
+
+  private setSha(i: number, which: 0 | 1, sha256: string): void {
+    const pair = this.shaSet.get(i) ?? [this.shaAt(i, 0), this.shaAt(i, 1)];
+    pair[which] = sha256;
+    this.shaSet.set(i, pair);
+  }
+
+  private shaAt(i: number, which: 0 | 1): string {
+    const from = i * SHAS + which * SHA;
+    return from + SHA <= this.shaText.length ? this.shaText.slice(from, from + SHA) : NO_SHA;
   }
 
   private carry(from: ScanMemo, j: number, i: number): void {
     if (j < 0) return;
     this.nums.set(from.nums.subarray(j * WIDTH, (j + 1) * WIDTH), i * WIDTH);
-    this.metricsSha[i] = from.metricsSha[j] as string;
-    this.modelSha[i] = from.modelSha[j] as string;
+    this.shaSet.set(i, [from.shaAt(j, 0), from.shaAt(j, 1)]);
+    const sets = from.shaSet.get(j);
+    if (sets) this.shaSet.set(i, [...sets]);
     const name = from.metricNames[from.nums[j * WIDTH + METRIC] as number];
     if (name !== undefined) {
       let k = this.metricNames.indexOf(name);
@@ -147,46 +218,83 @@ export class ScanMemo {
     if (problem) this.problems[i] = problem;
   }
 
-  /** The memo and `extra` (any JSON) as one buffer: a JSON part for strings, then the numbers. */
-  encode(extra: unknown): Buffer {
-    const strings: Strings = {
-      v: FORMAT,
-      dirs: this.dirs,
-      stems: [...this.stems],
-      metricsSha: this.metricsSha,
-      modelSha: this.modelSha,
-      metricNames: this.metricNames,
-      problems: this.problems,
-      extra,
-    };
-    const json = Buffer.from(JSON.stringify(strings), "utf8");
-    const padded = Math.ceil(json.length / 8) * 8;
-    const out = Buffer.alloc(8 + padded + this.nums.byteLength);
+  /**
+   * The memo, `extra` (any JSON) and the listing it is aligned with (if any) as one buffer: a short JSON
+   * header, then per-version regions: the numbers, the hashes, model types, "has metrics", timestamps, stems.
+   */
+  encode(extra: unknown, listing: readonly ListedVersion[] | null = null): Buffer {
+    const n = this.stems.length;
+    const aligned =
+      listing !== null && listing.length === n && listing.every((v, i) => v[0] === this.stems[i] && v[2].length === TIMESTAMP);
+    const types = aligned ? [...new Set(listing.map((v) => v[1]))] : null;
+    const modelTypes = types && types.length <= 0xffff ? types : null;
+    const header: Header = { dirs: this.dirs, metricNames: this.metricNames, problems: this.problems, modelTypes, extra };
+    const json = Buffer.from(JSON.stringify(header), "utf8");
+    const stems = Buffer.from(this.stems.join("\0"), "utf8");
+    const layout = regions(json.length, n, modelTypes !== null, stems.length);
+    const out = Buffer.alloc(layout.end);
     out.writeUInt32LE(FORMAT, 0);
-    out.writeUInt32LE(json.length, 4);
-    json.copy(out, 8);
-    Buffer.from(this.nums.buffer, this.nums.byteOffset, this.nums.byteLength).copy(out, 8 + padded);
+    out.writeUInt32LE(n, 4);
+    out.writeUInt32LE(json.length, 8);
+    out.writeUInt32LE(stems.length, 12);
+    json.copy(out, HEADER);
+    Buffer.from(this.nums.buffer, this.nums.byteOffset, this.nums.byteLength).copy(out, layout.nums);
+    for (let i = 0; i < n; i++) {
+      const set = this.shaSet.get(i);
+      const at = layout.shas + i * SHAS;
+      if (set) {
+        out.write(set[0], at, "latin1");
+        out.write(set[1], at + SHA, "latin1");
+      } else if ((i + 1) * SHAS <= this.shaText.length) out.write(this.shaText.slice(i * SHAS, (i + 1) * SHAS), at, "latin1");
+      else out.fill(48, at, at + SHAS); // "0"
+    }
+    if (listing && modelTypes) {
+      const typeIndex = new Map(modelTypes.map((t, k) => [t, k]));
+      for (let i = 0; i < n; i++) {
+        const [, type, timestamp, hasMetrics] = listing[i] as ListedVersion;
+        out.writeUInt16LE(typeIndex.get(type) as number, layout.types + 2 * i);
+        out[layout.has + i] = hasMetrics ? 1 : 0;
+        out.write(timestamp, layout.timestamps + TIMESTAMP * i, "latin1");
+      }
+    }
+    stems.copy(out, layout.stems);
     return out;
   }
 
   /** Reads what `encode` wrote; null for anything else (another format, a torn or foreign file). */
-  static decode(buf: Buffer): { memo: ScanMemo; extra: unknown } | null {
-    if (buf.length < 8 || buf.readUInt32LE(0) !== FORMAT) return null;
-    const jsonLength = buf.readUInt32LE(4);
-    const start = 8 + Math.ceil(jsonLength / 8) * 8;
-    if (start > buf.length) return null;
-    let s: Strings;
+  static decode(buf: Buffer): { memo: ScanMemo; extra: unknown; listing: ListedVersion[] | null } | null {
+    if (buf.length < HEADER || buf.readUInt32LE(0) !== FORMAT) return null;
+    const n = buf.readUInt32LE(4);
+    const jsonLength = buf.readUInt32LE(8);
+    const stemsLength = buf.readUInt32LE(12);
+    let header: Header;
     try {
-      s = JSON.parse(buf.toString("utf8", 8, 8 + jsonLength)) as Strings;
+      header = JSON.parse(buf.toString("utf8", HEADER, HEADER + jsonLength)) as Header;
     } catch {
       return null;
     }
-    const n = s.stems?.length ?? -1;
-    if (s.v !== FORMAT || buf.length - start !== n * WIDTH * 8 || s.metricsSha.length !== n || s.modelSha.length !== n) return null;
+    const aligned = Array.isArray(header.modelTypes);
+    const layout = regions(jsonLength, n, aligned, stemsLength);
+    if (layout.end !== buf.length || !Array.isArray(header.metricNames)) return null;
+    const stems = n === 0 ? [] : buf.toString("utf8", layout.stems, layout.end).split("\0");
+    if (stems.length !== n) return null;
     // Copied out into an aligned array of its own (a file buffer's offset need not be a multiple of 8).
     const nums = new Float64Array(n * WIDTH);
-    Buffer.from(nums.buffer).set(buf.subarray(start));
-    return { memo: new ScanMemo(s.dirs, s.stems, nums, s.metricsSha, s.modelSha, s.metricNames, s.problems ?? {}), extra: s.extra };
+    Buffer.from(nums.buffer).set(buf.subarray(layout.nums, layout.shas));
+    const shaText = buf.toString("latin1", layout.shas, layout.shas + n * SHAS);
+    const memo = new ScanMemo(header.dirs, stems, nums, shaText, new Map(), header.metricNames, header.problems ?? {});
+    let listing: ListedVersion[] | null = null;
+    if (aligned) {
+      const types = header.modelTypes as string[];
+      const timestamps = buf.toString("latin1", layout.timestamps, layout.timestamps + n * TIMESTAMP);
+      listing = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const type = types[buf.readUInt16LE(layout.types + 2 * i)];
+        if (type === undefined) return null;
+        listing[i] = [stems[i] as string, type, timestamps.slice(i * TIMESTAMP, (i + 1) * TIMESTAMP), buf[layout.has + i] === 1];
+      }
+    }
+    return { memo, extra: header.extra, listing };
   }
 
   private matches(at: number, st: FileStamp): boolean {
@@ -201,4 +309,15 @@ export class ScanMemo {
     this.nums[at + 3] = st.mtimeMs;
     this.nums[at + 4] = st.ctimeMs;
   }
+}
+
+/** Byte offsets of an encoded memo's regions (the numbers 8-aligned, for a straight copy). */
+function regions(jsonLength: number, n: number, aligned: boolean, stemsLength: number) {
+  const nums = Math.ceil((HEADER + jsonLength) / 8) * 8;
+  const shas = nums + n * WIDTH * 8;
+  const types = shas + n * SHAS;
+  const has = types + (aligned ? 2 * n : 0);
+  const timestamps = has + (aligned ? n : 0);
+  const stems = timestamps + (aligned ? n * TIMESTAMP : 0);
+  return { nums, shas, types, has, timestamps, stems, end: stems + stemsLength };
 }

@@ -3,7 +3,7 @@ import { type ArtifactEvidence, type Check, type CheckName, OVERRIDABLE, runChec
 import { InvalidInputError, RefusedError, UnknownVersionError } from "./errors";
 import { openRegular } from "./files";
 import { metricNumber } from "./metrics";
-import { METRICS_ALIAS, MODEL_ALIAS, type Snapshot, type Version } from "./scan";
+import { METRICS_ALIAS, MODEL_ALIAS, type Production, type RegistryView, type Version } from "./scan";
 
 export type ChangeKind = "promote" | "rollback";
 
@@ -49,7 +49,7 @@ export interface Plan {
   /** What production is now: the guard `apply` re-checks under the lock. */
   current: {
     stem: string | null;
-    state: Snapshot["production"]["state"];
+    state: Production["state"];
     sha256: string | null;
     metricsSha256: string | null;
     score: number | null;
@@ -75,10 +75,10 @@ export interface Evidence {
 }
 
 /** Picks the version a request names (or the best one for a plain promotion). Pure; throws typed errors. */
-export function resolveTarget(snapshot: Snapshot, request: Pick<ChangeRequest, "kind" | "version">): Version {
+export function resolveTarget(registry: RegistryView, request: Pick<ChangeRequest, "kind" | "version">): Version {
   if (request.version === undefined) {
     if (request.kind === "rollback") throw new InvalidInputError("A rollback needs a version: --to STEM or --previous.");
-    const best = snapshot.versions.find((v) => v.stem === snapshot.best);
+    const best = registry.best === null ? undefined : registry.version(registry.best);
     if (!best) {
       throw new RefusedError(
         "No candidates found for promotion: training must write both .joblib and .json with matching names (models/{model_type}_{YYYYMMDDTHHMMSSZ}.joblib and metrics/{same stem}.json).",
@@ -86,7 +86,7 @@ export function resolveTarget(snapshot: Snapshot, request: Pick<ChangeRequest, "
     }
     return best;
   }
-  const found = snapshot.versions.find((v) => v.stem === request.version);
+  const found = registry.version(request.version);
   if (!found) throw new UnknownVersionError(request.version);
   return found;
 }
@@ -96,16 +96,16 @@ export function resolveTarget(snapshot: Snapshot, request: Pick<ChangeRequest, "
  * evidence, and whether it is allowed. Pure: touches nothing. Throws InvalidInputError for an override
  * of a check that cannot be overridden or an override with no reason.
  */
-export function planChange(snapshot: Snapshot, request: ChangeRequest, evidence: Evidence): Plan {
+export function planChange(registry: RegistryView, request: ChangeRequest, evidence: Evidence): Plan {
   for (const o of request.overrides) {
     if (!OVERRIDABLE.has(o.check)) {
       throw new InvalidInputError(`The check "${o.check}" cannot be overridden; only ${[...OVERRIDABLE].join(", ")} can, with a reason.`);
     }
     if (!o.reason.trim()) throw new InvalidInputError(`Overriding "${o.check}" needs a written reason (--reason TEXT).`);
   }
-  const target = resolveTarget(snapshot, request);
-  const production = snapshot.production;
-  const productionVersion = snapshot.versions.find((v) => v.stem === production.stem) ?? null;
+  const target = resolveTarget(registry, request);
+  const production = registry.production;
+  const productionVersion = (production.stem === null ? undefined : registry.version(production.stem)) ?? null;
   for (const v of [target, productionVersion]) {
     if (v?.modelDeferred || v?.metricsDeferred) throw new Error(`planChange: ${v.stem} was not loaded (see loadDeferredModels)`);
   }

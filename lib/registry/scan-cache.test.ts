@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   copyFileSync,
   existsSync,
@@ -7,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   type Stats,
   utimesSync,
   writeFileSync,
@@ -17,7 +19,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { settledAt } from "./files";
 import { ScanMemo } from "./memo";
-import { scanRegistry } from "./scan";
+import { type ListedVersion, scanForPlan, scanRegistry } from "./scan";
+import { loadScanCache, saveScanCache } from "./scan-cache";
 import { BEST, PRODUCTION, removeRegistry, sha, tempRegistry } from "./test-support/fixture";
 
 const BIN = resolve(__dirname, "../../cli/bin.mjs");
@@ -100,40 +103,133 @@ describe("the persistent scan cache between CLI runs", () => {
 
 describe("ScanMemo", () => {
   const stat = (n: number): Stats => ({ dev: 1, ino: n, size: 100 + n, mtimeMs: 1e12 + n + 0.25, ctimeMs: 1e12 + n + 0.5 }) as Stats;
+  const [s1, s2, m2] = ["s1", "s2", "m2"].map((text) => createHash("sha256").update(text).digest("hex")) as [string, string, string];
 
   it("round-trips through its encoding and holds a fact only for the exact same stamp", () => {
     const memo = ScanMemo.from(null, "dirs", ["a_20250101T000000Z", "b_20250101T000000Z"]);
-    memo.setMetrics(0, stat(1), { sha256: "s1", score: 0.61, metric: "pr_auc", problem: null });
-    memo.setMetrics(1, stat(2), { sha256: "s2", score: -1, metric: "unknown", problem: ["invalid_json", "broken"] });
-    memo.setModel(1, stat(3), "m2");
+    memo.setMetrics(0, stat(1), { sha256: s1, score: 0.61, metric: "pr_auc", problem: null });
+    memo.setMetrics(1, stat(2), { sha256: s2, score: -1, metric: "unknown", problem: ["invalid_json", "broken"] });
+    memo.setModel(1, stat(3), m2);
     const decoded = ScanMemo.decode(memo.encode({ note: "extra" }));
     expect(decoded?.extra).toEqual({ note: "extra" });
+    expect(decoded?.listing).toBeNull();
     const back = decoded!.memo;
     expect(back.metricsHold(0, stat(1))).toBe(true);
-    expect([back.score(0), back.metric(0), back.metricsSha256(0), back.problem(0)]).toEqual([0.61, "pr_auc", "s1", null]);
+    expect([back.score(0), back.metric(0), back.metricsSha256(0), back.problem(0)]).toEqual([0.61, "pr_auc", s1, null]);
     expect(back.problem(1)).toEqual(["invalid_json", "broken"]);
-    expect(back.model(1, stat(3))).toBe("m2");
+    expect(back.model(1, stat(3))).toBe(m2);
     expect(back.model(0, stat(3))).toBeUndefined();
     for (const field of ["dev", "ino", "size", "mtimeMs", "ctimeMs"] as const) {
       const moved = { ...stat(1), [field]: stat(1)[field] + 1 } as Stats;
       expect(back.metricsHold(0, moved)).toBe(false);
     }
+    // Decoded facts survive a second round, with one of them replaced.
+    const again = ScanMemo.from(back, "dirs", back.stems);
+    again.setModel(0, stat(4), s2);
+    const twice = ScanMemo.decode(again.encode(null))!.memo;
+    expect([twice.metricsSha256(0), twice.model(0, stat(4)), twice.metricsSha256(1), twice.model(1, stat(3))]).toEqual([s1, s2, s2, m2]);
   });
 
-  it("refuses a truncated or foreign buffer", () => {
-    const bytes = ScanMemo.from(null, "d", ["a_20250101T000000Z"]).encode(null);
+  it("saves the listing it is aligned with, names and all", () => {
+    const stems = ["gbm_20250101T000000Z", "rf_éü_20250102T000000Z"];
+    const listing: ListedVersion[] = [
+      [stems[0]!, "gbm", "2025-01-01T00:00:00Z", true],
+      [stems[1]!, "rf_éü", "2025-01-02T00:00:00Z", false],
+    ];
+    const memo = ScanMemo.from(null, "dirs", stems);
+    expect(ScanMemo.decode(memo.encode(null, listing))?.listing).toEqual(listing);
+    // A listing of other versions is not saved as this memo's.
+    expect(ScanMemo.decode(memo.encode(null, listing.slice(0, 1)))?.listing).toBeNull();
+  });
+
+  it("refuses a truncated or foreign buffer, and does not remember a malformed hash", () => {
+    const memo = ScanMemo.from(null, "d", ["a_20250101T000000Z"]);
+    const bytes = memo.encode(null);
     expect(ScanMemo.decode(bytes.subarray(0, bytes.length - 8))).toBeNull();
     expect(ScanMemo.decode(Buffer.from("{}"))).toBeNull();
+    memo.setMetrics(0, stat(1), { sha256: "not a hash", score: 0.7, metric: "pr_auc", problem: null });
+    expect(memo.metricsHold(0, stat(1))).toBe(false);
+  });
+
+  it("finds a stem wherever it is, in listing order or not", () => {
+    const hour = (h: number) => `2025010${1 + Math.floor(h / 24)}T${String(h % 24).padStart(2, "0")}0000Z`;
+    // Listing order: by timestamp, several model types sharing one.
+    const sorted = Array.from({ length: 90 }, (_, k) => `${["gbm", "rf", "lr"][k % 3]}_${hour(Math.floor(k / 3))}`);
+    const shuffled = [...sorted].reverse();
+    for (const stems of [sorted, shuffled]) {
+      const memo = ScanMemo.from(null, "d", stems);
+      // More lookups than the binary search serves, so the map is used too.
+      for (let round = 0; round < 2; round++) {
+        for (const [k, stem] of stems.entries()) expect(memo.indexOf(stem, (k + 7) % stems.length)).toBe(k);
+        expect(memo.indexOf("gbm_20250101T235959Z", 0)).toBe(-1);
+        expect(memo.indexOf("xgb_20250101T000000Z", 0)).toBe(-1);
+      }
+    }
   });
 
   it("carries facts to a changed listing by stem", () => {
     const prior = ScanMemo.from(null, "old", ["a_20250101T000000Z", "b_20250101T000000Z"]);
-    prior.setMetrics(1, stat(2), { sha256: "s2", score: 0.7, metric: "roc_auc", problem: null });
-    const next = ScanMemo.from(prior, "new", ["new_20250101T000000Z", "b_20250101T000000Z", "a_20250101T000000Z"]);
-    expect(next.changed).toBe(true);
-    expect(next.metricsHold(1, stat(2))).toBe(true);
-    expect([next.score(1), next.metric(1)]).toEqual([0.7, "roc_auc"]);
-    expect(next.metricsHold(0, stat(2))).toBe(false);
+    prior.setMetrics(1, stat(2), { sha256: s2, score: 0.7, metric: "roc_auc", problem: null });
+    const decoded = ScanMemo.decode(prior.encode(null))!.memo;
+    for (const from of [prior, decoded]) {
+      const next = ScanMemo.from(from, "new", ["new_20250101T000000Z", "b_20250101T000000Z", "a_20250101T000000Z"]);
+      expect(next.changed).toBe(true);
+      expect(next.metricsHold(1, stat(2))).toBe(true);
+      expect([next.score(1), next.metric(1), next.metricsSha256(1)]).toEqual([0.7, "roc_auc", s2]);
+      expect(next.metricsHold(0, stat(2))).toBe(false);
+    }
+  });
+});
+
+describe("a plan's lean scan", () => {
+  let root: string;
+  beforeAll(async () => {
+    root = tempRegistry();
+    await new Promise((r) => setTimeout(r, 1100));
+    // What an earlier CLI run would have saved.
+    const loaded = loadScanCache(root);
+    await scanRegistry(root, { metrics: "scores" });
+    saveScanCache(root, loaded);
+  });
+  afterAll(() => removeRegistry(root));
+
+  // A new "process" each time: the memo is loaded from disk, so most versions stay memo rows.
+  async function bothScans() {
+    loadScanCache(root);
+    const lean = await scanForPlan(root);
+    const full = await scanRegistry(root, { models: "deferred", metrics: "scores" });
+    return { lean, full };
+  }
+
+  it("agrees with a full scan in every production state, and on every version asked for", async () => {
+    const alias = join(root, "models", "production_latest.joblib");
+    const metricsAlias = join(root, "metrics", "production_latest.json");
+    const states: [string, () => void][] = [
+      ["ok", () => {}],
+      ["mismatched", () => copyFileSync(join(root, "metrics", `${BEST}.json`), metricsAlias)],
+      ["unknown", () => writeFileSync(alias, "bytes of no version")],
+      ["missing", () => rmSync(alias)],
+    ];
+    for (const [state, arrange] of states) {
+      arrange();
+      const { lean, full } = await bothScans();
+      expect({ state, best: lean.best, production: lean.production }).toEqual({ state, best: full.best, production: full.production });
+      expect(lean.production.state).toBe(state);
+      for (const v of full.versions) {
+        const { modelDeferred, sha256, size, modifiedAt, ...facts } = v;
+        expect(lean.version(v.stem)).toMatchObject(facts);
+      }
+      expect(lean.version("nothing_20250101T000000Z")).toBeUndefined();
+    }
+  });
+
+  it("reads a metrics file that changed since the memo, and ranks it", async () => {
+    const file = join(root, "metrics", `${PRODUCTION}.json`);
+    writeFileSync(file, JSON.stringify({ pr_auc: 0.99 }));
+    const { lean, full } = await bothScans();
+    expect(lean.best).toBe(PRODUCTION);
+    expect(full.best).toBe(PRODUCTION);
+    expect(lean.version(PRODUCTION)?.score).toBe(0.99);
   });
 });
 

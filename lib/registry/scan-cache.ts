@@ -4,7 +4,7 @@ import { inspectionReports } from "@/lib/inspect/run-isolated";
 import type { InspectionReport } from "@/lib/inspect/types";
 import { STATE_DIR } from "./lock";
 import { ScanMemo } from "./memo";
-import { aliasHashCache, type ListedVersion, listingCache, type Problem, scanMemos } from "./scan";
+import { aliasHashCache, listingCache, type Problem, scanMemos } from "./scan";
 
 const FILE = "scan-cache.bin";
 /** Inspection reports kept between runs (the newest; each is a few KB). */
@@ -12,8 +12,8 @@ const MAX_REPORTS = 64;
 
 /** The parts saved beside the memo. */
 interface Extra {
-  /** The listing the memo is aligned with, when it was settled: per memo entry, type, time and "has metrics". */
-  listing: { modelTypes: string[]; timestamps: string[]; hasMetrics: number[]; problems: Problem[] } | null;
+  /** The problems of the listing saved with the memo (its versions are saved in the memo's encoding). */
+  listingProblems: Problem[] | null;
   /** sha256 of the alias files by stat identity. */
   aliases: [string, string][];
   /** Static inspection reports by content hash, valid for one inspector and allowlist (the epoch). */
@@ -46,12 +46,8 @@ export function loadScanCache(root: string): LoadedCache {
   if (!decoded) return { memo: false, aliases: 0, reports: 0 };
   const { memo } = decoded;
   const extra = decoded.extra as Extra;
-  const l = extra.listing;
-  if (l && l.modelTypes.length === memo.stems.length) {
-    const versions = memo.stems.map(
-      (stem, i): ListedVersion => [stem, l.modelTypes[i] as string, l.timestamps[i] as string, l.hasMetrics[i] === 1],
-    );
-    listingCache.set(root, { dirs: memo.dirs, versions, problems: l.problems });
+  if (decoded.listing && extra.listingProblems) {
+    listingCache.set(root, { dirs: memo.dirs, versions: decoded.listing, problems: extra.listingProblems });
   }
   for (const [id, sha] of extra.aliases) aliasHashCache.set(id, sha);
   const reports = extra.inspections.epoch === inspectionReports.epoch() ? extra.inspections.reports : [];
@@ -69,17 +65,10 @@ export function saveScanCache(root: string, loaded: LoadedCache): void {
   const reports = inspectionReports.entries().slice(-MAX_REPORTS);
   const learned = memo?.changed || aliases.length !== loaded.aliases || reports.length !== loaded.reports;
   if (!memo || !learned) return;
-  const listing = listingCache.get(root);
+  const cached = listingCache.get(root);
+  const listing = cached?.dirs === memo.dirs ? cached : null;
   const extra: Extra = {
-    listing:
-      listing?.dirs === memo.dirs
-        ? {
-            modelTypes: listing.versions.map((v) => v[1]),
-            timestamps: listing.versions.map((v) => v[2]),
-            hasMetrics: listing.versions.map((v) => (v[3] ? 1 : 0)),
-            problems: listing.problems,
-          }
-        : null,
+    listingProblems: listing?.problems ?? null,
     aliases,
     inspections: { epoch: inspectionReports.epoch(), reports },
   };
@@ -87,7 +76,7 @@ export function saveScanCache(root: string, loaded: LoadedCache): void {
     const dir = join(root, STATE_DIR);
     mkdirSync(dir, { recursive: true });
     const temp = join(dir, `${FILE}.${process.pid}.tmp`);
-    writeFileSync(temp, memo.encode(extra));
+    writeFileSync(temp, memo.encode(extra, listing?.versions ?? null));
     renameSync(temp, join(dir, FILE));
     // The JSON cache of earlier releases, if any, is dead weight now.
     rmSync(join(dir, "scan-cache.json"), { force: true });

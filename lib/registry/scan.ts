@@ -1,12 +1,12 @@
-import { hash } from "node:crypto";
 import type { Dirent, Stats } from "node:fs";
 import { statSync } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { askSpareWorker, hasSpareWorker } from "@/lib/inspect/run-isolated";
 import { type FileStamp, type MetricsFileRead, readMetricsFile } from "./batch";
+import { nodeCrypto } from "./builtins";
 import { RegistryError, SourceChangedError } from "./errors";
-import { checkRegularFileSync, hashCache, hashFileSync, identityOf, settledAt } from "./files";
+import { checkRegularFileSync, hashCache, hashFileSync, identityOf, lstatNames, STAT_ROW, StatKind, settledAt, stampAt } from "./files";
 import { ScanMemo } from "./memo";
 import { highlightsOf, type MetricsDoc, type MetricsHighlights, NO_SCORE, UNKNOWN_METRIC } from "./metrics";
 import { ALIAS_STEM, METRICS_EXT, MODEL_EXT, parseStem } from "./names";
@@ -97,6 +97,29 @@ export interface Snapshot {
   best: string | null;
 }
 
+/** What a plan reads of a registry: production, the best version, and any version by name. */
+export interface RegistryView {
+  root: string;
+  production: Production;
+  best: string | null;
+  /** The version named `stem`, or undefined when there is none. */
+  version(stem: string): Version | undefined;
+}
+
+/** A snapshot read as a RegistryView. */
+export function viewOf(snapshot: Snapshot): RegistryView {
+  let byStem: Map<string, Version> | undefined;
+  return {
+    root: snapshot.root,
+    production: snapshot.production,
+    best: snapshot.best,
+    version: (stem) => {
+      byStem ??= new Map(snapshot.versions.map((v) => [v.stem, v]));
+      return byStem.get(stem);
+    },
+  };
+}
+
 export class RegistryNotFoundError extends RegistryError {
   override readonly code = "registry_not_found";
   override readonly exitCode = 2;
@@ -126,6 +149,38 @@ export type MetricsDetail = "documents" | "highlights" | "scores";
  * follows a symlinked version, never reads a metrics file above MAX_METRICS_BYTES.
  */
 export async function scanRegistry(root: string, options: ScanOptions = {}): Promise<Snapshot> {
+  const scan = await scanCore(root, options, false);
+  return {
+    root,
+    scannedAt: new Date().toISOString(),
+    versions: scan.versions,
+    problems: scan.problems,
+    production: scan.production,
+    best: scan.best,
+  };
+}
+
+/**
+ * What a plan needs of the registry, the way a plan scans it (every score, only the candidate's and
+ * production's model files; see ScanOptions), without building a Version for every listed one: a
+ * version whose metrics file is exactly the one the scan memo saw stays a row of the memo until the plan
+ * asks for it by name. At 20,000 versions that is most of a repeated CLI run's memory and time. Reads only.
+ */
+export async function scanForPlan(root: string): Promise<RegistryView> {
+  const scan = await scanCore(root, { models: "deferred", metrics: "scores" }, true);
+  return { root, production: scan.production, best: scan.best, version: scan.version };
+}
+
+interface Scan {
+  /** Every version, or (lean) the ones built so far. */
+  versions: Version[];
+  problems: Problem[];
+  production: Production;
+  best: string | null;
+  version(stem: string): Version | undefined;
+}
+
+async function scanCore(root: string, options: ScanOptions, lean: boolean): Promise<Scan> {
   await assertRoot(root);
   const listing = await listRegistry(root);
   const problems = [...listing.problems];
@@ -148,14 +203,29 @@ export async function scanRegistry(root: string, options: ScanOptions = {}): Pro
   // The listing is already in timestamp order, so the versions are too.
   const versions: Version[] = [];
   const detail = options.metrics ?? "documents";
-  const ctx: ReadContext = { deferModels, detail, warm, prior, j: -1, next, i: 0, prefetch: null };
   const listed = listing.versions;
+  // A warm scan checks every metrics file's stamp first, in one tight loop (see lstatNames).
+  const stamps = warm
+    ? lstatNames(
+        join(root, METRICS_DIR),
+        listed.map((v) => (v[3] ? v[0] + METRICS_EXT : "")),
+      )
+    : null;
+  const ctx: ReadContext = { deferModels, detail, stamps, prior, j: -1, next, i: 0, prefetch: null };
+  // Lean: per listed version, its position in `prior` while it is held there unbuilt, else -1.
+  const held = lean && deferModels && detail === "scores" && stamps && prior ? new Int32Array(listed.length).fill(-1) : null;
+  const built: (Version | undefined)[] = held ? new Array(listed.length) : [];
   const read = (from: number, to: number) => {
     for (let i = from; i < to; i++) {
       ctx.i = i;
       ctx.j = prior ? prior.indexOf(listed[i]![0], i) : -1;
+      if (held && isHeld(ctx)) {
+        held[i] = ctx.j;
+        continue;
+      }
       const v = readVersion(root, listed[i]!, problems, ctx);
       if (v) versions.push(v);
+      if (v && held) built[i] = v;
     }
   };
   const shared = shareWork(root, listed, ctx);
@@ -167,14 +237,90 @@ export async function scanRegistry(root: string, options: ScanOptions = {}): Pro
   }
   if (memo && next) memo.latest = next;
 
-  const production = await readProduction(root, versions, deferModels);
-  const best = pickBest(versions);
-  for (const v of versions) {
-    v.isProduction = production.stem === v.stem;
-    v.isBest = best === v.stem;
-  }
+  // Once production and the best are known, every version built is flagged as it is built.
+  let flags: { production: string | null; best: string | null } | null = null;
+  const flag = (v: Version) => {
+    if (!flags) return;
+    v.isProduction = flags.production === v.stem;
+    v.isBest = flags.best === v.stem;
+  };
+  // A held version, built when first needed (from the memo: no file is read).
+  const build = (i: number): Version => {
+    let v = built[i];
+    if (!v) {
+      const at: ReadContext = { ...ctx, i, j: held?.[i] ?? -1 };
+      v = readVersion(root, listed[i]!, problems, at) as Version;
+      built[i] = v;
+      versions.push(v);
+      flag(v);
+    }
+    return v;
+  };
+  // In listing order, as a full scan's versions are (readProduction prefers the newest of several matches).
+  const pool: VersionPool = held
+    ? {
+        withMetricsSha: (sha) => {
+          const inMemo = new Set((prior as ScanMemo).withMetricsSha256(sha));
+          const out: Version[] = [];
+          for (let i = 0; i < listed.length; i++) {
+            const j = held[i] as number;
+            if (j >= 0 ? inMemo.has(j) : built[i]?.metricsSha256 === sha) out.push(build(i));
+          }
+          return out;
+        },
+        all: () => listed.map((_, i) => build(i)),
+        loaded: () => built.filter((v) => v !== undefined),
+      }
+    : { withMetricsSha: (sha) => versions.filter((v) => v.metricsSha256 === sha), all: () => versions, loaded: () => versions };
+  const production = await readProduction(root, pool, deferModels);
+  const best = held ? pickBestHeld(listed, built, held, prior as ScanMemo) : pickBest(versions);
+  flags = { production: production.stem, best };
+  for (const v of versions) flag(v);
   problems.sort((a, b) => a.file.localeCompare(b.file));
-  return { root, scannedAt: new Date().toISOString(), versions, problems, production, best };
+  let index: Map<string, number> | undefined;
+  const version = (stem: string): Version | undefined => {
+    if (!held) return versions.find((v) => v.stem === stem);
+    index ??= new Map(listed.map((v, i) => [v[0], i]));
+    const i = index.get(stem);
+    return i === undefined ? undefined : held[i]! >= 0 ? build(i) : built[i];
+  };
+  return { versions, problems, production, best, version };
+}
+
+/** True when a lean scan may leave this version unbuilt: its metrics file is exactly the one the memo saw. */
+function isHeld(ctx: ReadContext): boolean {
+  const { stamps, prior, i, j } = ctx;
+  if (!stamps || !prior || j < 0 || stamps[i * STAT_ROW] !== StatKind.file) return false;
+  return prior.metricsHoldAt(j, stamps, i * STAT_ROW + 1) && prior.problem(j) === null;
+}
+
+/** The versions readProduction may look at. */
+interface VersionPool {
+  /** Every version whose metrics file has this sha256. */
+  withMetricsSha(sha: string): Version[];
+  /** Every version (a lean scan builds them all for this: only when production matches no metrics). */
+  all(): Version[];
+  /** The versions built so far (a model file can only match once its version is built and loaded). */
+  loaded(): Version[];
+}
+
+/** pickBest over a lean scan: built versions as they are, held ones by their memo score. */
+function pickBestHeld(listed: ListedVersion[], built: (Version | undefined)[], held: Int32Array, memo: ScanMemo): string | null {
+  let best = -1;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < listed.length; i++) {
+    const j = held[i] as number;
+    const v = built[i];
+    const metric = j >= 0 ? memo.metric(j) : v?.metric;
+    if (metric === undefined || metric === UNKNOWN_METRIC) continue;
+    const score = j >= 0 ? memo.score(j) : (v as Version).score;
+    // The same rule as pickBest: the higher score, ties to the newer timestamp (listing order).
+    if (best < 0 || score > bestScore || (score === bestScore && listed[i]![2] > listed[best]![2])) {
+      best = i;
+      bestScore = score;
+    }
+  }
+  return best < 0 ? null : listed[best]![0];
 }
 
 // CLI processes keep what their scans saw between runs (scan-cache.ts): by root, the memo a previous run
@@ -205,7 +351,7 @@ interface Prefetch {
  * the lstats of a warm scan was measured too: no faster, so a warm scan stays on one thread.)
  */
 function shareWork(root: string, listed: ListedVersion[], ctx: ReadContext): { from: number; prefetch: Promise<Prefetch | null> } | null {
-  if (listed.length < SHARE_FROM || ctx.warm || !hasSpareWorker()) return null;
+  if (listed.length < SHARE_FROM || ctx.stamps || !hasSpareWorker()) return null;
   const from = Math.floor(listed.length / 2);
   const files = listed.slice(from).map(([stem, , , hasMetrics]) => (hasMetrics ? `${METRICS_DIR}/${stem}${METRICS_EXT}` : ""));
   const prefetch = askSpareWorker<(MetricsFileRead | null)[]>({ kind: "registry-read-metrics", root, files, detail: ctx.detail }).then(
@@ -222,7 +368,8 @@ interface ReadContext {
   detail: MetricsDetail;
   /** Also teach the process-wide hash cache a memoised sha256 (for a promotion's copy that follows). */
   seedHashes?: boolean;
-  warm: boolean;
+  /** lstatNames rows of the listing's metrics files, taken up front by a warm scan; null when cold. */
+  stamps: Float64Array | null;
   prior: ScanMemo | null;
   j: number;
   next: ScanMemo | null;
@@ -429,14 +576,14 @@ function readVersion(root: string, listed: ListedVersion, problems: Problem[], c
     isBest: false,
   };
   if (!metricsFile) return version;
-  let st: FileStamp | undefined;
-  if (ctx.warm) {
-    const check = checkRegularFileSync(`${root}/${metricsFile}`);
-    st = check.ok ? check.stats : undefined;
-  }
   // The common case of a repeated CLI run: the metrics file is the one the memo saw. Read nothing.
-  // The memo, when the metrics file is still exactly the one it saw.
-  const memo = st && ctx.prior?.metricsHold(ctx.j, st) ? ctx.prior : null;
+  let st: FileStamp | undefined;
+  let held = false;
+  if (ctx.stamps && ctx.stamps[ctx.i * STAT_ROW] === StatKind.file) {
+    held = ctx.prior?.metricsHoldAt(ctx.j, ctx.stamps, ctx.i * STAT_ROW + 1) ?? false;
+    if (!held) st = stampAt(ctx.stamps, ctx.i);
+  }
+  const memo = held ? ctx.prior : null;
   const memoProblem = memo?.problem(ctx.j) ?? null;
   if (memo && !memoProblem && ctx.detail === "scores") {
     version.metricsSha256 = memo.metricsSha256(ctx.j);
@@ -493,7 +640,7 @@ function contextOf(root: string, stem: string): ReadContext | null {
   const next = memo?.latest ?? null;
   if (!next) return null;
   const i = next.indexOf(stem, 0);
-  return { deferModels: false, detail: "scores", seedHashes: true, warm: true, prior: next, j: i, next, i, prefetch: null };
+  return { deferModels: false, detail: "scores", seedHashes: true, stamps: null, prior: next, j: i, next, i, prefetch: null };
 }
 
 /**
@@ -535,7 +682,12 @@ export function loadDeferredMetrics(root: string, versions: Iterable<Version | n
   for (const v of versions) {
     if (!v?.metricsDeferred || !v.metricsFile) continue;
     // Read and not cached: a server that shows one version's page does not keep its document for good.
-    const read = readMetricsFile(root, v.metricsFile, "documents");
+    const ctx = contextOf(root, v.stem);
+    const memo = ctx?.prior;
+    const j = ctx?.j ?? -1;
+    const read = readMetricsFile(root, v.metricsFile, "documents", (st) =>
+      memo?.metricsHold(j, st) && !memo.problem(j) ? memo.metricsSha256(j) : undefined,
+    );
     v.metrics = read.doc;
     v.highlights = read.doc ? highlightsOf(read.doc) : null;
     v.metricsSha256 = read.sha256;
@@ -589,7 +741,7 @@ function remember(root: string, file: string, read: MetricsFileRead): MetricsFil
   return read;
 }
 
-async function readProduction(root: string, versions: Version[], deferModels: boolean): Promise<Production> {
+async function readProduction(root: string, pool: VersionPool, deferModels: boolean): Promise<Production> {
   const empty = { stem: null, sha256: null, metricsSha256: null, metricsStem: null, score: null, metric: null, since: null };
   const model = await readAlias(root, MODEL_ALIAS);
   const metrics = await readAlias(root, METRICS_ALIAS);
@@ -602,7 +754,7 @@ async function readProduction(root: string, versions: Version[], deferModels: bo
       action: "Promote a version to put it in production.",
     };
   }
-  const metricsMatch = metrics.sha256 ? versions.filter((v) => v.metricsSha256 === metrics.sha256) : [];
+  const metricsMatch = metrics.sha256 ? pool.withMetricsSha(metrics.sha256) : [];
   if (deferModels) {
     // The versions whose metrics the metrics alias holds are the ones production should be; read their
     // model files first, and every model file only when none of them matches the model alias.
@@ -614,9 +766,9 @@ async function readProduction(root: string, versions: Version[], deferModels: bo
       }
     };
     load(metricsMatch);
-    if (!metricsMatch.some((v) => v.sha256 === model.sha256)) load(versions);
+    if (!metricsMatch.some((v) => v.sha256 === model.sha256)) load(pool.all());
   }
-  const byModel = versions.filter((v) => v.sha256 === model.sha256);
+  const byModel = pool.loaded().filter((v) => v.sha256 === model.sha256);
   // Identical model bytes may be saved under several names; prefer the one whose metrics match too.
   const live = byModel.find((v) => metricsMatch.includes(v)) ?? byModel.at(-1) ?? null;
   const metricsStem = live && metricsMatch.includes(live) ? live.stem : (metricsMatch.at(-1)?.stem ?? null);
@@ -701,7 +853,7 @@ export async function readAlias(
 }
 
 export function sha256Of(bytes: Uint8Array): string {
-  return hash("sha256", bytes, "hex");
+  return nodeCrypto().hash("sha256", bytes, "hex");
 }
 
 function errCode(e: unknown): string {

@@ -7,6 +7,7 @@ import {
   planChange,
   readArtifactEvidence,
   resolveTarget,
+  viewOf,
   UNKNOWN_METRIC,
   UnknownVersionError,
   validateVersionName,
@@ -58,7 +59,7 @@ export default async function VersionPage(props: Props) {
   const snapshot = withDocuments(cached, [stem, cached.production.stem]);
   let target: ReturnType<typeof resolveTarget>;
   try {
-    target = resolveTarget(snapshot, { kind: "promote", version: stem });
+    target = resolveTarget(viewOf(snapshot), { kind: "promote", version: stem });
   } catch (e) {
     if (e instanceof UnknownVersionError) notFound();
     throw e;
@@ -70,7 +71,7 @@ export default async function VersionPage(props: Props) {
     safetyEvidence(snapshot.root, target, snapshot, productionVersion),
     inspectVersions(snapshot.root, [target]),
   ]);
-  const plan = planChange(snapshot, { kind: "promote", version: stem, minScore: threshold, overrides: [] }, { artifact, safety });
+  const plan = planChange(viewOf(snapshot), { kind: "promote", version: stem, minScore: threshold, overrides: [] }, { artifact, safety });
   const report = reports.get(stem);
   const releaser = can(user.roles, "model.promote");
   const prod = snapshot.production;
