@@ -37,7 +37,7 @@ export function readMetricsFile(
   try {
     const read = readSmallFileSync(`${root}/${file}`, MAX_METRICS_BYTES);
     bytes = read.bytes;
-    stamp = read.stats;
+    stamp = read.stamp;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException)?.code ?? "error";
     const problem: Problem =
@@ -55,7 +55,7 @@ export function readMetricsFile(
   const parsed = detail === "scores" ? parseMetricsScore(text) : parseMetricsText(text);
   const base = {
     sha256,
-    stamp: { dev: stamp.dev, ino: stamp.ino, size: stamp.size, mtimeMs: stamp.mtimeMs, ctimeMs: stamp.ctimeMs },
+    stamp,
     settled: settledAt(stamp, started),
   };
   if (!parsed.ok) {

@@ -79,22 +79,43 @@ function withRegularFd<T>(path: string, fn: (fd: number, stats: Stats) => T): T 
   }
 }
 
+/** What identifies a file's content while it is unchanged (see identityOf). */
+export type Stamp = Pick<Stats, "dev" | "ino" | "size" | "mtimeMs" | "ctimeMs">;
+
 /**
- * Reads a whole small regular file (no links, capped size) and the stats of the descriptor it was read
- * through. Throws errno-style errors (ETOOLARGE above the cap).
+ * Reads a whole small regular file (no links, capped size) and the stamp of the descriptor it was read
+ * through. Throws errno-style errors (ETOOLARGE above the cap, ENOTREG for anything but a regular file).
+ * A first CLI run reads 20,000 of these: where Node's stat binding checks out (see rawStat) no Stats
+ * object is built, each of which comes with four Dates.
  */
-export function readSmallFileSync(path: string, maxBytes: number): { bytes: Buffer; stats: Stats } {
-  return withRegularFd(path, (fd, stats) => {
-    if (stats.size > maxBytes) throw Object.assign(new Error("too large"), { code: "ETOOLARGE" });
-    const buf = Buffer.allocUnsafe(stats.size);
+export function readSmallFileSync(path: string, maxBytes: number): { bytes: Buffer; stamp: Stamp } {
+  const fd = openSync(path, READ_FLAGS);
+  try {
+    const row = new Float64Array(STAT_ROW);
+    const raw = rawStat();
+    if (raw) {
+      const v = raw.fstat(fd);
+      row[0] = kindOfMode(v[1] as number);
+      stampRaw(row, 1, v);
+    } else {
+      const st = fstatSync(fd);
+      row[0] = kindOfMode(st.mode);
+      stampStats(row, 1, st);
+    }
+    if (row[0] !== StatKind.file) throw Object.assign(new Error("not a regular file"), { code: "ENOTREG" });
+    const stamp = stampAt(row, 0);
+    if (stamp.size > maxBytes) throw Object.assign(new Error("too large"), { code: "ETOOLARGE" });
+    const buf = Buffer.allocUnsafe(stamp.size);
     let off = 0;
-    while (off < stats.size) {
-      const n = readSync(fd, buf, off, stats.size - off, off);
+    while (off < stamp.size) {
+      const n = readSync(fd, buf, off, stamp.size - off, off);
       if (n === 0) break;
       off += n;
     }
-    return { bytes: buf.subarray(0, off), stats };
-  });
+    return { bytes: buf.subarray(0, off), stamp };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A file's stat identity: while it is unchanged, so is the content (for our purposes: versions are never rewritten in place silently). */
@@ -179,9 +200,9 @@ export const StatKind = { missing: 0, file: 1, symlink: 2, other: 3, unreadable:
 let chdirAllowed = false;
 
 /**
- * Lets lstatNames look names up from inside their folder (a process-wide working-directory change for
- * the length of one synchronous loop). Only for a process whose own paths are all absolute and that runs
- * no other file work meanwhile: the CLI. A server never calls this.
+ * Lets inFolder (and lstatNames) look names up from inside their folder: a process-wide working-directory
+ * change for the length of one synchronous loop. Only for a process whose own paths are all absolute and
+ * that runs nothing else on this thread meanwhile: the CLI. A server never calls this.
  */
 export function allowChdirForStats(): void {
   chdirAllowed = true;
@@ -196,10 +217,9 @@ export function allowChdirForStats(): void {
  */
 export function lstatNames(dir: string, names: readonly string[]): Float64Array {
   const out = new Float64Array(names.length * STAT_ROW).fill(Number.NaN);
-  const back = chdirAllowed ? enter(dir) : null;
-  const prefix = back === null ? `${dir}/` : "";
-  const raw = rawLstat();
-  try {
+  inFolder(dir, (base) => {
+    const prefix = base === "." ? "" : `${base}/`;
+    const raw = rawStat();
     for (let i = 0; i < names.length; i++) {
       const at = i * STAT_ROW;
       const name = names[i] as string;
@@ -207,7 +227,7 @@ export function lstatNames(dir: string, names: readonly string[]): Float64Array 
       const path = prefix + name;
       try {
         if (raw) {
-          const v = raw(path);
+          const v = raw.lstat(path);
           out[at] = v === undefined ? StatKind.missing : kindOfMode(v[1] as number);
           if (v !== undefined) stampRaw(out, at + 1, v);
         } else {
@@ -219,14 +239,25 @@ export function lstatNames(dir: string, names: readonly string[]): Float64Array 
         out[at] = StatKind.unreadable;
       }
     }
-  } finally {
-    if (back !== null) process.chdir(back);
-  }
+  });
   return out;
 }
 
+/**
+ * Runs `fn` (synchronous) with the path to use for `dir`: "." from inside it where allowed (see
+ * allowChdirForStats: each file under it is then looked up from there, not from /), else `dir` itself.
+ */
+export function inFolder<T>(dir: string, fn: (base: string) => T): T {
+  const back = chdirAllowed ? enter(dir) : null;
+  try {
+    return fn(back === null ? dir : ".");
+  } finally {
+    if (back !== null) process.chdir(back);
+  }
+}
+
 /** Row i of lstatNames' result as a FileStamp-shaped object (for the rare file that must be read). */
-export function stampAt(rows: Float64Array, i: number): Pick<Stats, "dev" | "ino" | "size" | "mtimeMs" | "ctimeMs"> {
+export function stampAt(rows: Float64Array, i: number): Stamp {
   const at = i * STAT_ROW + 1;
   return {
     dev: rows[at] as number,
@@ -273,37 +304,53 @@ function stampRaw(out: Float64Array, at: number, v: Float64Array): void {
   out[at + 4] = (v[14] as number) * 1e3 + (v[15] as number) / 1e6;
 }
 
-type RawLstat = (path: string) => Float64Array | undefined;
+interface RawStat {
+  lstat(path: string): Float64Array | undefined;
+  fstat(fd: number): Float64Array;
+}
 let rawChecked = false;
-let rawFn: RawLstat | null = null;
+let raw: RawStat | null = null;
 
 /**
- * Node's internal lstat (what fs.lstatSync calls before it builds a Stats object), if this Node has it
- * with the layout above: checked once against fs.lstatSync on a real file, else null and lstatSync is used.
+ * Node's internal lstat and fstat (what fs.lstatSync and fs.fstatSync call before they build a Stats
+ * object), if this Node has them with the layout above: checked once against the public API on a real
+ * file, else null and the public API is used.
  */
-function rawLstat(): RawLstat | null {
-  if (rawChecked) return rawFn;
+function rawStat(): RawStat | null {
+  if (rawChecked) return raw;
   rawChecked = true;
+  type Binding = {
+    lstat?: (path: string, bigint: boolean, req: undefined, throwIfNoEntry: boolean) => Float64Array | undefined;
+    fstat?: (fd: number, bigint: boolean, req: undefined, shouldNotThrow: boolean) => Float64Array;
+  };
+  let fd = -1;
   try {
-    const binding = (process as unknown as { binding?: (name: string) => unknown }).binding?.("fs") as
-      | { lstat?: (path: string, bigint: boolean, req: undefined, throwIfNoEntry: boolean) => Float64Array | undefined }
-      | undefined;
-    const lstat = binding?.lstat;
-    if (typeof lstat !== "function") return null;
-    const fn: RawLstat = (path) => lstat.call(binding, path, false, undefined, false);
+    const binding = (process as unknown as { binding?: (name: string) => unknown }).binding?.("fs") as Binding | undefined;
+    const { lstat, fstat } = binding ?? {};
+    if (typeof lstat !== "function" || typeof fstat !== "function") return null;
+    const candidate: RawStat = {
+      lstat: (path) => lstat.call(binding, path, false, undefined, false),
+      fstat: (fd) => fstat.call(binding, fd, false, undefined, false),
+    };
     const probe = process.execPath;
-    const v = fn(probe);
-    const st = lstatSync(probe);
-    if (!(v instanceof Float64Array) || v.length < 16 || v[1] !== st.mode || fn(`${probe}.absent-${process.pid}`) !== undefined)
-      return null;
-    const mine = new Float64Array(5);
-    const theirs = new Float64Array(5);
-    stampRaw(mine, 0, v);
-    stampStats(theirs, 0, st);
-    if (mine.some((x, k) => x !== theirs[k])) return null;
-    rawFn = fn;
+    fd = openSync(probe, "r");
+    const same = (v: Float64Array | undefined, st: Stats) => {
+      if (!(v instanceof Float64Array) || v.length < 16 || v[1] !== st.mode) return false;
+      const mine = new Float64Array(5);
+      const theirs = new Float64Array(5);
+      stampRaw(mine, 0, v);
+      stampStats(theirs, 0, st);
+      return mine.every((x, k) => x === theirs[k]);
+    };
+    const ok =
+      same(candidate.lstat(probe), lstatSync(probe)) &&
+      same(candidate.fstat(fd), fstatSync(fd)) &&
+      candidate.lstat(`${probe}.absent-${process.pid}`) === undefined;
+    if (ok) raw = candidate;
   } catch {
     // Not available here: the public API does the same work.
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
-  return rawFn;
+  return raw;
 }

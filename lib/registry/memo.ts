@@ -1,4 +1,5 @@
 import type { FileStamp } from "./batch";
+import { searchByTimestamp } from "./names";
 import type { ListedVersion, ProblemCode } from "./scan";
 
 // Numbers kept per version: the metrics file's stamp, score and metric (as an index into metricNames),
@@ -13,11 +14,8 @@ const FORMAT = 4;
 const SHA = 64;
 const SHAS = 2 * SHA;
 const NO_SHA = "0".repeat(SHA);
-const HEX_SHA = /^[0-9a-f]{64}$/;
 /** An ISO timestamp as names carry it: "2025-01-01T10:30:45Z". */
 const TIMESTAMP = 20;
-/** The end of a stem: "20250101T103045Z". */
-const TIMESTAMP_SUFFIX = 16;
 const MAX_SEARCHES = 64;
 const HEADER = 16;
 
@@ -94,25 +92,11 @@ export class ScanMemo {
     // of 20,000 versions, a new version or two) are binary searches; many build a map of every stem.
     // (A memo not in listing order, which only a test makes, finds nothing by search and uses the map.)
     if (this.byStem === undefined && this.searches++ < MAX_SEARCHES) {
-      const found = this.bySuffix(stem);
+      const found = searchByTimestamp(this.stems.length, (k) => this.stems[k] as string, stem);
       if (found >= 0) return found;
     }
     this.byStem ??= new Map(this.stems.map((s, i) => [s, i]));
     return this.byStem.get(stem) ?? -1;
-  }
-
-  /** Binary search over the stems' timestamp suffixes, then along the run of equal ones; -1 if not found. */
-  private bySuffix(stem: string): number {
-    const key = stem.slice(-TIMESTAMP_SUFFIX);
-    let lo = 0;
-    let hi = this.stems.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.stems[mid] as string).slice(-TIMESTAMP_SUFFIX) < key) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < this.stems.length && (this.stems[i] as string).endsWith(key); i++) if (this.stems[i] === stem) return i;
-    return -1;
   }
 
   /** True when `st` is still exactly the metrics file entry i was read from (then the getters below hold). */
@@ -149,7 +133,7 @@ export class ScanMemo {
   withMetricsSha256(sha256: string): number[] {
     const out: number[] = [];
     for (const [i, [metrics]] of this.shaSet) if (metrics === sha256) out.push(i);
-    if (!HEX_SHA.test(sha256)) return out;
+    if (sha256.length !== SHA) return out;
     for (let at = this.shaText.indexOf(sha256); at >= 0; at = this.shaText.indexOf(sha256, at + 1)) {
       if (at % SHAS === 0 && !this.shaSet.has(at / SHAS)) out.push(at / SHAS);
     }
@@ -169,8 +153,8 @@ export class ScanMemo {
 
   /** Records what entry i's metrics file said when read through `st`. Mutates this memo. */
   setMetrics(i: number, st: FileStamp, facts: MetricsFacts): void {
-    // Only a real sha256 fits the fixed-width encoding; anything else is simply not remembered.
-    if (!HEX_SHA.test(facts.sha256)) return;
+    // Only a sha256's 64 characters fit the fixed-width encoding; anything else is simply not remembered.
+    if (facts.sha256.length !== SHA) return;
     const at = i * WIDTH;
     this.stamp(at, st);
     let name = this.metricNames.indexOf(facts.metric);
@@ -185,7 +169,7 @@ export class ScanMemo {
 
   /** Records the sha256 of entry i's model file, hashed through `st`. Mutates this memo. */
   setModel(i: number, st: FileStamp, sha256: string): void {
-    if (!HEX_SHA.test(sha256)) return;
+    if (sha256.length !== SHA) return;
     this.stamp(i * WIDTH + MODEL, st);
     this.setSha(i, 1, sha256);
     this.changed = true;
@@ -250,12 +234,15 @@ export class ScanMemo {
     }
     if (listing && modelTypes) {
       const typeIndex = new Map(modelTypes.map((t, k) => [t, k]));
+      // In the machine's byte order, like the numbers: a cache is read where it was written.
+      const types = new Uint16Array(n);
       for (let i = 0; i < n; i++) {
         const [, type, timestamp, hasMetrics] = listing[i] as ListedVersion;
-        out.writeUInt16LE(typeIndex.get(type) as number, layout.types + 2 * i);
+        types[i] = typeIndex.get(type) as number;
         out[layout.has + i] = hasMetrics ? 1 : 0;
         out.write(timestamp, layout.timestamps + TIMESTAMP * i, "latin1");
       }
+      Buffer.from(types.buffer).copy(out, layout.types);
     }
     stems.copy(out, layout.stems);
     return out;
@@ -287,9 +274,11 @@ export class ScanMemo {
     if (aligned) {
       const types = header.modelTypes as string[];
       const timestamps = buf.toString("latin1", layout.timestamps, layout.timestamps + n * TIMESTAMP);
+      const typeIndex = new Uint16Array(n);
+      Buffer.from(typeIndex.buffer).set(buf.subarray(layout.types, layout.types + 2 * n));
       listing = new Array(n);
       for (let i = 0; i < n; i++) {
-        const type = types[buf.readUInt16LE(layout.types + 2 * i)];
+        const type = types[typeIndex[i] as number];
         if (type === undefined) return null;
         listing[i] = [stems[i] as string, type, timestamps.slice(i * TIMESTAMP, (i + 1) * TIMESTAMP), buf[layout.has + i] === 1];
       }

@@ -96,3 +96,23 @@ export function printable(s: string): string {
   const shown = JSON.stringify(s.length > 120 ? `${s.slice(0, 120)}…` : s);
   return shown.slice(1, -1);
 }
+
+/**
+ * The position of `stem` among `n` stems in listing order (by timestamp, which every listed stem ends
+ * with), or -1: a binary search on the timestamp, then along the run of stems that share it. Pure.
+ */
+export function searchByTimestamp(n: number, stemAt: (i: number) => string, stem: string): number {
+  const key = stem.slice(-COMPACT_TIMESTAMP);
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (stemAt(mid).slice(-COMPACT_TIMESTAMP) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < n && stemAt(i).endsWith(key); i++) if (stemAt(i) === stem) return i;
+  return -1;
+}
+
+/** The length of a stem's timestamp: "20250101T103045Z". */
+const COMPACT_TIMESTAMP = 16;

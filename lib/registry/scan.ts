@@ -6,10 +6,21 @@ import { askSpareWorker, hasSpareWorker } from "@/lib/inspect/run-isolated";
 import { type FileStamp, type MetricsFileRead, readMetricsFile } from "./batch";
 import { nodeCrypto } from "./builtins";
 import { RegistryError, SourceChangedError } from "./errors";
-import { checkRegularFileSync, hashCache, hashFileSync, identityOf, lstatNames, STAT_ROW, StatKind, settledAt, stampAt } from "./files";
+import {
+  checkRegularFileSync,
+  hashCache,
+  hashFileSync,
+  identityOf,
+  inFolder,
+  lstatNames,
+  STAT_ROW,
+  StatKind,
+  settledAt,
+  stampAt,
+} from "./files";
 import { ScanMemo } from "./memo";
 import { highlightsOf, type MetricsDoc, type MetricsHighlights, NO_SCORE, UNKNOWN_METRIC } from "./metrics";
-import { ALIAS_STEM, METRICS_EXT, MODEL_EXT, parseStem } from "./names";
+import { ALIAS_STEM, METRICS_EXT, MODEL_EXT, parseStem, searchByTimestamp } from "./names";
 
 export const MODELS_DIR = "models";
 export const METRICS_DIR = "metrics";
@@ -215,19 +226,25 @@ async function scanCore(root: string, options: ScanOptions, lean: boolean): Prom
   // Lean: per listed version, its position in `prior` while it is held there unbuilt, else -1.
   const held = lean && deferModels && detail === "scores" && stamps && prior ? new Int32Array(listed.length).fill(-1) : null;
   const built: (Version | undefined)[] = held ? new Array(listed.length) : [];
-  const read = (from: number, to: number) => {
-    for (let i = from; i < to; i++) {
-      ctx.i = i;
-      ctx.j = prior ? prior.indexOf(listed[i]![0], i) : -1;
-      if (held && isHeld(ctx)) {
-        held[i] = ctx.j;
-        continue;
+  const read = (from: number, to: number) =>
+    inFolder(root, (base) => {
+      ctx.base = base;
+      try {
+        for (let i = from; i < to; i++) {
+          ctx.i = i;
+          ctx.j = prior ? prior.indexOf(listed[i]![0], i) : -1;
+          if (held && isHeld(ctx)) {
+            held[i] = ctx.j;
+            continue;
+          }
+          const v = readVersion(root, listed[i]!, problems, ctx);
+          if (v) versions.push(v);
+          if (v && held) built[i] = v;
+        }
+      } finally {
+        ctx.base = undefined;
       }
-      const v = readVersion(root, listed[i]!, problems, ctx);
-      if (v) versions.push(v);
-      if (v && held) built[i] = v;
-    }
-  };
+    });
   const shared = shareWork(root, listed, ctx);
   read(0, shared?.from ?? listed.length);
   if (shared) {
@@ -277,12 +294,10 @@ async function scanCore(root: string, options: ScanOptions, lean: boolean): Prom
   flags = { production: production.stem, best };
   for (const v of versions) flag(v);
   problems.sort((a, b) => a.file.localeCompare(b.file));
-  let index: Map<string, number> | undefined;
   const version = (stem: string): Version | undefined => {
     if (!held) return versions.find((v) => v.stem === stem);
-    index ??= new Map(listed.map((v, i) => [v[0], i]));
-    const i = index.get(stem);
-    return i === undefined ? undefined : held[i]! >= 0 ? build(i) : built[i];
+    const i = searchByTimestamp(listed.length, (k) => listed[k]![0], stem);
+    return i < 0 ? undefined : held[i]! >= 0 ? build(i) : built[i];
   };
   return { versions, problems, production, best, version };
 }
@@ -337,6 +352,11 @@ export const scanMemos = {
 
 /** Scans at least this large share their metrics file work with a spare worker thread, if one runs. */
 const SHARE_FROM = 2000;
+/**
+ * The part of the listing the worker reads: less than half, because its files are opened by full path
+ * (this thread's from inside the registry, see inFolder) and it starts late (measured at 20,000).
+ */
+const WORKER_SHARE = 0.45;
 
 /** Metrics files read by a worker for versions from `from` on, aligned with the listing. */
 interface Prefetch {
@@ -345,14 +365,14 @@ interface Prefetch {
 }
 
 /**
- * Hands the metrics files of the second half of a large listing to the spare worker (the CLI starts one
- * at launch; see startSpareWorker) when this scan has to read them (nothing remembered yet); this thread
- * reads the first half meanwhile. Null when there is nobody to share with or little to read. (Sharing
+ * Hands the metrics files of the last part of a large listing (WORKER_SHARE) to the spare worker (the CLI
+ * starts one at launch; see startSpareWorker) when this scan has to read them (nothing remembered yet);
+ * this thread reads the rest meanwhile. Null when there is nobody to share with or little to read. (Sharing
  * the lstats of a warm scan was measured too: no faster, so a warm scan stays on one thread.)
  */
 function shareWork(root: string, listed: ListedVersion[], ctx: ReadContext): { from: number; prefetch: Promise<Prefetch | null> } | null {
   if (listed.length < SHARE_FROM || ctx.stamps || !hasSpareWorker()) return null;
-  const from = Math.floor(listed.length / 2);
+  const from = Math.floor(listed.length * (1 - WORKER_SHARE));
   const files = listed.slice(from).map(([stem, , , hasMetrics]) => (hasMetrics ? `${METRICS_DIR}/${stem}${METRICS_EXT}` : ""));
   const prefetch = askSpareWorker<(MetricsFileRead | null)[]>({ kind: "registry-read-metrics", root, files, detail: ctx.detail }).then(
     (reads) => (reads ? { from, reads } : null),
@@ -364,6 +384,8 @@ function shareWork(root: string, listed: ListedVersion[], ctx: ReadContext): { f
 interface ReadContext {
   /** Work a worker already did for this part of the listing, if any. */
   prefetch: Prefetch | null;
+  /** The path to read the root's files through while a scan loop runs inside it (see inFolder), else unset. */
+  base?: string;
   deferModels: boolean;
   detail: MetricsDetail;
   /** Also teach the process-wide hash cache a memoised sha256 (for a promotion's copy that follows). */
@@ -614,7 +636,7 @@ const DEFERRED_MODEL: ModelFacts = { sha256: "", size: Number.NaN, modifiedAt: "
  * comes from the memo while the file's stamp matches it; a file hashed afresh is memoised once settled.
  */
 function readModel(root: string, modelFile: string, ctx: ReadContext | null): ModelFacts | { problem: Problem | null } {
-  const modelPath = `${root}/${modelFile}`;
+  const modelPath = `${ctx?.base ?? root}/${modelFile}`;
   const check = checkRegularFileSync(modelPath);
   if (!check.ok) {
     return { problem: check.code === "missing" ? null : { file: modelFile, reason: check.code, message: check.message } };
@@ -706,7 +728,7 @@ function readMetrics(root: string, file: string, ctx: ReadContext, st: FileStamp
     if (cached && sufficient(cached, ctx.detail)) return cached;
   }
   const pre = ctx.prefetch?.reads[ctx.i - ctx.prefetch.from];
-  const read = pre ? remember(root, file, pre) : readMetricsUncached(root, file, ctx.detail);
+  const read = pre ? remember(root, file, pre) : remember(root, file, readMetricsFile(ctx.base ?? root, file, ctx.detail));
   if (ctx.next && read.stamp && read.sha256 && read.settled) {
     const problem = read.problem ? ([read.problem.reason, read.problem.message] as [ProblemCode, string]) : null;
     const score = read.doc?.score ?? read.summary?.score ?? NO_SCORE;
@@ -719,11 +741,6 @@ function readMetrics(root: string, file: string, ctx: ReadContext, st: FileStamp
 /** The read of an unchanged metrics file the memo knows to be broken (invalid JSON, not an object). */
 function memoisedProblem(file: string, [reason, message]: [ProblemCode, string], memo: ScanMemo, j: number): MetricsRead {
   return { doc: null, sha256: memo.metricsSha256(j), error: message, problem: { file, reason, message } };
-}
-
-/** Reads and parses one metrics file; a long-lived process remembers it by identity once settled. */
-function readMetricsUncached(root: string, file: string, detail: MetricsDetail): MetricsFileRead {
-  return remember(root, file, readMetricsFile(root, file, detail));
 }
 
 /** True when a cached read holds at least the detail a scan asks for. */
