@@ -144,7 +144,8 @@ async function browserFigures(token) {
       const t0 = Date.now();
       await page.goto(`http://127.0.0.1:${PORT}/`);
       await page.locator("table tbody tr").first().waitFor();
-      await page.locator(".recharts-surface").first().waitFor();
+      // All three charts drawn (they commit together; waiting for the last one says so).
+      await page.locator(".recharts-surface").nth(2).waitFor();
       await page.getByRole("button", { name: /Score/ }).first().click();
       await page.waitForFunction(() => document.querySelector('table[aria-busy="true"]') !== null || location.search.includes("sort="));
       interactive.push(Date.now() - t0);

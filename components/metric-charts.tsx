@@ -124,7 +124,7 @@ export function MetricCharts({ data, minScore }: { data: ChartData; minScore: nu
               <tr key={h.role}>
                 <td>{h.role}</td>
                 <td>
-                  <Link href={`/versions/${h.stem}`} className="mono">
+                  <Link href={`/versions/${h.stem}`} className="mono" prefetch={false}>
                     {h.stem}
                   </Link>
                 </td>
@@ -145,7 +145,9 @@ function ChartFrame({ title, children }: { title: string; children: ReactNode })
     <figure className="chart" aria-hidden="false">
       <figcaption>{title}</figcaption>
       {/* Fixed height reserved before the chart measures itself, so nothing below it jumps. */}
-      <div style={{ height: CHART_HEIGHT }}>{children}</div>
+      <div className="chart-frame" style={{ height: CHART_HEIGHT }}>
+        {children}
+      </div>
     </figure>
   );
 }

@@ -36,7 +36,13 @@ export function ProductionCard(props: {
         <div>
           <div className="label">Live version</div>
           <div className="value mono">
-            {p.stem ? <Link href={`/versions/${p.stem}`}>{p.stem}</Link> : <span className="muted">none</span>}
+            {p.stem ? (
+              <Link href={`/versions/${p.stem}`} prefetch={false}>
+                {p.stem}
+              </Link>
+            ) : (
+              <span className="muted">none</span>
+            )}
           </div>
           {p.sha256 && (
             <div className="hint mono" title={p.sha256}>
@@ -66,7 +72,13 @@ export function ProductionCard(props: {
         <div>
           <div className="label">Best candidate</div>
           <div className="value mono">
-            {best ? <Link href={`/versions/${best.stem}`}>{best.stem}</Link> : <span className="muted">none</span>}
+            {best ? (
+              <Link href={`/versions/${best.stem}`} prefetch={false}>
+                {best.stem}
+              </Link>
+            ) : (
+              <span className="muted">none</span>
+            )}
           </div>
           <div className="hint">
             {best && best.stem === p.stem
@@ -90,7 +102,7 @@ export function ProductionCard(props: {
       </p>
       <div className="card-actions">
         {p.stem && best && best.stem !== p.stem && (
-          <Link className="button" href={`/compare?v=${p.stem}&v=${best.stem}`}>
+          <Link className="button" href={`/compare?v=${p.stem}&v=${best.stem}`} prefetch={false}>
             Compare production with best
           </Link>
         )}

@@ -68,7 +68,7 @@ const columns = helper.columns([
       const r = row.original;
       return (
         <span className="stem-cell">
-          <Link href={`/versions/${r.stem}`} className="mono">
+          <Link href={`/versions/${r.stem}`} className="mono" prefetch={false}>
             {r.stem}
           </Link>
           {r.isProduction && <span className="badge badge-good">Production</span>}

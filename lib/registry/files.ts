@@ -79,6 +79,9 @@ function withRegularFd<T>(path: string, fn: (fd: number, stats: Stats) => T): T 
   }
 }
 
+// One row for readSmallFileSync's stat, reused: it is read into a Stamp before anything else runs.
+const scratchRow = new Float64Array(6);
+
 /** What identifies a file's content while it is unchanged (see identityOf). */
 export type Stamp = Pick<Stats, "dev" | "ino" | "size" | "mtimeMs" | "ctimeMs">;
 
@@ -91,7 +94,7 @@ export type Stamp = Pick<Stats, "dev" | "ino" | "size" | "mtimeMs" | "ctimeMs">;
 export function readSmallFileSync(path: string, maxBytes: number): { bytes: Buffer; stamp: Stamp } {
   const fd = openSync(path, READ_FLAGS);
   try {
-    const row = new Float64Array(STAT_ROW);
+    const row = scratchRow;
     const raw = rawStat();
     if (raw) {
       const v = raw.fstat(fd);

@@ -57,9 +57,10 @@ export class ScanMemo {
     /** The listed versions, in listing order: entry i describes stems[i]. */
     readonly stems: readonly string[],
     private readonly nums: Float64Array,
-    /** SHAS characters per entry, as decoded; entries set since live in `shaSet`. */
+    /** SHAS characters per entry, as decoded; hashes set since live in the two arrays below. */
     private readonly shaText: string,
-    private readonly shaSet: Map<number, [metrics: string, model: string]>,
+    private readonly metricsShas: (string | undefined)[],
+    private readonly modelShas: (string | undefined)[],
     private readonly metricNames: string[],
     private readonly problems: Record<number, [ProblemCode, string]>,
   ) {}
@@ -67,7 +68,7 @@ export class ScanMemo {
   /** A memo for a listing, knowing nothing yet. */
   static empty(dirs: string, stems: readonly string[]): ScanMemo {
     const nums = new Float64Array(stems.length * WIDTH).fill(Number.NaN);
-    return new ScanMemo(dirs, stems, nums, "", new Map(), [], {});
+    return new ScanMemo(dirs, stems, nums, "", new Array(stems.length), new Array(stems.length), [], {});
   }
 
   /**
@@ -77,7 +78,17 @@ export class ScanMemo {
   static from(prior: ScanMemo | null, dirs: string, stems: readonly string[]): ScanMemo {
     if (prior && prior.dirs === dirs && prior.stems.length === stems.length) {
       const problems = { ...prior.problems };
-      return new ScanMemo(dirs, stems, prior.nums.slice(), prior.shaText, new Map(prior.shaSet), [...prior.metricNames], problems);
+      const { shaText, metricsShas, modelShas } = prior;
+      return new ScanMemo(
+        dirs,
+        stems,
+        prior.nums.slice(),
+        shaText,
+        metricsShas.slice(),
+        modelShas.slice(),
+        [...prior.metricNames],
+        problems,
+      );
     }
     const memo = ScanMemo.empty(dirs, stems);
     memo.changed = true;
@@ -126,16 +137,18 @@ export class ScanMemo {
 
   /** The sha256 of entry i's metrics file (valid while metricsHold). */
   metricsSha256(i: number): string {
-    return this.shaSet.get(i)?.[0] ?? this.shaText.slice(i * SHAS, i * SHAS + SHA);
+    return this.metricsShas[i] ?? this.shaAt(i, 0);
   }
 
   /** The entries whose metrics file had this sha256 (each valid only while metricsHold). */
   withMetricsSha256(sha256: string): number[] {
     const out: number[] = [];
-    for (const [i, [metrics]] of this.shaSet) if (metrics === sha256) out.push(i);
+    this.metricsShas.forEach((metrics, i) => {
+      if (metrics === sha256) out.push(i);
+    });
     if (sha256.length !== SHA) return out;
     for (let at = this.shaText.indexOf(sha256); at >= 0; at = this.shaText.indexOf(sha256, at + 1)) {
-      if (at % SHAS === 0 && !this.shaSet.has(at / SHAS)) out.push(at / SHAS);
+      if (at % SHAS === 0 && this.metricsShas[at / SHAS] === undefined) out.push(at / SHAS);
     }
     return out.sort((a, b) => a - b);
   }
@@ -148,7 +161,7 @@ export class ScanMemo {
   /** Entry i's model sha256, if `st` is still exactly the file it was hashed from. */
   model(i: number, st: FileStamp): string | undefined {
     if (i < 0 || !this.matches(i * WIDTH + MODEL, st)) return undefined;
-    return this.shaSet.get(i)?.[1] ?? this.shaText.slice(i * SHAS + SHA, (i + 1) * SHAS);
+    return this.modelShas[i] ?? this.shaAt(i, 1);
   }
 
   /** Records what entry i's metrics file said when read through `st`. Mutates this memo. */
@@ -176,9 +189,7 @@ export class ScanMemo {
   }
 
   private setSha(i: number, which: 0 | 1, sha256: string): void {
-    const pair = this.shaSet.get(i) ?? [this.shaAt(i, 0), this.shaAt(i, 1)];
-    pair[which] = sha256;
-    this.shaSet.set(i, pair);
+    (which === 0 ? this.metricsShas : this.modelShas)[i] = sha256;
   }
 
   private shaAt(i: number, which: 0 | 1): string {
@@ -189,9 +200,8 @@ export class ScanMemo {
   private carry(from: ScanMemo, j: number, i: number): void {
     if (j < 0) return;
     this.nums.set(from.nums.subarray(j * WIDTH, (j + 1) * WIDTH), i * WIDTH);
-    this.shaSet.set(i, [from.shaAt(j, 0), from.shaAt(j, 1)]);
-    const sets = from.shaSet.get(j);
-    if (sets) this.shaSet.set(i, [...sets]);
+    this.metricsShas[i] = from.metricsSha256(j);
+    this.modelShas[i] = from.modelShas[j] ?? from.shaAt(j, 1);
     const name = from.metricNames[from.nums[j * WIDTH + METRIC] as number];
     if (name !== undefined) {
       let k = this.metricNames.indexOf(name);
@@ -223,15 +233,12 @@ export class ScanMemo {
     out.writeUInt32LE(stems.length, 12);
     json.copy(out, HEADER);
     Buffer.from(this.nums.buffer, this.nums.byteOffset, this.nums.byteLength).copy(out, layout.nums);
+    const shas = new Array<string>(2 * n);
     for (let i = 0; i < n; i++) {
-      const set = this.shaSet.get(i);
-      const at = layout.shas + i * SHAS;
-      if (set) {
-        out.write(set[0], at, "latin1");
-        out.write(set[1], at + SHA, "latin1");
-      } else if ((i + 1) * SHAS <= this.shaText.length) out.write(this.shaText.slice(i * SHAS, (i + 1) * SHAS), at, "latin1");
-      else out.fill(48, at, at + SHAS); // "0"
+      shas[2 * i] = this.metricsShas[i] ?? this.shaAt(i, 0);
+      shas[2 * i + 1] = this.modelShas[i] ?? this.shaAt(i, 1);
     }
+    out.write(shas.join(""), layout.shas, "latin1");
     if (listing && modelTypes) {
       const typeIndex = new Map(modelTypes.map((t, k) => [t, k]));
       // In the machine's byte order, like the numbers: a cache is read where it was written.
@@ -269,7 +276,7 @@ export class ScanMemo {
     const nums = new Float64Array(n * WIDTH);
     Buffer.from(nums.buffer).set(buf.subarray(layout.nums, layout.shas));
     const shaText = buf.toString("latin1", layout.shas, layout.shas + n * SHAS);
-    const memo = new ScanMemo(header.dirs, stems, nums, shaText, new Map(), header.metricNames, header.problems ?? {});
+    const memo = new ScanMemo(header.dirs, stems, nums, shaText, new Array(n), new Array(n), header.metricNames, header.problems ?? {});
     let listing: ListedVersion[] | null = null;
     if (aligned) {
       const types = header.modelTypes as string[];

@@ -26,7 +26,7 @@ export function parseStem(stem: string): StemParse {
   }
   // Read by character codes rather than a regular expression: scans parse tens of thousands of names.
   const at = cut + 1;
-  const shaped = stem.length - at === 16 && stem.charCodeAt(at + 8) === 84 && stem.charCodeAt(at + 15) === 90; // "T", "Z"
+  const shaped = stem.length - at === 16 && stem.charCodeAt(at + 8) === T && stem.charCodeAt(at + 15) === Z;
   const y = digits(stem, at, 4);
   const mo = digits(stem, at + 4, 2);
   const d = digits(stem, at + 6, 2);
@@ -45,12 +45,21 @@ export function parseStem(stem: string): StemParse {
   if (!real) {
     return { ok: false, code: "bad_timestamp", message: `"${stem.slice(at)}" is not a real UTC date and time.` };
   }
-  const part = (from: number, n: number) => stem.slice(at + from, at + from + n);
-  // join, not a template literal: V8 keeps a template's result as a tree of concatenation nodes, and a
-  // server holds 20,000 of these strings; join makes each one flat.
-  const timestamp = [part(0, 4), "-", part(4, 2), "-", part(6, 2), "T", part(9, 2), ":", part(11, 2), ":", part(13, 2), "Z"].join("");
+  // One flat string from character codes (the digits are checked above): no pieces to allocate, and no
+  // tree of concatenation nodes for a server that holds 20,000 of these.
+  for (let k = 0; k < ISO_LAYOUT.length; k++) {
+    const from = ISO_LAYOUT[k] as number;
+    isoCodes[k] = from < 0 ? -from : stem.charCodeAt(at + from);
+  }
+  const timestamp = String.fromCharCode.apply(null, isoCodes);
   return { ok: true, stem, modelType: stem.slice(0, cut), timestamp };
 }
+
+const [T, Z] = [84, 90];
+// Where each character of "YYYY-MM-DDTHH:MM:SSZ" comes from: a position in "YYYYMMDDTHHMMSSZ", or a
+// literal character code (negated).
+const ISO_LAYOUT = [0, 1, 2, 3, -45, 4, 5, -45, 6, 7, -T, 9, 10, -58, 11, 12, -58, 13, 14, -Z];
+const isoCodes: number[] = new Array(ISO_LAYOUT.length).fill(0);
 
 /** The number written by `n` ASCII digits of `s` from `from`, or -1 if any is not a digit. */
 function digits(s: string, from: number, n: number): number {
