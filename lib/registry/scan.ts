@@ -222,9 +222,10 @@ async function scanCore(root: string, options: ScanOptions, lean: boolean): Prom
         listed.map((v) => (v[3] ? v[0] + METRICS_EXT : "")),
       )
     : null;
-  const ctx: ReadContext = { deferModels, detail, stamps, prior, j: -1, next, i: 0, prefetch: null };
-  // Lean: per listed version, its position in `prior` while it is held there unbuilt, else -1.
-  const held = lean && deferModels && detail === "scores" && stamps && prior ? new Int32Array(listed.length).fill(-1) : null;
+  // Lean (a CLI plan: scores only, a memo to keep them in): per listed version, 1 while it is only a row
+  // of `next` (at the same position), unbuilt; its metrics file is then exactly the one the row describes.
+  const held = lean && deferModels && detail === "scores" && next ? new Uint8Array(listed.length) : null;
+  const ctx: ReadContext = { deferModels, detail, stamps, prior, j: -1, next, i: 0, prefetch: null, rows: held !== null };
   const built: (Version | undefined)[] = held ? new Array(listed.length) : [];
   const read = (from: number, to: number) =>
     inFolder(root, (base) => {
@@ -234,10 +235,14 @@ async function scanCore(root: string, options: ScanOptions, lean: boolean): Prom
           ctx.i = i;
           ctx.j = prior ? prior.indexOf(listed[i]![0], i) : -1;
           if (held && isHeld(ctx)) {
-            held[i] = ctx.j;
+            held[i] = 1;
             continue;
           }
           const v = readVersion(root, listed[i]!, problems, ctx);
+          if (v === ROW) {
+            held![i] = 1;
+            continue;
+          }
           if (v) versions.push(v);
           if (v && held) built[i] = v;
         }
@@ -261,12 +266,12 @@ async function scanCore(root: string, options: ScanOptions, lean: boolean): Prom
     v.isProduction = flags.production === v.stem;
     v.isBest = flags.best === v.stem;
   };
-  // A held version, built when first needed (from the memo: no file is read).
+  // A held version, built when first needed (from its memo row: no file is read).
   const build = (i: number): Version => {
     let v = built[i];
     if (!v) {
-      const at: ReadContext = { ...ctx, i, j: held?.[i] ?? -1 };
-      v = readVersion(root, listed[i]!, problems, at) as Version;
+      const stem = listed[i]![0];
+      v = memoVersion(listed[i]!, [MODELS_DIR, "/", stem, MODEL_EXT].join(""), DEFERRED_MODEL, next as ScanMemo, i);
       built[i] = v;
       versions.push(v);
       flag(v);
@@ -277,27 +282,26 @@ async function scanCore(root: string, options: ScanOptions, lean: boolean): Prom
   const pool: VersionPool = held
     ? {
         withMetricsSha: (sha) => {
-          const inMemo = new Set((prior as ScanMemo).withMetricsSha256(sha));
+          const inMemo = new Set((next as ScanMemo).withMetricsSha256(sha));
           const out: Version[] = [];
           for (let i = 0; i < listed.length; i++) {
-            const j = held[i] as number;
-            if (j >= 0 ? inMemo.has(j) : built[i]?.metricsSha256 === sha) out.push(build(i));
+            if (held[i] ? inMemo.has(i) : built[i]?.metricsSha256 === sha) out.push(build(i));
           }
           return out;
         },
-        all: () => listed.map((_, i) => build(i)),
+        all: () => listed.flatMap((_, i) => (held[i] ? [build(i)] : (built[i] ?? []))),
         loaded: () => built.filter((v) => v !== undefined),
       }
     : { withMetricsSha: (sha) => versions.filter((v) => v.metricsSha256 === sha), all: () => versions, loaded: () => versions };
   const production = await readProduction(root, pool, deferModels);
-  const best = held ? pickBestHeld(listed, built, held, prior as ScanMemo) : pickBest(versions);
+  const best = held ? pickBestHeld(listed, built, held, next as ScanMemo) : pickBest(versions);
   flags = { production: production.stem, best };
   for (const v of versions) flag(v);
   problems.sort((a, b) => a.file.localeCompare(b.file));
   const version = (stem: string): Version | undefined => {
     if (!held) return versions.find((v) => v.stem === stem);
     const i = searchByTimestamp(listed.length, (k) => listed[k]![0], stem);
-    return i < 0 ? undefined : held[i]! >= 0 ? build(i) : built[i];
+    return i < 0 ? undefined : held[i] ? build(i) : built[i];
   };
   return { versions, problems, production, best, version };
 }
@@ -319,16 +323,15 @@ interface VersionPool {
   loaded(): Version[];
 }
 
-/** pickBest over a lean scan: built versions as they are, held ones by their memo score. */
-function pickBestHeld(listed: ListedVersion[], built: (Version | undefined)[], held: Int32Array, memo: ScanMemo): string | null {
+/** pickBest over a lean scan: built versions as they are, held ones by their memo row. */
+function pickBestHeld(listed: ListedVersion[], built: (Version | undefined)[], held: Uint8Array, memo: ScanMemo): string | null {
   let best = -1;
   let bestScore = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < listed.length; i++) {
-    const j = held[i] as number;
     const v = built[i];
-    const metric = j >= 0 ? memo.metric(j) : v?.metric;
+    const metric = held[i] ? memo.metric(i) : v?.metric;
     if (metric === undefined || metric === UNKNOWN_METRIC) continue;
-    const score = j >= 0 ? memo.score(j) : (v as Version).score;
+    const score = held[i] ? memo.score(i) : (v as Version).score;
     // The same rule as pickBest: the higher score, ties to the newer timestamp (listing order).
     if (best < 0 || score > bestScore || (score === bestScore && listed[i]![2] > listed[best]![2])) {
       best = i;
@@ -386,6 +389,10 @@ interface ReadContext {
   prefetch: Prefetch | null;
   /** The path to read the root's files through while a scan loop runs inside it (see inFolder), else unset. */
   base?: string;
+  /** Lean (see scanForPlan): a version whose facts are all in a row of `next` stays that row (readVersion returns ROW). */
+  rows?: boolean;
+  /** Set by readMetrics: the read just went into `next`. */
+  recorded?: boolean;
   deferModels: boolean;
   detail: MetricsDetail;
   /** Also teach the process-wide hash cache a memoised sha256 (for a promotion's copy that follows). */
@@ -563,11 +570,13 @@ function classifyEntry(entry: Dirent, dir: string, ext: string, kind: "model" | 
   return null;
 }
 
-function readVersion(root: string, listed: ListedVersion, problems: Problem[], ctx: ReadContext): Version | null {
-  const [stem, modelType, timestamp, hasMetrics] = listed;
+/** What readVersion returns, in a lean scan, for a version that is a row of the scan's memo and nothing more. */
+const ROW = Symbol("memo row");
+
+function readVersion(root: string, listed: ListedVersion, problems: Problem[], ctx: ReadContext): Version | null | typeof ROW {
+  const [stem, , , hasMetrics] = listed;
   // Flat strings (join), not concatenation trees: every Version keeps these for as long as a server runs.
   const modelFile = [MODELS_DIR, "/", stem, MODEL_EXT].join("");
-  const metricsFile = hasMetrics ? [METRICS_DIR, "/", stem, METRICS_EXT].join("") : null;
   let model: ModelFacts = DEFERRED_MODEL;
   if (!ctx.deferModels) {
     const read = readModel(root, modelFile, ctx);
@@ -577,7 +586,38 @@ function readVersion(root: string, listed: ListedVersion, problems: Problem[], c
     }
     model = read;
   }
-  const version: Version = {
+  if (!hasMetrics) return newVersion(listed, modelFile, model);
+  const metricsFile = [METRICS_DIR, "/", stem, METRICS_EXT].join("");
+  // The common case of a repeated CLI run: the metrics file is the one the memo saw. Read nothing.
+  let st: FileStamp | undefined;
+  let held = false;
+  if (ctx.stamps && ctx.stamps[ctx.i * STAT_ROW] === StatKind.file) {
+    held = ctx.prior?.metricsHoldAt(ctx.j, ctx.stamps, ctx.i * STAT_ROW + 1) ?? false;
+    if (!held) st = stampAt(ctx.stamps, ctx.i);
+  }
+  const memo = held ? ctx.prior : null;
+  const memoProblem = memo?.problem(ctx.j) ?? null;
+  if (memo && !memoProblem && ctx.detail === "scores") return memoVersion(listed, modelFile, model, memo, ctx.j);
+  ctx.recorded = false;
+  const metrics = memo && memoProblem ? memoisedProblem(metricsFile, memoProblem, memo, ctx.j) : readMetrics(root, metricsFile, ctx, st);
+  // A lean scan keeps a sound metrics file it just read as the memo row it now is (see scanForPlan).
+  if (ctx.rows && ctx.recorded && !metrics.problem) return ROW;
+  if (metrics.problem) problems.push(metrics.problem);
+  const version = newVersion(listed, modelFile, model, metricsFile);
+  version.metricsSha256 = metrics.sha256;
+  version.metrics = metrics.doc;
+  version.highlights = metrics.summary?.highlights ?? (metrics.doc ? highlightsOf(metrics.doc) : null);
+  version.metricsError = metrics.error;
+  version.metricsDeferred = metrics.summary !== undefined;
+  version.score = metrics.doc?.score ?? metrics.summary?.score ?? NO_SCORE;
+  version.metric = metrics.doc?.metric ?? metrics.summary?.metric ?? UNKNOWN_METRIC;
+  return version;
+}
+
+/** A version as its names and model facts describe it, knowing nothing of its metrics yet. */
+function newVersion(listed: ListedVersion, modelFile: string, model: ModelFacts, metricsFile: string | null = null): Version {
+  const [stem, modelType, timestamp] = listed;
+  return {
     stem,
     modelType,
     timestamp,
@@ -597,32 +637,15 @@ function readVersion(root: string, listed: ListedVersion, problems: Problem[], c
     isProduction: false,
     isBest: false,
   };
-  if (!metricsFile) return version;
-  // The common case of a repeated CLI run: the metrics file is the one the memo saw. Read nothing.
-  let st: FileStamp | undefined;
-  let held = false;
-  if (ctx.stamps && ctx.stamps[ctx.i * STAT_ROW] === StatKind.file) {
-    held = ctx.prior?.metricsHoldAt(ctx.j, ctx.stamps, ctx.i * STAT_ROW + 1) ?? false;
-    if (!held) st = stampAt(ctx.stamps, ctx.i);
-  }
-  const memo = held ? ctx.prior : null;
-  const memoProblem = memo?.problem(ctx.j) ?? null;
-  if (memo && !memoProblem && ctx.detail === "scores") {
-    version.metricsSha256 = memo.metricsSha256(ctx.j);
-    version.metricsDeferred = true;
-    version.score = memo.score(ctx.j);
-    version.metric = memo.metric(ctx.j);
-    return version;
-  }
-  const metrics = memo && memoProblem ? memoisedProblem(metricsFile, memoProblem, memo, ctx.j) : readMetrics(root, metricsFile, ctx, st);
-  if (metrics.problem) problems.push(metrics.problem);
-  version.metricsSha256 = metrics.sha256;
-  version.metrics = metrics.doc;
-  version.highlights = metrics.summary?.highlights ?? (metrics.doc ? highlightsOf(metrics.doc) : null);
-  version.metricsError = metrics.error;
-  version.metricsDeferred = metrics.summary !== undefined;
-  version.score = metrics.doc?.score ?? metrics.summary?.score ?? NO_SCORE;
-  version.metric = metrics.doc?.metric ?? metrics.summary?.metric ?? UNKNOWN_METRIC;
+}
+
+/** A version whose score is row `at` of a memo (valid while that row holds; see ScanMemo). */
+function memoVersion(listed: ListedVersion, modelFile: string, model: ModelFacts, memo: ScanMemo, at: number): Version {
+  const version = newVersion(listed, modelFile, model, [METRICS_DIR, "/", listed[0], METRICS_EXT].join(""));
+  version.metricsSha256 = memo.metricsSha256(at);
+  version.metricsDeferred = true;
+  version.score = memo.score(at);
+  version.metric = memo.metric(at);
   return version;
 }
 
@@ -734,6 +757,7 @@ function readMetrics(root: string, file: string, ctx: ReadContext, st: FileStamp
     const score = read.doc?.score ?? read.summary?.score ?? NO_SCORE;
     const metric = read.doc?.metric ?? read.summary?.metric ?? UNKNOWN_METRIC;
     ctx.next.setMetrics(ctx.i, read.stamp, { sha256: read.sha256, score, metric, problem });
+    ctx.recorded = true;
   }
   return read;
 }
