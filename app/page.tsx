@@ -8,7 +8,7 @@ import { applyChange, previewChange } from "./actions";
 import { ProblemsPanel } from "@/components/problems-panel";
 import { ProductionCard } from "@/components/production-card";
 import { VersionsTable } from "@/components/versions-table";
-import { loadSnapshot, minScore, overviewData } from "@/lib/server/registry";
+import { loadSnapshot, minScore, overviewData, withModelFacts } from "@/lib/server/registry";
 import { parseTableQuery, queryRows } from "@/lib/views/table-query";
 
 // Every load re-scans the registry: a run written a second ago must show up.
@@ -23,10 +23,9 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
   const page = queryRows(rows, query);
   // Only the rows on screen are inspected (cached by content hash): the table stays fast at any size.
   const byStem = new Map(snapshot.versions.map((v) => [v.stem, v]));
-  const reports = await inspectVersions(
-    snapshot.root,
-    page.rows.map((r) => byStem.get(r.stem)).filter((v) => v !== undefined),
-  );
+  const onScreen = page.rows.map((r) => byStem.get(r.stem)).filter((v) => v !== undefined);
+  withModelFacts(snapshot.root, onScreen);
+  const reports = await inspectVersions(snapshot.root, onScreen);
   for (const r of page.rows) {
     const report = reports.get(r.stem);
     // Rows are shared between requests for the same scan: set, never read-modify-write.
@@ -69,7 +68,14 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
             actions={[
               ...(best && best.stem !== snapshot.production.stem ? [{ kind: "promote" as const, label: "Promote best" }] : []),
               ...(previous && previous.stem !== snapshot.production.stem
-                ? [{ kind: "rollback" as const, version: "previous", label: `Roll back to previous production (${previous.stem})`, danger: true }]
+                ? [
+                    {
+                      kind: "rollback" as const,
+                      version: "previous",
+                      label: `Roll back to previous production (${previous.stem})`,
+                      danger: true,
+                    },
+                  ]
                 : []),
             ]}
           />

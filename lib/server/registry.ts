@@ -5,13 +5,16 @@ import { repairOnStart } from "@/lib/audit";
 import {
   folderStamps,
   loadDeferredMetrics,
+  loadDeferredModels,
   METRICS_DIR,
   MODELS_DIR,
   needsRecovery,
   resolveMinScore,
   resolveRoot,
   type Snapshot,
+  SourceChangedError,
   scanRegistry,
+  type Version,
 } from "@/lib/registry";
 import { buildChartData, type ChartData } from "@/lib/views/chart-data";
 import { toRow, type VersionRow } from "@/lib/views/version-rows";
@@ -29,21 +32,38 @@ export function minScore(): number {
 const SYSTEM = { name: "system", role: "system", source: "web" as const };
 
 // What the server keeps of every version: the highlights the table and charts show, not whole metrics
-// documents (at 20,000 versions those alone are tens of megabytes). Pages read documents on demand.
-const LEAN = { metrics: "highlights" } as const;
+// documents (at 20,000 versions those alone are tens of megabytes), and no model file facts: the table
+// needs none, and hashing every model file would make a server's first page read the whole registry.
+// Pages read documents and model facts on demand.
+const LEAN = { metrics: "highlights", models: "deferred" } as const;
 
 /**
- * The snapshot with these versions' whole metrics documents read from disk, for a page that shows or
- * plans them. Copies: the cached snapshot keeps highlights only.
+ * The snapshot with these versions' whole metrics documents and model file facts (size, mtime, sha256)
+ * read from disk, for a page that shows or plans them. Copies: the cached snapshot keeps highlights only.
+ * Throws SourceChangedError when one of their model files vanished or became unusable since the scan.
  */
 export function withDocuments(snapshot: Snapshot, stems: readonly (string | null | undefined)[]): Snapshot {
   const wanted = new Set(stems.filter((s): s is string => !!s));
-  const versions = snapshot.versions.map((v) => (wanted.has(v.stem) && v.metricsDeferred ? { ...v } : v));
-  loadDeferredMetrics(
-    snapshot.root,
-    versions.filter((v) => wanted.has(v.stem)),
-  );
+  const versions = snapshot.versions.map((v) => (wanted.has(v.stem) && (v.metricsDeferred || v.modelDeferred) ? { ...v } : v));
+  const chosen = versions.filter((v) => wanted.has(v.stem));
+  loadDeferredModels(snapshot.root, chosen);
+  loadDeferredMetrics(snapshot.root, chosen);
   return { ...snapshot, versions };
+}
+
+/**
+ * Reads the model file facts of versions on screen (one lstat each; the sha256 is remembered by the
+ * file's stat identity, so a repeated page hashes nothing). A version whose model file became unusable
+ * since the scan is left without them: the next scan reports it. Mutates those Version objects.
+ */
+export function withModelFacts(root: string, versions: readonly Version[]): void {
+  for (const v of versions) {
+    try {
+      loadDeferredModels(root, [v]);
+    } catch (e) {
+      if (!(e instanceof SourceChangedError)) throw e;
+    }
+  }
 }
 
 // The last scan, reused while nothing in models/ or metrics/ changed. Two signals, both required:
