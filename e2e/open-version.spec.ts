@@ -1,5 +1,10 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { expect, test } from "@playwright/test";
 
+const MANIFEST = JSON.parse(readFileSync(resolve(import.meta.dirname, "../../shared/fixtures/registry-basic/MANIFEST.json"), "utf8")) as {
+  files: { path: string; sha256: string; size: number }[];
+};
 const BEST = "candidate_logreg_20250305T101000Z";
 const PRODUCTION = "baseline_logreg_20250211T143000Z";
 
@@ -15,6 +20,10 @@ test("opens a version from the table and shows everything known about it", async
   await expect(page.getByText("a701147")).toBeVisible();
   await expect(page.locator("[data-check='no_degradation']")).toContainText("Passed");
   await expect(page.locator("[data-check='min_score']")).toContainText("0.6532 ≥ threshold 0.6000");
+  // The model file's own facts, read for this page (the overview's scan never reads model files).
+  const model = MANIFEST.files.find((f) => f.path === `artifacts/models/${BEST}.joblib`)!;
+  await expect(page.getByText(model.sha256).first()).toBeVisible();
+  await expect(page.getByText(`${model.size.toLocaleString("en-US")} bytes`)).toBeVisible();
   await page.screenshot({ path: "test-results/screens/version.png", fullPage: true });
 
   await page.getByRole("link", { name: "Compare with production" }).click();
