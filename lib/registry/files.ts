@@ -2,6 +2,11 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type St
 import { lstat, open } from "node:fs/promises";
 import { nodeCrypto } from "./builtins";
 
+/** Per name in lstatNames' result: the file's kind, then its stamp (dev, ino, size, mtimeMs, ctimeMs). */
+export const STAT_ROW = 6;
+/** Kinds in lstatNames' result. */
+export const StatKind = { missing: 0, file: 1, symlink: 2, other: 3, unreadable: 4 } as const;
+
 /** Metrics files above this are refused unread: a training job never writes one this big. */
 export const MAX_METRICS_BYTES = 4 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
@@ -80,7 +85,7 @@ function withRegularFd<T>(path: string, fn: (fd: number, stats: Stats) => T): T 
 }
 
 // One row for readSmallFileSync's stat, reused: it is read into a Stamp before anything else runs.
-const scratchRow = new Float64Array(6);
+const scratchRow = new Float64Array(STAT_ROW);
 
 /** What identifies a file's content while it is unchanged (see identityOf). */
 export type Stamp = Pick<Stats, "dev" | "ino" | "size" | "mtimeMs" | "ctimeMs">;
@@ -195,11 +200,6 @@ export const hashCache = {
   set: (identity: string, sha256: string) => void hashes.set(identity, sha256),
 };
 
-/** Per name in lstatNames' result: the file's kind, then its stamp (dev, ino, size, mtimeMs, ctimeMs). */
-export const STAT_ROW = 6;
-/** Kinds in lstatNames' result. */
-export const StatKind = { missing: 0, file: 1, symlink: 2, other: 3, unreadable: 4 } as const;
-
 let chdirAllowed = false;
 
 /**
@@ -213,7 +213,8 @@ export function allowChdirForStats(): void {
 
 /**
  * lstat of every name in `dir` (plain names, no slashes), as STAT_ROW numbers per name: a kind from
- * StatKind, then the stamp (NaN when missing or unreadable; all NaN for an empty name, which is skipped). Reads nothing and never follows a link.
+ * StatKind, then the stamp (NaN when missing or unreadable; all NaN for an empty name, which is skipped).
+ * Reads nothing and never follows a link.
  * The repeated CLI run's cost at 20,000 versions is mostly this, so it avoids what it can (measured):
  * looking each name up from inside the folder rather than from / (where allowed, see allowChdirForStats)
  * and, where Node's own stat binding checks out, building no Stats object (each comes with four Dates).
