@@ -4,7 +4,7 @@
 // (no request in workerData) answers requests by message instead: inspections, and the file work a
 // cold registry scan shares (lib/registry/batch.ts).
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { readMetricsFiles } from "@/lib/registry/batch";
+import { packedBuffers, packReads, readMetricsFiles } from "@/lib/registry/batch";
 import type { MetricsDetail } from "@/lib/registry/scan";
 import type { InspectionReport, InspectLimits } from "./types";
 
@@ -16,7 +16,7 @@ export interface InspectRequest {
   bytes?: Uint8Array;
 }
 
-/** Read and parse many metrics files; answered with readMetricsFiles's array. */
+/** Read and parse many metrics files; answered with readMetricsFiles's array, packed (see PackedReads). */
 export interface ReadMetricsRequest {
   kind: "registry-read-metrics";
   root: string;
@@ -48,7 +48,8 @@ if (!isMainThread && parentPort) {
   } else {
     port.on("message", (m: InspectRequest | ReadMetricsRequest) => {
       if (m.kind === "registry-read-metrics") {
-        port.postMessage(readMetricsFiles(m.root, m.files, m.detail));
+        const packed = packReads(readMetricsFiles(m.root, m.files, m.detail));
+        port.postMessage(packed, packedBuffers(packed));
       } else if (isInspectRequest(m)) {
         void runInspectRequest(m).then((report) => port.postMessage(report));
       }

@@ -76,7 +76,8 @@ export function parseMetricsText(text: string): MetricsParse {
 export function parseMetricsScore(text: string): { ok: true; score: number; metric: string } | Extract<MetricsParse, { ok: false }> {
   const value = parseJson(text);
   if (value instanceof Error || !isObject(value)) return parseMetricsText(text) as Extract<MetricsParse, { ok: false }>;
-  return { ok: true, ...scoreOf(value) };
+  const { score, metric } = scoreOf(value);
+  return { ok: true, score, metric };
 }
 
 function parseJson(text: string): unknown {

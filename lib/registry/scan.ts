@@ -3,7 +3,7 @@ import { statSync } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { askSpareWorker, hasSpareWorker } from "@/lib/inspect/run-isolated";
-import { type FileStamp, type MetricsFileRead, readMetricsFile } from "./batch";
+import { type FileStamp, type MetricsFileRead, type PackedReads, readMetricsFile, unpackRead } from "./batch";
 import { nodeCrypto } from "./builtins";
 import { RegistryError, SourceChangedError } from "./errors";
 import {
@@ -364,7 +364,7 @@ const WORKER_SHARE = 0.45;
 /** Metrics files read by a worker for versions from `from` on, aligned with the listing. */
 interface Prefetch {
   from: number;
-  reads: (MetricsFileRead | null)[];
+  reads: PackedReads;
 }
 
 /**
@@ -377,7 +377,7 @@ function shareWork(root: string, listed: ListedVersion[], ctx: ReadContext): { f
   if (listed.length < SHARE_FROM || ctx.stamps || !hasSpareWorker()) return null;
   const from = Math.floor(listed.length * (1 - WORKER_SHARE));
   const files = listed.slice(from).map(([stem, , , hasMetrics]) => (hasMetrics ? `${METRICS_DIR}/${stem}${METRICS_EXT}` : ""));
-  const prefetch = askSpareWorker<(MetricsFileRead | null)[]>({ kind: "registry-read-metrics", root, files, detail: ctx.detail }).then(
+  const prefetch = askSpareWorker<PackedReads>({ kind: "registry-read-metrics", root, files, detail: ctx.detail }).then(
     (reads) => (reads ? { from, reads } : null),
   );
   return { from, prefetch };
@@ -750,7 +750,7 @@ function readMetrics(root: string, file: string, ctx: ReadContext, st: FileStamp
     const cached = metricsCache.get(id) ?? summaryCache.get(id);
     if (cached && sufficient(cached, ctx.detail)) return cached;
   }
-  const pre = ctx.prefetch?.reads[ctx.i - ctx.prefetch.from];
+  const pre = ctx.prefetch ? unpackRead(ctx.prefetch.reads, ctx.i - ctx.prefetch.from) : null;
   const read = pre ? remember(root, file, pre) : remember(root, file, readMetricsFile(ctx.base ?? root, file, ctx.detail));
   if (ctx.next && read.stamp && read.sha256 && read.settled) {
     const problem = read.problem ? ([read.problem.reason, read.problem.message] as [ProblemCode, string]) : null;
