@@ -150,6 +150,9 @@ export function startSpareWorker(): void {
   worker.on("error", drop);
   worker.on("exit", drop);
   spare = { worker, busy: false };
+  // This thread needs the inspector's file reading after the scan too: loaded now, it compiles while the
+  // scan waits for its folder listings (measured: ~15 ms off a cold run's critical path at 20,000).
+  void inspector().catch(() => {});
 }
 
 /** True when an idle spare worker is running. */

@@ -4,7 +4,8 @@
 // (no request in workerData) answers requests by message instead: inspections, and the file work a
 // cold registry scan shares (lib/registry/batch.ts).
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { packedBuffers, packReads, readMetricsFiles } from "@/lib/registry/batch";
+import { packedBuffers, readSharedMetricsFiles } from "@/lib/registry/batch";
+import { METRICS_DIR, METRICS_EXT } from "@/lib/registry/names";
 import type { MetricsDetail } from "@/lib/registry/scan";
 import type { InspectionReport, InspectLimits } from "./types";
 
@@ -16,12 +17,18 @@ export interface InspectRequest {
   bytes?: Uint8Array;
 }
 
-/** Read and parse many metrics files; answered with readMetricsFiles's array, packed (see PackedReads). */
+/**
+ * Read and parse the metrics files of a registry's versions, sharing them with the asking thread (see
+ * readSharedMetricsFiles); answered with the reads, packed (see PackedReads).
+ */
 export interface ReadMetricsRequest {
   kind: "registry-read-metrics";
   root: string;
-  files: string[];
+  /** The listed versions' stems, "\0"-joined ("" for a version without a metrics file). */
+  stems: string;
   detail: MetricsDetail;
+  /** One claim flag per version. */
+  claims: SharedArrayBuffer;
 }
 
 /** True when `data` is an inspect request. Pure. */
@@ -48,8 +55,11 @@ if (!isMainThread && parentPort) {
   } else {
     port.on("message", (m: InspectRequest | ReadMetricsRequest) => {
       if (m.kind === "registry-read-metrics") {
-        const packed = packReads(readMetricsFiles(m.root, m.files, m.detail));
+        const files = m.stems.split("\0").map((stem) => (stem ? `${METRICS_DIR}/${stem}${METRICS_EXT}` : ""));
+        const packed = readSharedMetricsFiles(m.root, files, m.detail, new Uint8Array(m.claims));
         port.postMessage(packed, packedBuffers(packed));
+        // An inspection comes next (the candidate's): load the inspector while the scan merges these reads.
+        void import("./inspect").catch(() => {});
       } else if (isInspectRequest(m)) {
         void runInspectRequest(m).then((report) => port.postMessage(report));
       }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MessageChannel } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PackedReads, packedBuffers, packReads, readMetricsFiles, unpackRead } from "./batch";
+import { type PackedReads, packedBuffers, packedFacts, packReads, readMetricsFiles, readSharedMetricsFiles, unpackRead } from "./batch";
 
 describe("packReads and unpackRead", () => {
   let root: string;
@@ -51,6 +51,42 @@ describe("packReads and unpackRead", () => {
       else expect(whole.length).toBe(list.filter((f) => f !== "").length);
     });
   }
+
+  it("shares files with another thread: reads from the end back to the first file the other one claimed", () => {
+    const claims = new Uint8Array(new SharedArrayBuffer(list.length));
+    // The other thread, reading from the start, has claimed the first three.
+    claims.fill(1, 0, 3);
+    const packed = readSharedMetricsFiles(root, list, "scores", claims);
+    expect([...claims]).toEqual(list.map(() => 1));
+    const alone = readMetricsFiles(root, list, "scores");
+    expect(list.map((_, k) => unpackRead(packed, k))).toEqual(alone.map((read, k) => (k < 3 ? null : read)));
+    // Met in the middle: nothing before the other thread's last claim is read again.
+    claims.fill(0).fill(1, 0, 6);
+    claims[8] = 1;
+    const met = readSharedMetricsFiles(root, list, "scores", claims);
+    expect(list.map((_, k) => unpackRead(met, k) !== null)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+    ]);
+  });
+
+  it("gives memo facts only for a sound, settled, packed read", () => {
+    const packed = packReads(readMetricsFiles(root, list, "scores"));
+    const facts = list.map((_, k) => packedFacts(packed, k));
+    expect(facts.map((f) => f !== null)).toEqual([true, false, true, true, false, false, false, true, false, false, false]);
+    const read = unpackRead(packed, 0);
+    expect(facts[0]).toEqual({ sha256: read?.sha256, score: 0.71, metric: "pr_auc", problem: null });
+    expect(facts[3]).toEqual({ sha256: unpackRead(packed, 3)?.sha256, score: -1, metric: "unknown", problem: null });
+  });
 
   it("reads what the scan expects: a score and its metric, the sha256, the stamp and whether it was settled", () => {
     const reads = readMetricsFiles(root, list, "scores");

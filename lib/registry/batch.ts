@@ -85,6 +85,22 @@ export function readMetricsFiles(root: string, files: readonly string[], detail:
 }
 
 /**
+ * readMetricsFiles for files shared with another thread that reads from the first file forwards, with one
+ * claim flag per file: reads from the last file backwards, claiming each first (Atomics.compareExchange
+ * from 0 to 1), and stops at the first one the other thread took. Packs each read as it goes, so the
+ * answer is ready to post the moment the two meet (the files the other thread read are NONE). Reads only.
+ */
+export function readSharedMetricsFiles(root: string, files: readonly string[], detail: MetricsDetail, claims: Uint8Array): PackedReads {
+  const packed = emptyPacked(files.length);
+  for (let k = files.length - 1; k >= 0; k--) {
+    if (Atomics.compareExchange(claims, k, 0, 1) !== 0) break;
+    const file = files[k];
+    if (file) packInto(packed, k, readMetricsFile(root, file, detail));
+  }
+  return packed;
+}
+
+/**
  * readMetricsFiles's answer in a few flat arrays, for a worker's message: 9,000 reads posted as objects
  * cost the receiving thread ~20–40 ms to deserialize (measured), which a cold scan waits for. Score-only
  * reads (the common case) are packed; anything else (a document, a problem, no stamp) travels whole.
@@ -99,55 +115,86 @@ export interface PackedReads {
   scores: Float64Array;
   /** Per read, when packed: the index of its metric in SCORE_KEYS, or SCORE_KEYS.length for UNKNOWN_METRIC. */
   metrics: Uint8Array;
-  /** The packed reads' sha256s, 64 hex characters each, at the read's position. */
-  shas: string;
+  /** Per read, when packed: its sha256, 32 bytes. */
+  shas: Uint8Array;
   whole: Record<number, MetricsFileRead>;
 }
 
 const NONE = 0;
 const PACKED = 1;
 const WHOLE = 2;
+const SHA_BYTES = 32;
 
 /** Packs reads (see PackedReads). Pure. */
 export function packReads(reads: readonly (MetricsFileRead | null)[]): PackedReads {
-  const n = reads.length;
-  const packed: PackedReads = {
+  const packed = emptyPacked(reads.length);
+  for (const [k, read] of reads.entries()) if (read) packInto(packed, k, read);
+  return packed;
+}
+
+/** A PackedReads of n reads, all NONE. */
+function emptyPacked(n: number): PackedReads {
+  return {
     kinds: new Uint8Array(n),
     settled: new Uint8Array(n),
     stamps: new Float64Array(n * STAT_ROW),
     scores: new Float64Array(n),
     metrics: new Uint8Array(n),
-    shas: "",
+    shas: new Uint8Array(n * SHA_BYTES),
     whole: {},
   };
-  const shas: string[] = new Array(n).fill(EMPTY_SHA);
-  for (let k = 0; k < n; k++) {
-    const read = reads[k];
-    if (!read) continue;
-    const metric = read.summary ? SCORE_KEYS.indexOf(read.summary.metric as (typeof SCORE_KEYS)[number]) : -1;
-    const known = metric >= 0 || read.summary?.metric === UNKNOWN_METRIC;
-    if (!read.stamp || read.sha256?.length !== 64 || read.doc || read.problem || read.summary?.highlights || !known) {
-      packed.kinds[k] = WHOLE;
-      packed.whole[k] = read;
-      continue;
-    }
-    const { stamp } = read;
-    packed.kinds[k] = PACKED;
-    packed.settled[k] = read.settled ? 1 : 0;
-    packed.stamps.set([StatKind.file, stamp.dev, stamp.ino, stamp.size, stamp.mtimeMs, stamp.ctimeMs], k * STAT_ROW);
-    packed.scores[k] = (read.summary as { score: number }).score;
-    packed.metrics[k] = metric >= 0 ? metric : SCORE_KEYS.length;
-    shas[k] = read.sha256;
-  }
-  packed.shas = shas.join("");
-  return packed;
 }
 
-const EMPTY_SHA = "0".repeat(64);
+/** Puts read `k` into `packed`. Mutates `packed`. */
+function packInto(packed: PackedReads, k: number, read: MetricsFileRead): void {
+  const metric = read.summary ? SCORE_KEYS.indexOf(read.summary.metric as (typeof SCORE_KEYS)[number]) : -1;
+  const known = metric >= 0 || read.summary?.metric === UNKNOWN_METRIC;
+  const sha = read.sha256;
+  if (!read.stamp || !sha || !HEX_SHA.test(sha) || read.doc || read.problem || read.summary?.highlights || !known) {
+    packed.kinds[k] = WHOLE;
+    packed.whole[k] = read;
+    return;
+  }
+  const { stamp } = read;
+  packed.kinds[k] = PACKED;
+  packed.settled[k] = read.settled ? 1 : 0;
+  const at = k * STAT_ROW;
+  packed.stamps[at] = StatKind.file;
+  packed.stamps[at + 1] = stamp.dev;
+  packed.stamps[at + 2] = stamp.ino;
+  packed.stamps[at + 3] = stamp.size;
+  packed.stamps[at + 4] = stamp.mtimeMs;
+  packed.stamps[at + 5] = stamp.ctimeMs;
+  packed.scores[k] = (read.summary as { score: number }).score;
+  packed.metrics[k] = metric >= 0 ? metric : SCORE_KEYS.length;
+  bytesOf(packed.shas).write(sha, k * SHA_BYTES, SHA_BYTES, "hex");
+}
+
+const HEX_SHA = /^[0-9a-f]{64}$/;
+
+function bytesOf(a: Uint8Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
 
 /** The buffers of a PackedReads, to transfer rather than copy. */
 export function packedBuffers(packed: PackedReads): ArrayBuffer[] {
-  return [packed.kinds.buffer, packed.settled.buffer, packed.stamps.buffer, packed.scores.buffer, packed.metrics.buffer] as ArrayBuffer[];
+  const { kinds, settled, stamps, scores, metrics, shas } = packed;
+  return [kinds.buffer, settled.buffer, stamps.buffer, scores.buffer, metrics.buffer, shas.buffer] as ArrayBuffer[];
+}
+
+/**
+ * Read `k` of a PackedReads as memo facts, when it is a sound, settled metrics file (a memo may keep it:
+ * see settledAt), with its stamp at packed.stamps[k * STAT_ROW + 1]; else null. Pure.
+ */
+export function packedFacts(packed: PackedReads, k: number): { sha256: string; score: number; metric: string; problem: null } | null {
+  if (packed.kinds[k] !== PACKED || packed.settled[k] !== 1) return null;
+  const m = packed.metrics[k] as number;
+  return {
+    sha256: bytesOf(packed.shas).toString("hex", k * SHA_BYTES, (k + 1) * SHA_BYTES),
+    score: packed.scores[k] as number,
+    metric: m < SCORE_KEYS.length ? (SCORE_KEYS[m] as string) : UNKNOWN_METRIC,
+    problem: null,
+  };
 }
 
 /** Read `k` of a PackedReads, as readMetricsFiles gave it. Pure. */
@@ -158,6 +205,6 @@ export function unpackRead(packed: PackedReads, k: number): MetricsFileRead | nu
   const stamp = stampAt(packed.stamps, k);
   const m = packed.metrics[k] as number;
   const summary = { score: packed.scores[k] as number, metric: m < SCORE_KEYS.length ? (SCORE_KEYS[m] as string) : UNKNOWN_METRIC };
-  const sha256 = packed.shas.slice(k * 64, k * 64 + 64);
+  const sha256 = bytesOf(packed.shas).toString("hex", k * SHA_BYTES, (k + 1) * SHA_BYTES);
   return { doc: null, sha256, error: null, problem: null, summary, stamp, settled: packed.settled[k] === 1 };
 }

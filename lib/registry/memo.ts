@@ -168,8 +168,19 @@ export class ScanMemo {
   setMetrics(i: number, st: FileStamp, facts: MetricsFacts): void {
     // Only a sha256's 64 characters fit the fixed-width encoding; anything else is simply not remembered.
     if (facts.sha256.length !== SHA) return;
+    this.stamp(i * WIDTH, st);
+    this.setMetricsFacts(i, facts);
+  }
+
+  /** setMetrics with the stamp at rows[at..at+4] (dev, ino, size, mtimeMs, ctimeMs; see lstatNames). */
+  setMetricsAt(i: number, rows: Float64Array, at: number, facts: MetricsFacts): void {
+    if (facts.sha256.length !== SHA) return;
+    this.nums.set(rows.subarray(at, at + 5), i * WIDTH);
+    this.setMetricsFacts(i, facts);
+  }
+
+  private setMetricsFacts(i: number, facts: MetricsFacts): void {
     const at = i * WIDTH;
-    this.stamp(at, st);
     let name = this.metricNames.indexOf(facts.metric);
     if (name < 0) name = this.metricNames.push(facts.metric) - 1;
     this.nums[at + SCORE] = facts.score;

@@ -1,5 +1,7 @@
 import { InvalidInputError } from "./errors";
 
+export const MODELS_DIR = "models";
+export const METRICS_DIR = "metrics";
 export const MODEL_EXT = ".joblib";
 export const METRICS_EXT = ".json";
 export const ALIAS_STEM = "production_latest";

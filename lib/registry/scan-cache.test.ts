@@ -282,4 +282,14 @@ describe("a large scan shared with the CLI's worker thread", () => {
     }
     expect(await cli(root, "promote", "--dry-run")).toMatchObject({ to: alone.best, from: alone.production.stem });
   });
+
+  it("plans the same from a cold shared scan, and remembers each score it read the way it was read", async () => {
+    rmSync(join(root, ".registry"), { recursive: true, force: true });
+    const alone = await scanRegistry(root);
+    const plan = { to: alone.best, from: alone.production.stem };
+    expect(await cli(root, "promote", "--dry-run")).toMatchObject(plan);
+    // `list` starts from what that cold plan remembered (rows built from the worker's packed reads too).
+    expect(scores(await cli(root, "list"))).toEqual(Object.fromEntries(alone.versions.map((v) => [v.stem, v.score])));
+    expect(await cli(root, "promote", "--dry-run")).toMatchObject(plan);
+  });
 });

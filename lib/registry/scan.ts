@@ -3,7 +3,7 @@ import { statSync } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { askSpareWorker, hasSpareWorker } from "@/lib/inspect/run-isolated";
-import { type FileStamp, type MetricsFileRead, type PackedReads, readMetricsFile, unpackRead } from "./batch";
+import { type FileStamp, type MetricsFileRead, type PackedReads, packedFacts, readMetricsFile, unpackRead } from "./batch";
 import { nodeCrypto } from "./builtins";
 import { RegistryError, SourceChangedError } from "./errors";
 import {
@@ -20,10 +20,9 @@ import {
 } from "./files";
 import { ScanMemo } from "./memo";
 import { highlightsOf, type MetricsDoc, type MetricsHighlights, NO_SCORE, UNKNOWN_METRIC } from "./metrics";
-import { ALIAS_STEM, METRICS_EXT, MODEL_EXT, parseStem, searchByTimestamp } from "./names";
+import { ALIAS_STEM, METRICS_DIR, METRICS_EXT, MODEL_EXT, MODELS_DIR, parseStem, searchByTimestamp } from "./names";
 
-export const MODELS_DIR = "models";
-export const METRICS_DIR = "metrics";
+export { METRICS_DIR, MODELS_DIR };
 export const MODEL_ALIAS = `${MODELS_DIR}/${ALIAS_STEM}${MODEL_EXT}`;
 export const METRICS_ALIAS = `${METRICS_DIR}/${ALIAS_STEM}${METRICS_EXT}`;
 /** Temp files written next to an alias during a promotion; anything matching is ours to clean up. */
@@ -227,15 +226,25 @@ async function scanCore(root: string, options: ScanOptions, lean: boolean): Prom
   const held = lean && deferModels && detail === "scores" && next ? new Uint8Array(listed.length) : null;
   const ctx: ReadContext = { deferModels, detail, stamps, prior, j: -1, next, i: 0, prefetch: null, rows: held !== null };
   const built: (Version | undefined)[] = held ? new Array(listed.length) : [];
-  const read = (from: number, to: number) =>
+  // Reads versions from..to-1 in order; with `claims` (see shareWork), only while it can claim each one
+  // first. Returns where it stopped.
+  const read = (from: number, to: number, claims?: Uint8Array): number =>
     inFolder(root, (base) => {
       ctx.base = base;
       try {
         for (let i = from; i < to; i++) {
+          if (claims && Atomics.compareExchange(claims, i, 0, 1) !== 0) return i;
           ctx.i = i;
           ctx.j = prior ? prior.indexOf(listed[i]![0], i) : -1;
           if (held && isHeld(ctx)) {
             held[i] = 1;
+            continue;
+          }
+          // A lean scan keeps a sound file the worker read as the memo row it becomes, built from the packing.
+          const facts = held && ctx.prefetch && listed[i]![3] ? packedFacts(ctx.prefetch, i) : null;
+          if (facts) {
+            (next as ScanMemo).setMetricsAt(i, ctx.prefetch!.stamps, i * STAT_ROW + 1, facts);
+            held![i] = 1;
             continue;
           }
           const v = readVersion(root, listed[i]!, problems, ctx);
@@ -246,15 +255,17 @@ async function scanCore(root: string, options: ScanOptions, lean: boolean): Prom
           if (v) versions.push(v);
           if (v && held) built[i] = v;
         }
+        return to;
       } finally {
         ctx.base = undefined;
       }
     });
   const shared = shareWork(root, listed, ctx);
-  read(0, shared?.from ?? listed.length);
+  const met = read(0, listed.length, shared?.claims);
   if (shared) {
-    ctx.prefetch = await shared.prefetch;
-    read(shared.from, listed.length);
+    // The worker read the rest (unless it failed: then they are read here, as usual).
+    ctx.prefetch = await shared.reads;
+    read(met, listed.length);
     ctx.prefetch = null;
   }
   if (memo && next) memo.latest = next;
@@ -355,38 +366,34 @@ export const scanMemos = {
 
 /** Scans at least this large share their metrics file work with a spare worker thread, if one runs. */
 const SHARE_FROM = 2000;
-/**
- * The part of the listing the worker reads: less than half, because its files are opened by full path
- * (this thread's from inside the registry, see inFolder) and it starts late (measured at 20,000).
- */
-const WORKER_SHARE = 0.45;
 
-/** Metrics files read by a worker for versions from `from` on, aligned with the listing. */
-interface Prefetch {
-  from: number;
-  reads: PackedReads;
+/** A cold scan's metrics files shared with the spare worker: one claim flag per listed version. */
+interface Shared {
+  claims: Uint8Array;
+  reads: Promise<PackedReads | null>;
 }
 
 /**
- * Hands the metrics files of the last part of a large listing (WORKER_SHARE) to the spare worker (the CLI
- * starts one at launch; see startSpareWorker) when this scan has to read them (nothing remembered yet);
- * this thread reads the rest meanwhile. Null when there is nobody to share with or little to read. (Sharing
- * the lstats of a warm scan was measured too: no faster, so a warm scan stays on one thread.)
+ * Shares the metrics files of a large listing with the spare worker (the CLI starts one at launch; see
+ * startSpareWorker) when this scan has to read them (nothing remembered yet): this thread reads from the
+ * first version on and the worker from the last one back, each claiming a version before reading it, until
+ * they meet (see readSharedMetricsFiles). Neither waits on a share decided in advance: the one that runs faster
+ * reads more. Null when there is nobody to share with or little to read. (Sharing the lstats of a warm
+ * scan was measured too: no faster, so a warm scan stays on one thread.)
  */
-function shareWork(root: string, listed: ListedVersion[], ctx: ReadContext): { from: number; prefetch: Promise<Prefetch | null> } | null {
+function shareWork(root: string, listed: ListedVersion[], ctx: ReadContext): Shared | null {
   if (listed.length < SHARE_FROM || ctx.stamps || !hasSpareWorker()) return null;
-  const from = Math.floor(listed.length * (1 - WORKER_SHARE));
-  const files = listed.slice(from).map(([stem, , , hasMetrics]) => (hasMetrics ? `${METRICS_DIR}/${stem}${METRICS_EXT}` : ""));
-  const prefetch = askSpareWorker<PackedReads>({ kind: "registry-read-metrics", root, files, detail: ctx.detail }).then(
-    (reads) => (reads ? { from, reads } : null),
-  );
-  return { from, prefetch };
+  const claims = new Uint8Array(new SharedArrayBuffer(listed.length));
+  // One string, not 20,000: posting it is a copy, not a serialisation per name.
+  const stems = listed.map(([stem, , , hasMetrics]) => (hasMetrics ? stem : "")).join("\0");
+  const request = { kind: "registry-read-metrics", root, stems, detail: ctx.detail, claims: claims.buffer };
+  return { claims, reads: askSpareWorker<PackedReads>(request) };
 }
 
 /** Where one version sits in the previous memo (j) and the one being filled (i), and how to read it. */
 interface ReadContext {
-  /** Work a worker already did for this part of the listing, if any. */
-  prefetch: Prefetch | null;
+  /** Reads a worker already did (see shareWork), by listing index, if any. */
+  prefetch: PackedReads | null;
   /** The path to read the root's files through while a scan loop runs inside it (see inFolder), else unset. */
   base?: string;
   /** Lean (see scanForPlan): a version whose facts are all in a row of `next` stays that row (readVersion returns ROW). */
@@ -750,7 +757,7 @@ function readMetrics(root: string, file: string, ctx: ReadContext, st: FileStamp
     const cached = metricsCache.get(id) ?? summaryCache.get(id);
     if (cached && sufficient(cached, ctx.detail)) return cached;
   }
-  const pre = ctx.prefetch ? unpackRead(ctx.prefetch.reads, ctx.i - ctx.prefetch.from) : null;
+  const pre = ctx.prefetch ? unpackRead(ctx.prefetch, ctx.i) : null;
   const read = pre ? remember(root, file, pre) : remember(root, file, readMetricsFile(ctx.base ?? root, file, ctx.detail));
   if (ctx.next && read.stamp && read.sha256 && read.settled) {
     const problem = read.problem ? ([read.problem.reason, read.problem.message] as [ProblemCode, string]) : null;
