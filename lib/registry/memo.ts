@@ -254,12 +254,15 @@ export class ScanMemo {
       const typeIndex = new Map(modelTypes.map((t, k) => [t, k]));
       // In the machine's byte order, like the numbers: a cache is read where it was written.
       const types = new Uint16Array(n);
+      const timestamps = new Array<string>(n);
       for (let i = 0; i < n; i++) {
         const [, type, timestamp, hasMetrics] = listing[i] as ListedVersion;
         types[i] = typeIndex.get(type) as number;
         out[layout.has + i] = hasMetrics ? 1 : 0;
-        out.write(timestamp, layout.timestamps + TIMESTAMP * i, "latin1");
+        timestamps[i] = timestamp;
       }
+      // One write of all of them: 20,000 small writes took 10-20 ms in a CLI run.
+      out.write(timestamps.join(""), layout.timestamps, "latin1");
       Buffer.from(types.buffer).copy(out, layout.types);
     }
     stems.copy(out, layout.stems);
