@@ -2,20 +2,9 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import type { ReactNode } from "react";
-import {
-  CartesianGrid,
-  Legend,
-  ReferenceLine,
-  Scatter,
-  ScatterChart,
-  type ScatterShapeProps,
-  Tooltip,
-  type TooltipContentProps,
-  XAxis,
-  YAxis,
-} from "recharts";
-import { type ChartData, type ChartPoint, monthTicks } from "@/lib/views/chart-data";
+import { createContext, type ReactNode, useContext, useState } from "react";
+import { CartesianGrid, ReferenceLine, Scatter, ScatterChart, usePlotArea, useXAxisScale, useYAxisScale, XAxis, YAxis } from "recharts";
+import { type ChartData, type ChartPoint, metricDomain, metricTicks, monthTicks } from "@/lib/views/chart-data";
 import { fmtCount, fmtMetric, fmtTime } from "@/lib/views/format";
 
 const PALETTE = ["#2557d6", "#0f8a7e", "#8e44ad", "#c0392b", "#d98e04", "#5d6d7e", "#1f9ed1", "#7b8d1f"];
@@ -75,33 +64,10 @@ export function MetricCharts({ data, minScore }: { data: ChartData; minScore: nu
           <TimeChart data={data} metric="rocAuc" onOpen={open} />
         </ChartFrame>
         <ChartFrame title="PR-AUC vs ROC-AUC">
-          <ScatterChart responsive style={{ width: "100%", height: CHART_HEIGHT }} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-            <CartesianGrid stroke="#e6e9ee" />
-            <XAxis type="number" dataKey="rocAuc" name="ROC-AUC" domain={["auto", "auto"]} tickFormatter={(v: number) => v.toFixed(2)} />
-            <YAxis
-              type="number"
-              dataKey="prAuc"
-              name="PR-AUC"
-              domain={["auto", "auto"]}
-              tickFormatter={(v: number) => v.toFixed(2)}
-              width={44}
-            />
-            <Tooltip content={PointTooltip} />
-            {data.series.map((s, i) => (
-              <Scatter
-                key={s.modelType}
-                name={s.modelType}
-                data={s.points}
-                fill={PALETTE[i % PALETTE.length]}
-                isAnimationActive={false}
-                shape={(p: ScatterShapeProps) => <Point p={p} onOpen={open} />}
-              />
-            ))}
-            <HighlightSeries data={data} onOpen={open} />
-            <Legend />
-          </ScatterChart>
+          <VersusChart data={data} onOpen={open} />
         </ChartFrame>
       </div>
+      <ChartLegend data={data} />
       <details className="chart-table">
         <summary>Highlighted versions as a table</summary>
         <table>
@@ -140,96 +106,203 @@ export function MetricCharts({ data, minScore }: { data: ChartData; minScore: nu
   );
 }
 
+/** A point under the pointer, where it is drawn in its chart (SVG and frame coordinates agree). */
+interface Hover {
+  point: ChartPoint;
+  cx: number;
+  cy: number;
+  /** Show the tooltip left of the point (there is no room for it on the right). */
+  flip: boolean;
+}
+
+const HoverContext = createContext<(hover: Hover | null) => void>(() => {});
+
 function ChartFrame({ title, children }: { title: string; children: ReactNode }) {
+  const [hover, setHover] = useState<Hover | null>(null);
   return (
     <figure className="chart" aria-hidden="false">
       <figcaption>{title}</figcaption>
       {/* Fixed height reserved before the chart measures itself, so nothing below it jumps. */}
-      <div className="chart-frame" style={{ height: CHART_HEIGHT }}>
-        {children}
+      {/* Above the next chart while it shows a tooltip (each frame is its own stacking context). */}
+      <div className="chart-frame" style={{ height: CHART_HEIGHT, zIndex: hover ? 3 : undefined }}>
+        <HoverContext.Provider value={setHover}>{children}</HoverContext.Provider>
+        {hover && (
+          <div
+            className="chart-tooltip-at"
+            style={{
+              top: Math.min(Math.max(0, hover.cy - 20), CHART_HEIGHT - TOOLTIP_HEIGHT),
+              ...(hover.flip ? { right: `calc(100% - ${hover.cx - 12}px)` } : { left: hover.cx + 12 }),
+            }}
+          >
+            <PointTooltip point={hover.point} />
+          </div>
+        )}
       </div>
     </figure>
   );
 }
 
+/** What a chart plots on each axis: a point's training time or one of its metrics. */
+type Field = "t" | MetricKey;
+
+const CHART_MARGIN = { top: 8, right: 16, bottom: 8, left: 0 };
+/** About the height of a tooltip (five lines), so it stays inside the plot near its lower edge. */
+const TOOLTIP_HEIGHT = 120;
+/** About the width of a tooltip with a long version name. */
+const TOOLTIP_WIDTH = 250;
+const fmtTick = (v: number) => v.toFixed(2);
+
 function TimeChart(props: { data: ChartData; metric: MetricKey; onOpen: (stem: string) => void; threshold?: number }) {
   const { data, metric, onOpen, threshold } = props;
   const times = data.series.flatMap((s) => s.points.map((p) => p.t));
   const ticks = monthTicks(Math.min(...times), Math.max(...times));
+  const domain = metricDomain(
+    data.series.flatMap((s) => s.points.map((p) => p[metric])),
+    threshold === undefined ? [] : [threshold],
+  );
   return (
-    <ScatterChart responsive style={{ width: "100%", height: CHART_HEIGHT }} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+    <ScatterChart responsive style={{ width: "100%", height: CHART_HEIGHT }} margin={CHART_MARGIN}>
       <CartesianGrid stroke="#e6e9ee" />
-      <XAxis type="number" dataKey="t" name="Trained at" domain={["dataMin", "dataMax"]} scale="time" ticks={ticks} tickFormatter={month} />
-      <YAxis type="number" dataKey={metric} domain={["auto", "auto"]} tickFormatter={(v: number) => v.toFixed(2)} width={44} />
-      <Tooltip content={PointTooltip} />
+      <XAxis
+        type="number"
+        dataKey="t"
+        name="Trained at"
+        domain={[Math.min(...times), Math.max(...times)]}
+        scale="time"
+        ticks={ticks}
+        tickFormatter={month}
+      />
+      <YAxis type="number" dataKey={metric} domain={domain} ticks={metricTicks(domain)} tickFormatter={fmtTick} width={44} />
       {threshold !== undefined && (
         <ReferenceLine
           y={threshold}
           stroke="#b42318"
           strokeDasharray="5 4"
-          ifOverflow="extendDomain"
           label={{ value: `threshold ${threshold.toFixed(2)}`, position: "insideBottomRight", fill: "#b42318", fontSize: 11 }}
         />
       )}
-      {data.series.map((s, i) => (
-        <Scatter
-          key={s.modelType}
-          name={s.modelType}
-          data={s.points.filter((p) => p[metric] !== null)}
-          fill={PALETTE[i % PALETTE.length]}
-          line={{ stroke: PALETTE[i % PALETTE.length], strokeOpacity: 0.35 }}
-          isAnimationActive={false}
-          shape={(p: ScatterShapeProps) => <Point p={p} onOpen={onOpen} />}
-        />
-      ))}
-      <HighlightSeries data={data} onOpen={onOpen} metric={metric} />
+      <Frame x="t" y={metric} xDomain={[Math.min(...times), Math.max(...times)]} yDomain={domain} />
+      <Points data={data} x="t" y={metric} lines onOpen={onOpen} />
     </ScatterChart>
   );
 }
 
-/** Production and best drawn again on top, larger and ringed, so they stand out among thousands. */
-function HighlightSeries({ data, onOpen, metric }: { data: ChartData; onOpen: (stem: string) => void; metric?: MetricKey }) {
-  const usable = (p: ChartPoint | null): p is ChartPoint =>
-    p !== null && (metric ? p[metric] !== null : p.prAuc !== null && p.rocAuc !== null);
+function VersusChart({ data, onOpen }: { data: ChartData; onOpen: (stem: string) => void }) {
+  const all = data.series.flatMap((s) => s.points);
+  const xDomain = metricDomain(all.map((p) => p.rocAuc));
+  const yDomain = metricDomain(all.map((p) => p.prAuc));
   return (
-    <>
-      {usable(data.best) && data.best.stem !== data.production?.stem && (
-        <Scatter
-          name="Best candidate"
-          data={[data.best]}
-          fill={BEST_COLOR}
-          isAnimationActive={false}
-          shape={(p: ScatterShapeProps) => <Point p={p} onOpen={onOpen} r={7} ring={BEST_COLOR} />}
-        />
-      )}
-      {usable(data.production) && (
-        <Scatter
-          name="Production"
-          data={[data.production]}
-          fill={PRODUCTION_COLOR}
-          isAnimationActive={false}
-          shape={(p: ScatterShapeProps) => <Point p={p} onOpen={onOpen} r={7} ring={PRODUCTION_COLOR} />}
-        />
-      )}
-    </>
+    <ScatterChart responsive style={{ width: "100%", height: CHART_HEIGHT }} margin={CHART_MARGIN}>
+      <CartesianGrid stroke="#e6e9ee" />
+      <XAxis type="number" dataKey="rocAuc" name="ROC-AUC" domain={xDomain} ticks={metricTicks(xDomain)} tickFormatter={fmtTick} />
+      <YAxis type="number" dataKey="prAuc" name="PR-AUC" domain={yDomain} ticks={metricTicks(yDomain)} tickFormatter={fmtTick} width={44} />
+      <Frame x="rocAuc" y="prAuc" xDomain={xDomain} yDomain={yDomain} />
+      <Points data={data} x="rocAuc" y="prAuc" onOpen={onOpen} />
+    </ScatterChart>
   );
 }
 
-function Point({ p, onOpen, r = 4, ring }: { p: ScatterShapeProps; onOpen: (stem: string) => void; r?: number; ring?: string }) {
-  const point = p.payload as ChartPoint | undefined;
-  if (p.cx === undefined || p.cy === undefined || !point) return <g />;
+/**
+ * Two invisible points at opposite corners of the axes' ranges: recharts sets up axes (and their scales,
+ * which Points uses) only for data some graphical item plots.
+ */
+function Frame({ x, y, xDomain, yDomain }: { x: Field; y: Field; xDomain: [number, number]; yDomain: [number, number] }) {
+  const corners = [
+    { [x]: xDomain[0], [y]: yDomain[0] },
+    { [x]: xDomain[1], [y]: yDomain[1] },
+  ];
+  return <Scatter data={corners} shape={Nothing} isAnimationActive={false} legendType="none" tooltipType="none" />;
+}
+
+const Nothing = () => <g />;
+
+/**
+ * Every point of a chart as plain SVG in one layer, placed with the chart's own axis scales: drawn
+ * through recharts' Scatter, each point was half a dozen components and a store subscription, and the
+ * three charts kept the browser busy for ~200 ms after load at 200 points each. Production and best are
+ * drawn again on top, larger and ringed. One click and one hover handler serve the whole layer.
+ */
+function Points(props: { data: ChartData; x: Field; y: Field; lines?: boolean; onOpen: (stem: string) => void }) {
+  const { data, x, y, lines, onOpen } = props;
+  const xScale = useXAxisScale();
+  const yScale = useYAxisScale();
+  const plot = usePlotArea();
+  const setHover = useContext(HoverContext);
+  if (!xScale || !yScale || !plot) return null;
+  const place = (p: ChartPoint) => {
+    const [vx, vy] = [p[x], p[y]];
+    if (vx === null || vy === null) return null;
+    const cx = xScale(vx);
+    const cy = yScale(vy);
+    return cx === undefined || cy === undefined ? null : { cx, cy };
+  };
+  const byStem = new Map<string, ChartPoint>();
+  const pointAt = (target: EventTarget | null) => {
+    const stem = (target as Element | null)?.closest?.("[data-stem]")?.getAttribute("data-stem");
+    return stem ? byStem.get(stem) : undefined;
+  };
+  const series = data.series.map((s, i) => {
+    const color = PALETTE[i % PALETTE.length] as string;
+    const placed = s.points.flatMap((p) => {
+      const at = place(p);
+      if (!at) return [];
+      byStem.set(p.stem, p);
+      return [{ p, ...at }];
+    });
+    return { modelType: s.modelType, color, placed };
+  });
+  const rings = [
+    data.best && data.best.stem !== data.production?.stem ? { p: data.best, color: BEST_COLOR } : null,
+    data.production ? { p: data.production, color: PRODUCTION_COLOR } : null,
+  ].flatMap((h) => {
+    const at = h && place(h.p);
+    if (h && at) byStem.set(h.p.stem, h.p);
+    return h && at ? [{ ...h, ...at }] : [];
+  });
   return (
     // biome-ignore lint/a11y/noStaticElementInteractions: a pointer shortcut only; keyboard users reach every version through the versions table and the highlighted-versions table.
-    <g className="chart-point" data-stem={point.stem} onClick={() => onOpen(point.stem)} style={{ cursor: "pointer" }}>
-      {ring && <circle cx={p.cx} cy={p.cy} r={r + 3} fill="none" stroke={ring} strokeWidth={2} />}
-      <circle cx={p.cx} cy={p.cy} r={r} fill={(p as { fill?: string }).fill} stroke="#fff" strokeWidth={1} />
+    <g
+      className="chart-points"
+      onClick={(e) => {
+        const p = pointAt(e.target);
+        if (p) onOpen(p.stem);
+      }}
+      onMouseOver={(e) => {
+        const p = pointAt(e.target);
+        const at = p && place(p);
+        // Right of the point unless it only fits on the left (the chart is the plot plus its right margin).
+        const room = plot.x + plot.width + CHART_MARGIN.right - (at?.cx ?? 0);
+        setHover(p && at ? { point: p, ...at, flip: room < TOOLTIP_WIDTH && at.cx > TOOLTIP_WIDTH } : null);
+      }}
+      onMouseLeave={() => setHover(null)}
+    >
+      {series.map((s) => (
+        <g key={s.modelType} fill={s.color}>
+          {lines && s.placed.length > 1 && (
+            <polyline
+              points={s.placed.map((q) => `${q.cx},${q.cy}`).join(" ")}
+              fill="none"
+              stroke={s.color}
+              strokeOpacity={0.35}
+              pointerEvents="none"
+            />
+          )}
+          {s.placed.map((q) => (
+            <circle key={q.p.stem} className="chart-point" data-stem={q.p.stem} cx={q.cx} cy={q.cy} r={4} stroke="#fff" strokeWidth={1} />
+          ))}
+        </g>
+      ))}
+      {rings.map((h) => (
+        <g key={`ring-${h.p.stem}`} className="chart-point" data-stem={h.p.stem}>
+          <circle cx={h.cx} cy={h.cy} r={10} fill="none" stroke={h.color} strokeWidth={2} />
+          <circle cx={h.cx} cy={h.cy} r={7} fill={h.color} stroke="#fff" strokeWidth={1} />
+        </g>
+      ))}
     </g>
   );
 }
 
-function PointTooltip(props: TooltipContentProps) {
-  const point = props.payload?.[0]?.payload as ChartPoint | undefined;
-  if (!props.active || !point) return null;
+function PointTooltip({ point }: { point: ChartPoint }) {
   return (
     <div className="chart-tooltip">
       <div className="mono">
@@ -245,5 +318,31 @@ function PointTooltip(props: TooltipContentProps) {
       {point.isBest && <div className="tooltip-tag">Best candidate</div>}
       <div className="muted">Click to open</div>
     </div>
+  );
+}
+
+/** The colours of the model types and of the two highlighted versions, once for the three charts. */
+function ChartLegend({ data }: { data: ChartData }) {
+  return (
+    <ul className="chart-legend">
+      {data.series.map((s, i) => (
+        <li key={s.modelType}>
+          <span className="swatch" style={{ background: PALETTE[i % PALETTE.length] }} aria-hidden="true" />
+          {s.modelType}
+        </li>
+      ))}
+      {data.production && (
+        <li>
+          <span className="swatch ring" style={{ background: PRODUCTION_COLOR, color: PRODUCTION_COLOR }} aria-hidden="true" />
+          Production
+        </li>
+      )}
+      {data.best && data.best.stem !== data.production?.stem && (
+        <li>
+          <span className="swatch ring" style={{ background: BEST_COLOR, color: BEST_COLOR }} aria-hidden="true" />
+          Best candidate
+        </li>
+      )}
+    </ul>
   );
 }

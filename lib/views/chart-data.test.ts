@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildChartData, MAX_POINTS_PER_SERIES, monthTicks } from "./chart-data";
+import { buildChartData, MAX_POINTS_PER_SERIES, metricDomain, metricTicks, monthTicks } from "./chart-data";
 import { makeRow } from "./test-support";
 
 describe("buildChartData", () => {
@@ -49,5 +49,34 @@ describe("monthTicks", () => {
     expect(ticks.map((t) => new Date(t).toISOString().slice(0, 7))).toEqual(["2025-02", "2025-04", "2025-06", "2025-08", "2025-10"]);
     expect(monthTicks(Date.parse("2025-01-02T00:00:00Z"), Date.parse("2025-01-05T00:00:00Z"))).toHaveLength(2);
     expect(monthTicks(5, 5)).toEqual([5]);
+  });
+});
+
+describe("metricDomain", () => {
+  it("widens the values to round steps, the threshold included", () => {
+    expect(metricDomain([0.62, 0.71, null, 0.66])).toEqual([0.6, 0.75]);
+    expect(metricDomain([0.62, 0.71], [0.55])).toEqual([0.55, 0.75]);
+    expect(metricDomain([0.7, 0.75])).toEqual([0.7, 0.75]);
+  });
+  it("stays within 0 and 1 for metrics, and gives a range even to one value or none", () => {
+    expect(metricDomain([0.98, 1])).toEqual([0.95, 1]);
+    expect(metricDomain([0, 0.02])).toEqual([0, 0.05]);
+    expect(metricDomain([0.5])).toEqual([0.45, 0.55]);
+    expect(metricDomain([1])).toEqual([0.95, 1]);
+    expect(metricDomain([])).toEqual([0, 1]);
+    expect(metricDomain([null, Number.NaN])).toEqual([0, 1]);
+  });
+  it("leaves values outside 0..1 their room", () => {
+    expect(metricDomain([-0.12, 1.31])).toEqual([-0.15, 1.35]);
+  });
+});
+
+describe("metricTicks", () => {
+  it("puts at most six round ticks across a domain", () => {
+    expect(metricTicks([0.45, 0.7])).toEqual([0.45, 0.5, 0.55, 0.6, 0.65, 0.7]);
+    expect(metricTicks([0.4, 0.9])).toEqual([0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+    expect(metricTicks([0, 1])).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(metricTicks([0.95, 1])).toEqual([0.95, 1]);
+    expect(metricTicks([-0.15, 1.35])).toEqual([0, 0.25, 0.5, 0.75, 1, 1.25]);
   });
 });

@@ -119,3 +119,42 @@ export function monthTicks(min: number, max: number, maxTicks = 6): number[] {
   const step = Math.ceil(firsts.length / maxTicks);
   return firsts.filter((_, i) => i % step === 0);
 }
+
+/**
+ * A metric axis's range: the values' minimum and maximum (and any `include`, e.g. the release threshold)
+ * widened to the next multiple of `step` (never past 0 or 1, where the metrics end), so the points sit
+ * inside round tick values. [0, 1] for no values. Pure.
+ */
+export function metricDomain(values: Iterable<number | null>, include: readonly number[] = [], step = 0.05): [number, number] {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of [...values, ...include]) {
+    if (v === null || !Number.isFinite(v)) continue;
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  if (min > max) return [0, 1];
+  // Rounded to the step's precision: 0.7 / 0.05 is 13.999999999999998 in floating point.
+  const round = (x: number) => Math.round(x * 1e9) / 1e9;
+  let lo = round(Math.floor(round(min / step)) * step);
+  let hi = round(Math.ceil(round(max / step)) * step);
+  if (lo === hi) {
+    lo = round(lo - step);
+    hi = round(hi + step);
+  }
+  if (min >= 0) lo = Math.max(0, lo);
+  if (max <= 1) hi = Math.min(1, hi);
+  return [lo, hi];
+}
+
+/** Round ticks for a metricDomain: every multiple of the smallest step of 0.05, 0.1, 0.2 or 0.25 that gives at most `max`. Pure. */
+export function metricTicks([lo, hi]: readonly [number, number], max = 6): number[] {
+  for (const step of [0.05, 0.1, 0.2, 0.25, 0.5, 1]) {
+    const first = Math.ceil(Math.round((lo / step) * 1e9) / 1e9);
+    const last = Math.floor(Math.round((hi / step) * 1e9) / 1e9);
+    if (last - first + 1 <= max) {
+      return Array.from({ length: Math.max(0, last - first + 1) }, (_, k) => Math.round((first + k) * step * 1e9) / 1e9);
+    }
+  }
+  return [lo, hi];
+}
