@@ -13,8 +13,11 @@ const OUT = join(repo, "bench", "out");
 const WORK = process.env.BENCH_DIR ?? "/tmp/registry-bench";
 const SIZES = (process.env.BENCH_SIZES ?? "1000,5000,20000").split(",").map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+/** Rounds of the Python loop and the dry-runs, alternating (see main). */
+const PAIRED_RUNS = Math.max(RUNS, 9);
 const AUDIT_EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 100_000);
-const BIN = join(repo, "cli", "bin.mjs");
+// The command as installed (package.json "bin"): the launcher that starts Node on cli/bin.mjs.
+const BIN = join(repo, "cli", "registry");
 const PORT = 3299;
 
 const results = { machine: machine(), runs: RUNS, sizes: {}, promotion: null, inspection: null };
@@ -29,9 +32,10 @@ async function main() {
     const r = {};
     results.sizes[n] = r;
     r.refCat = measure(() => run("sh", ["-c", `find '${root}/metrics' -name '*.json' -exec cat {} + > /dev/null`]));
-    r.refPython = measure(() => run("python3", [join(repo, "bench/python-loop.py"), root]));
     // Node's own start-up on this machine (with its environment, e.g. NODE_EXTRA_CA_CERTS), the floor of every CLI figure.
     r.refNode = measure(() => run("node", ["-e", "0"]));
+    // The same without NODE_EXTRA_CA_CERTS, as the registry command starts Node (see cli/registry).
+    r.refNodeBare = measure(() => run("env", ["-u", "NODE_EXTRA_CA_CERTS", "node", "-e", "0"]));
     r.scanCold = measure(() => Number(run("node", [helpers, "scan", root, "1"]).stdout.trim()));
     r.scanWarm = { ...stats(JSON.parse(run("node", [helpers, "scan", root, String(RUNS + 1)]).stdout).slice(1)) };
     r.listCold = measure(
@@ -39,11 +43,18 @@ async function main() {
       () => rmSync(join(root, ".registry"), { recursive: true, force: true }),
     );
     r.listWarm = measure(() => cli(["list", "--json", "--root", root]));
-    r.dryRunFirst = measure(
-      () => cli(["promote", "--dry-run", "--root", root]),
-      () => rmSync(join(root, ".registry"), { recursive: true, force: true }),
-    );
-    r.dryRunSecond = measure(() => cli(["promote", "--dry-run", "--root", root]));
+    // The Python loop and the two dry-runs the targets compare it with alternate round by round, so each
+    // ratio compares figures taken seconds apart (this shared VM drifts by 20-40 % from minute to minute).
+    const rounds = { python: [], first: [], second: [] };
+    for (let i = 0; i < PAIRED_RUNS; i++) {
+      rounds.python.push(time(() => run("python3", [join(repo, "bench/python-loop.py"), root])));
+      rmSync(join(root, ".registry"), { recursive: true, force: true });
+      rounds.first.push(time(() => cli(["promote", "--dry-run", "--root", root])));
+      rounds.second.push(time(() => cli(["promote", "--dry-run", "--root", root])));
+    }
+    r.refPython = stats(rounds.python);
+    r.dryRunFirst = stats(rounds.first);
+    r.dryRunSecond = stats(rounds.second);
     r.ratios = {
       dryRunFirstVsPython: r.dryRunFirst.median / r.refPython.median,
       dryRunSecondVsPython: r.dryRunSecond.median / r.refPython.median,
@@ -66,7 +77,7 @@ async function serverFigures(root, helpers, withAudit) {
   const db = join(root, ".registry", "bench-audit.db");
   rmSync(db, { force: true });
   const env = { ...process.env, REGISTRY_ROOT: root, DATABASE_URL: `file:${db}`, NEXT_TELEMETRY_DISABLED: "1" };
-  execFileSync("node", [BIN, "users", "add", "bench", "--role", "viewer", "--password-stdin", "--root", root], {
+  execFileSync(BIN, ["users", "add", "bench", "--role", "viewer", "--password-stdin", "--root", root], {
     env,
     input: "bench-password-1",
   });
@@ -287,7 +298,7 @@ function run(cmd, args, opts = {}) {
 }
 
 function cli(args, check = true, env = {}) {
-  return run("node", [BIN, ...args], { env, allowFail: !check });
+  return run(BIN, args, { env, allowFail: !check });
 }
 
 function time(fn) {
@@ -357,7 +368,7 @@ function table() {
   const row = (label, pick) => `| ${label} | ${sizes.map((n) => pick(results.sizes[n]) ?? "—").join(" | ")} |`;
   const ms = (x) => (x ? `${x.median} ms (${x.min}–${x.max})` : undefined);
   const lines = [
-    `Machine: ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memGB} GiB, Node ${results.machine.node}, ${results.machine.date.slice(0, 10)}; median (min–max) of ${RUNS} runs.`,
+    `Machine: ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memGB} GiB, Node ${results.machine.node}, ${results.machine.date.slice(0, 10)}; median (min–max) of ${RUNS} runs (${PAIRED_RUNS} alternating rounds of the Python loop and both dry-runs).`,
     "",
     `| figure | ${sizes.map((n) => `${Number(n).toLocaleString("en-US")} versions`).join(" | ")} |`,
     `| --- | ${sizes.map(() => "---").join(" | ")} |`,
@@ -366,6 +377,7 @@ function table() {
     row("core scan, cold (new process)", (r) => ms(r.scanCold)),
     row("core scan, warm (same process)", (r) => ms(r.scanWarm)),
     row("reference: `node -e 0` (start-up alone)", (r) => ms(r.refNode)),
+    row("reference: `node -e 0` without `NODE_EXTRA_CA_CERTS`", (r) => (r.refNodeBare ? ms(r.refNodeBare) : "—")),
     row("`registry list --json`, first run", (r) => ms(r.listCold)),
     row("`registry list --json`, second run", (r) => ms(r.listWarm)),
     row("`registry promote --dry-run`, first run", (r) => ms(r.dryRunFirst)),

@@ -148,3 +148,24 @@ describe("registry inspect", () => {
     expect((await run("inspect")).code).toBe(2);
   });
 });
+
+describe("the registry command (cli/registry)", () => {
+  it("runs the CLI from wherever it is linked, without the CA bundle Node would parse at start-up", async () => {
+    const { mkdtempSync, rmSync, symlinkSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const bin = mkdtempSync(join(tmpdir(), "registry-bin-"));
+    try {
+      // The way npm installs it: a symlink in another folder (node_modules/.bin).
+      symlinkSync(resolve(__dirname, "registry"), join(bin, "registry"));
+      // A CA bundle that does not exist: Node warns about it at start-up when it is left set.
+      const env = { ...process.env, NODE_EXTRA_CA_CERTS: join(bin, "no-such-bundle.pem") };
+      const viaCommand = await promisify(execFile)(join(bin, "registry"), ["list", "--root", root, "--json"], { env });
+      expect(JSON.parse(viaCommand.stdout)).toMatchObject({ best: BEST, production: { stem: PRODUCTION } });
+      expect(viaCommand.stderr).toBe("");
+      const direct = await promisify(execFile)("node", [resolve(__dirname, "bin.mjs"), "list", "--root", root, "--json"], { env });
+      expect(direct.stderr).toMatch(/extra certs/);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+});
