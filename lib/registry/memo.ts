@@ -1,5 +1,5 @@
 import type { FileStamp } from "./batch";
-import { searchByTimestamp } from "./names";
+import { COMPACT_TIMESTAMP, searchByTimestamp } from "./names";
 import type { ListedVersion, ProblemCode } from "./scan";
 
 // Numbers kept per version: the metrics file's stamp, score and metric (as an index into metricNames),
@@ -9,13 +9,11 @@ const SCORE = STAMP;
 const METRIC = STAMP + 1;
 const MODEL = STAMP + 2;
 const WIDTH = MODEL + STAMP;
-const FORMAT = 4;
+const FORMAT = 5;
 /** Per version, the hex sha256 of its metrics file then of its model file (zeros when not known). */
 const SHA = 64;
 const SHAS = 2 * SHA;
 const NO_SHA = "0".repeat(SHA);
-/** An ISO timestamp as names carry it: "2025-01-01T10:30:45Z". */
-const TIMESTAMP = 20;
 const MAX_SEARCHES = 64;
 const HEADER = 16;
 
@@ -225,12 +223,11 @@ export class ScanMemo {
 
   /**
    * The memo, `extra` (any JSON) and the listing it is aligned with (if any) as one buffer: a short JSON
-   * header, then per-version regions: the numbers, the hashes, model types, "has metrics", timestamps, stems.
+   * header, then per-version regions: the numbers, the hashes, model types, "has metrics", stems.
    */
   encode(extra: unknown, listing: readonly ListedVersion[] | null = null): Buffer {
     const n = this.stems.length;
-    const aligned =
-      listing !== null && listing.length === n && listing.every((v, i) => v[0] === this.stems[i] && v[2].length === TIMESTAMP);
+    const aligned = listing !== null && listing.length === n && listing.every((v, i) => v[0] === this.stems[i]);
     const types = aligned ? [...new Set(listing.map((v) => v[1]))] : null;
     const modelTypes = types && types.length <= 0xffff ? types : null;
     const header: Header = { dirs: this.dirs, metricNames: this.metricNames, problems: this.problems, modelTypes, extra };
@@ -254,15 +251,11 @@ export class ScanMemo {
       const typeIndex = new Map(modelTypes.map((t, k) => [t, k]));
       // In the machine's byte order, like the numbers: a cache is read where it was written.
       const types = new Uint16Array(n);
-      const timestamps = new Array<string>(n);
       for (let i = 0; i < n; i++) {
-        const [, type, timestamp, hasMetrics] = listing[i] as ListedVersion;
+        const [, type, , hasMetrics] = listing[i] as ListedVersion;
         types[i] = typeIndex.get(type) as number;
         out[layout.has + i] = hasMetrics ? 1 : 0;
-        timestamps[i] = timestamp;
       }
-      // One write of all of them: 20,000 small writes took 10-20 ms in a CLI run.
-      out.write(timestamps.join(""), layout.timestamps, "latin1");
       Buffer.from(types.buffer).copy(out, layout.types);
     }
     stems.copy(out, layout.stems);
@@ -294,14 +287,15 @@ export class ScanMemo {
     let listing: ListedVersion[] | null = null;
     if (aligned) {
       const types = header.modelTypes as string[];
-      const timestamps = buf.toString("latin1", layout.timestamps, layout.timestamps + n * TIMESTAMP);
       const typeIndex = new Uint16Array(n);
       Buffer.from(typeIndex.buffer).set(buf.subarray(layout.types, layout.types + 2 * n));
       listing = new Array(n);
       for (let i = 0; i < n; i++) {
         const type = types[typeIndex[i] as number];
         if (type === undefined) return null;
-        listing[i] = [stems[i] as string, type, timestamps.slice(i * TIMESTAMP, (i + 1) * TIMESTAMP), buf[layout.has + i] === 1];
+        const stem = stems[i] as string;
+        // The compact timestamp is the stem's own end (see ListedVersion).
+        listing[i] = [stem, type, stem.slice(-COMPACT_TIMESTAMP), buf[layout.has + i] === 1];
       }
     }
     return { memo, extra: header.extra, listing };
@@ -327,7 +321,6 @@ function regions(jsonLength: number, n: number, aligned: boolean, stemsLength: n
   const shas = nums + n * WIDTH * 8;
   const types = shas + n * SHAS;
   const has = types + (aligned ? 2 * n : 0);
-  const timestamps = has + (aligned ? n : 0);
-  const stems = timestamps + (aligned ? n * TIMESTAMP : 0);
-  return { nums, shas, types, has, timestamps, stems, end: stems + stemsLength };
+  const stems = has + (aligned ? n : 0);
+  return { nums, shas, types, has, stems, end: stems + stemsLength };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseMetricsText, scoreOf } from "./metrics";
-import { parseStem, validateVersionName } from "./names";
+import { checkStem, isoTimestamp, parseStem, validateVersionName } from "./names";
 
 const score = (text: string) => {
   const r = parseMetricsText(text);
@@ -65,6 +65,17 @@ describe("version names", () => {
     expect(parseStem("x_20251301T000000Z").ok).toBe(false);
     expect(parseStem("x_20250101T000060Z").ok).toBe(false);
     expect(parseStem("_20250101T000000Z").ok).toBe(false);
+  });
+
+  it("checks a name the way parseStem does, saying only where the model type ends", () => {
+    for (const stem of ["a_b_20250305T101000Z", "x_20250229T000000Z", "x_2025-03-05", "nounderscore", "x_20250101T240000Z"]) {
+      const parsed = parseStem(stem);
+      const checked = checkStem(stem);
+      expect(checked.ok).toBe(parsed.ok);
+      if (parsed.ok && checked.ok) expect(stem.slice(0, checked.cut)).toBe(parsed.modelType);
+      if (!parsed.ok && !checked.ok) expect(checked).toEqual(parsed);
+    }
+    expect(isoTimestamp("19991231T235959Z")).toBe("1999-12-31T23:59:59Z");
   });
 
   it("refuses traversal in every spelling", () => {

@@ -13,11 +13,24 @@ export type StemParse =
   | { ok: true; stem: string; modelType: string; timestamp: string }
   | { ok: false; code: "bad_name" | "bad_timestamp"; message: string };
 
+/** What checkStem says of a good name: where its model type ends (the last underscore). */
+export type StemCheck = { ok: true; cut: number } | Extract<StemParse, { ok: false }>;
+
 /**
  * Splits a file stem at its last underscore into model type and UTC timestamp.
  * Pure. The timestamp must name a real instant (no 2025-02-30, no 24:00:00).
  */
 export function parseStem(stem: string): StemParse {
+  const checked = checkStem(stem);
+  if (!checked.ok) return checked;
+  return { ok: true, stem, modelType: stem.slice(0, checked.cut), timestamp: isoTimestamp(stem.slice(checked.cut + 1)) };
+}
+
+/**
+ * parseStem's checks alone, building no strings: a scan lists tens of thousands of names, and keeps each
+ * one's compact timestamp (the last COMPACT_TIMESTAMP characters, ordered as the instants are). Pure.
+ */
+export function checkStem(stem: string): StemCheck {
   const cut = stem.lastIndexOf("_");
   if (cut <= 0) {
     return {
@@ -28,7 +41,7 @@ export function parseStem(stem: string): StemParse {
   }
   // Read by character codes rather than a regular expression: scans parse tens of thousands of names.
   const at = cut + 1;
-  const shaped = stem.length - at === 16 && stem.charCodeAt(at + 8) === T && stem.charCodeAt(at + 15) === Z;
+  const shaped = stem.length - at === COMPACT_TIMESTAMP && stem.charCodeAt(at + 8) === T && stem.charCodeAt(at + 15) === Z;
   const y = digits(stem, at, 4);
   const mo = digits(stem, at + 4, 2);
   const d = digits(stem, at + 6, 2);
@@ -47,21 +60,21 @@ export function parseStem(stem: string): StemParse {
   if (!real) {
     return { ok: false, code: "bad_timestamp", message: `"${stem.slice(at)}" is not a real UTC date and time.` };
   }
-  // One flat string from character codes (the digits are checked above): no pieces to allocate, and no
-  // tree of concatenation nodes for a server that holds 20,000 of these.
-  for (let k = 0; k < ISO_LAYOUT.length; k++) {
-    const from = ISO_LAYOUT[k] as number;
-    isoCodes[k] = from < 0 ? -from : stem.charCodeAt(at + from);
-  }
-  const timestamp = String.fromCharCode.apply(null, isoCodes);
-  return { ok: true, stem, modelType: stem.slice(0, cut), timestamp };
+  return { ok: true, cut };
+}
+
+/**
+ * "2025-01-01T10:30:45Z" from a checked compact timestamp "20250101T103045Z". One flat string from
+ * character codes: no pieces to allocate, and no tree of concatenation nodes for a server that holds
+ * 20,000 of these. Pure.
+ */
+export function isoTimestamp(c: string): string {
+  const at = (k: number) => c.charCodeAt(k);
+  // biome-ignore format: the layout of "YYYY-MM-DDTHH:MM:SSZ", one character code each
+  return String.fromCharCode(at(0), at(1), at(2), at(3), 45, at(4), at(5), 45, at(6), at(7), T, at(9), at(10), 58, at(11), at(12), 58, at(13), at(14), Z);
 }
 
 const [T, Z] = [84, 90];
-// Where each character of "YYYY-MM-DDTHH:MM:SSZ" comes from: a position in "YYYYMMDDTHHMMSSZ", or a
-// literal character code (negated).
-const ISO_LAYOUT = [0, 1, 2, 3, -45, 4, 5, -45, 6, 7, -T, 9, 10, -58, 11, 12, -58, 13, 14, -Z];
-const isoCodes: number[] = new Array(ISO_LAYOUT.length).fill(0);
 
 /** The number written by `n` ASCII digits of `s` from `from`, or -1 if any is not a digit. */
 function digits(s: string, from: number, n: number): number {
@@ -126,4 +139,4 @@ export function searchByTimestamp(n: number, stemAt: (i: number) => string, stem
 }
 
 /** The length of a stem's timestamp: "20250101T103045Z". */
-const COMPACT_TIMESTAMP = 16;
+export const COMPACT_TIMESTAMP = 16;

@@ -133,8 +133,8 @@ describe("ScanMemo", () => {
   it("saves the listing it is aligned with, names and all", () => {
     const stems = ["gbm_20250101T000000Z", "rf_éü_20250102T000000Z"];
     const listing: ListedVersion[] = [
-      [stems[0]!, "gbm", "2025-01-01T00:00:00Z", true],
-      [stems[1]!, "rf_éü", "2025-01-02T00:00:00Z", false],
+      [stems[0]!, "gbm", "20250101T000000Z", true],
+      [stems[1]!, "rf_éü", "20250102T000000Z", false],
     ];
     const memo = ScanMemo.from(null, "dirs", stems);
     expect(ScanMemo.decode(memo.encode(null, listing))?.listing).toEqual(listing);

@@ -20,7 +20,7 @@ import {
 } from "./files";
 import { ScanMemo } from "./memo";
 import { highlightsOf, type MetricsDoc, type MetricsHighlights, NO_SCORE, UNKNOWN_METRIC } from "./metrics";
-import { ALIAS_STEM, METRICS_DIR, METRICS_EXT, MODEL_EXT, MODELS_DIR, parseStem, searchByTimestamp } from "./names";
+import { ALIAS_STEM, checkStem, isoTimestamp, METRICS_DIR, METRICS_EXT, MODEL_EXT, MODELS_DIR, searchByTimestamp } from "./names";
 
 export { METRICS_DIR, MODELS_DIR };
 export const MODEL_ALIAS = `${MODELS_DIR}/${ALIAS_STEM}${MODEL_EXT}`;
@@ -412,7 +412,10 @@ interface ReadContext {
   i: number;
 }
 
-/** One version as its file names describe it: [stem, model type, ISO timestamp, has a metrics file]. */
+/**
+ * One version as its file names describe it: [stem, model type, compact timestamp ("20250101T103045Z",
+ * the stem's last characters: ordered as the instants are), has a metrics file].
+ */
 export type ListedVersion = [stem: string, modelType: string, timestamp: string, hasMetrics: boolean];
 
 /** What the two folders' names say, before any file is opened. */
@@ -465,14 +468,15 @@ async function listRegistry(root: string): Promise<Listing> {
       problems.push(problem);
       continue;
     }
-    const parsed = parseStem(name.slice(0, -MODEL_EXT.length));
-    if (!parsed.ok) {
-      problems.push({ file: `${MODELS_DIR}/${name}`, reason: parsed.code, message: parsed.message });
+    const stem = name.slice(0, -MODEL_EXT.length);
+    const checked = checkStem(stem);
+    if (!checked.ok) {
+      problems.push({ file: `${MODELS_DIR}/${name}`, reason: checked.code, message: checked.message });
       continue;
     }
-    const listed: ListedVersion = [parsed.stem, parsed.modelType, parsed.timestamp, false];
+    const listed: ListedVersion = [stem, stem.slice(0, checked.cut), stem.slice(checked.cut + 1), false];
     versions.push(listed);
-    byStem.set(parsed.stem, listed);
+    byStem.set(stem, listed);
   }
 
   for (const entry of metricsEntries) {
@@ -490,7 +494,7 @@ async function listRegistry(root: string): Promise<Listing> {
       continue;
     }
     const file = `${METRICS_DIR}/${name}`;
-    const parsed = parseStem(stem);
+    const parsed = checkStem(stem);
     problems.push(
       parsed.ok
         ? {
@@ -627,7 +631,7 @@ function newVersion(listed: ListedVersion, modelFile: string, model: ModelFacts,
   return {
     stem,
     modelType,
-    timestamp,
+    timestamp: isoTimestamp(timestamp),
     modelFile,
     metricsFile,
     sha256: model.sha256,
