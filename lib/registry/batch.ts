@@ -115,15 +115,17 @@ export interface PackedReads {
   scores: Float64Array;
   /** Per read, when packed: the index of its metric in SCORE_KEYS, or SCORE_KEYS.length for UNKNOWN_METRIC. */
   metrics: Uint8Array;
-  /** Per read, when packed: its sha256, 32 bytes. */
+  /** Per read, when packed: its sha256 in hex, 64 bytes (latin1). */
   shas: Uint8Array;
   whole: Record<number, MetricsFileRead>;
+  /** The receiver's decoding of `shas`, made once (see shaOf). */
+  shaText?: string;
 }
 
 const NONE = 0;
 const PACKED = 1;
 const WHOLE = 2;
-const SHA_BYTES = 32;
+const SHA_HEX = 64;
 
 /** Packs reads (see PackedReads). Pure. */
 export function packReads(reads: readonly (MetricsFileRead | null)[]): PackedReads {
@@ -140,7 +142,8 @@ function emptyPacked(n: number): PackedReads {
     stamps: new Float64Array(n * STAT_ROW),
     scores: new Float64Array(n),
     metrics: new Uint8Array(n),
-    shas: new Uint8Array(n * SHA_BYTES),
+    // Its own ArrayBuffer (Buffer.alloc never pools), to transfer; a Buffer, to write hex into.
+    shas: Buffer.alloc(n * SHA_HEX),
     whole: {},
   };
 }
@@ -167,13 +170,15 @@ function packInto(packed: PackedReads, k: number, read: MetricsFileRead): void {
   packed.stamps[at + 5] = stamp.ctimeMs;
   packed.scores[k] = (read.summary as { score: number }).score;
   packed.metrics[k] = metric >= 0 ? metric : SCORE_KEYS.length;
-  bytesOf(packed.shas).write(sha, k * SHA_BYTES, SHA_BYTES, "hex");
+  (packed.shas as Buffer).write(sha, k * SHA_HEX, SHA_HEX, "latin1");
 }
 
 const HEX_SHA = /^[0-9a-f]{64}$/;
 
-function bytesOf(a: Uint8Array): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+/** Read k's sha256 (hex), from one decoding of all of them. */
+function shaOf(packed: PackedReads, k: number): string {
+  packed.shaText ??= Buffer.from(packed.shas.buffer, packed.shas.byteOffset, packed.shas.byteLength).toString("latin1");
+  return packed.shaText.slice(k * SHA_HEX, (k + 1) * SHA_HEX);
 }
 
 /** The buffers of a PackedReads, to transfer rather than copy. */
@@ -190,7 +195,7 @@ export function packedFacts(packed: PackedReads, k: number): { sha256: string; s
   if (packed.kinds[k] !== PACKED || packed.settled[k] !== 1) return null;
   const m = packed.metrics[k] as number;
   return {
-    sha256: bytesOf(packed.shas).toString("hex", k * SHA_BYTES, (k + 1) * SHA_BYTES),
+    sha256: shaOf(packed, k),
     score: packed.scores[k] as number,
     metric: m < SCORE_KEYS.length ? (SCORE_KEYS[m] as string) : UNKNOWN_METRIC,
     problem: null,
@@ -205,6 +210,6 @@ export function unpackRead(packed: PackedReads, k: number): MetricsFileRead | nu
   const stamp = stampAt(packed.stamps, k);
   const m = packed.metrics[k] as number;
   const summary = { score: packed.scores[k] as number, metric: m < SCORE_KEYS.length ? (SCORE_KEYS[m] as string) : UNKNOWN_METRIC };
-  const sha256 = bytesOf(packed.shas).toString("hex", k * SHA_BYTES, (k + 1) * SHA_BYTES);
+  const sha256 = shaOf(packed, k);
   return { doc: null, sha256, error: null, problem: null, summary, stamp, settled: packed.settled[k] === 1 };
 }

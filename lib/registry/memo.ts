@@ -173,7 +173,13 @@ export class ScanMemo {
   /** setMetrics with the stamp at rows[at..at+4] (dev, ino, size, mtimeMs, ctimeMs; see lstatNames). */
   setMetricsAt(i: number, rows: Float64Array, at: number, facts: MetricsFacts): void {
     if (facts.sha256.length !== SHA) return;
-    this.nums.set(rows.subarray(at, at + 5), i * WIDTH);
+    const n = this.nums;
+    const k = i * WIDTH;
+    n[k] = rows[at] as number;
+    n[k + 1] = rows[at + 1] as number;
+    n[k + 2] = rows[at + 2] as number;
+    n[k + 3] = rows[at + 3] as number;
+    n[k + 4] = rows[at + 4] as number;
     this.setMetricsFacts(i, facts);
   }
 
@@ -227,9 +233,30 @@ export class ScanMemo {
    */
   encode(extra: unknown, listing: readonly ListedVersion[] | null = null): Buffer {
     const n = this.stems.length;
-    const aligned = listing !== null && listing.length === n && listing.every((v, i) => v[0] === this.stems[i]);
-    const types = aligned ? [...new Set(listing.map((v) => v[1]))] : null;
-    const modelTypes = types && types.length <= 0xffff ? types : null;
+    // The listing's model types, each version's as an index into them, and whether it has a metrics file,
+    // in one pass; null unless the listing is the memo's own (same stems, same order).
+    let modelTypes: string[] | null = null;
+    let typeOf: Uint16Array | null = null;
+    let has: Uint8Array | null = null;
+    if (listing !== null && listing.length === n) {
+      const index = new Map<string, number>();
+      typeOf = new Uint16Array(n);
+      has = new Uint8Array(n);
+      for (let i = 0; i < n && typeOf !== null; i++) {
+        const [stem, type, , hasMetrics] = listing[i] as ListedVersion;
+        let k = index.get(type);
+        if (k === undefined) {
+          k = index.size;
+          index.set(type, k);
+        }
+        if (stem !== this.stems[i] || k > 0xffff) typeOf = null;
+        else {
+          typeOf[i] = k;
+          has[i] = hasMetrics ? 1 : 0;
+        }
+      }
+      modelTypes = typeOf ? [...index.keys()] : null;
+    }
     const header: Header = { dirs: this.dirs, metricNames: this.metricNames, problems: this.problems, modelTypes, extra };
     const json = Buffer.from(JSON.stringify(header), "utf8");
     const stems = Buffer.from(this.stems.join("\0"), "utf8");
@@ -247,16 +274,10 @@ export class ScanMemo {
       shas[2 * i + 1] = this.modelShas[i] ?? this.shaAt(i, 1);
     }
     out.write(shas.join(""), layout.shas, "latin1");
-    if (listing && modelTypes) {
-      const typeIndex = new Map(modelTypes.map((t, k) => [t, k]));
+    if (modelTypes && typeOf && has) {
       // In the machine's byte order, like the numbers: a cache is read where it was written.
-      const types = new Uint16Array(n);
-      for (let i = 0; i < n; i++) {
-        const [, type, , hasMetrics] = listing[i] as ListedVersion;
-        types[i] = typeIndex.get(type) as number;
-        out[layout.has + i] = hasMetrics ? 1 : 0;
-      }
-      Buffer.from(types.buffer).copy(out, layout.types);
+      Buffer.from(typeOf.buffer).copy(out, layout.types);
+      out.set(has, layout.has);
     }
     stems.copy(out, layout.stems);
     return out;
