@@ -260,7 +260,7 @@ function Points(props: { data: ChartData; x: Field; y: Field; lines?: boolean; o
     return h && at ? [{ ...h, ...at }] : [];
   });
   return (
-    // biome-ignore lint/a11y/noStaticElementInteractions: a pointer shortcut only; keyboard users reach every version through the versions table and the highlighted-versions table.
+    // biome-ignore lint/a11y/noStaticElementInteractions lint/a11y/useKeyWithMouseEvents: a pointer shortcut only (hundreds of points are no place for tab stops); keyboard and screen-reader users reach every version through the versions table, the chart summary and the highlighted-versions table.
     <g
       className="chart-points"
       onClick={(e) => {
