@@ -76,9 +76,11 @@ describe("crash at every step of a promotion (SIGKILL), then the next start repa
     for (let i = 0; i < RANDOM_RUNS; i++) {
       const args = i % 2 === 0 ? ["promote"] : ["rollback", "--to", PRODUCTION];
       const child = spawn("node", [BIN, ...args, "--root", root], { env: { ...process.env, DATABASE_URL: "" }, stdio: "ignore" });
+      // Listened for from the start: a run may finish before the kill (a no-op one takes ~100 ms).
+      const exited = new Promise((r) => child.on("exit", r));
       await new Promise((r) => setTimeout(r, 60 + Math.random() * 200));
       child.kill("SIGKILL");
-      await new Promise((r) => child.on("exit", r));
+      await exited;
       expect(cli(["promote", "--dry-run"]).status).toBe(0);
       await expectConsistent([PRODUCTION, BEST]);
     }
