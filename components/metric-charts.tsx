@@ -145,6 +145,7 @@ function ChartFrame({ title, children }: { title: string; children: ReactNode })
 /** What a chart plots on each axis: a point's training time or one of its metrics. */
 type Field = "t" | MetricKey;
 
+const DAY_MS = 86_400_000;
 const CHART_MARGIN = { top: 8, right: 16, bottom: 8, left: 0 };
 /** About the height of a tooltip (five lines), so it stays inside the plot near its lower edge. */
 const TOOLTIP_HEIGHT = 120;
@@ -155,7 +156,10 @@ const fmtTick = (v: number) => v.toFixed(2);
 function TimeChart(props: { data: ChartData; metric: MetricKey; onOpen: (stem: string) => void; threshold?: number }) {
   const { data, metric, onOpen, threshold } = props;
   const times = data.series.flatMap((s) => s.points.map((p) => p.t));
-  const ticks = monthTicks(Math.min(...times), Math.max(...times));
+  // A day either side of a single instant, so one version (or several trained at once) has a time axis.
+  const [first, last] = [Math.min(...times), Math.max(...times)];
+  const xDomain: [number, number] = first < last ? [first, last] : [first - DAY_MS, last + DAY_MS];
+  const ticks = monthTicks(first, last);
   const domain = metricDomain(
     data.series.flatMap((s) => s.points.map((p) => p[metric])),
     threshold === undefined ? [] : [threshold],
@@ -163,15 +167,7 @@ function TimeChart(props: { data: ChartData; metric: MetricKey; onOpen: (stem: s
   return (
     <ScatterChart responsive style={{ width: "100%", height: CHART_HEIGHT }} margin={CHART_MARGIN}>
       <CartesianGrid stroke="#e6e9ee" />
-      <XAxis
-        type="number"
-        dataKey="t"
-        name="Trained at"
-        domain={[Math.min(...times), Math.max(...times)]}
-        scale="time"
-        ticks={ticks}
-        tickFormatter={month}
-      />
+      <XAxis type="number" dataKey="t" name="Trained at" domain={xDomain} scale="time" ticks={ticks} tickFormatter={month} />
       <YAxis type="number" dataKey={metric} domain={domain} ticks={metricTicks(domain)} tickFormatter={fmtTick} width={44} />
       {threshold !== undefined && (
         <ReferenceLine
@@ -181,7 +177,7 @@ function TimeChart(props: { data: ChartData; metric: MetricKey; onOpen: (stem: s
           label={{ value: `threshold ${threshold.toFixed(2)}`, position: "insideBottomRight", fill: "#b42318", fontSize: 11 }}
         />
       )}
-      <Frame x="t" y={metric} xDomain={[Math.min(...times), Math.max(...times)]} yDomain={domain} />
+      <Frame x="t" y={metric} xDomain={xDomain} yDomain={domain} />
       <Points data={data} x="t" y={metric} lines onOpen={onOpen} />
     </ScatterChart>
   );

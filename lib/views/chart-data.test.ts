@@ -55,7 +55,10 @@ describe("monthTicks", () => {
 describe("metricDomain", () => {
   it("widens the values to round steps, the threshold included", () => {
     expect(metricDomain([0.62, 0.71, null, 0.66])).toEqual([0.6, 0.75]);
-    expect(metricDomain([0.62, 0.71], [0.55])).toEqual([0.55, 0.75]);
+    expect(metricDomain([0.62, 0.71], [0.55])).toEqual([0.5, 0.75]);
+    // The threshold line is kept off the edge, where its label would be cut.
+    expect(metricDomain([0.5791], [0.6])).toEqual([0.55, 0.65]);
+    expect(metricDomain([0.62, 0.71], [0.65])).toEqual([0.6, 0.75]);
     expect(metricDomain([0.7, 0.75])).toEqual([0.7, 0.75]);
   });
   it("stays within 0 and 1 for metrics, and gives a range even to one value or none", () => {

@@ -121,9 +121,9 @@ export function monthTicks(min: number, max: number, maxTicks = 6): number[] {
 }
 
 /**
- * A metric axis's range: the values' minimum and maximum (and any `include`, e.g. the release threshold)
- * widened to the next multiple of `step` (never past 0 or 1, where the metrics end), so the points sit
- * inside round tick values. [0, 1] for no values. Pure.
+ * A metric axis's range: the values' minimum and maximum (and any `include`, e.g. the release threshold,
+ * which is kept off the edges) widened to the next multiple of `step` (never past 0 or 1, where the metrics
+ * end), so the points sit inside round tick values. [0, 1] for no values. Pure.
  */
 export function metricDomain(values: Iterable<number | null>, include: readonly number[] = [], step = 0.05): [number, number] {
   let min = Number.POSITIVE_INFINITY;
@@ -141,6 +141,11 @@ export function metricDomain(values: Iterable<number | null>, include: readonly 
   if (lo === hi) {
     lo = round(lo - step);
     hi = round(hi + step);
+  }
+  // An included value (the threshold line, with its label) sits inside the range, not on its edge.
+  for (const v of include) {
+    if (v >= hi) hi = round(hi + step);
+    if (v <= lo) lo = round(lo - step);
   }
   if (min >= 0) lo = Math.max(0, lo);
   if (max <= 1) hi = Math.min(1, hi);
