@@ -181,7 +181,7 @@ function shaOf(packed: PackedReads, k: number): string {
   return packed.shaText.slice(k * SHA_HEX, (k + 1) * SHA_HEX);
 }
 
-/** The buffers of a PackedReads, to transfer rather than copy. */
+/** The buffers of a PackedReads, to transfer rather than copy. Pure. */
 export function packedBuffers(packed: PackedReads): ArrayBuffer[] {
   const { kinds, settled, stamps, scores, metrics, shas } = packed;
   return [kinds.buffer, settled.buffer, stamps.buffer, scores.buffer, metrics.buffer, shas.buffer] as ArrayBuffer[];
