@@ -377,7 +377,7 @@ function table() {
     row("core scan, cold (new process)", (r) => ms(r.scanCold)),
     row("core scan, warm (same process)", (r) => ms(r.scanWarm)),
     row("reference: `node -e 0` (start-up alone)", (r) => ms(r.refNode)),
-    row("reference: `node -e 0` without `NODE_EXTRA_CA_CERTS`", (r) => (r.refNodeBare ? ms(r.refNodeBare) : "—")),
+    row("reference: `node -e 0` without `NODE_EXTRA_CA_CERTS`", (r) => ms(r.refNodeBare)),
     row("`registry list --json`, first run", (r) => ms(r.listCold)),
     row("`registry list --json`, second run", (r) => ms(r.listWarm)),
     row("`registry promote --dry-run`, first run", (r) => ms(r.dryRunFirst)),

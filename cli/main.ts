@@ -111,7 +111,7 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
 async function list(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, common);
   const root = resolveRoot(values.root);
-  const s = await withScanCache(root, () => scanRegistry(root, { metrics: "scores" }));
+  const s = await withScanCache(root, () => scanRegistry(root, { metrics: "scores" }), { inspects: false });
   if (io.json) {
     io.printJson({
       root: s.root,
@@ -252,12 +252,15 @@ function fail(e: unknown, io: Out): number {
   return exitCode;
 }
 
-/** Runs a command with the persistent scan cache loaded before and saved after (see scan-cache.ts). */
-async function withScanCache<T>(root: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs a command with the persistent scan cache loaded before and saved after (see scan-cache.ts).
+ * `inspects`: the command inspects model files after its scan (plans do; a listing does not).
+ */
+async function withScanCache<T>(root: string, fn: () => Promise<T>, { inspects = true } = {}): Promise<T> {
   const loaded = loadScanCache(root);
   // With nothing remembered, this run reads every file: a worker thread boots now to share that work and
   // then run the inspection (see startSpareWorker). A remembered registry rarely needs either.
-  if (!loaded.memo) startSpareWorker();
+  if (!loaded.memo) startSpareWorker({ inspects });
   const result = await fn();
   saveScanCache(root, loaded);
   return result;

@@ -122,8 +122,8 @@ function ChartFrame({ title, children }: { title: string; children: ReactNode })
   return (
     <figure className="chart" aria-hidden="false">
       <figcaption>{title}</figcaption>
-      {/* Fixed height reserved before the chart measures itself, so nothing below it jumps. */}
-      {/* Above the next chart while it shows a tooltip (each frame is its own stacking context). */}
+      {/* Fixed height reserved before the chart measures itself, so nothing below it jumps; raised above the
+          next chart while it shows a tooltip (each frame is its own stacking context). */}
       <div className="chart-frame" style={{ height: CHART_HEIGHT, zIndex: hover ? 3 : undefined }}>
         <HoverContext.Provider value={setHover}>{children}</HoverContext.Provider>
         {hover && (

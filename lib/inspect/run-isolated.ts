@@ -131,14 +131,16 @@ let spare: { worker: Worker; busy: boolean } | null = null;
 /**
  * Starts a worker now, so that its start-up overlaps whatever the caller does next. Until used it
  * never keeps the process alive. A large scan hands it half of its file work (askSpareWorker), and the
- * next inspection with default limits runs on it. Effects: one worker thread; no-op without a bundle.
+ * next inspection with default limits runs on it. With `inspects` (the caller will inspect a file), both
+ * threads also load the inspector ahead of need, while they would otherwise wait. Effects: one worker
+ * thread; no-op without a bundle.
  */
-export function startSpareWorker(): void {
+export function startSpareWorker({ inspects = true }: { inspects?: boolean } = {}): void {
   const entry = workerBundlePath();
   if (spare || entry === null) return;
   const worker = new (nodeWorkerThreads().Worker)(WORKER_SOURCE, {
     eval: true,
-    workerData: { entry },
+    workerData: { entry, preloadInspector: inspects },
     resourceLimits: resourceLimits(DEFAULT_HEAP_MB),
     stdout: false,
     stderr: false,
@@ -152,7 +154,7 @@ export function startSpareWorker(): void {
   spare = { worker, busy: false };
   // This thread needs the inspector's file reading after the scan too: loaded now, it compiles while the
   // scan waits for its folder listings (measured: ~15 ms off a cold run's critical path at 20,000).
-  void inspector().catch(() => {});
+  if (inspects) void inspector().catch(() => {});
 }
 
 /** True when an idle spare worker is running. */

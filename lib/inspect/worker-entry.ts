@@ -5,7 +5,7 @@
 // cold registry scan shares (lib/registry/batch.ts).
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { packedBuffers, readSharedMetricsFiles } from "@/lib/registry/batch";
-import { METRICS_DIR, METRICS_EXT } from "@/lib/registry/names";
+import { metricsFileOf } from "@/lib/registry/names";
 import type { MetricsDetail } from "@/lib/registry/scan";
 import type { InspectionReport, InspectLimits } from "./types";
 
@@ -55,11 +55,11 @@ if (!isMainThread && parentPort) {
   } else {
     port.on("message", (m: InspectRequest | ReadMetricsRequest) => {
       if (m.kind === "registry-read-metrics") {
-        const files = m.stems.split("\0").map((stem) => (stem ? `${METRICS_DIR}/${stem}${METRICS_EXT}` : ""));
+        const files = m.stems.split("\0").map((stem) => (stem ? metricsFileOf(stem) : ""));
         const packed = readSharedMetricsFiles(m.root, files, m.detail, new Uint8Array(m.claims));
         port.postMessage(packed, packedBuffers(packed));
-        // An inspection comes next (the candidate's): load the inspector while the scan merges these reads.
-        void import("./inspect").catch(() => {});
+        // An inspection comes next (a plan's candidate): load the inspector while the scan merges these reads.
+        if (workerData?.preloadInspector) void import("./inspect").catch(() => {});
       } else if (isInspectRequest(m)) {
         void runInspectRequest(m).then((report) => port.postMessage(report));
       }

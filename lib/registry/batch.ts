@@ -193,13 +193,7 @@ export function packedBuffers(packed: PackedReads): ArrayBuffer[] {
  */
 export function packedFacts(packed: PackedReads, k: number): { sha256: string; score: number; metric: string; problem: null } | null {
   if (packed.kinds[k] !== PACKED || packed.settled[k] !== 1) return null;
-  const m = packed.metrics[k] as number;
-  return {
-    sha256: shaOf(packed, k),
-    score: packed.scores[k] as number,
-    metric: m < SCORE_KEYS.length ? (SCORE_KEYS[m] as string) : UNKNOWN_METRIC,
-    problem: null,
-  };
+  return { sha256: shaOf(packed, k), score: packed.scores[k] as number, metric: metricOf(packed, k), problem: null };
 }
 
 /** Read `k` of a PackedReads, as readMetricsFiles gave it. Pure. */
@@ -207,9 +201,19 @@ export function unpackRead(packed: PackedReads, k: number): MetricsFileRead | nu
   const kind = packed.kinds[k];
   if (kind === NONE) return null;
   if (kind === WHOLE) return packed.whole[k] ?? null;
-  const stamp = stampAt(packed.stamps, k);
-  const m = packed.metrics[k] as number;
-  const summary = { score: packed.scores[k] as number, metric: m < SCORE_KEYS.length ? (SCORE_KEYS[m] as string) : UNKNOWN_METRIC };
-  const sha256 = shaOf(packed, k);
-  return { doc: null, sha256, error: null, problem: null, summary, stamp, settled: packed.settled[k] === 1 };
+  const summary = { score: packed.scores[k] as number, metric: metricOf(packed, k) };
+  return {
+    doc: null,
+    sha256: shaOf(packed, k),
+    error: null,
+    problem: null,
+    summary,
+    stamp: stampAt(packed.stamps, k),
+    settled: packed.settled[k] === 1,
+  };
+}
+
+/** Read k's metric name, from its index into SCORE_KEYS (see PackedReads.metrics). */
+function metricOf(packed: PackedReads, k: number): string {
+  return SCORE_KEYS[packed.metrics[k] as number] ?? UNKNOWN_METRIC;
 }

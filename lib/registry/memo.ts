@@ -233,29 +233,20 @@ export class ScanMemo {
    */
   encode(extra: unknown, listing: readonly ListedVersion[] | null = null): Buffer {
     const n = this.stems.length;
-    // The listing's model types, each version's as an index into them, and whether it has a metrics file,
-    // in one pass; null unless the listing is the memo's own (same stems, same order).
+    // Saved only when it is the memo's own listing (same stems, same order): each version's model type as an
+    // index into the distinct ones, and whether it has a metrics file.
     let modelTypes: string[] | null = null;
-    let typeOf: Uint16Array | null = null;
-    let has: Uint8Array | null = null;
-    if (listing !== null && listing.length === n) {
+    const typeOf = new Uint16Array(listing ? n : 0);
+    const has = new Uint8Array(listing ? n : 0);
+    if (listing?.length === n && listing.every((v, i) => v[0] === this.stems[i])) {
       const index = new Map<string, number>();
-      typeOf = new Uint16Array(n);
-      has = new Uint8Array(n);
-      for (let i = 0; i < n && typeOf !== null; i++) {
-        const [stem, type, , hasMetrics] = listing[i] as ListedVersion;
-        let k = index.get(type);
-        if (k === undefined) {
-          k = index.size;
-          index.set(type, k);
-        }
-        if (stem !== this.stems[i] || k > 0xffff) typeOf = null;
-        else {
-          typeOf[i] = k;
-          has[i] = hasMetrics ? 1 : 0;
-        }
+      for (const [i, [, type, , hasMetrics]] of listing.entries()) {
+        const k = index.get(type) ?? index.size;
+        if (k === index.size) index.set(type, k);
+        typeOf[i] = k;
+        has[i] = hasMetrics ? 1 : 0;
       }
-      modelTypes = typeOf ? [...index.keys()] : null;
+      modelTypes = index.size <= 0xffff ? [...index.keys()] : null;
     }
     const header: Header = { dirs: this.dirs, metricNames: this.metricNames, problems: this.problems, modelTypes, extra };
     const json = Buffer.from(JSON.stringify(header), "utf8");
@@ -274,7 +265,7 @@ export class ScanMemo {
       shas[2 * i + 1] = this.modelShas[i] ?? this.shaAt(i, 1);
     }
     out.write(shas.join(""), layout.shas, "latin1");
-    if (modelTypes && typeOf && has) {
+    if (modelTypes) {
       // In the machine's byte order, like the numbers: a cache is read where it was written.
       Buffer.from(typeOf.buffer).copy(out, layout.types);
       out.set(has, layout.has);

@@ -6,6 +6,11 @@ export const MODEL_EXT = ".joblib";
 export const METRICS_EXT = ".json";
 export const ALIAS_STEM = "production_latest";
 
+/** A version's metrics file, relative to the registry root. A flat string (join), not a concatenation tree: a server keeps 20,000. Pure. */
+export function metricsFileOf(stem: string): string {
+  return [METRICS_DIR, "/", stem, METRICS_EXT].join("");
+}
+
 // Allowed in a stem that arrives from a request or a flag: what training jobs actually write.
 const SAFE_STEM = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 

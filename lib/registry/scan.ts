@@ -20,7 +20,17 @@ import {
 } from "./files";
 import { ScanMemo } from "./memo";
 import { highlightsOf, type MetricsDoc, type MetricsHighlights, NO_SCORE, UNKNOWN_METRIC } from "./metrics";
-import { ALIAS_STEM, checkStem, isoTimestamp, METRICS_DIR, METRICS_EXT, MODEL_EXT, MODELS_DIR, searchByTimestamp } from "./names";
+import {
+  ALIAS_STEM,
+  checkStem,
+  isoTimestamp,
+  METRICS_DIR,
+  METRICS_EXT,
+  MODEL_EXT,
+  MODELS_DIR,
+  metricsFileOf,
+  searchByTimestamp,
+} from "./names";
 
 export { METRICS_DIR, MODELS_DIR };
 export const MODEL_ALIAS = `${MODELS_DIR}/${ALIAS_STEM}${MODEL_EXT}`;
@@ -598,7 +608,7 @@ function readVersion(root: string, listed: ListedVersion, problems: Problem[], c
     model = read;
   }
   if (!hasMetrics) return newVersion(listed, modelFile, model);
-  const metricsFile = [METRICS_DIR, "/", stem, METRICS_EXT].join("");
+  const metricsFile = metricsFileOf(stem);
   // The common case of a repeated CLI run: the metrics file is the one the memo saw. Read nothing.
   let st: FileStamp | undefined;
   let held = false;
@@ -652,7 +662,7 @@ function newVersion(listed: ListedVersion, modelFile: string, model: ModelFacts,
 
 /** A version whose score is row `at` of a memo (valid while that row holds; see ScanMemo). */
 function memoVersion(listed: ListedVersion, modelFile: string, model: ModelFacts, memo: ScanMemo, at: number): Version {
-  const version = newVersion(listed, modelFile, model, [METRICS_DIR, "/", listed[0], METRICS_EXT].join(""));
+  const version = newVersion(listed, modelFile, model, metricsFileOf(listed[0]));
   version.metricsSha256 = memo.metricsSha256(at);
   version.metricsDeferred = true;
   version.score = memo.score(at);

@@ -134,8 +134,6 @@ export function metricDomain(values: Iterable<number | null>, include: readonly 
     max = Math.max(max, v);
   }
   if (min > max) return [0, 1];
-  // Rounded to the step's precision: 0.7 / 0.05 is 13.999999999999998 in floating point.
-  const round = (x: number) => Math.round(x * 1e9) / 1e9;
   let lo = round(Math.floor(round(min / step)) * step);
   let hi = round(Math.ceil(round(max / step)) * step);
   if (lo === hi) {
@@ -155,11 +153,14 @@ export function metricDomain(values: Iterable<number | null>, include: readonly 
 /** Round ticks for a metricDomain: every multiple of the smallest step of 0.05, 0.1, 0.2 or 0.25 that gives at most `max`. Pure. */
 export function metricTicks([lo, hi]: readonly [number, number], max = 6): number[] {
   for (const step of [0.05, 0.1, 0.2, 0.25, 0.5, 1]) {
-    const first = Math.ceil(Math.round((lo / step) * 1e9) / 1e9);
-    const last = Math.floor(Math.round((hi / step) * 1e9) / 1e9);
-    if (last - first + 1 <= max) {
-      return Array.from({ length: Math.max(0, last - first + 1) }, (_, k) => Math.round((first + k) * step * 1e9) / 1e9);
-    }
+    const first = Math.ceil(round(lo / step));
+    const last = Math.floor(round(hi / step));
+    if (last - first + 1 <= max) return Array.from({ length: Math.max(0, last - first + 1) }, (_, k) => round((first + k) * step));
   }
   return [lo, hi];
+}
+
+/** Rounded to nine decimals, past floating-point noise: 0.7 / 0.05 is 13.999999999999998. Pure. */
+function round(x: number): number {
+  return Math.round(x * 1e9) / 1e9;
 }
