@@ -19,7 +19,7 @@ import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useEffect, useMemo, useRef, useState, useTransition } from "react";
 import { fmtCount, fmtDelta, fmtMetric, fmtTime } from "@/lib/views/format";
-import { PAGE_SIZES, SORTABLE_COLUMNS, type SortColumn, type TableQuery, tableQueryToSearch } from "@/lib/views/table-query";
+import { PAGE_SIZES, SORTABLE_COLUMNS, type SortColumn, type TableQuery, tableQueryToSearch } from "@/lib/views/table-state";
 import type { VersionRow } from "@/lib/views/version-rows";
 
 // Sorting, filtering and paging happen on the server (thousands of versions); the table only renders

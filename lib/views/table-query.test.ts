@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_QUERY, parseTableQuery, queryRows, tableQueryToSearch } from "./table-query";
+import { parseTableQuery, queryRows } from "./table-query";
+import { DEFAULT_QUERY, tableQueryToSearch } from "./table-state";
 import { makeRow } from "./test-support";
 
 describe("parseTableQuery", () => {

@@ -1,50 +1,6 @@
 import { z } from "zod";
+import { DEFAULT_QUERY, PAGE_SIZES, SORTABLE_COLUMNS, type SortColumn, type TableQuery } from "./table-state";
 import type { VersionRow } from "./version-rows";
-
-/** Columns the overview table can sort by; the ids double as URL values and table column ids. */
-export const SORTABLE_COLUMNS = [
-  "stem",
-  "modelType",
-  "trainedAt",
-  "score",
-  "metric",
-  "prAuc",
-  "rocAuc",
-  "precisionAt50",
-  "recallAt50",
-  "trainRows",
-  "testRows",
-  "dataVersion",
-  "gitCommit",
-  "delta",
-] as const satisfies readonly (keyof VersionRow)[];
-export type SortColumn = (typeof SORTABLE_COLUMNS)[number];
-
-export const PAGE_SIZES = [25, 50, 100, 200] as const;
-
-export interface TableQuery {
-  sort: SortColumn;
-  dir: "asc" | "desc";
-  /** Free-text filter, matched case-insensitively against names, commits and data versions. */
-  q: string;
-  /** Exact model type, or "" for all. */
-  type: string;
-  /** 1-based, as people read it in the URL. */
-  page: number;
-  size: number;
-  /** Column ids the user chose to hide. */
-  hide: SortColumn[];
-}
-
-export const DEFAULT_QUERY: TableQuery = {
-  sort: "trainedAt",
-  dir: "desc",
-  q: "",
-  type: "",
-  page: 1,
-  size: 50,
-  hide: [],
-};
 
 // Each field falls back on its own, so one bad parameter in a shared link never discards the rest.
 const first = (v: unknown) => (Array.isArray(v) ? v[0] : v);
@@ -69,22 +25,6 @@ const querySchema = z.object({
 /** Reads the table state from a request's search params; anything malformed falls back to its default. Pure. */
 export function parseTableQuery(params: Record<string, string | string[] | undefined>): TableQuery {
   return querySchema.parse(params) as TableQuery;
-}
-
-/** Writes the table state as search params, leaving defaults out so shared links stay short. Pure. */
-export function tableQueryToSearch(query: TableQuery): string {
-  const out = new URLSearchParams();
-  if (query.sort !== DEFAULT_QUERY.sort || query.dir !== DEFAULT_QUERY.dir) {
-    out.set("sort", query.sort);
-    out.set("dir", query.dir);
-  }
-  if (query.q) out.set("q", query.q);
-  if (query.type) out.set("type", query.type);
-  if (query.page !== 1) out.set("page", String(query.page));
-  if (query.size !== DEFAULT_QUERY.size) out.set("size", String(query.size));
-  if (query.hide.length) out.set("hide", query.hide.join(","));
-  const s = out.toString();
-  return s ? `?${s}` : "";
 }
 
 export interface TablePage {
