@@ -1,4 +1,4 @@
-import { MetricCharts } from "@/components/metric-charts-lazy";
+import { MetricCharts } from "@/components/metric-charts-mount";
 import { ReleaseActions } from "@/components/release-dialog";
 import { lastChange, previousProduction } from "@/lib/audit";
 import { can } from "@/lib/auth";

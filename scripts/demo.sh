@@ -13,7 +13,7 @@ npm run --silent cli:build
 # The audit database is created and migrated on first use anyway; doing it here shows where it lives.
 node cli/bin.mjs db migrate
 node scripts/demo-accounts.mjs
-npx next build > /tmp/next-build.log 2>&1 || { cat /tmp/next-build.log; exit 1; }
+npm run --silent build > /tmp/next-build.log 2>&1 || { cat /tmp/next-build.log; exit 1; }
 node cli/bin.mjs list
 echo
 echo "Dashboard: http://localhost:${PORT}   (registry: ${REGISTRY_ROOT:-./artifacts})"

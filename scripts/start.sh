@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm start`: the dashboard's production server (after `next build`), with the memory settings measured
+# `npm start`: the dashboard's production server (after `npm run build`), with the memory settings measured
 # in README.md ("Speed"). Arguments go to `next start` (e.g. `npm start -- -p 8080`).
 set -euo pipefail
 cd "$(dirname "$0")/.."

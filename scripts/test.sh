@@ -34,7 +34,7 @@ step "Unit and integration tests (vitest)"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$RESULTS/vitest.json"
 
 step "Production build"
-npx next build > "$RESULTS/next-build.log" 2>&1 || { cat "$RESULTS/next-build.log"; exit 1; }
+npm run --silent build > "$RESULTS/next-build.log" 2>&1 || { cat "$RESULTS/next-build.log"; exit 1; }
 
 step "Browser tests (Playwright, Chromium)"
 PLAYWRIGHT_JSON_OUTPUT_NAME="$RESULTS/playwright.json" npx playwright test --reporter=list,json
