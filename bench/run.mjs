@@ -141,33 +141,83 @@ async function browserFigures(token) {
       "--no-first-run",
     ],
   });
-  try {
-    const context = await browser.newContext();
-    await context.addCookies([{ name: "registry_session", value: token, domain: "127.0.0.1", path: "/" }]);
-    const page = await context.newPage();
-    // The first visit also downloads and compiles the JavaScript; later ones find it in the cache.
-    // "Interactive": the page has rendered its table and charts and a click on a column header is
-    // handled (the table marks itself busy, or the URL already changed); "sorted": the server's newly
-    // sorted page is on screen.
-    const interactive = [];
-    const sorted = [];
-    for (let i = 0; i < 4; i++) {
-      const t0 = Date.now();
-      await page.goto(`http://127.0.0.1:${PORT}/`);
-      await page.locator("table tbody tr").first().waitFor();
-      // All three charts drawn (they commit together; waiting for the last one says so).
-      await page.locator(".recharts-surface").nth(2).waitFor();
-      await page.getByRole("button", { name: /Score/ }).first().click();
-      await page.waitForFunction(() => document.querySelector('table[aria-busy="true"]') !== null || location.search.includes("sort="));
-      interactive.push(Date.now() - t0);
-      await page.waitForURL(/sort=/);
-      sorted.push(Date.now() - t0);
+  // Times are taken inside the page, in ms since its navigation started, by observers installed before any
+  // of its scripts run: Playwright's own waits poll at up to 500 ms intervals and its click runs
+  // actionability checks first (~60-170 ms here, measured on an idle page), which would be timing the tool.
+  // "Drawn": the table has rows and all three charts their SVG. "Interactive": drawn, and a real mouse
+  // click on the Score header (dispatched as soon as the driver sees the charts) has been handled: the
+  // table marks itself busy or the URL changes. "Sorted": the server's newly sorted page is on screen.
+  const observe = () => {
+    const w = window;
+    const mark = (k) => {
+      w.__bench[k] ??= performance.now();
+    };
+    w.__bench = {};
+    const check = () => {
+      if (document.querySelector("table tbody tr") && document.querySelectorAll(".recharts-surface").length >= 3) mark("drawn");
+      const busy = document.querySelector('table[aria-busy="true"]') !== null;
+      if (busy || location.search.includes("sort=")) mark("handled");
+      if (w.__bench.handled !== undefined && !busy && location.search.includes("sort=")) mark("sorted");
+    };
+    new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-busy"] });
+    for (const k of ["pushState", "replaceState"]) {
+      const original = history[k].bind(history);
+      history[k] = (...args) => {
+        original(...args);
+        check();
+      };
     }
+  };
+  const visit = async (page) => {
+    const t0 = Date.now();
+    await page.goto(`http://127.0.0.1:${PORT}/`, { waitUntil: "commit" });
+    const at = await page.waitForFunction(
+      () => {
+        const b = window.__bench?.drawn !== undefined && [...document.querySelectorAll("th button")].find((e) => /Score/.test(e.textContent));
+        if (!b) return null;
+        const r = b.getBoundingClientRect();
+        return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+      },
+      null,
+      { polling: "raf", timeout: 30_000 },
+    );
+    const { x, y } = await at.jsonValue();
+    await page.mouse.click(x, y);
+    await page.waitForFunction(() => window.__bench.handled !== undefined, null, { polling: "raf", timeout: 30_000 });
+    const wall = Date.now() - t0;
+    await page.waitForFunction(() => window.__bench.sorted !== undefined, null, { polling: "raf", timeout: 30_000 });
+    const m = await page.evaluate(() => window.__bench);
+    return { drawn: Math.round(m.drawn), interactive: Math.round(m.handled), sorted: Math.round(m.sorted), wall };
+  };
+  const cookie = { name: "registry_session", value: token, domain: "127.0.0.1", path: "/" };
+  try {
+    // First visits: a new browser context each, so nothing is cached (no HTTP cache, no compiled code).
+    const cold = [];
+    for (let i = 0; i < 5; i++) {
+      const context = await browser.newContext();
+      await context.addCookies([cookie]);
+      await context.addInitScript(observe);
+      cold.push(await visit(await context.newPage()));
+      await context.close();
+    }
+    // Returning visits: one context, its first visit discarded.
+    const context = await browser.newContext();
+    await context.addCookies([cookie]);
+    await context.addInitScript(observe);
+    const page = await context.newPage();
+    await visit(page);
+    const warm = [];
+    for (let i = 0; i < 5; i++) warm.push(await visit(page));
+    const pick = (runs, k) => stats(runs.map((r) => r[k]));
     return {
-      interactiveColdMs: interactive[0],
-      interactiveMs: stats(interactive.slice(1)),
-      sortedColdMs: sorted[0],
-      sortedMs: stats(sorted.slice(1)),
+      drawnColdMs: pick(cold, "drawn"),
+      interactiveColdMs: pick(cold, "interactive"),
+      sortedColdMs: pick(cold, "sorted"),
+      wallColdMs: pick(cold, "wall"),
+      drawnMs: pick(warm, "drawn"),
+      interactiveMs: pick(warm, "interactive"),
+      sortedMs: pick(warm, "sorted"),
+      wallMs: pick(warm, "wall"),
     };
   } finally {
     await browser.close();
@@ -391,7 +441,11 @@ function table() {
     row("compare page, 10 versions", (r) => ms(r.comparePage10)),
     row(`audit page, ${AUDIT_EVENTS.toLocaleString("en-US")} events`, (r) => ms(r.auditPage)),
     row("audit page, filtered + paged", (r) => ms(r.auditPageFiltered)),
-    row("browser: interactive, first visit (cold JS cache)", (r) => (r.browser ? `${r.browser.interactiveColdMs} ms` : undefined)),
+    row("browser: table and charts drawn, first visit (nothing cached)", (r) => ms(r.browser?.drawnColdMs)),
+    row("browser: interactive, first visit (target ≤ 1 s)", (r) => ms(r.browser?.interactiveColdMs)),
+    row("browser: sorted page shown, first visit", (r) => ms(r.browser?.sortedColdMs)),
+    row("browser: interactive, first visit, on the driver's clock (from goto)", (r) => ms(r.browser?.wallColdMs)),
+    row("browser: table and charts drawn, returning visit", (r) => ms(r.browser?.drawnMs)),
     row("browser: interactive, returning visit", (r) => ms(r.browser?.interactiveMs)),
     row("browser: sorted page shown, returning visit", (r) => ms(r.browser?.sortedMs)),
     row("server memory (RSS, largest process)", (r) => (r.serverRssMB ? `${r.serverRssMB.largestMB} MB` : undefined)),
