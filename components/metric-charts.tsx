@@ -159,7 +159,8 @@ function TimeChart(props: { data: ChartData; metric: MetricKey; onOpen: (stem: s
   // A day either side of a single instant, so one version (or several trained at once) has a time axis.
   const [first, last] = [Math.min(...times), Math.max(...times)];
   const xDomain: [number, number] = first < last ? [first, last] : [first - DAY_MS, last + DAY_MS];
-  const ticks = monthTicks(first, last);
+  // Four labels fit even a phone-width chart, so every tick is drawn (interval 0) and recharts measures none.
+  const ticks = monthTicks(first, last, 4);
   const domain = metricDomain(
     data.series.flatMap((s) => s.points.map((p) => p[metric])),
     threshold === undefined ? [] : [threshold],
@@ -167,8 +168,8 @@ function TimeChart(props: { data: ChartData; metric: MetricKey; onOpen: (stem: s
   return (
     <ScatterChart responsive style={{ width: "100%", height: CHART_HEIGHT }} margin={CHART_MARGIN}>
       <CartesianGrid stroke="#e6e9ee" />
-      <XAxis type="number" dataKey="t" name="Trained at" domain={xDomain} scale="time" ticks={ticks} tickFormatter={month} />
-      <YAxis type="number" dataKey={metric} domain={domain} ticks={metricTicks(domain)} tickFormatter={fmtTick} width={44} />
+      <XAxis type="number" dataKey="t" name="Trained at" domain={xDomain} scale="time" ticks={ticks} interval={0} tickFormatter={month} />
+      <YAxis type="number" dataKey={metric} domain={domain} ticks={metricTicks(domain)} interval={0} tickFormatter={fmtTick} width={44} />
       {threshold !== undefined && (
         <ReferenceLine
           y={threshold}
@@ -190,8 +191,8 @@ function VersusChart({ data, onOpen }: { data: ChartData; onOpen: (stem: string)
   return (
     <ScatterChart responsive style={{ width: "100%", height: CHART_HEIGHT }} margin={CHART_MARGIN}>
       <CartesianGrid stroke="#e6e9ee" />
-      <XAxis type="number" dataKey="rocAuc" name="ROC-AUC" domain={xDomain} ticks={metricTicks(xDomain)} tickFormatter={fmtTick} />
-      <YAxis type="number" dataKey="prAuc" name="PR-AUC" domain={yDomain} ticks={metricTicks(yDomain)} tickFormatter={fmtTick} width={44} />
+      <XAxis type="number" dataKey="rocAuc" name="ROC-AUC" domain={xDomain} ticks={metricTicks(xDomain)} interval={0} tickFormatter={fmtTick} />
+      <YAxis type="number" dataKey="prAuc" name="PR-AUC" domain={yDomain} ticks={metricTicks(yDomain)} interval={0} tickFormatter={fmtTick} width={44} />
       <Frame x="rocAuc" y="prAuc" xDomain={xDomain} yDomain={yDomain} />
       <Points data={data} x="rocAuc" y="prAuc" onOpen={onOpen} />
     </ScatterChart>
