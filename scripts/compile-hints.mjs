@@ -3,33 +3,21 @@
 // streams in, instead of one by one on the main thread when they are first called during hydration.
 // Turbopack has no banner option, hence a step after the build. Idempotent; other browsers ignore a comment.
 // (Browser source maps are off in next.config.mjs; with them on, their line offsets would move by one.)
-import { closeSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const COMPILE_HINT = "//# allFunctionsCalledOnLoad\n";
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const chunks = join(root, ".next/static/chunks");
-
-function startsWithHint(file) {
-  const fd = openSync(file, "r");
-  try {
-    const head = Buffer.alloc(COMPILE_HINT.length);
-    readSync(fd, head, 0, head.length, 0);
-    return head.toString("utf8") === COMPILE_HINT;
-  } finally {
-    closeSync(fd);
-  }
-}
+const HINT = Buffer.from("//# allFunctionsCalledOnLoad\n");
+const chunks = join(dirname(fileURLToPath(import.meta.url)), "../.next/static/chunks");
 
 let marked = 0;
 for (const entry of readdirSync(chunks, { recursive: true, withFileTypes: true })) {
   if (!entry.isFile() || !entry.name.endsWith(".js")) continue;
   const file = join(entry.parentPath, entry.name);
-  if (startsWithHint(file)) continue;
+  const code = readFileSync(file);
+  if (code.subarray(0, HINT.length).equals(HINT)) continue;
   // The hint must be the script's first line; a temp file and a rename so a served chunk is never half written.
-  writeFileSync(`${file}.tmp`, Buffer.concat([Buffer.from(COMPILE_HINT), readFileSync(file)]));
+  writeFileSync(`${file}.tmp`, Buffer.concat([HINT, code]));
   renameSync(`${file}.tmp`, file);
   marked++;
 }
