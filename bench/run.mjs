@@ -2,7 +2,7 @@
 // side by side with references in the same run (cat, the seed's Python loop, cp). Not part of `npm test`.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { generateRegistry } from "./generate.mjs";
@@ -23,6 +23,12 @@ const PORT = 3299;
 const results = { machine: machine(), runs: RUNS, sizes: {}, promotion: null, inspection: null };
 
 async function main() {
+  // BENCH_TABLE=results.json: print the table of an earlier run again, measuring nothing.
+  if (process.env.BENCH_TABLE) {
+    Object.assign(results, JSON.parse(readFileSync(process.env.BENCH_TABLE, "utf8")));
+    console.log(table());
+    return;
+  }
   mkdirSync(OUT, { recursive: true });
   const helpers = await bundleHelpers();
   for (const n of SIZES) {
@@ -63,7 +69,12 @@ async function main() {
     log(JSON.stringify(r, null, 1));
     writeFileSync(join(OUT, "results.partial.json"), `${JSON.stringify(results, null, 2)}\n`);
   }
-  if (process.env.BENCH_PROMOTION !== "0") results.promotion = promotionFigures(helpers);
+  if (process.env.BENCH_PROMOTION !== "0") {
+    results.promotion = promotionFigures(helpers, WORK);
+    // A second file system that offers reflinks (XFS, btrfs), where the kernel copy is a clone: see bench/reflink-fs.sh.
+    const reflinkDir = process.env.BENCH_REFLINK_DIR;
+    if (reflinkDir) results.promotionReflink = promotionFigures(helpers, reflinkDir);
+  }
   results.inspection = inspectionFigures();
   writeFileSync(join(OUT, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   const md = table();
@@ -173,7 +184,8 @@ async function browserFigures(token) {
     await page.goto(`http://127.0.0.1:${PORT}/`, { waitUntil: "commit" });
     const at = await page.waitForFunction(
       () => {
-        const b = window.__bench?.drawn !== undefined && [...document.querySelectorAll("th button")].find((e) => /Score/.test(e.textContent));
+        const b =
+          window.__bench?.drawn !== undefined && [...document.querySelectorAll("th button")].find((e) => /Score/.test(e.textContent));
         if (!b) return null;
         const r = b.getBoundingClientRect();
         return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
@@ -226,9 +238,10 @@ async function browserFigures(token) {
 
 // ---- promotion of a 200 MB model -------------------------------------------------------------------
 
-function promotionFigures(helpers) {
-  log("\n## promotion of a 200 MB model");
-  const root = join(WORK, "big");
+function promotionFigures(helpers, base) {
+  const root = join(base, "big");
+  const fileSystem = run("findmnt", ["-n", "-o", "FSTYPE", "-T", base]).stdout.trim();
+  log(`\n## promotion of a 200 MB model on ${fileSystem} (${base})`);
   rmSync(root, { recursive: true, force: true });
   mkdirSync(join(root, "models"), { recursive: true });
   mkdirSync(join(root, "metrics"), { recursive: true });
@@ -251,9 +264,11 @@ function promotionFigures(helpers) {
   const env = { DATABASE_URL: "" };
   cli(["rollback", "--to", "small_20240101T000000Z", "--root", root], true, env);
   const promote = [];
+  const applyFirst = [];
   const apply = [];
   const copy = [];
   const copySync = [];
+  const direct = [];
   for (let i = 0; i < 3; i++) {
     promote.push(
       time(() =>
@@ -272,11 +287,25 @@ function promotionFigures(helpers) {
     copySync.push(time(() => run("sh", ["-c", `cp '${big}' '${root}/copy.bin' && sync '${root}/copy.bin'`])));
     rmSync(join(root, "copy.bin"));
     run("sync", []);
-    apply.push(Number(run("node", [helpers, "apply", root, "big_20250101T000000Z"]).stdout.trim()));
+    // The disk's own speed: the bytes written straight to it, no page cache. No durable copy can beat it.
+    direct.push(time(() => run("dd", [`if=${big}`, `of=${root}/copy.bin`, "bs=4M", "oflag=direct", "status=none"])));
+    rmSync(join(root, "copy.bin"));
+    run("sync", []);
+    const [first, warm] = JSON.parse(run("node", [helpers, "apply", root, "big_20250101T000000Z", "small_20240101T000000Z"]).stdout);
+    applyFirst.push(first);
+    apply.push(warm);
     cli(["rollback", "--to", "small_20240101T000000Z", "--root", root], true, env);
     run("sync", []);
   }
-  const r = { promote200MB: stats(promote), apply200MB: stats(apply), cp200MB: stats(copy), cpSync200MB: stats(copySync) };
+  const r = {
+    fileSystem,
+    promote200MB: stats(promote),
+    applyFirst200MB: stats(applyFirst),
+    apply200MB: stats(apply),
+    cp200MB: stats(copy),
+    cpSync200MB: stats(copySync),
+    directWrite200MB: stats(direct),
+  };
   r.ratio = r.promote200MB.median / r.cp200MB.median;
   r.applyRatio = r.apply200MB.median / r.cp200MB.median;
   r.applyRatioDurable = r.apply200MB.median / r.cpSync200MB.median;
@@ -302,7 +331,8 @@ async function bundleHelpers() {
   const entry = join(OUT, "bench-helpers.ts");
   writeFileSync(
     entry,
-    `import { applyPlan, planFromDisk, scanRegistry } from "${repo}/lib/registry";
+    `import { execFileSync } from "node:child_process";
+import { applyPlan, planFromDisk, scanRegistry } from "${repo}/lib/registry";
 import { seedAudit } from "${repo}/bench/seed-audit";
 import { openBenchSession } from "${repo}/bench/session";
 const [cmd, a, b] = process.argv.slice(2);
@@ -312,10 +342,21 @@ if (cmd === "scan") {
   console.log(Number(b) === 1 ? String(times[0]) : JSON.stringify(times));
 } else if (cmd === "apply") {
   // The write step of a promotion alone: lock, re-check, copy, fsync, journal, rename, fsync the folders.
-  const { plan } = await planFromDisk(a, { kind: "promote", version: b, minScore: 0.6, overrides: [{ check: "feature_schema", reason: "bench" }] });
-  const t = performance.now();
-  await applyPlan(a, plan);
-  console.log(String(performance.now() - t));
+  // Timed twice: first in this process (the lock's driver already loaded, as a server has it), and again
+  // after a rollback to \`back\`, as a server's later promotions run (its code loaded and compiled).
+  const [, , , back] = process.argv.slice(2);
+  await import("better-sqlite3");
+  const overrides = [{ check: "feature_schema", reason: "bench" }];
+  const timed = async () => {
+    const { plan } = await planFromDisk(a, { kind: "promote", version: b, minScore: 0.6, overrides });
+    execFileSync("sync");
+    const t = performance.now();
+    await applyPlan(a, plan);
+    return performance.now() - t;
+  };
+  const first = await timed();
+  await applyPlan(a, (await planFromDisk(a, { kind: "rollback", version: back, minScore: 0.6, overrides })).plan);
+  console.log(JSON.stringify([first, await timed()]));
 } else if (cmd === "audit") seedAudit(a, Number(b), "${repo}/prisma/migrations");
 else if (cmd === "session") console.log(openBenchSession(a, b));
 `,
@@ -413,54 +454,69 @@ function log(s) {
   process.stderr.write(`${s}\n`);
 }
 
+function ratioCell(x) {
+  return [x.toFixed(2)]; // no growth column: a ratio of ratios says nothing
+}
+
 function table() {
   const sizes = Object.keys(results.sizes);
-  const row = (label, pick) => `| ${label} | ${sizes.map((n) => pick(results.sizes[n]) ?? "—").join(" | ")} |`;
-  const ms = (x) => (x ? `${x.median} ms (${x.min}–${x.max})` : undefined);
+  // A figure is a median-and-spread object (shown in ms), or a [text, number] pair; the last column is how
+  // much it grew from the smallest registry to the largest (against the versions' own growth).
+  const cell = (f) => (f == null ? "—" : Array.isArray(f) ? f[0] : `${f.median} ms (${f.min}–${f.max})`);
+  const number = (f) => (f == null ? undefined : Array.isArray(f) ? f[1] : f.median);
+  const [smallest, largest] = [sizes[0], sizes.at(-1)];
+  const growth = (pick) => {
+    const [a, b] = [number(pick(results.sizes[smallest])), number(pick(results.sizes[largest]))];
+    return sizes.length > 1 && a > 0 && b !== undefined ? `×${(b / a).toFixed(1)}` : "—";
+  };
+  const row = (label, pick) => `| ${label} | ${sizes.map((n) => cell(pick(results.sizes[n]))).join(" | ")} | ${growth(pick)} |`;
   const lines = [
     `Machine: ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memGB} GiB, Node ${results.machine.node}, ${results.machine.date.slice(0, 10)}; median (min–max) of ${RUNS} runs (${PAIRED_RUNS} alternating rounds of the Python loop and both dry-runs).`,
     "",
-    `| figure | ${sizes.map((n) => `${Number(n).toLocaleString("en-US")} versions`).join(" | ")} |`,
-    `| --- | ${sizes.map(() => "---").join(" | ")} |`,
-    row("reference: `cat metrics/*.json`", (r) => ms(r.refCat)),
-    row("reference: Python json.load loop", (r) => ms(r.refPython)),
-    row("core scan, cold (new process)", (r) => ms(r.scanCold)),
-    row("core scan, warm (same process)", (r) => ms(r.scanWarm)),
-    row("reference: `node -e 0` (start-up alone)", (r) => ms(r.refNode)),
-    row("reference: `node -e 0` without `NODE_EXTRA_CA_CERTS`", (r) => ms(r.refNodeBare)),
-    row("`registry list --json`, first run", (r) => ms(r.listCold)),
-    row("`registry list --json`, second run", (r) => ms(r.listWarm)),
-    row("`registry promote --dry-run`, first run", (r) => ms(r.dryRunFirst)),
-    row("`registry promote --dry-run`, second run", (r) => ms(r.dryRunSecond)),
-    row("dry-run first ÷ Python (target ≤ 0.9)", (r) => r.ratios.dryRunFirstVsPython.toFixed(2)),
-    row("dry-run second ÷ Python (target ≤ 0.35)", (r) => r.ratios.dryRunSecondVsPython.toFixed(2)),
-    row("overview page, first request", (r) => (r.overviewFirst ? `${round(r.overviewFirst.ms)} ms` : undefined)),
-    row("overview page, repeated", (r) => ms(r.overviewRepeat)),
-    row("overview HTML size", (r) => (r.overviewHtmlKB ? `${round(r.overviewHtmlKB)} KB` : undefined)),
-    row("version page", (r) => ms(r.versionPage)),
-    row("compare page, 10 versions", (r) => ms(r.comparePage10)),
-    row(`audit page, ${AUDIT_EVENTS.toLocaleString("en-US")} events`, (r) => ms(r.auditPage)),
-    row("audit page, filtered + paged", (r) => ms(r.auditPageFiltered)),
-    row("browser: table and charts drawn, first visit (nothing cached)", (r) => ms(r.browser?.drawnColdMs)),
-    row("browser: interactive, first visit (target ≤ 1 s)", (r) => ms(r.browser?.interactiveColdMs)),
-    row("browser: sorted page shown, first visit", (r) => ms(r.browser?.sortedColdMs)),
-    row("browser: interactive, first visit, on the driver's clock (from goto)", (r) => ms(r.browser?.wallColdMs)),
-    row("browser: table and charts drawn, returning visit", (r) => ms(r.browser?.drawnMs)),
-    row("browser: interactive, returning visit", (r) => ms(r.browser?.interactiveMs)),
-    row("browser: sorted page shown, returning visit", (r) => ms(r.browser?.sortedMs)),
-    row("server memory (RSS, largest process)", (r) => (r.serverRssMB ? `${r.serverRssMB.largestMB} MB` : undefined)),
+    `| figure | ${sizes.map((n) => `${Number(n).toLocaleString("en-US")} versions`).join(" | ")} | growth, ×${round(largest / smallest)} versions |`,
+    `| --- | ${sizes.map(() => "---").join(" | ")} | --- |`,
+    row("reference: `cat metrics/*.json`", (r) => r.refCat),
+    row("reference: Python json.load loop", (r) => r.refPython),
+    row("core scan, cold (new process)", (r) => r.scanCold),
+    row("core scan, warm (same process)", (r) => r.scanWarm),
+    row("reference: `node -e 0` (start-up alone)", (r) => r.refNode),
+    row("reference: `node -e 0` without `NODE_EXTRA_CA_CERTS`", (r) => r.refNodeBare),
+    row("`registry list --json`, first run", (r) => r.listCold),
+    row("`registry list --json`, second run", (r) => r.listWarm),
+    row("`registry promote --dry-run`, first run", (r) => r.dryRunFirst),
+    row("`registry promote --dry-run`, second run", (r) => r.dryRunSecond),
+    row("dry-run first ÷ Python (target ≤ 0.9)", (r) => ratioCell(r.ratios.dryRunFirstVsPython)),
+    row("dry-run second ÷ Python (target ≤ 0.35)", (r) => ratioCell(r.ratios.dryRunSecondVsPython)),
+    row("overview page, first request", (r) => r.overviewFirst && [`${round(r.overviewFirst.ms)} ms`, r.overviewFirst.ms]),
+    row("overview page, repeated", (r) => r.overviewRepeat),
+    row("overview HTML size", (r) => r.overviewHtmlKB && [`${round(r.overviewHtmlKB)} KB`, r.overviewHtmlKB]),
+    row("version page", (r) => r.versionPage),
+    row("compare page, 10 versions", (r) => r.comparePage10),
+    row(`audit page, ${AUDIT_EVENTS.toLocaleString("en-US")} events`, (r) => r.auditPage),
+    row("audit page, filtered + paged", (r) => r.auditPageFiltered),
+    row("browser: table and charts drawn, first visit (nothing cached)", (r) => r.browser?.drawnColdMs),
+    row("browser: interactive, first visit (target ≤ 1 s)", (r) => r.browser?.interactiveColdMs),
+    row("browser: sorted page shown, first visit", (r) => r.browser?.sortedColdMs),
+    row("browser: interactive, first visit, on the driver's clock (from goto)", (r) => r.browser?.wallColdMs),
+    row("browser: table and charts drawn, returning visit", (r) => r.browser?.drawnMs),
+    row("browser: interactive, returning visit", (r) => r.browser?.interactiveMs),
+    row("browser: sorted page shown, returning visit", (r) => r.browser?.sortedMs),
+    row("server memory (RSS, largest process)", (r) => r.serverRssMB && [`${r.serverRssMB.largestMB} MB`, r.serverRssMB.largestMB]),
   ];
-  const p = results.promotion;
-  if (p) {
+  for (const p of [results.promotion, results.promotionReflink]) {
+    if (!p) continue;
+    const ratio = (figure) => (figure.median / p.cp200MB.median).toFixed(2);
     lines.push(
       "",
-      "Promotion of a 200 MB model, median of 3:",
+      `Promotion of a 200 MB model on ${p.fileSystem}, median of 3:`,
       "",
       "| figure | time | ÷ `cp` |",
       "| --- | --- | --- |",
       `| reference: \`cp\` | ${p.cp200MB.median} ms | 1.00 |`,
-      `| reference: \`cp\` then \`sync\` the copy (durable) | ${p.cpSync200MB.median} ms | ${(p.cpSync200MB.median / p.cp200MB.median).toFixed(2)} |`,
-      `| the write step (lock, checks, kernel copy, fsync, journal, renames; target ≤ 1.3× \`cp\`) | ${p.apply200MB.median} ms | ${p.applyRatio.toFixed(2)} (${p.applyRatioDurable.toFixed(2)} of the durable \`cp\`) |`,
+      `| reference: \`cp\` then \`sync\` the copy (durable) | ${p.cpSync200MB.median} ms | ${ratio(p.cpSync200MB)} |`,
+      `| reference: the disk's speed (\`dd oflag=direct\`, no page cache) | ${p.directWrite200MB.median} ms | ${ratio(p.directWrite200MB)} |`,
+      `| the write step, a process's first (lock, checks, kernel copy, fsyncs, journal, renames) | ${p.applyFirst200MB.median} ms | ${ratio(p.applyFirst200MB)} |`,
+      `| the write step, a process's later ones, as in a running server (target ≤ 1.3× \`cp\`) | ${p.apply200MB.median} ms | ${p.applyRatio.toFixed(2)} (${p.applyRatioDurable.toFixed(2)} of the durable \`cp\`) |`,
       `| whole \`registry promote\` (node start, plan, audit log) | ${p.promote200MB.median} ms | ${p.ratio.toFixed(2)} |`,
     );
   }
