@@ -1,4 +1,5 @@
-// Starts `next start` over a fresh throwaway registry and database, so e2e runs never touch real data.
+// Starts the server as `npm start` does (scripts/start.sh: `next start` with its memory settings) over a fresh
+// throwaway registry and database, so e2e runs never touch real data.
 // It also creates one account per role (throwaway passwords, known to the specs through e2e/accounts.ts).
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
@@ -27,6 +28,6 @@ for (const [name, role] of Object.entries(ACCOUNTS)) {
   );
 }
 
-const child = spawn("npx", ["next", "start", "-p", port, "-H", "127.0.0.1"], { stdio: "inherit" });
+const child = spawn("bash", [join(repo, "scripts", "start.sh"), "-p", port, "-H", "127.0.0.1"], { stdio: "inherit" });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code) => process.exit(code ?? 0));
