@@ -269,6 +269,14 @@ function promotionFigures(helpers, base) {
   const copy = [];
   const copySync = [];
   const direct = [];
+  // A reference command that writes copyBin, timed; the copy is then removed and flushed before the next figure.
+  const copyBin = join(root, "copy.bin");
+  const reference = (cmd, args) => {
+    const ms = time(() => run(cmd, args));
+    rmSync(copyBin);
+    run("sync", []);
+    return ms;
+  };
   for (let i = 0; i < 3; i++) {
     promote.push(
       time(() =>
@@ -281,16 +289,10 @@ function promotionFigures(helpers, base) {
     );
     cli(["rollback", "--to", "small_20240101T000000Z", "--root", root], true, env);
     run("sync", []);
-    copy.push(time(() => run("cp", [big, join(root, "copy.bin")])));
-    rmSync(join(root, "copy.bin"));
-    run("sync", []);
-    copySync.push(time(() => run("sh", ["-c", `cp '${big}' '${root}/copy.bin' && sync '${root}/copy.bin'`])));
-    rmSync(join(root, "copy.bin"));
-    run("sync", []);
+    copy.push(reference("cp", [big, copyBin]));
+    copySync.push(reference("sh", ["-c", `cp '${big}' '${copyBin}' && sync '${copyBin}'`]));
     // The disk's own speed: the bytes written straight to it, no page cache. No durable copy can beat it.
-    direct.push(time(() => run("dd", [`if=${big}`, `of=${root}/copy.bin`, "bs=4M", "oflag=direct", "status=none"])));
-    rmSync(join(root, "copy.bin"));
-    run("sync", []);
+    direct.push(reference("dd", [`if=${big}`, `of=${copyBin}`, "bs=4M", "oflag=direct", "status=none"]));
     const [first, warm] = JSON.parse(run("node", [helpers, "apply", root, "big_20250101T000000Z", "small_20240101T000000Z"]).stdout);
     applyFirst.push(first);
     apply.push(warm);
@@ -335,7 +337,7 @@ async function bundleHelpers() {
 import { applyPlan, planFromDisk, scanRegistry } from "${repo}/lib/registry";
 import { seedAudit } from "${repo}/bench/seed-audit";
 import { openBenchSession } from "${repo}/bench/session";
-const [cmd, a, b] = process.argv.slice(2);
+const [cmd, a, b, c] = process.argv.slice(2);
 if (cmd === "scan") {
   const times = [];
   for (let i = 0; i < Number(b); i++) { const t = performance.now(); await scanRegistry(a); times.push(performance.now() - t); }
@@ -343,8 +345,7 @@ if (cmd === "scan") {
 } else if (cmd === "apply") {
   // The write step of a promotion alone: lock, re-check, copy, fsync, journal, rename, fsync the folders.
   // Timed twice: first in this process (the lock's driver already loaded, as a server has it), and again
-  // after a rollback to \`back\`, as a server's later promotions run (its code loaded and compiled).
-  const [, , , back] = process.argv.slice(2);
+  // after a rollback to version \`c\`, as a server's later promotions run (its code loaded and compiled).
   await import("better-sqlite3");
   const overrides = [{ check: "feature_schema", reason: "bench" }];
   const timed = async () => {
@@ -355,7 +356,7 @@ if (cmd === "scan") {
     return performance.now() - t;
   };
   const first = await timed();
-  await applyPlan(a, (await planFromDisk(a, { kind: "rollback", version: back, minScore: 0.6, overrides })).plan);
+  await applyPlan(a, (await planFromDisk(a, { kind: "rollback", version: c, minScore: 0.6, overrides })).plan);
   console.log(JSON.stringify([first, await timed()]));
 } else if (cmd === "audit") seedAudit(a, Number(b), "${repo}/prisma/migrations");
 else if (cmd === "session") console.log(openBenchSession(a, b));
