@@ -20,6 +20,15 @@ export const AUDIT_ACTIONS = [
   "request.rejected",
   "audit.exported",
   "user.created",
+  "user.person_changed",
+  "approval.requested",
+  "approval.approved",
+  "approval.rejected",
+  "approval.withdrawn",
+  "approval.expired",
+  "approval.refused",
+  "settings.changed",
+  "settings.change_refused",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type Outcome = "intent" | "succeeded" | "refused" | "failed" | "noop" | "recovered";

@@ -19,6 +19,8 @@ export interface ReleaseOptions {
   dryRun?: boolean;
   /** What the person saw in the preview: refuse (and audit) when the disk no longer matches it. */
   expected?: { productionSha256: string | null; targetSha256: string };
+  /** Added to the details of every event this change records (an approval it carries out, an emergency flag). */
+  details?: Record<string, unknown>;
 }
 
 export type ReleaseStatus = "done" | "noop" | "refused" | "dry_run";
@@ -59,6 +61,7 @@ export async function release(root: string, request: ChangeRequest, actor: Actor
   if (opts.dryRun) return { status: "dry_run", plan, correlationId };
   const db = openAudit(root);
   const facts = factsOf(plan);
+  if (opts.details) facts.details = { ...facts.details, ...opts.details };
   const stale = opts.expected && staleness(plan, opts.expected);
   if (stale) {
     await recordEvent(db, actor, {

@@ -1,0 +1,185 @@
+import type { Actor, AuditDb } from "@/lib/audit";
+import { recordEvent } from "@/lib/audit/log";
+import { InvalidInputError, RegistryError } from "@/lib/registry/errors";
+
+/**
+ * Registry settings an admin may change in the dashboard. Each has an environment variable that, when set,
+ * pins it: the dashboard shows it and cannot change it (a team that turns the two-person rule on in its
+ * deployment wants it to stay on). Unset, the value stored in the database applies, else the default.
+ * A value that does not parse fails closed: approvals required, no emergency window.
+ */
+export const SETTING_KEYS = ["approvals", "approvalTtlHours", "emergencyRollbackMinutes"] as const;
+export type SettingKey = (typeof SETTING_KEYS)[number];
+
+export type ApprovalsMode = "off" | "required";
+
+export interface SettingValues {
+  approvals: ApprovalsMode;
+  approvalTtlHours: number;
+  emergencyRollbackMinutes: number;
+}
+
+interface Definition<K extends SettingKey> {
+  env: string;
+  label: string;
+  /** What applies with nothing set. */
+  fallback: SettingValues[K];
+  /** What applies when a set value does not parse: the strict choice. */
+  failClosed: SettingValues[K];
+  /** The typed value, or an explanation of what is accepted. */
+  parse(text: string): { ok: true; value: SettingValues[K] } | { ok: false; expected: string };
+  show(value: SettingValues[K]): string;
+}
+
+function wholeNumber(min: number, max: number, unit: string) {
+  return (text: string): { ok: true; value: number } | { ok: false; expected: string } => {
+    const t = text.trim();
+    const n = Number(t);
+    return /^\d{1,6}$/.test(t) && n >= min && n <= max
+      ? { ok: true, value: n }
+      : { ok: false, expected: `a whole number of ${unit} from ${min} to ${max}` };
+  };
+}
+
+export const SETTINGS: { [K in SettingKey]: Definition<K> } = {
+  approvals: {
+    env: "REGISTRY_APPROVALS",
+    label: "Two-person rule",
+    fallback: "off",
+    failClosed: "required",
+    parse: (text) => {
+      const t = text.trim().toLowerCase();
+      return t === "off" || t === "required" ? { ok: true, value: t } : { ok: false, expected: '"off" or "required"' };
+    },
+    show: (v) => v,
+  },
+  approvalTtlHours: {
+    env: "REGISTRY_APPROVAL_TTL_HOURS",
+    label: "Requests expire after (hours)",
+    fallback: 24,
+    failClosed: 24,
+    parse: wholeNumber(1, 720, "hours"),
+    show: (v) => `${v} h`,
+  },
+  emergencyRollbackMinutes: {
+    env: "REGISTRY_EMERGENCY_ROLLBACK_MINUTES",
+    label: "Emergency rollback window (minutes, 0 = none)",
+    fallback: 60,
+    failClosed: 0,
+    parse: wholeNumber(0, 1440, "minutes"),
+    show: (v) => (v === 0 ? "off" : `${v} min`),
+  },
+};
+
+export interface Effective<T> {
+  value: T;
+  /** Where the value comes from: the environment pins it; the database is the dashboard's setting. */
+  source: "env" | "database" | "default";
+  /** A set value that did not parse, and what applies instead. */
+  problem: string | null;
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
+
+export type Settings = { [K in SettingKey]: Effective<SettingValues[K]> };
+
+/** A setting the environment pins cannot be changed from the dashboard. */
+export class SettingPinnedError extends RegistryError {
+  override readonly code = "setting_pinned";
+  override readonly exitCode = 3;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** The settings in force: each from its environment variable when set, else the database, else its default. Reads only. */
+export async function readSettings(db: AuditDb, env: Env = process.env): Promise<Settings> {
+  const rows = await db.setting.findMany({ where: { key: { in: [...SETTING_KEYS] } } });
+  const stored = new Map(rows.map((r) => [r.key, r]));
+  const out = {} as Record<SettingKey, Effective<unknown>>;
+  for (const key of SETTING_KEYS) {
+    const def = SETTINGS[key] as Definition<SettingKey>;
+    const fromEnv = env[def.env];
+    const row = stored.get(key);
+    if (fromEnv !== undefined && fromEnv !== "") {
+      out[key] = resolved(def, fromEnv, "env", `${def.env}="${fromEnv.slice(0, 40)}"`, null, null);
+    } else if (row) {
+      out[key] = resolved(def, row.value, "database", `the stored value "${row.value.slice(0, 40)}"`, row.updatedAt, row.updatedBy);
+    } else {
+      out[key] = { value: def.fallback, source: "default", problem: null, updatedAt: null, updatedBy: null };
+    }
+  }
+  return out as Settings;
+}
+
+function resolved<K extends SettingKey>(
+  def: Definition<K>,
+  text: string,
+  source: "env" | "database",
+  what: string,
+  updatedAt: string | null,
+  updatedBy: string | null,
+): Effective<SettingValues[K]> {
+  const parsed = def.parse(text);
+  if (parsed.ok) return { value: parsed.value, source, problem: null, updatedAt, updatedBy };
+  return {
+    value: def.failClosed,
+    source,
+    problem: `${what} is not ${parsed.expected}: ${def.show(def.failClosed)} applies until it is fixed.`,
+    updatedAt,
+    updatedBy,
+  };
+}
+
+/** Just the values in force. Reads only. */
+export async function settingValues(db: AuditDb, env: Env = process.env): Promise<SettingValues> {
+  const s = await readSettings(db, env);
+  return {
+    approvals: s.approvals.value,
+    approvalTtlHours: s.approvalTtlHours.value,
+    emergencyRollbackMinutes: s.emergencyRollbackMinutes.value,
+  };
+}
+
+/**
+ * Stores a setting from the dashboard and audits it as `settings.changed` with the old and new value.
+ * Refuses (and audits as `settings.change_refused`) a setting the environment pins; throws
+ * InvalidInputError for a value that does not parse. No event when the value does not change.
+ */
+export async function changeSetting(
+  db: AuditDb,
+  actor: Actor,
+  key: SettingKey,
+  text: string,
+  env: Env = process.env,
+): Promise<{ changed: boolean; old: string; new: string }> {
+  const def = SETTINGS[key] as Definition<SettingKey>;
+  const parsed = def.parse(text);
+  if (!parsed.ok) throw new InvalidInputError(`${def.label}: expected ${parsed.expected}.`);
+  const before = (await readSettings(db, env))[key];
+  const old = String(before.value);
+  const value = String(parsed.value);
+  if (before.source === "env") {
+    const message = `${def.label} is pinned by ${def.env} in the server's environment: it cannot be changed here.`;
+    await recordEvent(db, actor, {
+      action: "settings.change_refused",
+      outcome: "refused",
+      reason: message,
+      details: { key, env: def.env, old, requested: value },
+    });
+    throw new SettingPinnedError(message);
+  }
+  if (old === value && !before.problem) return { changed: false, old, new: value };
+  const at = new Date().toISOString();
+  await db.setting.upsert({
+    where: { key },
+    create: { key, value, updatedAt: at, updatedBy: actor.name },
+    update: { value, updatedAt: at, updatedBy: actor.name },
+  });
+  await recordEvent(db, actor, {
+    action: "settings.changed",
+    outcome: "succeeded",
+    reason: `${def.label}: ${def.show(before.value as never)} → ${def.show(parsed.value as never)}.`,
+    details: { key, old, new: value, oldSource: before.source },
+  });
+  return { changed: true, old, new: value };
+}
