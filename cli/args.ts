@@ -1,7 +1,13 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { InvalidInputError } from "@/lib/registry";
 
-export type Out = { json: boolean; print: (text: string) => void; printJson: (value: unknown) => void };
+export type Out = {
+  json: boolean;
+  print: (text: string) => void;
+  printJson: (value: unknown) => void;
+  /** Reads standard input (for --password-stdin); tests pass their own. */
+  stdin?: () => Promise<string>;
+};
 
 export const common = { root: { type: "string" }, json: { type: "boolean" } } as const;
 

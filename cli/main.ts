@@ -32,10 +32,18 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   show STEM                    one version: metadata, metrics, checks against production
   promote [--version STEM]     promote the best version (or STEM) into production
           [--dry-run] [--min-score X] [--override CHECK --reason TEXT] [--actor NAME]
+          [--user NAME --password-stdin]
   rollback --to STEM | --previous
                                copy an older version (or the one live before the
                                current one, from the audit log) back into production
-          [--dry-run] [--reason TEXT] [--actor NAME]
+          [--dry-run] [--reason TEXT] [--actor NAME] [--user NAME --password-stdin]
+                               with the two-person rule on (REGISTRY_APPROVALS=required or
+                               the dashboard's setting) both need an account and file a
+                               request that a second releaser approves; exit 0, "requested"
+  requests list [--all]        approval requests waiting for a second releaser
+  requests approve ID --reason TEXT --user NAME --password-stdin
+  requests reject ID --reason TEXT --user NAME --password-stdin
+  requests withdraw ID [--reason TEXT] --user NAME --password-stdin
   inspect FILE                 static safety verdict and feature schema of a model file
                                (never unpickled); exit 0 safe, 3 unsafe/malformed/unsupported
   audit list [--action A] [--actor NAME] [--version STEM] [--limit N]
@@ -47,8 +55,9 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   users list | users roles NAME --role ROLE
   db migrate                   create and migrate the audit database (done on first use anyway)
 
-Exit codes: 0 done or nothing to do, 1 unexpected error, 2 bad usage or unknown version,
-3 refused by a readiness check or nothing to promote.
+Exit codes: 0 done, requested or nothing to do, 1 unexpected error, 2 bad usage or unknown version
+or request, 3 refused by a readiness check or the two-person rule, or nothing to promote,
+4 wrong credentials or an account without the needed role.
 Root: --root DIR, else $REGISTRY_ROOT, else ./artifacts. Threshold: --min-score, else $REGISTRY_MIN_SCORE, else 0.60.`;
 
 // The audit log (Prisma and its query engine) loads only for commands that write or read it, so
@@ -89,6 +98,9 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
         return await (await import("./inspect-command")).inspectCommand(rest, io);
       case "db":
         return await dbCommand(rest, io);
+      case "requests":
+        await audit();
+        return await (await import("./requests-commands")).requestsCommand(rest, io, osUser());
       case "users":
         await audit();
         return await (await import("./users-commands")).usersCommand(rest, io, osUser());
@@ -166,6 +178,8 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
     reason: { type: "string" },
     actor: { type: "string" },
     previous: { type: "boolean" },
+    user: { type: "string" },
+    "password-stdin": { type: "boolean" },
   });
   const root = resolveRoot(values.root);
   const actor: Actor = { name: values.actor?.trim() || osUser(), role: "cli", source: "cli" };
@@ -207,14 +221,23 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
       report(plan, { dryRun, done: false, correlationId: "" }, io);
       return plan.allowed ? 0 : 3;
     }
-    const { release } = await audit();
-    const outcome = await release(root, request, actor);
-    report(outcome.plan, { dryRun, done: outcome.status === "done", correlationId: outcome.correlationId }, io);
-    return outcome.plan.allowed ? 0 : 3;
+    // The two-person rule decides whether this applies now or files a request (lib/approvals).
+    await audit();
+    const { requesterFrom } = await import("./requests-commands");
+    const { submitChange } = await import("@/lib/approvals");
+    const outcome = await submitChange(root, request, await requesterFrom(root, values, actor, io, osUser()));
+    report(outcome.plan, { dryRun, done: outcome.status === "done", correlationId: outcome.correlationId }, io, outcome);
+    return outcome.status === "requested" || outcome.plan.allowed ? 0 : 3;
   });
 }
 
-function report(plan: Plan, r: { dryRun: boolean; done: boolean; correlationId: string }, io: Out): void {
+function report(
+  plan: Plan,
+  r: { dryRun: boolean; done: boolean; correlationId: string },
+  io: Out,
+  submitted?: { status: string; emergency: boolean; request: { id: number; expiresAt: string } | null },
+): void {
+  const request = submitted?.status === "requested" ? submitted.request : null;
   if (io.json) {
     io.printJson({
       promoted: plan.kind === "promote" && r.done,
@@ -231,10 +254,20 @@ function report(plan: Plan, r: { dryRun: boolean; done: boolean; correlationId: 
       refusal: plan.refusal,
       files: plan.files,
       auditCorrelationId: r.dryRun ? null : r.correlationId,
+      requested: request !== null,
+      ...(request ? { requestId: request.id, expiresAt: request.expiresAt } : {}),
+      ...(submitted?.emergency ? { emergency: true } : {}),
     });
     return;
   }
   io.print(renderPlan(plan, r.dryRun));
+  if (request) {
+    io.print(
+      `Request #${request.id} filed: nothing was written. A second releaser approves it with \`registry requests approve ${request.id} --reason TEXT --user NAME --password-stdin\` (or on /approvals) before ${request.expiresAt}.`,
+    );
+    return;
+  }
+  if (submitted?.emergency && r.done) io.print("Emergency rollback: approval skipped; the audit log flags it for review.");
   if (r.done)
     io.print(
       `${plan.kind === "promote" ? "Promoted" : "Rolled back to"} ${plan.target.stem}: production_latest.joblib and .json now hold its bytes.`,

@@ -1,0 +1,154 @@
+import { execFile } from "node:child_process";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { setPerson } from "@/lib/approvals";
+import { allEvents, closeAudit, openAudit } from "@/lib/audit";
+import { createUser } from "@/lib/auth";
+import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
+import { main } from "./main";
+
+let root: string;
+beforeEach(async () => {
+  delete process.env.DATABASE_URL;
+  process.env.REGISTRY_MIGRATIONS_DIR = resolve(__dirname, "../prisma/migrations");
+  process.env.REGISTRY_APPROVALS = "required";
+  root = tempRegistry();
+  const db = openAudit(root);
+  for (const [name, roles] of [
+    ["alice", ["releaser"]],
+    ["asmith", ["releaser"]],
+    ["bob", ["releaser"]],
+    ["carol", ["releaser"]],
+    ["root", ["admin", "auditor", "viewer"]],
+  ] as const) {
+    await createUser(db, { username: name, password: `${name}-password`, roles: [...roles], createdBy: "test" });
+  }
+  const admin = { name: "root", role: "admin", source: "cli" as const };
+  await setPerson(db, admin, "alice", "Alice Smith");
+  await setPerson(db, admin, "asmith", "alice  SMITH");
+  await closeAudit();
+});
+afterEach(async () => {
+  delete process.env.REGISTRY_APPROVALS;
+  await closeAudit();
+  removeRegistry(root);
+});
+
+/** Runs the CLI in-process, with `stdin` as standard input, and captures what it prints. */
+async function run(args: string[], stdin = "") {
+  const lines: string[] = [];
+  let json: unknown = null;
+  const code = await main([...args, "--root", root], {
+    json: false,
+    print: (t) => lines.push(t),
+    printJson: (v) => {
+      json = v;
+    },
+    stdin: async () => stdin,
+  });
+  return { code, text: lines.join("\n"), json: json as Record<string, unknown> };
+}
+
+const live = () => sha(join(root, "models/production_latest.joblib"));
+const as = (user: string) => ["--user", user, "--password-stdin"];
+
+async function requestBest(): Promise<number> {
+  const r = await run(["promote", "--json", "--reason", "weekly release", ...as("alice")], "alice-password\n");
+  expect(r.code).toBe(0);
+  expect(r.json).toMatchObject({ requested: true, promoted: false, from: PRODUCTION, to: BEST, dryRun: false });
+  return r.json.requestId as number;
+}
+
+describe("registry promote under the two-person rule", () => {
+  it("needs an account: --actor alone is refused (exit 2), and nothing is written", async () => {
+    const before = fingerprint(root);
+    const r = await run(["promote", "--json", "--reason", "x", "--actor", "ci-bot"]);
+    expect(r).toMatchObject({ code: 2, json: { error: { code: "account_required" } } });
+    expect((await run(["promote", "--user", "alice"])).code).toBe(2);
+    expect(fingerprint(root)).toEqual(before);
+  });
+
+  it("files a request (exit 0, requested) and writes nothing; list shows it", async () => {
+    const before = fingerprint(root);
+    const id = await requestBest();
+    expect(fingerprint(root)).toEqual(before);
+    const list = await run(["requests", "list", "--json"]);
+    expect(list.code).toBe(0);
+    expect(list.json).toMatchObject({ approvals: { mode: "required", source: "env", ttlHours: 24 } });
+    expect(list.json.requests).toEqual([
+      expect.objectContaining({ id, state: "pending", targetStem: BEST, requester: expect.objectContaining({ username: "alice" }) }),
+    ]);
+    expect((await run(["requests", "list"])).text).toMatch(new RegExp(`#${id} \\[pending\\] promote ${BEST}`));
+  });
+
+  it("a wrong password is exit 4 and names no secret", async () => {
+    const r = await run(["promote", "--json", "--reason", "x", ...as("alice")], "not-her-password");
+    expect(r).toMatchObject({ code: 4, json: { error: { code: "unauthenticated" } } });
+    expect(JSON.stringify(r.json)).not.toContain("not-her-password");
+  });
+});
+
+describe("registry requests approve|reject", () => {
+  it("refuses self-approval, the same person's second account, an admin, a wrong password and a bare --actor", async () => {
+    const id = String(await requestBest());
+    const before = fingerprint(root);
+    const self = await run(["requests", "approve", id, "--reason", "fine", "--json", ...as("alice")], "alice-password");
+    expect(self).toMatchObject({ code: 3, json: { error: { code: "self_approval" } } });
+    const alias = await run(["requests", "approve", id, "--reason", "fine", "--json", ...as("asmith")], "asmith-password");
+    expect(alias).toMatchObject({ code: 3, json: { error: { code: "self_approval" } } });
+    const admin = await run(["requests", "approve", id, "--reason", "fine", "--json", ...as("root")], "root-password");
+    expect(admin).toMatchObject({ code: 4, json: { error: { code: "forbidden" } } });
+    const guess = await run(["requests", "approve", id, "--reason", "fine", "--json", ...as("bob")], "guess");
+    expect(guess).toMatchObject({ code: 4, json: { error: { code: "unauthenticated" } } });
+    expect((await run(["requests", "approve", id, "--reason", "fine", "--actor", "bob"])).code).toBe(2);
+    expect((await run(["requests", "approve", id, "--reason", "fine"])).code).toBe(2);
+    expect((await run(["requests", "approve", "1; rm", "--reason", "fine", ...as("bob")], "bob-password")).code).toBe(2);
+    expect((await run(["requests", "approve", "999", "--reason", "fine", ...as("bob")], "bob-password")).code).toBe(2);
+    expect(fingerprint(root)).toEqual(before);
+    const list = await run(["requests", "list", "--json"]);
+    expect(list.json.requests).toEqual([expect.objectContaining({ state: "pending" })]);
+  });
+
+  it("a second releaser approves: production changes, and the log tells who asked and who approved", async () => {
+    const id = await requestBest();
+    const r = await run(["requests", "approve", String(id), "--reason", "metrics checked", "--json", ...as("bob")], "bob-password\n");
+    expect(r).toMatchObject({ code: 0, json: { requestId: id, state: "approved", approved: true, promoted: true, to: BEST } });
+    expect(live()).toBe(sha(join(root, `models/${BEST}.joblib`)));
+    const events = await allEvents(openAudit(root));
+    const approved = events.find((e) => e.action === "approval.approved")!;
+    expect(approved).toMatchObject({ actor: "bob", source: "cli", reason: "metrics checked" });
+    expect(JSON.parse(approved.details)).toMatchObject({ requestedBy: "alice", approvedBy: "bob", osUser: expect.any(String) });
+    expect(events.at(-1)).toMatchObject({ action: "model.promoted", actor: "bob" });
+  });
+
+  it("a second releaser rejects with a reason; the request can then not be approved", async () => {
+    const id = String(await requestBest());
+    const r = await run(["requests", "reject", id, "--reason", "freeze until Monday", "--json", ...as("bob")], "bob-password");
+    expect(r).toMatchObject({ code: 0, json: { state: "rejected", rejected: true } });
+    const late = await run(["requests", "approve", id, "--reason", "now?", "--json", ...as("carol")], "carol-password");
+    expect(late).toMatchObject({ code: 3, json: { error: { code: "request_closed" } } });
+    expect(live()).toBe(sha(join(root, `models/${PRODUCTION}.joblib`)));
+  });
+
+  it("two approvals from two processes at once: exactly one applies", async () => {
+    const id = String(await requestBest());
+    await closeAudit();
+    const bin = resolve(__dirname, "bin.mjs");
+    const approve = (user: string) => {
+      const child = promisify(execFile)("node", [bin, "requests", "approve", id, "--reason", `yes from ${user}`, "--json", "--root", root, ...as(user)], {
+        env: { ...process.env, DATABASE_URL: "" },
+      });
+      child.child.stdin?.end(`${user}-password\n`);
+      return child.then(
+        () => 0,
+        (e: { code: number }) => e.code,
+      );
+    };
+    const codes = await Promise.all([approve("bob"), approve("carol")]);
+    expect(codes.sort()).toEqual([0, 3]);
+    expect(live()).toBe(sha(join(root, `models/${BEST}.joblib`)));
+    const events = await allEvents(openAudit(root));
+    expect(events.filter((e) => e.action === "model.promoted")).toHaveLength(1);
+  });
+});
