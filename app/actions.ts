@@ -2,11 +2,13 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { previousProduction, release } from "@/lib/audit";
+import { identityOfUser, routeFor, submitChange } from "@/lib/approvals";
+import { previousProduction } from "@/lib/audit";
 import { CHECK_NAMES, InvalidInputError, type Plan, planFromDisk, scanForPlan, validateVersionName } from "@/lib/registry";
 import { defineAction } from "@/lib/server/action";
 import { minScore, registryRoot } from "@/lib/server/registry";
 import { db } from "@/lib/server/session";
+import { settingValues } from "@/lib/settings/settings";
 
 const stem = z
   .string()
@@ -29,6 +31,8 @@ const target = z.object({
 export interface Preview {
   plan: Plan;
   previousStem: string | null;
+  /** How confirming goes through under the two-person rule: applied, filed as a request, or an emergency rollback. */
+  approval: "direct" | "request" | "emergency";
 }
 
 async function resolveVersion(input: z.output<typeof target>): Promise<string | undefined> {
@@ -44,7 +48,8 @@ export const previewChange = defineAction("model.preview", "model.promote", targ
   const version = await resolveVersion(input);
   const { plan } = await planFromDisk(registryRoot(), { kind: input.kind, version, minScore: minScore(), overrides: [] });
   const production = await previousProduction(db(), plan.current.sha256);
-  return { ok: true, data: JSON.parse(JSON.stringify({ plan, previousStem: production?.stem ?? null })) as Preview };
+  const { route } = await routeFor(db(), plan, await settingValues(db()), new Date());
+  return { ok: true, data: JSON.parse(JSON.stringify({ plan, previousStem: production?.stem ?? null, approval: route })) as Preview };
 });
 
 const confirm = target.extend({
@@ -66,7 +71,8 @@ const confirm = target.extend({
 /**
  * Applies a previewed promotion or rollback: re-plans on the server (the client's plan is never trusted),
  * refuses if production or the target changed since the preview, applies under the registry lock with
- * the audit trail, and revalidates every page.
+ * the audit trail, and revalidates every page. Under the two-person rule it files a request instead
+ * (lib/approvals), unless it is an emergency rollback.
  */
 export const applyChange = defineAction(
   "model.apply",
@@ -77,7 +83,7 @@ export const applyChange = defineAction(
     }
   }),
   async (input, { user }) => {
-    const outcome = await release(
+    const outcome = await submitChange(
       registryRoot(),
       {
         kind: input.kind,
@@ -86,13 +92,22 @@ export const applyChange = defineAction(
         overrides: input.override.map((check) => ({ check, reason: input.overrideReason ?? "" })),
         reason: input.reason,
       },
-      { name: user.username, role: user.roles.join(","), source: "web" },
+      { actor: { name: user.username, role: user.roles.join(","), source: "web" }, identity: await identityOfUser(db(), user) },
       { expected: { productionSha256: input.expectedProductionSha256, targetSha256: input.expectedTargetSha256 } },
     );
     revalidatePath("/", "layout");
     if (outcome.status === "refused") {
       return { ok: false, code: "refused", error: outcome.plan.refusal ?? "Refused by a readiness check." };
     }
-    return { ok: true, data: { status: outcome.status, to: outcome.plan.target.stem, from: outcome.plan.current.stem } };
+    return {
+      ok: true,
+      data: {
+        status: outcome.status,
+        to: outcome.plan.target.stem,
+        from: outcome.plan.current.stem,
+        requestId: outcome.request?.id ?? null,
+        emergency: outcome.emergency,
+      },
+    };
   },
 );

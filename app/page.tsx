@@ -1,4 +1,6 @@
 import { MetricCharts } from "@/components/metric-charts-mount";
+import { PendingApprovals } from "@/components/pending-approvals";
+import { countPending } from "@/lib/approvals";
 import { ReleaseActions } from "@/components/release-dialog";
 import { lastChange, previousProduction } from "@/lib/audit";
 import { can } from "@/lib/auth";
@@ -33,9 +35,10 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
   }
   const releaser = can(user.roles, "model.promote");
   const database = db();
-  const [lastChanged, previous] = await Promise.all([
+  const [lastChanged, previous, pending] = await Promise.all([
     lastChange(database, snapshot.production.sha256),
     previousProduction(database, snapshot.production.sha256),
+    countPending(database, new Date(), "web"),
   ]);
   const best = snapshot.versions.find((v) => v.stem === snapshot.best);
 
@@ -54,6 +57,7 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
           )}
         </p>
       </div>
+      <PendingApprovals count={pending} />
       <ProductionCard
         production={snapshot.production}
         best={best ? { stem: best.stem, score: best.score, metric: best.metric } : null}

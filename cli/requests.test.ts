@@ -136,9 +136,13 @@ describe("registry requests approve|reject", () => {
     await closeAudit();
     const bin = resolve(__dirname, "bin.mjs");
     const approve = (user: string) => {
-      const child = promisify(execFile)("node", [bin, "requests", "approve", id, "--reason", `yes from ${user}`, "--json", "--root", root, ...as(user)], {
-        env: { ...process.env, DATABASE_URL: "" },
-      });
+      const child = promisify(execFile)(
+        "node",
+        [bin, "requests", "approve", id, "--reason", `yes from ${user}`, "--json", "--root", root, ...as(user)],
+        {
+          env: { ...process.env, DATABASE_URL: "" },
+        },
+      );
       child.child.stdin?.end(`${user}-password\n`);
       return child.then(
         () => 0,

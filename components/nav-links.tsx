@@ -6,6 +6,7 @@ import { usePathname } from "next/navigation";
 const LINKS = [
   { href: "/", label: "Overview" },
   { href: "/compare", label: "Compare" },
+  { href: "/approvals", label: "Approvals" },
   { href: "/audit", label: "Audit" },
 ] as const;
 

@@ -7,9 +7,13 @@ import type { Plan } from "@/lib/registry/plan";
 import type { ActionResult } from "@/lib/server/action";
 import { fmtDelta, fmtMetric } from "@/lib/views/format";
 
-type Preview = { plan: Plan; previousStem: string | null };
+/** approval: how confirming goes through under the two-person rule (lib/approvals routeFor). */
+type Preview = { plan: Plan; previousStem: string | null; approval?: "direct" | "request" | "emergency" };
 type PreviewAction = (prev: unknown, input: { kind: Plan["kind"]; version?: string }) => Promise<ActionResult<Preview>>;
-type ApplyAction = (prev: unknown, input: FormData) => Promise<ActionResult<{ status: string; to: string; from: string | null }>>;
+type ApplyAction = (
+  prev: unknown,
+  input: FormData,
+) => Promise<ActionResult<{ status: string; to: string; from: string | null; requestId?: number | null; emergency?: boolean }>>;
 
 const short = (sha: string | null) => (sha ? `${sha.slice(0, 12)}…` : "(none)");
 
@@ -63,7 +67,14 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
           {loading || !result ? (
             <p aria-live="polite">Planning on the server…</p>
           ) : result.ok ? (
-            <PlanView key={attempt} plan={result.data.plan} apply={apply} onClose={close} onReview={() => active && open(active)} />
+            <PlanView
+              key={attempt}
+              plan={result.data.plan}
+              approval={result.data.approval ?? "direct"}
+              apply={apply}
+              onClose={close}
+              onReview={() => active && open(active)}
+            />
           ) : (
             <>
               <p className="form-error" role="alert">
@@ -82,7 +93,19 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
   );
 }
 
-function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: ApplyAction; onClose: () => void; onReview: () => void }) {
+function PlanView({
+  plan,
+  approval,
+  apply,
+  onClose,
+  onReview,
+}: {
+  plan: Plan;
+  approval: NonNullable<Preview["approval"]>;
+  apply: ApplyAction;
+  onClose: () => void;
+  onReview: () => void;
+}) {
   const router = useRouter();
   const [state, formAction] = useActionState(apply, null);
   const failedOverridable = plan.checks.filter((c) => !c.passed && c.overridable);
@@ -99,9 +122,18 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
     return (
       <>
         <p className="form-ok" role="status" aria-live="polite">
-          {state.data.status === "noop"
-            ? `${state.data.to} was already in production: nothing changed.`
-            : `Done: production is now ${state.data.to} (was ${state.data.from ?? "nothing"}). The change is in the audit log.`}
+          {state.data.status === "requested" ? (
+            <>
+              Request #{state.data.requestId} sent: nothing changes until a second releaser approves it on{" "}
+              <a href="/approvals">Approvals</a>.
+            </>
+          ) : state.data.status === "noop" ? (
+            `${state.data.to} was already in production: nothing changed.`
+          ) : (
+            `Done: production is now ${state.data.to} (was ${state.data.from ?? "nothing"}). The change is in the audit log.${
+              state.data.emergency ? " Emergency rollback: approval skipped, flagged for review." : ""
+            }`
+          )}
         </p>
         <div className="row-actions">
           <button type="button" className="btn" onClick={onClose}>
@@ -255,6 +287,17 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
         </div>
       ) : null}
 
+      {approval === "request" && !plan.noop && !willBeRefused ? (
+        <p className="muted">
+          The two-person rule is on: this files a request, and a second releaser must approve it before anything changes.
+        </p>
+      ) : approval === "emergency" ? (
+        <p className="muted">
+          Emergency rollback to the version live just before: it applies now without a second releaser, and the audit log flags it for
+          review.
+        </p>
+      ) : null}
+
       <p aria-live="polite" role="status" className={state && !state.ok ? "form-error" : "sr-only"}>
         {state && !state.ok ? state.error : ""}
       </p>
@@ -267,15 +310,21 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
         <button type="button" className="btn" onClick={onClose}>
           Cancel
         </button>
-        <Confirm disabled={plan.noop || Boolean(stale)} kind={plan.kind} refused={willBeRefused} />
+        <Confirm disabled={plan.noop || Boolean(stale)} kind={plan.kind} refused={willBeRefused} request={approval === "request"} />
       </div>
     </form>
   );
 }
 
-function Confirm({ disabled, kind, refused }: { disabled: boolean; kind: Plan["kind"]; refused: boolean }) {
+function Confirm({ disabled, kind, refused, request }: { disabled: boolean; kind: Plan["kind"]; refused: boolean; request: boolean }) {
   const { pending } = useFormStatus();
-  const label = refused ? "Submit anyway (will be refused)" : kind === "promote" ? "Confirm promotion" : "Confirm rollback";
+  const label = refused
+    ? "Submit anyway (will be refused)"
+    : request
+      ? "Request approval"
+      : kind === "promote"
+        ? "Confirm promotion"
+        : "Confirm rollback";
   return (
     <button type="submit" className={`btn ${refused ? "" : "btn-primary"}`} disabled={disabled || pending}>
       {pending ? "Applying…" : label}

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { expect, type Page } from "@playwright/test";
 
 /** One account per role, created by e2e/serve.mjs in the throwaway database. */
-export type E2ERole = "admin" | "releaser" | "viewer" | "auditor";
+export type E2ERole = "admin" | "releaser" | "viewer" | "auditor" | "releaser2";
 export const password = (role: E2ERole) => `${role}-e2e-password`;
 export const stateFile = (role: E2ERole) => join(process.env.E2E_DIR ?? "/tmp", `state-${role}.json`);
 export const registryDir = () => join(process.env.E2E_DIR ?? "/tmp", "registry");

@@ -156,8 +156,8 @@ function EventRow({ e }: { e: AuditEvent }) {
       <details>
         <summary>
           <span className="mono muted">#{e.seq}</span> <time dateTime={e.at}>{e.at.replace("T", " ").slice(0, 19)} UTC</time>{" "}
-          <strong>{e.action}</strong> <span className={`badge ${OUTCOME_BADGE[e.outcome] ?? ""}`}>{e.outcome}</span> by{" "}
-          <strong>{e.actor}</strong>{" "}
+          <strong>{e.action}</strong> <span className={`badge ${OUTCOME_BADGE[e.outcome] ?? ""}`}>{e.outcome}</span>{" "}
+          {needsReview(e) ? <span className="badge badge-warn">emergency: needs review</span> : null} by <strong>{e.actor}</strong>{" "}
           <span className="muted">
             ({e.role}, {e.source})
           </span>
@@ -217,6 +217,11 @@ function EventRow({ e }: { e: AuditEvent }) {
       </details>
     </li>
   );
+}
+
+/** An emergency rollback skipped the two-person rule (lib/approvals): the log flags it for someone to review. */
+function needsReview(e: AuditEvent): boolean {
+  return e.details.includes('"emergency":true') && (safeJson(e.details) as { emergency?: unknown }).emergency === true;
 }
 
 const RECENT = 1000;

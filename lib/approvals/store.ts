@@ -217,3 +217,12 @@ export async function resolveInterrupted(db: AuditDb, now: Date): Promise<void> 
     );
   }
 }
+
+/** The latest emergency rollbacks (applied without approval, flagged for review), newest first. Reads only. */
+export async function flaggedEmergencies(db: AuditDb, limit = 20) {
+  return db.auditEvent.findMany({
+    where: { action: "model.rolled_back", outcome: "succeeded", details: { contains: '"emergency":true' } },
+    orderBy: { seq: "desc" },
+    take: limit,
+  });
+}

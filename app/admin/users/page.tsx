@@ -1,15 +1,18 @@
 import type { Metadata } from "next";
 import { CreateUserForm } from "@/components/create-user-form";
+import { PersonForm } from "@/components/person-form";
+import { personsByAccount } from "@/lib/approvals";
 import { listUsers, ROLES } from "@/lib/auth";
 import { db, requirePage } from "@/lib/server/session";
 import { createUserAction } from "./actions";
+import { setPersonAction } from "./person-actions";
 
 export const metadata: Metadata = { title: "Accounts" };
 export const dynamic = "force-dynamic";
 
 export default async function UsersPage() {
   await requirePage("users.manage", "/admin/users");
-  const users = await listUsers(db());
+  const [users, persons] = await Promise.all([listUsers(db()), personsByAccount(db())]);
   return (
     <>
       <div className="page-head">
@@ -26,6 +29,7 @@ export default async function UsersPage() {
               <tr>
                 <th scope="col">Username</th>
                 <th scope="col">Roles</th>
+                <th scope="col">Person (two-person rule)</th>
                 <th scope="col">Created</th>
               </tr>
             </thead>
@@ -34,6 +38,9 @@ export default async function UsersPage() {
                 <tr key={u.id}>
                   <td>{u.username}</td>
                   <td>{u.roles.join(", ")}</td>
+                  <td>
+                    <PersonForm username={u.username} person={persons.get(u.id) ?? null} action={setPersonAction} />
+                  </td>
                   <td className="muted">
                     {u.createdAt.slice(0, 10)} by {u.createdBy}
                   </td>
