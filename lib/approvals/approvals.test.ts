@@ -106,6 +106,7 @@ describe("who is the same person", () => {
       targetStem: "a",
       previousStem: "a",
       liveSince: "2026-12-04T10:00:00Z",
+      liveBy: "promote" as const,
       overrides: 0,
       windowMinutes: 60,
     };
@@ -116,6 +117,7 @@ describe("who is the same person", () => {
     expect(emergencyRollback({ ...base, previousStem: "b" }, now)).toMatchObject({ ok: false });
     expect(emergencyRollback({ ...base, overrides: 1 }, now)).toMatchObject({ ok: false });
     expect(emergencyRollback({ ...base, liveSince: null }, now)).toMatchObject({ ok: false });
+    expect(emergencyRollback({ ...base, liveBy: "rollback" }, now)).toMatchObject({ ok: false });
   });
 });
 
@@ -396,9 +398,18 @@ describe("the two-person rule", () => {
     const rolled = (await allEvents(openAudit(root))).at(-1)!;
     expect(rolled).toMatchObject({ action: "model.rolled_back", actor: "alice" });
     expect(JSON.parse(rolled.details)).toMatchObject({ emergency: true, review: "needed", emergencyWindowMinutes: 60 });
-    // With the window at 0 there is no emergency path.
+    // Undoing the emergency rollback (back to the version just taken off) is no emergency: it needs a second releaser.
+    const undo = await submitChange(root, { ...back, version: BEST }, who);
+    expect(undo.status).toBe("requested");
+    expect(live()).toBe(modelSha(PRODUCTION));
+    await withdrawRequest(root, undo.request!.id, alice, null);
+    // A fresh promotion again (approved by a second releaser); with the window at 0 there is no emergency path.
+    const again = await submitChange(root, { ...promoteBest, version: BEST }, who);
+    await approveRequest(root, again.request!.id, await account("bob", ["releaser"]), "looks right");
+    expect(live()).toBe(modelSha(BEST));
     await changeSetting(openAudit(root), ADMIN, "emergencyRollbackMinutes", "0", {});
-    expect((await submitChange(root, { ...back, version: BEST }, who)).status).toBe("requested");
+    expect((await submitChange(root, back, who)).status).toBe("requested");
+    expect(live()).toBe(modelSha(BEST));
   });
 
   it("checks the CLI's credentials like sign-in: wrong passwords count towards the lockout", async () => {

@@ -121,6 +121,8 @@ export interface EmergencyFacts {
   previousStem: string | null;
   /** When the current production went live (its last completed change), if the log knows. */
   liveSince: string | null;
+  /** How it went live: only a fresh promotion can be undone in an emergency, never a rollback. */
+  liveBy: "promote" | "rollback" | "other" | null;
   /** Overrides the change needs: an emergency rollback needs none. */
   overrides: number;
   windowMinutes: number;
@@ -129,7 +131,8 @@ export interface EmergencyFacts {
 /**
  * May this change skip approval as an emergency rollback? Only a rollback to the version live just
  * before the current one, needing no override, within `windowMinutes` of the current production going
- * live. A window of 0 turns emergencies off. Pure.
+ * live by a promotion (undoing a rollback alone would let one person put back what was just taken off).
+ * A window of 0 turns emergencies off. Pure.
  */
 export function emergencyRollback(f: EmergencyFacts, now: Date): { ok: true; liveSince: string } | { ok: false; why: string } {
   if (f.windowMinutes <= 0) return { ok: false, why: "emergency rollbacks are turned off" };
@@ -138,6 +141,7 @@ export function emergencyRollback(f: EmergencyFacts, now: Date): { ok: true; liv
     return { ok: false, why: "the target is not the version live just before" };
   if (f.overrides > 0) return { ok: false, why: "it needs an override" };
   if (f.liveSince === null) return { ok: false, why: "the log does not say when the current production went live" };
+  if (f.liveBy !== "promote") return { ok: false, why: "the current production did not go live by a promotion" };
   const age = now.getTime() - Date.parse(f.liveSince);
   if (!(age >= 0 && age <= f.windowMinutes * 60_000)) {
     return { ok: false, why: `the current production went live more than ${f.windowMinutes} minutes ago` };
