@@ -82,6 +82,19 @@ describe("registry promote under the two-person rule", () => {
     expect((await run(["requests", "list"])).text).toMatch(new RegExp(`#${id} \\[pending\\] promote ${BEST}`));
   });
 
+  it("rolls a fresh release back at once in an emergency, flagged; still with an account", async () => {
+    process.env.REGISTRY_APPROVALS = "off";
+    expect((await run(["promote", "--reason", "weekly", "--actor", "ci-bot"])).code).toBe(0);
+    process.env.REGISTRY_APPROVALS = "required";
+    expect((await run(["rollback", "--previous", "--reason", "pager", "--json"])).json).toMatchObject({ error: { code: "account_required" } });
+    const r = await run(["rollback", "--previous", "--reason", "pager: latency", "--json", ...as("alice")], "alice-password");
+    expect(r).toMatchObject({ code: 0, json: { rolledBack: true, emergency: true, requested: false, to: PRODUCTION } });
+    expect(live()).toBe(sha(join(root, `models/${PRODUCTION}.joblib`)));
+    const last = (await allEvents(openAudit(root))).at(-1)!;
+    expect(last).toMatchObject({ action: "model.rolled_back", actor: "alice", source: "cli" });
+    expect(JSON.parse(last.details)).toMatchObject({ emergency: true, review: "needed", osUser: expect.any(String) });
+  });
+
   it("a wrong password is exit 4 and names no secret", async () => {
     const r = await run(["promote", "--json", "--reason", "x", ...as("alice")], "not-her-password");
     expect(r).toMatchObject({ code: 4, json: { error: { code: "unauthenticated" } } });
