@@ -1,7 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
 import { BEST, cli, PRODUCTION, resetProduction, sha, stateFile } from "./accounts";
-import { capturePost, sessionCookie, setApprovals, signedIn } from "./approvals";
+import { capturePost, sessionCookie, setApprovals, setPerson, signedIn } from "./approvals";
 
 // The two-person rule, start to end: a releaser's promotion becomes a request; the requester cannot
 // approve it (not in the page, not with a raw POST); a second releaser approves it and it goes live.
@@ -43,7 +43,13 @@ test("request → approve by a second releaser → live", async ({ page, browser
   await expect(mine).toContainText("Waiting for a second releaser");
   await expect(mine.getByRole("button", { name: "Approve and apply" })).toHaveCount(0);
 
+  // A second account of the same person is the requester too: an admin says releaser2 is the person "releaser".
+  await setPerson(browser, baseURL!, "releaser2", " RELEASER ");
   const second = await signedIn(browser, baseURL!, "releaser2");
+  await second.goto("/approvals");
+  await expect(second.getByRole("list", { name: "Open requests" })).toContainText("you cannot approve your own request");
+  await expect(second.getByRole("button", { name: "Approve and apply" })).toHaveCount(0);
+  await setPerson(browser, baseURL!, "releaser2", "");
   await second.goto("/approvals");
   const item = second.getByRole("list", { name: "Open requests" }).getByRole("listitem").first();
   for (const text of [BEST, PRODUCTION, "Weekly release: best PR-AUC", "releaser", "all 6 passed"]) await expect(item).toContainText(text);

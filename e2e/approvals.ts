@@ -15,6 +15,18 @@ export async function setApprovals(browser: Browser, baseURL: string, mode: "off
   await context.close();
 }
 
+/** Sets the person behind an account through the admin's form on /admin/users (empty: the username). */
+export async function setPerson(browser: Browser, baseURL: string, username: string, person: string): Promise<void> {
+  const context = await browser.newContext({ baseURL, storageState: stateFile("admin") });
+  const page = await context.newPage();
+  await page.goto("/admin/users");
+  await page.getByLabel("Account", { exact: true }).selectOption(username);
+  await page.getByLabel("Person (full name or email)").fill(person);
+  await page.getByRole("button", { name: "Save person" }).click();
+  await expect(page.getByText(`${username} is now ${person || "their username"} for the two-person rule.`)).toBeVisible();
+  await context.close();
+}
+
 /** A page in a fresh browser context, signed in through the form as `role`. */
 export async function signedIn(browser: Browser, baseURL: string, role: E2ERole): Promise<Page> {
   // Contexts made in a test inherit the project's storageState: start signed out on purpose.

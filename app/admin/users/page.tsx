@@ -29,7 +29,7 @@ export default async function UsersPage() {
               <tr>
                 <th scope="col">Username</th>
                 <th scope="col">Roles</th>
-                <th scope="col">Person (two-person rule)</th>
+                <th scope="col">Person</th>
                 <th scope="col">Created</th>
               </tr>
             </thead>
@@ -38,9 +38,7 @@ export default async function UsersPage() {
                 <tr key={u.id}>
                   <td>{u.username}</td>
                   <td>{u.roles.join(", ")}</td>
-                  <td>
-                    <PersonForm username={u.username} person={persons.get(u.id) ?? null} action={setPersonAction} />
-                  </td>
+                  <td>{persons.get(u.id) ?? <span className="muted">(username)</span>}</td>
                   <td className="muted">
                     {u.createdAt.slice(0, 10)} by {u.createdBy}
                   </td>
@@ -52,6 +50,11 @@ export default async function UsersPage() {
         <section aria-labelledby="new-user-title">
           <h2 id="new-user-title">New account</h2>
           <CreateUserForm action={createUserAction} roles={ROLES} />
+          <h2 id="person-title" className="section-gap">
+            Person behind an account
+          </h2>
+          <p className="muted">The two-person rule treats two accounts of one person as one: the requester can approve with neither.</p>
+          <PersonForm usernames={users.map((u) => u.username)} action={setPersonAction} />
         </section>
       </div>
     </>
