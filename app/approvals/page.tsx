@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { DecisionForms, WithdrawForm } from "@/components/approval-forms";
 import { ApprovalSettingsForm, type SettingField } from "@/components/approval-settings-form";
-import { closedRequests, flaggedEmergencies, identityOfUser, openRequests, type RequestView, samePerson } from "@/lib/approvals";
+import { closedRequests, countPending, flaggedEmergencies, identityOfUser, openRequests, type RequestView, samePerson } from "@/lib/approvals";
 import { can } from "@/lib/auth";
 import { db, requirePage } from "@/lib/server/session";
 import { readSettings, SETTING_KEYS, SETTINGS, type Settings } from "@/lib/settings/settings";
@@ -39,7 +39,8 @@ export default async function ApprovalsPage() {
   const now = new Date();
   // Reading the open requests first expires any whose time is up (recorded once), so the lists agree.
   const open = await openRequests(database, now, "web");
-  const [settings, closed, me, flagged] = await Promise.all([
+  const [pending, settings, closed, me, flagged] = await Promise.all([
+    countPending(database, now, "web"),
     readSettings(database),
     closedRequests(database, 20),
     identityOfUser(database, user),
@@ -62,7 +63,9 @@ export default async function ApprovalsPage() {
       <section className="card" aria-labelledby="open-title">
         <div className="card-head">
           <h2 id="open-title">Waiting for a second releaser</h2>
-          <span className="muted">{open.length} open</span>
+          <span className="muted">
+            {pending} pending{open.length < pending ? ` (the oldest ${open.length} shown)` : ""}
+          </span>
         </div>
         {open.length === 0 ? (
           <p className="muted">No request is waiting.</p>

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Actor, allEvents, closeAudit, openAudit, release } from "@/lib/audit";
+import { type Actor, allEvents, closeAudit, openAudit, recordEvent, release } from "@/lib/audit";
 import { createUser, signIn, userForToken } from "@/lib/auth";
 import { DEFAULT_MIN_SCORE } from "@/lib/registry";
 import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
@@ -9,7 +9,7 @@ import { changeSetting, readSettings } from "@/lib/settings/settings";
 import { authenticate } from "./credentials";
 import { type Identity, identityOfUser, normalizePerson, samePerson, setPerson } from "./people";
 import { decide, emergencyRollback, type RequestFacts } from "./rules";
-import { countPending, expireDue, findRequest, openRequests } from "./store";
+import { countPending, expireDue, findRequest, openRequests, resolveInterrupted } from "./store";
 import { approveRequest, rejectRequest, submitChange, withdrawRequest } from "./workflow";
 
 const OTHER = "candidate_logreg_20250709T120000Z";
@@ -420,5 +420,24 @@ describe("the two-person rule", () => {
     expect(await db.session.count()).toBe(0);
     for (let i = 0; i < 5; i++) await authenticate(db, "alice", `guess ${i}`, "cli:test").catch(() => undefined);
     await expect(authenticate(db, "alice", "alice-password", "cli:test")).rejects.toThrow(/Too many/);
+  });
+
+  it("settles a request left 'approving' by a crash from what the audit log shows", async () => {
+    await requireApprovals();
+    const alice = await account("alice", ["releaser"]);
+    const [landed, lost] = [await requestBest(alice), await requestBest(alice)];
+    const db = openAudit(root);
+    const claimedAt = new Date(Date.now() - 11 * 60_000).toISOString();
+    await db.approvalRequest.updateMany({ where: { id: { in: [landed.id, lost.id] } }, data: { state: "approving", decidedAt: claimedAt } });
+    // The crashed release of `landed` recorded its intent (with the request) and its completion; `lost` recorded nothing.
+    const bob: Actor = { name: "bob", role: "releaser", source: "web" };
+    await recordEvent(db, bob, { action: "model.promotion_started", outcome: "intent", correlationId: "c-1", details: { approval: { uid: landed.uid } } });
+    await recordEvent(db, bob, { action: "model.promoted", outcome: "succeeded", correlationId: "c-1" });
+    // Not yet: a release may take a while; only a claim older than ten minutes counts as interrupted.
+    await resolveInterrupted(db, new Date(Date.parse(claimedAt) + 5 * 60_000));
+    expect((await findRequest(db, landed.id))?.state).toBe("approving");
+    await resolveInterrupted(db, new Date());
+    expect(await findRequest(db, landed.id)).toMatchObject({ state: "approved", releaseCorrelationId: "c-1" });
+    expect(await findRequest(db, lost.id)).toMatchObject({ state: "failed", outcome: expect.stringMatching(/Interrupted/) });
   });
 });
