@@ -191,25 +191,8 @@ function VersusChart({ data, onOpen }: { data: ChartData; onOpen: (stem: string)
   return (
     <ScatterChart responsive style={{ width: "100%", height: CHART_HEIGHT }} margin={CHART_MARGIN}>
       <CartesianGrid stroke="#e6e9ee" />
-      <XAxis
-        type="number"
-        dataKey="rocAuc"
-        name="ROC-AUC"
-        domain={xDomain}
-        ticks={metricTicks(xDomain)}
-        interval={0}
-        tickFormatter={fmtTick}
-      />
-      <YAxis
-        type="number"
-        dataKey="prAuc"
-        name="PR-AUC"
-        domain={yDomain}
-        ticks={metricTicks(yDomain)}
-        interval={0}
-        tickFormatter={fmtTick}
-        width={44}
-      />
+      <XAxis type="number" dataKey="rocAuc" name="ROC-AUC" domain={xDomain} ticks={metricTicks(xDomain)} interval={0} tickFormatter={fmtTick} />
+      <YAxis type="number" dataKey="prAuc" name="PR-AUC" domain={yDomain} ticks={metricTicks(yDomain)} interval={0} tickFormatter={fmtTick} width={44} />
       <Frame x="rocAuc" y="prAuc" xDomain={xDomain} yDomain={yDomain} />
       <Points data={data} x="rocAuc" y="prAuc" onOpen={onOpen} />
     </ScatterChart>

@@ -16,7 +16,7 @@ rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 cpSync(join(repo, "artifacts"), join(dir, "registry"), { recursive: true, filter: (src) => !src.includes("/.registry") });
 
-// releaser2 is the second releaser of the two-person rule's journeys (e2e/approvals.spec.ts).
+// releaser2 is the second releaser of the two-person rule's journeys (e2e/approval-*.spec.ts).
 const ACCOUNTS = { admin: "admin", releaser: "releaser", releaser2: "releaser", viewer: "viewer", auditor: "auditor" };
 for (const [name, role] of Object.entries(ACCOUNTS)) {
   execFileSync(

@@ -47,15 +47,17 @@ export default async function UsersPage() {
             </tbody>
           </table>
         </section>
-        <section aria-labelledby="new-user-title">
-          <h2 id="new-user-title">New account</h2>
-          <CreateUserForm action={createUserAction} roles={ROLES} />
-          <h2 id="person-title" className="section-gap">
-            Person behind an account
-          </h2>
-          <p className="muted">The two-person rule treats two accounts of one person as one: the requester can approve with neither.</p>
-          <PersonForm usernames={users.map((u) => u.username)} action={setPersonAction} />
-        </section>
+        <div>
+          <section aria-labelledby="new-user-title">
+            <h2 id="new-user-title">New account</h2>
+            <CreateUserForm action={createUserAction} roles={ROLES} />
+          </section>
+          <section aria-labelledby="person-title" className="section-gap">
+            <h2 id="person-title">Person behind an account</h2>
+            <p className="muted">The two-person rule treats two accounts of one person as one: the requester can approve with neither.</p>
+            <PersonForm usernames={users.map((u) => u.username)} action={setPersonAction} />
+          </section>
+        </div>
       </div>
     </>
   );
