@@ -5,7 +5,8 @@ import { useActionState, useEffect, useRef, useState, useTransition } from "reac
 import { useFormStatus } from "react-dom";
 import type { Plan } from "@/lib/registry/plan";
 import type { ActionResult } from "@/lib/server/action";
-import { fmtDelta, fmtMetric } from "@/lib/views/format";
+import { fmtCount, fmtDelta, fmtMetric } from "@/lib/views/format";
+import { clip, MAX_KEY_CHARS } from "@/lib/views/json-display";
 
 type Preview = { plan: Plan; previousStem: string | null };
 type PreviewAction = (prev: unknown, input: { kind: Plan["kind"]; version?: string }) => Promise<ActionResult<Preview>>;
@@ -154,7 +155,10 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
 
       {plan.metricChanges.length ? (
         <table className="release-metrics">
-          <caption>Metrics against production</caption>
+          <caption>
+            Metrics against production
+            {plan.metricChangesOmitted > 0 && ` (the first ${fmtCount(plan.metricChanges.length)}; ${fmtCount(plan.metricChangesOmitted)} more not shown)`}
+          </caption>
           <thead>
             <tr>
               <th scope="col">Metric</th>
@@ -172,7 +176,7 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
           <tbody>
             {plan.metricChanges.map((m) => (
               <tr key={m.metric}>
-                <td className="mono">{m.metric}</td>
+                <td className="mono">{clip(m.metric, MAX_KEY_CHARS)}</td>
                 <td className="num">{fmtMetric(m.from)}</td>
                 <td className="num">{fmtMetric(m.to)}</td>
                 <td className={`num ${m.delta !== null && m.delta < 0 ? "check-fail" : ""}`}>{fmtDelta(m.delta)}</td>
