@@ -1,5 +1,6 @@
 import { copyFileSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import AxeBuilder from "@axe-core/playwright";
 import { expect, request, test } from "@playwright/test";
 import { cli, PRODUCTION, registryDir } from "./accounts";
 
@@ -20,7 +21,7 @@ function hugeMetrics(): string {
   for (let i = 0; i < KEYS; i++) metrics.push(`"m${i}": 0.5`);
   const hyper: string[] = [`"${"k".repeat(20_000)}": 1`];
   for (let i = 0; i < 250; i++) hyper.push(`"h${i}": "${"x".repeat(3_000)}"`);
-  return `{"trained_by": "ci", "notes": "${"n".repeat(100_000)}", "metrics": {${metrics.join(",")}}, "hyperparameters": {${hyper.join(",")}}}`;
+  return `{"trained_by": "ci", "git_commit": "${"g".repeat(50_000)}", "notes": "${"n".repeat(100_000)}", "metrics": {${metrics.join(",")}}, "hyperparameters": {${hyper.join(",")}}}`;
 }
 
 function deepMetrics(): string {
@@ -63,6 +64,7 @@ test("a version with 150,000 metrics shows a bounded page, says how many more, a
   await expect(page.getByTestId("hyperparameters-more")).toContainText(/more hyperparameters/);
   // Long values and keys are cut, and say so.
   await expect(page.getByText(/characters more/).first()).toBeVisible();
+  await expect(page.getByText(/^g+… \(49,700 characters more\)$/)).toBeVisible();
 
   const file = await page.request.get(href as string);
   expect(file.status()).toBe(200);
@@ -85,6 +87,20 @@ test("compare with several 150,000-key versions stays bounded and names what it 
     "href",
     `/versions/${HUGE[0]}/metrics.json`,
   );
+});
+
+test("the bounded pages stay accessible: no serious axe violations", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  for (const path of [`/versions/${HUGE[0]}`, `/compare?${[PRODUCTION, ...HUGE].map((s) => `v=${s}`).join("&")}`, `/versions/${DEEP}`]) {
+    await page.goto(path);
+    const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+    const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    expect(
+      serious.map((v) => `${v.id}: ${v.help}`),
+      path,
+    ).toEqual([]);
+  }
+  await page.screenshot({ path: "test-results/screens/version-deep.png", fullPage: false });
 });
 
 test("values nested 100,000 levels deep never break the version page, compare or the CLI", async ({ page }) => {

@@ -169,6 +169,8 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
                               >
                                 {r.key === "sha256" && typeof r.values[i] === "string" ? (
                                   <span title={text}>{text.slice(0, 12)}…</span>
+                                ) : text.length > 40 ? (
+                                  <span className="cell-text">{text}</span>
                                 ) : (
                                   text
                                 )}
@@ -209,16 +211,14 @@ function NotShown(props: { comparison: Comparison; section: "metrics" | "hyperpa
       <p>
         Only the first {MAX_COMPARE_ROWS} {props.noun} are compared side by side. Not shown:
       </p>
-      <ul>
-        {missing.map(({ stem, count }) => (
-          <li key={stem}>
-            {fmtCount(count)} more {props.noun} of <span className="mono">{stem}</span> ·{" "}
-            <a href={metricsHref(stem)} download>
-              Download the metrics of {stem}
-            </a>
-          </li>
-        ))}
-      </ul>
+      {missing.map(({ stem, count }) => (
+        <p key={stem}>
+          {fmtCount(count)} more {props.noun} of <span className="mono">{stem}</span> ·{" "}
+          <a href={metricsHref(stem)} download>
+            Download the metrics of {stem}
+          </a>
+        </p>
+      ))}
     </div>
   );
 }

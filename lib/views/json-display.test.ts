@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type JsonValue, parseMetricsText } from "@/lib/registry";
-import { clip, entriesOf, MAX_KEY_CHARS, MAX_ROWS, MAX_VALUE_CHARS, valueText } from "./json-display";
+import { clip, clipStrings, entriesOf, MAX_KEY_CHARS, MAX_ROWS, MAX_VALUE_CHARS, valueText } from "./json-display";
 
 describe("entriesOf", () => {
   it("turns a parsed metrics file's null-prototype records into plain text pairs", () => {
@@ -59,5 +59,6 @@ describe("entriesOf", () => {
     expect(clip(text, 10)).toBe(`${"a".repeat(9)}… (4 characters more)`);
     expect(clip(text, 11)).toBe(`${"a".repeat(9)}😀… (2 characters more)`);
     expect(clip("short", 10)).toBe("short");
+    expect(clipStrings({ a: "x".repeat(20), b: 3, c: null }, 10)).toEqual({ a: `${"x".repeat(10)}… (10 characters more)`, b: 3, c: null });
   });
 });

@@ -60,6 +60,11 @@ export function clip(text: string, max: number): string {
   return end === text.length ? text : `${text.slice(0, end)}${more(text.length - end)}`;
 }
 
+/** A copy of a flat record with every string in it cut to `max` characters (see clip). Pure. */
+export function clipStrings<T extends object>(record: T, max = MAX_VALUE_CHARS): T {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, typeof v === "string" ? clip(v, max) : v])) as T;
+}
+
 /** Where `text` is cut to at most `max` characters: its length when it fits; never inside a surrogate pair. */
 function cutAt(text: string, max: number): number {
   if (text.length <= max) return text.length;

@@ -21,7 +21,7 @@ import { loadSnapshot, minScore, withDocuments } from "@/lib/server/registry";
 import { requirePage } from "@/lib/server/session";
 import { applyChange, previewChange } from "../../actions";
 import { fmtBytes, fmtCount, fmtDelta, fmtMetric, fmtTime } from "@/lib/views/format";
-import { clip, entriesOf, MAX_KEY_CHARS, MAX_VALUE_CHARS, valueText } from "@/lib/views/json-display";
+import { clip, clipStrings, entriesOf, MAX_KEY_CHARS, valueText } from "@/lib/views/json-display";
 import { compareHref, metricsHref } from "@/lib/views/links";
 
 export const dynamic = "force-dynamic";
@@ -77,7 +77,8 @@ export default async function VersionPage(props: Props) {
   const releaser = can(user.roles, "model.promote");
   const prod = snapshot.production;
   const doc = target.metrics;
-  const meta = doc?.meta;
+  // The metadata's strings come from the file, at any length.
+  const meta = doc ? clipStrings(doc.meta) : undefined;
   const hasScore = target.metric !== UNKNOWN_METRIC;
   const delta = hasScore && prod.score !== null && prod.metric === target.metric ? target.score - prod.score : null;
   // Bounded whatever the file holds: a few hundred rows of cut text at most, the rest counted and downloadable.
@@ -251,7 +252,7 @@ export default async function VersionPage(props: Props) {
             <Fact term="Metrics file" value={target.metricsFile ?? "none"} mono />
             {download && (
               <>
-                <dt className="sr-only">Download</dt>
+                <dt>Download</dt>
                 <dd>
                   <a href={download} download>
                     Download the metrics file
@@ -316,11 +317,10 @@ export default async function VersionPage(props: Props) {
 
 function Fact(props: { term: string; value: string | null | undefined; mono?: boolean; wrap?: boolean }) {
   const cls = [props.mono ? "mono" : "", props.wrap ? "wrap" : ""].join(" ").trim();
-  // Values from the metrics file (trained_by, git_commit, ...) are any length the file gives them.
   return (
     <>
       <dt>{props.term}</dt>
-      <dd className={cls || undefined}>{props.value == null ? <span className="muted">—</span> : clip(props.value, MAX_VALUE_CHARS)}</dd>
+      <dd className={cls || undefined}>{props.value ?? <span className="muted">—</span>}</dd>
     </>
   );
 }
