@@ -116,6 +116,54 @@ describe("registry CLI contract", () => {
   });
 });
 
+describe("registry show on hostile metrics files", () => {
+  const add = async (stem: string, metrics: string) => {
+    const { copyFileSync, writeFileSync } = await import("node:fs");
+    copyFileSync(join(root, `models/${BEST}.joblib`), join(root, `models/${stem}.joblib`));
+    writeFileSync(join(root, `metrics/${stem}.json`), metrics);
+  };
+
+  it("prints values nested 100,000 levels deep as such, in text and in JSON, and exits 0", async () => {
+    const stem = "deep_20250601T000000Z";
+    const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    await add(stem, `{"metrics": {"pr_auc": 0.5, "curve": ${deep}}, "hyperparameters": {"layers": ${deep}, "C": 1}, "lineage": ${deep}}`);
+    const text = await run("show", stem);
+    expect(text.code).toBe(0);
+    // Kept as far down as MAX_NESTING, then named: [[[…["… nested deeper than 32 levels: see the metrics file"]…]]]
+    expect(text.text).toMatch(/layers\s+\[+\\?"… nested deeper than \d+ levels: see the metrics file\\?"\]+\n/);
+    expect(text.text).toMatch(/C\s+1\n/);
+    const json = await run("show", stem, "--json");
+    expect(json.code).toBe(0);
+    const printed = JSON.parse(JSON.stringify(json.json)) as { version: { metrics: { hyperparameters: Record<string, unknown> } } };
+    expect(JSON.stringify(printed.version.metrics.hyperparameters.layers)).toMatch(/nested deeper than \d+ levels/);
+  });
+
+  it("prints at most a few hundred lines of a 150,000-key file, pointing at the file for the rest", async () => {
+    const stem = "wide_20250601T000000Z";
+    const keys = Array.from({ length: 150_000 }, (_, i) => `"m${i}": 0.5`);
+    await add(stem, `{"metrics": {"pr_auc": 0.5, ${keys.join(",")}}, "hyperparameters": {"note": "${"n".repeat(100_000)}"}}`);
+    const text = await run("show", stem);
+    expect(text.code).toBe(0);
+    expect(text.text.split("\n").length).toBeLessThan(500);
+    expect(text.text.length).toBeLessThan(50_000);
+    expect(text.text).toContain(`… 149,801 more metrics: see metrics/${stem}.json`);
+    expect(text.text).toMatch(/note\s+"n+"… \(99,700 characters more\)/);
+    const json = await run("show", stem, "--json");
+    expect(json.json).toMatchObject({ metricChangesOmitted: expect.any(Number) });
+    expect((json.json.metricChanges as unknown[]).length).toBe(200);
+    expect(json.json.metricChanges).toContainEqual(expect.objectContaining({ metric: "pr_auc", to: 0.5 }));
+
+    // Promoted anyway: the audit event records the bounded list, not 150,000 entries.
+    const promoted = await run("promote", "--version", stem, "--override", "min_score", "--override", "no_degradation", "--reason", "load test");
+    expect(promoted.code).toBe(0);
+    const audit = await run("audit", "list", "--action", "model.promoted", "--json");
+    const event = (audit.json.events as { details: unknown }[])[0];
+    const details = (typeof event?.details === "string" ? JSON.parse(event.details) : event?.details) as Record<string, unknown[]>;
+    expect(details.metricChanges).toHaveLength(200);
+    expect(JSON.stringify(event).length).toBeLessThan(60_000);
+  });
+});
+
 describe("the installed entry point", () => {
   it("promotes on a fresh registry with no database yet, creating it on first use", async () => {
     const bin = resolve(__dirname, "bin.mjs");

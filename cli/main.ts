@@ -162,7 +162,8 @@ async function show(args: string[], io: Out): Promise<number> {
     planFromDisk(root, { kind: "promote", version: stem, minScore: resolveMinScore(), overrides: [] }),
   );
   const v = registry.version(stem)!;
-  if (io.json) io.printJson({ version: v, checks: plan.checks, metricChanges: plan.metricChanges });
+  // Documents nest at most MAX_NESTING levels (deeper values read as NESTED_TOO_DEEPLY), so this prints.
+  if (io.json) io.printJson({ version: v, checks: plan.checks, metricChanges: plan.metricChanges, metricChangesOmitted: plan.metricChangesOmitted });
   else io.print(renderVersion(v, plan.checks));
   return 0;
 }

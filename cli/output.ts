@@ -1,5 +1,7 @@
 import type { Check, Plan, Snapshot, Version } from "@/lib/registry";
 import { fmt } from "@/lib/registry";
+import { fmtCount } from "@/lib/views/format";
+import { type BoundedEntries, clip, entriesOf, MAX_VALUE_CHARS } from "@/lib/views/json-display";
 
 /** Plain-text renderings for people at a terminal; `--json` output is built in commands.ts. */
 export function renderList(s: Snapshot): string {
@@ -30,6 +32,10 @@ export function renderList(s: Snapshot): string {
   return lines.join("\n");
 }
 
+/**
+ * One version for a terminal. Bounded whatever its metrics file holds: at most MAX_ROWS metrics and
+ * hyperparameters, long keys and values cut, values nested too deeply named as such; `--json` has the rest.
+ */
 export function renderVersion(v: Version, checks: Check[]): string {
   const m = v.metrics;
   const out = [
@@ -41,16 +47,20 @@ export function renderVersion(v: Version, checks: Check[]): string {
     `  score        ${v.metric === "unknown" ? "—" : fmt(v.score)} (${v.metric})`,
   ];
   if (m) {
-    for (const [k, val] of Object.entries(m.meta)) if (val !== null) out.push(`  ${k.padEnd(12)} ${val}`);
-    out.push("  metrics:");
-    for (const [k, val] of Object.entries(m.metrics)) out.push(`    ${k.padEnd(16)} ${String(val)}`);
-    if (m.hyperparameters) {
-      out.push("  hyperparameters:");
-      for (const [k, val] of Object.entries(m.hyperparameters)) out.push(`    ${k.padEnd(16)} ${JSON.stringify(val)}`);
-    }
+    for (const [k, val] of Object.entries(m.meta)) if (val !== null) out.push(`  ${k.padEnd(12)} ${clip(String(val), MAX_VALUE_CHARS)}`);
+    const see = `see ${v.metricsFile ?? "the metrics file"}`;
+    out.push("  metrics:", ...section(entriesOf(m.metrics), "metrics", see));
+    // Hyperparameters as JSON, as written: a string is quoted.
+    if (m.hyperparameters) out.push("  hyperparameters:", ...section(entriesOf(m.hyperparameters, { json: true }), "hyperparameters", see));
   }
   out.push("  checks against production:", ...renderChecks(checks));
   return out.join("\n");
+}
+
+function section(entries: BoundedEntries, noun: string, see: string): string[] {
+  const lines = entries.rows.map(([k, text]) => `    ${k.padEnd(16)} ${text}`);
+  if (entries.more > 0) lines.push(`    … ${fmtCount(entries.more)} more ${noun}: ${see}`);
+  return lines;
 }
 
 export function renderPlan(plan: Plan, dryRun: boolean): string {

@@ -6,6 +6,7 @@ import { createContext, type ReactNode, useContext, useState } from "react";
 import { CartesianGrid, ReferenceLine, Scatter, ScatterChart, usePlotArea, useXAxisScale, useYAxisScale, XAxis, YAxis } from "recharts";
 import { type ChartData, type ChartPoint, metricDomain, metricTicks, monthTicks } from "@/lib/views/chart-data";
 import { fmtCount, fmtMetric, fmtTime } from "@/lib/views/format";
+import { versionHref } from "@/lib/views/links";
 
 const PALETTE = ["#2557d6", "#0f8a7e", "#8e44ad", "#c0392b", "#d98e04", "#5d6d7e", "#1f9ed1", "#7b8d1f"];
 const PRODUCTION_COLOR = "#16794a";
@@ -23,7 +24,7 @@ const month = (t: number) => new Date(t).toISOString().slice(0, 7);
  */
 export function MetricCharts({ data, minScore }: { data: ChartData; minScore: number }) {
   const router = useRouter();
-  const open = (stem: string) => router.push(`/versions/${stem}`);
+  const open = (stem: string) => router.push(versionHref(stem));
 
   if (data.plotted === 0) {
     return (
@@ -90,7 +91,7 @@ export function MetricCharts({ data, minScore }: { data: ChartData; minScore: nu
               <tr key={h.role}>
                 <td>{h.role}</td>
                 <td>
-                  <Link href={`/versions/${h.stem}`} className="mono" prefetch={false}>
+                  <Link href={versionHref(h.stem)} className="mono" prefetch={false}>
                     {h.stem}
                   </Link>
                 </td>

@@ -2,6 +2,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import type { Production } from "@/lib/registry";
 import { fmtAgo, fmtMetric, fmtTime } from "@/lib/views/format";
+import { compareHref, versionHref } from "@/lib/views/links";
 
 const STATE_LABEL: Record<Production["state"], string> = {
   ok: "Alias OK",
@@ -37,7 +38,7 @@ export function ProductionCard(props: {
           <div className="label">Live version</div>
           <div className="value mono">
             {p.stem ? (
-              <Link href={`/versions/${p.stem}`} prefetch={false}>
+              <Link href={versionHref(p.stem)} prefetch={false}>
                 {p.stem}
               </Link>
             ) : (
@@ -73,7 +74,7 @@ export function ProductionCard(props: {
           <div className="label">Best candidate</div>
           <div className="value mono">
             {best ? (
-              <Link href={`/versions/${best.stem}`} prefetch={false}>
+              <Link href={versionHref(best.stem)} prefetch={false}>
                 {best.stem}
               </Link>
             ) : (
@@ -102,7 +103,7 @@ export function ProductionCard(props: {
       </p>
       <div className="card-actions">
         {p.stem && best && best.stem !== p.stem && (
-          <Link className="button" href={`/compare?v=${p.stem}&v=${best.stem}`} prefetch={false}>
+          <Link className="button" href={compareHref([p.stem, best.stem])} prefetch={false}>
             Compare production with best
           </Link>
         )}

@@ -5,7 +5,8 @@ import { useActionState, useEffect, useRef, useState, useTransition } from "reac
 import { useFormStatus } from "react-dom";
 import type { Plan } from "@/lib/registry/plan";
 import type { ActionResult } from "@/lib/server/action";
-import { fmtDelta, fmtMetric } from "@/lib/views/format";
+import { fmtCount, fmtDelta, fmtMetric } from "@/lib/views/format";
+import { clip, MAX_KEY_CHARS } from "@/lib/views/json-display";
 
 /** approval: how confirming goes through under the two-person rule (lib/approvals routeFor). */
 type Preview = { plan: Plan; previousStem: string | null; approval?: "direct" | "request" | "emergency" };
@@ -186,7 +187,10 @@ function PlanView({
 
       {plan.metricChanges.length ? (
         <table className="release-metrics">
-          <caption>Metrics against production</caption>
+          <caption>
+            Metrics against production
+            {plan.metricChangesOmitted > 0 && ` (the first ${fmtCount(plan.metricChanges.length)}; ${fmtCount(plan.metricChangesOmitted)} more not shown)`}
+          </caption>
           <thead>
             <tr>
               <th scope="col">Metric</th>
@@ -204,7 +208,7 @@ function PlanView({
           <tbody>
             {plan.metricChanges.map((m) => (
               <tr key={m.metric}>
-                <td className="mono">{m.metric}</td>
+                <td className="mono">{clip(m.metric, MAX_KEY_CHARS)}</td>
                 <td className="num">{fmtMetric(m.from)}</td>
                 <td className="num">{fmtMetric(m.to)}</td>
                 <td className={`num ${m.delta !== null && m.delta < 0 ? "check-fail" : ""}`}>{fmtDelta(m.delta)}</td>

@@ -19,6 +19,7 @@ import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useEffect, useMemo, useRef, useState, useTransition } from "react";
 import { fmtCount, fmtDelta, fmtMetric, fmtTime } from "@/lib/views/format";
+import { compareHref, versionHref } from "@/lib/views/links";
 import { PAGE_SIZES, SORTABLE_COLUMNS, type SortColumn, type TableQuery, tableQueryToSearch } from "@/lib/views/table-state";
 import type { VersionRow } from "@/lib/views/version-rows";
 
@@ -68,7 +69,7 @@ const columns = helper.columns([
       const r = row.original;
       return (
         <span className="stem-cell">
-          <Link href={`/versions/${r.stem}`} className="mono" prefetch={false}>
+          <Link href={versionHref(r.stem)} className="mono" prefetch={false}>
             {r.stem}
           </Link>
           {r.isProduction && <span className="badge badge-good">Production</span>}
@@ -210,7 +211,7 @@ export function VersionsTable(props: {
   });
 
   const selected = Object.keys(rowSelection).filter((k) => rowSelection[k]);
-  const compareHref = `/compare?${selected.map((s) => `v=${encodeURIComponent(s)}`).join("&")}`;
+  const compareLink = compareHref(selected);
   const hideable = table.getAllLeafColumns().filter((c) => c.getCanHide());
 
   return (
@@ -254,7 +255,7 @@ export function VersionsTable(props: {
             {total === props.all ? `${fmtCount(total)} versions` : `${fmtCount(total)} of ${fmtCount(props.all)} versions`}
           </span>
           {selected.length >= 2 ? (
-            <Link className="button button-primary" href={compareHref} data-testid="compare-selected">
+            <Link className="button button-primary" href={compareLink} data-testid="compare-selected">
               Compare {selected.length} selected
             </Link>
           ) : (

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { AUDIT_ACTIONS, type AuditEvent, listEvents, productionChanges, verifyRecentChain, verifyStoredChain } from "@/lib/audit";
 import { can } from "@/lib/auth";
 import { db, requirePage } from "@/lib/server/session";
+import { versionHref } from "@/lib/views/links";
 
 export const metadata: Metadata = { title: "Audit log" };
 export const dynamic = "force-dynamic";
@@ -268,7 +269,7 @@ async function Timeline() {
         <tbody>
           {rows.slice(0, 20).map(({ e, until }) => (
             <tr key={e.id}>
-              <td className="mono">{e.toStem ? <Link href={`/versions/${e.toStem}`}>{e.toStem}</Link> : "—"}</td>
+              <td className="mono">{e.toStem ? <Link href={versionHref(e.toStem)}>{e.toStem}</Link> : "—"}</td>
               <td className="num">{e.toScore !== null ? `${e.toScore.toFixed(4)} ${e.metric ?? ""}` : "—"}</td>
               <td>{e.at.replace("T", " ").slice(0, 16)}</td>
               <td>{until ? until.replace("T", " ").slice(0, 16) : "now"}</td>

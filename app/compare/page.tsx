@@ -2,10 +2,12 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { z } from "zod";
 import { DiffOnlySwitch } from "@/components/diff-only-switch";
-import { InvalidInputError, type Version, validateVersionName } from "@/lib/registry";
-import { loadSnapshot, withDocuments } from "@/lib/server/registry";
+import { InvalidInputError, type Snapshot, type Version, validateVersionName } from "@/lib/registry";
+import { eachWithDocument, loadSnapshot } from "@/lib/server/registry";
 import { requirePage } from "@/lib/server/session";
-import { type CompareRow, compareVersions } from "@/lib/views/compare";
+import { Comparer, type Comparison, type CompareRow, MAX_COMPARE_ROWS } from "@/lib/views/compare";
+import { fmtCount } from "@/lib/views/format";
+import { compareHref, metricsHref, versionHref } from "@/lib/views/links";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Compare" };
@@ -30,7 +32,7 @@ const SECTIONS: { id: CompareRow["section"]; title: string }[] = [
 export default async function ComparePage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   await requirePage("registry.read", "/compare");
   const params = paramsSchema.parse(await props.searchParams);
-  const snapshot = withDocuments(await loadSnapshot(), params.v);
+  const snapshot = await loadSnapshot();
   const byStem = new Map(snapshot.versions.map((v) => [v.stem, v]));
 
   const invalid: string[] = [];
@@ -50,12 +52,9 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
     else if (!picked.includes(v)) picked.push(v);
   }
   const shown = picked.slice(0, MAX_COMPARED);
-  const comparison = shown.length >= 1 ? compareVersions(shown) : null;
+  const comparison = shown.length >= 1 ? await compareInTurn(snapshot, shown) : null;
   const differing = comparison?.rows.filter((r) => r.differs).length ?? 0;
-  const hrefWithout = (stem: string) => {
-    const rest = shown.filter((v) => v.stem !== stem).map((v) => `v=${encodeURIComponent(v.stem)}`);
-    return `/compare${rest.length ? `?${rest.join("&")}` : ""}`;
-  };
+  const hrefWithout = (stem: string) => compareHref(shown.filter((v) => v.stem !== stem).map((v) => v.stem));
   // Suggestions for the picker: production and best first, then the newest runs.
   const suggestions = [
     ...new Set([
@@ -108,7 +107,7 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
           Add
         </button>
         {snapshot.production.stem && snapshot.best && snapshot.best !== snapshot.production.stem && (
-          <Link className="button" href={`/compare?v=${snapshot.production.stem}&v=${snapshot.best}`}>
+          <Link className="button" href={compareHref([snapshot.production.stem, snapshot.best])}>
             Production vs best
           </Link>
         )}
@@ -127,7 +126,7 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
                     <th scope="col">Field</th>
                     {shown.map((v) => (
                       <th scope="col" key={v.stem} className="compare-col">
-                        <Link href={`/versions/${v.stem}`} className="mono">
+                        <Link href={versionHref(v.stem)} className="mono">
                           {v.stem}
                         </Link>
                         <div className="badges">
@@ -170,6 +169,8 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
                               >
                                 {r.key === "sha256" && typeof r.values[i] === "string" ? (
                                   <span title={text}>{text.slice(0, 12)}…</span>
+                                ) : text.length > 40 ? (
+                                  <span className="cell-text">{text}</span>
                                 ) : (
                                   text
                                 )}
@@ -192,8 +193,45 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
             </div>
             {differing === 0 && shown.length >= 2 && <p className="muted diff-empty">These versions are identical in every field shown.</p>}
           </DiffOnlySwitch>
+          <NotShown comparison={comparison} section="metrics" noun="metrics" />
+          <NotShown comparison={comparison} section="hyperparameters" noun="hyperparameters" />
         </section>
       )}
     </>
   );
+}
+
+/** What a bounded comparison left out of a section, per version, with a download of each file. */
+function NotShown(props: { comparison: Comparison; section: "metrics" | "hyperparameters"; noun: string }) {
+  const counts = props.comparison.notShown[props.section];
+  const missing = props.comparison.stems.flatMap((stem, i) => ((counts[i] ?? 0) > 0 ? [{ stem, count: counts[i] as number }] : []));
+  if (missing.length === 0) return null;
+  return (
+    <div className="alert alert-warn" role="note" data-testid={`compare-more-${props.section}`}>
+      <p>
+        Only the first {MAX_COMPARE_ROWS} {props.noun} are compared side by side. Not shown:
+      </p>
+      {missing.map(({ stem, count }) => (
+        <p key={stem}>
+          {fmtCount(count)} more {props.noun} of <span className="mono">{stem}</span> ·{" "}
+          <a href={metricsHref(stem)} download>
+            Download the metrics of {stem}
+          </a>
+        </p>
+      ))}
+    </div>
+  );
+}
+
+/**
+ * The comparison, each document read, reduced to what the page shows and dropped before the next (a
+ * metrics file may be 4 MiB), with other requests let in between two of them.
+ */
+async function compareInTurn(snapshot: Snapshot, versions: readonly Version[]): Promise<Comparison> {
+  const comparer = new Comparer();
+  for (const v of eachWithDocument(snapshot, versions)) {
+    comparer.add(v);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return comparer.result();
 }

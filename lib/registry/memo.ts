@@ -9,7 +9,9 @@ const SCORE = STAMP;
 const METRIC = STAMP + 1;
 const MODEL = STAMP + 2;
 const WIDTH = MODEL + STAMP;
-const FORMAT = 5;
+// The reading rule is part of the format: 6 lists a name only when it can be named (names.ts) and reads
+// deeply nested files that 5 called invalid JSON, so a memo of 5 is read again from the files.
+const FORMAT = 6;
 /** Per version, the hex sha256 of its metrics file then of its model file (zeros when not known). */
 const SHA = 64;
 const SHAS = 2 * SHA;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseMetricsText, scoreOf } from "./metrics";
+import { MAX_NESTING, NESTED_TOO_DEEPLY, parseMetricsScore, parseMetricsText, scoreOf } from "./metrics";
 import { checkStem, isoTimestamp, parseStem, validateVersionName } from "./names";
 
 const score = (text: string) => {
@@ -52,7 +52,67 @@ describe("score rule", () => {
   });
 });
 
+describe("deeply nested files", () => {
+  const deep = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+  const parse = (text: string) => {
+    const r = parseMetricsText(text);
+    if (!r.ok) throw new Error(r.message);
+    return r.doc;
+  };
+
+  it("reads a file nested 100,000 levels deep, keeping its score, with nothing deeper than MAX_NESTING", () => {
+    for (const nan of ["", ', "f1": NaN']) {
+      const doc = parse(`{"metrics": {"pr_auc": 0.7, "curve": ${deep(100_000)}${nan}}, "hyperparameters": {"layers": ${deep(100_000)}, "C": 1}, "lineage": ${deep(100_000)}}`);
+      expect(doc.score).toBe(0.7);
+      expect(doc.hyperparameters?.C).toBe(1);
+      expect(JSON.stringify(doc.hyperparameters?.layers)).toContain(JSON.stringify(NESTED_TOO_DEEPLY));
+      if (nan) expect(doc.metrics.f1).toBe("NaN");
+      // Everything a document goes through afterwards: JSON for the CLI, a clone for a worker's message.
+      expect(() => JSON.stringify(doc)).not.toThrow();
+      expect(() => structuredClone(doc)).not.toThrow();
+      let depth = 0;
+      for (let v: unknown = doc.extra.lineage; Array.isArray(v); v = v[0]) depth++;
+      // The file's object is level 1, "lineage" the array at level 2.
+      expect(depth).toBe(MAX_NESTING - 1);
+    }
+    expect(parseMetricsScore(`{"pr_auc": 0.4, "x": ${deep(100_000)}, "y": NaN}`)).toEqual({ ok: true, score: 0.4, metric: "pr_auc" });
+  });
+
+  it("keeps values nested up to the bound as they are, and NaN inside them", () => {
+    const doc = parse(`{"metrics": {"pr_auc": 0.5}, "hyperparameters": {"grid": [[1, NaN], {"a": [Infinity]}]}}`);
+    expect(doc.hyperparameters?.grid).toEqual([[1, "NaN"], { a: ["Infinity"] }]);
+    const atBound = `{"x": ${deep(MAX_NESTING - 1)}}`;
+    expect(JSON.stringify(parse(atBound).extra.x)).toBe(deep(MAX_NESTING - 1));
+    expect(JSON.stringify(parse(`{"x": ${deep(MAX_NESTING)}}`).extra.x)).toBe(
+      `${"[".repeat(MAX_NESTING - 1)}${JSON.stringify(NESTED_TOO_DEEPLY)}${"]".repeat(MAX_NESTING - 1)}`,
+    );
+  });
+});
+
 describe("version names", () => {
+  it("lists a name only when it can be named: the scan's rule and validateVersionName agree", () => {
+    const hostile = [
+      "<img src=x onerror=alert(1)>_20250607T000000Z",
+      "my model_20250607T000000Z",
+      "modèle_20250607T000000Z",
+      "a..b_20250607T000000Z",
+      ".hidden_20250607T000000Z",
+      "-rf_20250607T000000Z",
+      "x%2e_20250607T000000Z",
+      "x\u0007_20250607T000000Z",
+      `${"a".repeat(190)}_20250607T000000Z`,
+    ];
+    for (const stem of hostile) {
+      expect(checkStem(stem), stem).toMatchObject({ ok: false, code: "bad_name" });
+      expect(() => validateVersionName(stem), stem).toThrow();
+    }
+    expect(checkStem(hostile[0] as string)).toMatchObject({ message: expect.stringMatching(/letters, digits/) });
+    for (const stem of ["candidate_logreg_20250305T101000Z", "a.b-c_d_20250607T000000Z", `${"a".repeat(183)}_20250607T000000Z`]) {
+      expect(checkStem(stem).ok, stem).toBe(true);
+      expect(validateVersionName(decodeURIComponent(encodeURIComponent(stem)))).toBe(stem);
+    }
+  });
+
   it("splits at the last underscore and requires a real UTC instant", () => {
     expect(parseStem("candidate_logreg_20250305T101000Z")).toEqual({
       ok: true,

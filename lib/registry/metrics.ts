@@ -53,12 +53,12 @@ const FLAT_METRIC = /^(pr_auc|roc_auc|average_precision|f1|accuracy|precision|re
  * Pure. Never throws: a broken file comes back as `{ ok: false }` with a message for people.
  */
 export function parseMetricsText(text: string): MetricsParse {
-  const value = parseJson(text);
-  if (value instanceof Error) {
-    const e = value;
-    const detail = e instanceof RangeError ? "nested too deeply" : e.message;
+  const parsed = parseJson(text);
+  if (parsed instanceof Error) {
+    const detail = parsed instanceof RangeError ? "nested too deeply" : parsed.message;
     return { ok: false, code: "invalid_json", message: `Metrics file is not valid JSON (${detail}).` };
   }
+  const { value } = parsed;
   if (!isObject(value)) {
     return {
       ok: false,
@@ -66,6 +66,7 @@ export function parseMetricsText(text: string): MetricsParse {
       message: `Metrics file holds ${Array.isArray(value) ? "an array" : typeof value === "object" ? "null" : `a ${typeof value}`}, not a JSON object.`,
     };
   }
+  boundDocument(value, parsed.marked);
   return { ok: true, doc: toDoc(value) };
 }
 
@@ -74,22 +75,56 @@ export function parseMetricsText(text: string): MetricsParse {
  * (the CLI's plans): the same parse and the same rule as `parseMetricsText(text).doc.score`. Pure.
  */
 export function parseMetricsScore(text: string): { ok: true; score: number; metric: string } | Extract<MetricsParse, { ok: false }> {
-  const value = parseJson(text);
-  if (value instanceof Error || !isObject(value)) return parseMetricsText(text) as Extract<MetricsParse, { ok: false }>;
-  const { score, metric } = scoreOf(value);
+  const parsed = parseJson(text);
+  if (parsed instanceof Error || !isObject(parsed.value)) return parseMetricsText(text) as Extract<MetricsParse, { ok: false }>;
+  const { score, metric } = scoreOf(parsed.value);
   return { ok: true, score, metric };
 }
 
-function parseJson(text: string): unknown {
+/**
+ * The file's JSON with Python's NaN/Infinity as marked strings (see replaceNonFinite): numbers only are
+ * read for scores, so the marks never matter there; toDoc takes them off. No reviver: V8 runs one
+ * recursively, so a file nested a few thousand levels deep would overflow the stack.
+ */
+function parseJson(text: string): { value: unknown; marked: boolean } | Error {
   try {
     const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     const clean = replaceNonFinite(body);
-    // The reviver costs a call per value: only files with NaN or Infinity need it.
-    return clean === body
-      ? JSON.parse(clean)
-      : JSON.parse(clean, (_key, v) => (typeof v === "string" && v.startsWith(NON_FINITE_MARK) ? v.slice(NON_FINITE_MARK.length) : v));
+    return { value: JSON.parse(clean), marked: clean !== body };
   } catch (e) {
     return e instanceof Error ? e : new Error(String(e));
+  }
+}
+
+/**
+ * How deep a document's values may nest (the file's object is level 1). A container below this is kept
+ * as the text of NESTED_TOO_DEEPLY, so every later use (JSON.stringify, structuredClone, a worker's message,
+ * React) stays far from the stack's limit, whatever the file holds. Real metrics files nest 3 or 4 levels.
+ */
+export const MAX_NESTING = 32;
+export const NESTED_TOO_DEEPLY = `… nested deeper than ${MAX_NESTING} levels: see the metrics file`;
+
+/**
+ * Bounds a parsed file in place: containers deeper than MAX_NESTING become NESTED_TOO_DEEPLY, and, when
+ * `marked`, Python's NaN/Infinity marks become the strings "NaN", "Infinity", "-Infinity". An explicit
+ * stack, never recursion: it visits each value above the bound once and nothing below it. Mutates `file`.
+ */
+function boundDocument(file: JsonObject, marked: boolean): void {
+  const stack: [container: JsonObject | JsonValue[], depth: number][] = [[file, 1]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [container, depth] = top;
+    const keys = Array.isArray(container) ? null : Object.keys(container);
+    const n = keys ? keys.length : (container as JsonValue[]).length;
+    for (let i = 0; i < n; i++) {
+      const key = keys ? (keys[i] as string) : i;
+      const v = (container as Record<string | number, JsonValue>)[key] as JsonValue;
+      if (typeof v === "object" && v !== null) {
+        if (depth >= MAX_NESTING) (container as Record<string | number, JsonValue>)[key] = NESTED_TOO_DEEPLY;
+        else stack.push([v, depth + 1]);
+      } else if (marked && typeof v === "string" && v.startsWith(NON_FINITE_MARK)) {
+        (container as Record<string | number, JsonValue>)[key] = v.slice(NON_FINITE_MARK.length);
+      }
+    }
   }
 }
 
@@ -159,21 +194,21 @@ function toDoc(file: JsonObject): MetricsDoc {
     churnRateTrain: null,
     churnRateTest: null,
   };
-  const metrics: Record<string, JsonValue> = Object.create(null);
+  const metrics: Record<string, JsonValue> = nested ? asRecord(nested) : Object.create(null);
   const extra: Record<string, JsonValue> = Object.create(null);
-  const hp = isObject(file.hyperparameters) ? file.hyperparameters : null;
-  for (const [key, v] of Object.entries(file)) {
-    const metaKey = META_KEYS[key];
+  const hp = isObject(file.hyperparameters) ? asRecord(file.hyperparameters) : null;
+  for (const key of Object.keys(file)) {
+    const v = file[key] as JsonValue;
+    // Own keys only: "constructor" or "__proto__" in a file is data, not one of ours.
+    const metaKey = Object.hasOwn(META_KEYS, key) ? META_KEYS[key] : undefined;
     if (metaKey) {
       if (NUMERIC_META.has(metaKey)) {
         (meta[metaKey] as number | null) = typeof v === "number" && Number.isFinite(v) ? v : null;
       } else if (typeof v === "string" || typeof v === "number") {
         (meta[metaKey] as string | null) = String(v);
       }
-    } else if (key === "metrics" && nested) {
-      Object.assign(metrics, copyObject(nested));
-    } else if (key === "hyperparameters" && hp) {
-      // kept below
+    } else if ((key === "metrics" && nested) || (key === "hyperparameters" && hp)) {
+      // kept whole above
     } else if (!nested && FLAT_METRIC.test(key)) {
       metrics[key] = v;
     } else {
@@ -184,7 +219,7 @@ function toDoc(file: JsonObject): MetricsDoc {
   return {
     form: nested ? "nested" : "flat",
     metrics,
-    hyperparameters: hp ? copyObject(hp) : null,
+    hyperparameters: hp,
     meta,
     extra,
     score,
@@ -192,11 +227,13 @@ function toDoc(file: JsonObject): MetricsDoc {
   };
 }
 
-/** Copies an object's own entries into a null-prototype object, so a "__proto__" key stays data. */
-function copyObject(o: JsonObject): Record<string, JsonValue> {
-  const out: Record<string, JsonValue> = Object.create(null);
-  for (const [k, v] of Object.entries(o)) out[k] = v;
-  return out;
+/**
+ * A parsed object as a null-prototype record, so a "__proto__" or "constructor" key reads as data only
+ * (JSON.parse already made every key an own property). In place, not a copy: a metrics object may hold
+ * 150,000 keys, and copying them cost several times the parse. Mutates `o`, which the parse just made.
+ */
+function asRecord(o: JsonObject): Record<string, JsonValue> {
+  return Object.setPrototypeOf(o, null) as Record<string, JsonValue>;
 }
 
 export function isObject(v: unknown): v is JsonObject {

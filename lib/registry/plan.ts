@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { type ArtifactEvidence, type Check, type CheckName, OVERRIDABLE, runChecks, type SafetyEvidence } from "./checks";
 import { InvalidInputError, RefusedError, UnknownVersionError } from "./errors";
 import { openRegular } from "./files";
-import { metricNumber } from "./metrics";
+import { type JsonValue, metricNumber, SCORE_KEYS } from "./metrics";
 import { METRICS_ALIAS, MODEL_ALIAS, type Production, type RegistryView, type Version } from "./scan";
 
 export type ChangeKind = "promote" | "rollback";
@@ -65,8 +65,17 @@ export interface Plan {
   minScore: number;
   overrides: Override[];
   reason: string | null;
+  /**
+   * Every metric of the candidate and of production against each other, up to MAX_METRIC_CHANGES (the
+   * score metrics first when there are more): a plan goes into the audit log and the preview dialog.
+   */
   metricChanges: MetricChange[];
+  /** How many metrics metricChanges leaves out (0 for any real metrics file). */
+  metricChangesOmitted: number;
 }
+
+/** The most metric changes a plan lists (a metrics file may hold 150,000 keys within its size cap). */
+export const MAX_METRIC_CHANGES = 200;
 
 /** Facts read from disk that the pure planner needs. */
 export interface Evidence {
@@ -162,7 +171,7 @@ export function planChange(registry: RegistryView, request: ChangeRequest, evide
     minScore: request.minScore,
     overrides: request.overrides,
     reason: request.reason?.trim() || request.overrides[0]?.reason || null,
-    metricChanges: metricChanges(target, productionVersion),
+    ...metricChanges(target, productionVersion),
   };
 }
 
@@ -198,11 +207,26 @@ function ref(v: Version): VersionRef {
   return { stem: v.stem, sha256: v.sha256, metricsSha256: v.metricsSha256, score: v.score, metric: v.metric };
 }
 
-function metricChanges(target: Version, prod: Version | null): MetricChange[] {
-  const keys = new Set([...Object.keys(target.metrics?.metrics ?? {}), ...Object.keys(prod?.metrics?.metrics ?? {})]);
-  return [...keys].map((metric) => {
+const NO_METRICS: Record<string, JsonValue> = Object.freeze(Object.create(null));
+
+/** The metrics of both versions in file order (candidate's, then production's own), bounded. */
+function metricChanges(target: Version, prod: Version | null): Pick<Plan, "metricChanges" | "metricChangesOmitted"> {
+  const mine = target.metrics?.metrics ?? NO_METRICS;
+  const theirs = prod?.metrics?.metrics ?? NO_METRICS;
+  const own = Object.keys(mine);
+  const only = Object.keys(theirs).filter((k) => !Object.hasOwn(mine, k));
+  const total = own.length + only.length;
+  const keys =
+    total <= MAX_METRIC_CHANGES
+      ? [...own, ...only]
+      : [...new Set([...SCORE_KEYS.filter((k) => Object.hasOwn(mine, k) || Object.hasOwn(theirs, k)), ...own.slice(0, MAX_METRIC_CHANGES), ...only.slice(0, MAX_METRIC_CHANGES)])].slice(
+          0,
+          MAX_METRIC_CHANGES,
+        );
+  const changes = keys.map((metric) => {
     const to = metricNumber(target.metrics, metric);
     const from = metricNumber(prod?.metrics ?? null, metric);
     return { metric, from, to, delta: to !== null && from !== null ? to - from : null };
   });
+  return { metricChanges: changes, metricChangesOmitted: total - changes.length };
 }

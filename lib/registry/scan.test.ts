@@ -102,6 +102,23 @@ describe("problems", () => {
     expect(s.versions.some((v) => v.stem.startsWith("linked_") || v.stem.startsWith("dir_"))).toBe(false);
   });
 
+  it("lists only names that can be named: markup, spaces and overlong names are bad_name problems", async () => {
+    const markup = "<img src=x onerror=alert(1)>_20250607T000000Z";
+    const names = [markup, "my model_20250607T000000Z", `${"a".repeat(190)}_20250607T000000Z`];
+    for (const stem of names) {
+      copyFileSync(join(root, "models", `${BEST}.joblib`), join(root, "models", `${stem}.joblib`));
+      writeFileSync(join(root, "metrics", `${stem}.json`), '{"metrics": {"pr_auc": 0.99}}');
+    }
+    const s = await scanRegistry(root);
+    for (const stem of names) {
+      expect(s.versions.some((v) => v.stem === stem)).toBe(false);
+      expect(s.problems.find((p) => p.file === `models/${stem}.joblib`)?.reason).toBe("bad_name");
+      expect(s.problems.find((p) => p.file === `metrics/${stem}.json`)?.reason).toBe("bad_name");
+    }
+    // Not the best either, though its score is the highest.
+    expect(s.best).toBe(BEST);
+  });
+
   it("lists a version whose metrics are broken, with score -1, and reports the file", async () => {
     const stem = "candidate_logreg_20250422T163000Z";
     writeFileSync(join(root, "metrics", `${stem}.json`), '{"pr_auc": 0.9,');

@@ -4,6 +4,8 @@ import { inspectFileIsolated } from "@/lib/inspect/run-isolated";
 import { compareSchemas } from "@/lib/inspect/schema";
 import type { InspectionReport } from "@/lib/inspect/types";
 import type { SafetyEvidence } from "./checks";
+import { MAX_METRICS_BYTES, readSmallFileSync } from "./files";
+import { metricsFileOf } from "./names";
 import { type ChangeRequest, type Plan, planChange, readArtifactEvidence, resolveTarget } from "./plan";
 import { loadDeferredMetrics, loadDeferredModels, MODEL_ALIAS, type RegistryView, scanForPlan, type Version } from "./scan";
 
@@ -54,4 +56,18 @@ export async function safetyEvidence(
 
 function unsafeGlobals(report: InspectionReport): string[] {
   return report.globals.filter((g) => g.status !== "allowed").map((g) => `${g.module}.${g.name} (${g.status})`);
+}
+
+/**
+ * The bytes of a listed version's metrics file, for download: the file of the version's own name inside
+ * `root` (never a path from a request), opened without following links, a regular file only, capped like
+ * every metrics read. Null when the version has no metrics file or it is no longer such a file. Reads only.
+ */
+export function readMetricsBytes(root: string, version: Pick<Version, "stem" | "metricsFile">): Buffer | null {
+  if (version.metricsFile !== metricsFileOf(version.stem)) return null;
+  try {
+    return readSmallFileSync(join(root, version.metricsFile), MAX_METRICS_BYTES).bytes;
+  } catch {
+    return null;
+  }
 }

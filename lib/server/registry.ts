@@ -52,6 +52,20 @@ export function withDocuments(snapshot: Snapshot, stems: readonly (string | null
 }
 
 /**
+ * Each of these versions with its whole metrics document and model file facts, read as it is asked for:
+ * a page that reduces every document to a bounded view (compare) holds one document at a time, whatever
+ * their sizes. Copies; throws SourceChangedError like withDocuments.
+ */
+export function* eachWithDocument(snapshot: Snapshot, versions: Iterable<Version>): Generator<Version> {
+  for (const v of versions) {
+    const copy = { ...v };
+    loadDeferredModels(snapshot.root, [copy]);
+    loadDeferredMetrics(snapshot.root, [copy]);
+    yield copy;
+  }
+}
+
+/**
  * Reads the model file facts of versions on screen (one lstat each; the sha256 is remembered by the
  * file's stat identity, so a repeated page hashes nothing). A version whose model file became unusable
  * since the scan is left without them: the next scan reports it. Mutates those Version objects.

@@ -21,7 +21,8 @@ import { loadSnapshot, minScore, withDocuments } from "@/lib/server/registry";
 import { requirePage } from "@/lib/server/session";
 import { applyChange, previewChange } from "../../actions";
 import { fmtBytes, fmtCount, fmtDelta, fmtMetric, fmtTime } from "@/lib/views/format";
-import { entriesOf, valueText } from "@/lib/views/json-display";
+import { clip, clipStrings, entriesOf, MAX_KEY_CHARS, valueText } from "@/lib/views/json-display";
+import { compareHref, metricsHref } from "@/lib/views/links";
 
 export const dynamic = "force-dynamic";
 
@@ -76,11 +77,14 @@ export default async function VersionPage(props: Props) {
   const releaser = can(user.roles, "model.promote");
   const prod = snapshot.production;
   const doc = target.metrics;
-  const meta = doc?.meta;
+  // The metadata's strings come from the file, at any length.
+  const meta = doc ? clipStrings(doc.meta) : undefined;
   const hasScore = target.metric !== UNKNOWN_METRIC;
   const delta = hasScore && prod.score !== null && prod.metric === target.metric ? target.score - prod.score : null;
+  // Bounded whatever the file holds: a few hundred rows of cut text at most, the rest counted and downloadable.
   const hyper = entriesOf(doc?.hyperparameters);
   const extra = entriesOf(doc?.extra);
+  const download = target.metricsFile ? metricsHref(stem) : null;
 
   return (
     <>
@@ -135,12 +139,12 @@ export default async function VersionPage(props: Props) {
         </div>
         <div className="card-actions">
           {prod.stem && !target.isProduction && (
-            <Link className="button button-primary" href={`/compare?v=${prod.stem}&v=${stem}`}>
+            <Link className="button button-primary" href={compareHref([prod.stem, stem])}>
               Compare with production
             </Link>
           )}
           {snapshot.best && snapshot.best !== stem && snapshot.best !== prod.stem && (
-            <Link className="button" href={`/compare?v=${snapshot.best}&v=${stem}`}>
+            <Link className="button" href={compareHref([snapshot.best, stem])}>
               Compare with best
             </Link>
           )}
@@ -185,7 +189,7 @@ export default async function VersionPage(props: Props) {
               <tbody>
                 {plan.metricChanges.map((m) => (
                   <tr key={m.metric}>
-                    <th scope="row">{m.metric}</th>
+                    <th scope="row">{clip(m.metric, MAX_KEY_CHARS)}</th>
                     <td className="num">{m.to === null ? valueText(doc?.metrics[m.metric] ?? null) : fmtMetric(m.to)}</td>
                     <td className="num">{fmtMetric(m.from)}</td>
                     <td
@@ -198,16 +202,19 @@ export default async function VersionPage(props: Props) {
               </tbody>
             </table>
           )}
+          <More count={plan.metricChangesOmitted} noun="metrics" testId="metrics-more" download={download} />
           <h2 id="hyper-title" className="section-gap">
             Hyperparameters
           </h2>
-          {hyper.length === 0 ? (
+          {hyper.rows.length === 0 ? (
             <p className="muted">No hyperparameters recorded.</p>
           ) : (
             <table aria-labelledby="hyper-title">
               <tbody>
-                {hyper.map(([k, v]) => (
-                  <tr key={k}>
+                {hyper.rows.map(([k, v], i) => (
+                  // By position: two keys may read the same once cut.
+                  // biome-ignore lint/suspicious/noArrayIndexKey: rows are a fixed, ordered projection of the file
+                  <tr key={i}>
                     <th scope="row">{k}</th>
                     <td className="num mono">{v}</td>
                   </tr>
@@ -215,6 +222,7 @@ export default async function VersionPage(props: Props) {
               </tbody>
             </table>
           )}
+          <More count={hyper.more} noun="hyperparameters" testId="hyperparameters-more" download={download} />
         </section>
 
         <section className="card" aria-labelledby="meta-title">
@@ -229,10 +237,12 @@ export default async function VersionPage(props: Props) {
             <Fact term="Test rows" value={meta?.testRows == null ? null : fmtCount(meta.testRows)} />
             <Fact term="Churn rate (train)" value={meta?.churnRateTrain == null ? null : fmtMetric(meta.churnRateTrain)} />
             <Fact term="Churn rate (test)" value={meta?.churnRateTest == null ? null : fmtMetric(meta.churnRateTest)} />
-            {extra.map(([k, v]) => (
-              <Fact key={k} term={k} value={v} mono />
+            {extra.rows.map(([k, v], i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: rows are a fixed, ordered projection of the file
+              <Fact key={i} term={k} value={v} mono />
             ))}
           </dl>
+          <More count={extra.more} noun="other fields" testId="extra-more" download={download} />
           <h2 className="section-gap">Files</h2>
           <dl className="facts">
             <Fact term="Model file" value={target.modelFile} mono />
@@ -240,6 +250,16 @@ export default async function VersionPage(props: Props) {
             <Fact term="sha256" value={target.sha256} mono wrap />
             <Fact term="Modified" value={fmtTime(target.modifiedAt)} />
             <Fact term="Metrics file" value={target.metricsFile ?? "none"} mono />
+            {download && (
+              <>
+                <dt>Download</dt>
+                <dd>
+                  <a href={download} download>
+                    Download the metrics file
+                  </a>
+                </dd>
+              </>
+            )}
             <Fact term="Metrics sha256" value={target.metricsSha256} mono wrap />
             <Fact term="Metrics format" value={doc ? (doc.form === "nested" ? "nested (metrics object)" : "flat (legacy)") : null} />
           </dl>
@@ -262,7 +282,7 @@ export default async function VersionPage(props: Props) {
         <ul className="checks">
           {plan.checks.map((c) => {
             const status = c.skipped ? "skipped" : c.passed ? "passed" : "failed";
-            const evidence = entriesOf(c.evidence, true);
+            const evidence = entriesOf(c.evidence, { fixed: true }).rows;
             return (
               <li key={c.name} className={`check check-${status}`} data-check={c.name}>
                 <span className={`badge ${status === "passed" ? "badge-good" : status === "failed" ? "badge-bad" : "badge-muted"}`}>
@@ -278,8 +298,9 @@ export default async function VersionPage(props: Props) {
                     <details>
                       <summary>Evidence</summary>
                       <dl className="facts facts-small">
-                        {evidence.map(([k, v]) => (
-                          <Fact key={k} term={k} value={v} mono wrap />
+                        {evidence.map(([k, v], i) => (
+                          // biome-ignore lint/suspicious/noArrayIndexKey: rows are a fixed, ordered projection of the evidence
+                          <Fact key={i} term={k} value={v} mono wrap />
                         ))}
                       </dl>
                     </details>
@@ -301,5 +322,20 @@ function Fact(props: { term: string; value: string | null | undefined; mono?: bo
       <dt>{props.term}</dt>
       <dd className={cls || undefined}>{props.value ?? <span className="muted">—</span>}</dd>
     </>
+  );
+}
+
+/** "N more …" under a bounded table, with the file itself to download. */
+function More(props: { count: number; noun: string; testId: string; download: string | null }) {
+  if (props.count <= 0) return null;
+  return (
+    <p className="muted" data-testid={props.testId}>
+      {fmtCount(props.count)} more {props.noun} not shown.{" "}
+      {props.download && (
+        <a href={props.download} download>
+          Download the metrics file
+        </a>
+      )}
+    </p>
   );
 }
