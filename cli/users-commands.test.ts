@@ -1,5 +1,5 @@
-import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -90,7 +90,10 @@ describe("registry users: the life cycle", () => {
     expect(await run("users", "disable", "bo", "--json")).toMatchObject({ code: 0, json: { username: "bo", changed: false } });
     const listed = await run("users", "list", "--json");
     expect(listed.json.users).toContainEqual(expect.objectContaining({ username: "bo", disabled: true, deleted: false }));
-    expect(await run("users", "enable", "bo", "--json")).toMatchObject({ code: 0, json: { username: "bo", disabled: false, changed: true } });
+    expect(await run("users", "enable", "bo", "--json")).toMatchObject({
+      code: 0,
+      json: { username: "bo", disabled: false, changed: true },
+    });
     expect((await events()).map((e) => e.action).slice(2)).toEqual(["user.disabled", "user.enabled"]);
   });
 
@@ -106,6 +109,14 @@ describe("registry users: the life cycle", () => {
     expect(event).toMatchObject({ actor: osUser, source: "cli" });
     expect(JSON.parse(event!.details)).toMatchObject({ username: "bo", generated: true });
     expect(JSON.stringify(event)).not.toContain(generated);
+
+    const typed = spawnSync("node", [bin, "users", "reset-password", "bo", "--password-stdin", "--root", root, "--json"], {
+      input: "chosen-temporary-pw\n",
+      encoding: "utf8",
+      env: { ...process.env, DATABASE_URL: "" },
+    });
+    expect(typed.status).toBe(0);
+    expect(JSON.parse(typed.stdout)).toEqual({ username: "bo", mustChangePassword: true, changed: true, sessionsEnded: 0 });
   });
 
   it("deletes an account as a tombstone: the name stays reserved and listed as deleted", async () => {
@@ -166,20 +177,21 @@ describe("registry users: the life cycle", () => {
   });
 });
 
-describe("registry users from two processes at once", () => {
-  it("two admins demoting each other in parallel leave exactly one admin", async () => {
-    await seed();
-    expect((await run("users", "roles", "bo", "--role", "admin")).code).toBe(0);
+describe("registry users from several processes at once", () => {
+  it("admins demoting each other in parallel processes leave exactly one admin, and every other attempt is refused (exit 3)", async () => {
+    const names = ["ada", "bo", "cy", "di"];
+    for (const n of names) expect((await run("users", "add", n, "--role", "admin")).code).toBe(0);
     const env = { ...process.env, DATABASE_URL: "" };
     const demote = (name: string) =>
       promisify(execFile)("node", [bin, "users", "roles", name, "--role", "viewer", "--root", root, "--json"], { env }).then(
         () => 0,
-        (e: { code: number }) => e.code,
+        (e: { code: number; stdout: string }) => e.code,
       );
-    const codes = await Promise.all([demote("ada"), demote("bo")]);
-    expect(codes.sort()).toEqual([0, 3]);
+    // Each process demotes another admin: whatever the order, the last one standing is refused.
+    const codes = await Promise.all(names.map(demote));
+    expect(codes.sort()).toEqual([0, 0, 0, 3]);
     const users = (await run("users", "list", "--json")).json.users as { roles: string[] }[];
     expect(users.filter((u) => u.roles.includes("admin"))).toHaveLength(1);
-    expect(existsSync(join(root, ".registry", "audit.db"))).toBe(true);
+    expect((await run("audit", "verify", "--json")).json).toMatchObject({ ok: true });
   });
 });

@@ -1,5 +1,14 @@
 import { type Actor, openAudit } from "@/lib/audit";
-import { AccountError, changeRoles, createAccount, deleteAccount, generatePassword, listAccounts, resetPassword, setDisabled } from "@/lib/auth";
+import {
+  AccountError,
+  changeRoles,
+  createAccount,
+  deleteAccount,
+  generatePassword,
+  listAccounts,
+  resetPassword,
+  setDisabled,
+} from "@/lib/auth";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
 import { common, type Out, parse } from "./args";
 
@@ -34,7 +43,8 @@ export async function usersCommand(args: string[], io: Out, actor: string): Prom
       return 0;
     }
     const usage = sub !== undefined && Object.hasOwn(USAGE, sub) ? USAGE[sub] : undefined;
-    if (!usage) throw new InvalidInputError("Usage: registry users add|list|roles|disable|enable|delete|reset-password (see `registry --help`).");
+    if (!usage)
+      throw new InvalidInputError("Usage: registry users add|list|roles|disable|enable|delete|reset-password (see `registry --help`).");
     const name = positionals[0];
     if (!name) throw new InvalidInputError(`Usage: ${usage}`);
     if (sub === "add") {

@@ -392,7 +392,13 @@ export async function passwordSession(db: AuditDb, token: string | undefined): P
   const session = await db.session.findUnique({ where: { id: tokenId(token) }, include: { user: true } });
   if (!session || session.expiresAt <= new Date().toISOString() || session.user.disabled || session.user.deletedAt) return null;
   const u = session.user;
-  return { sessionId: session.id, userId: u.id, username: u.username, roles: parseRoles(u.roles), mustChangePassword: u.mustChangePassword };
+  return {
+    sessionId: session.id,
+    userId: u.id,
+    username: u.username,
+    roles: parseRoles(u.roles),
+    mustChangePassword: u.mustChangePassword,
+  };
 }
 
 const PASSWORD_TRIES = { max: 5, windowMs: 15 * 60 * 1000 };
