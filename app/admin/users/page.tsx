@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
+import Link from "next/link";
+import { AccountStatus } from "@/components/account-status";
 import { CreateUserForm } from "@/components/create-user-form";
-import { listUsers, ROLES } from "@/lib/auth";
+import { listAccounts, ROLES } from "@/lib/auth";
 import { db, requirePage } from "@/lib/server/session";
 import { createUserAction } from "./actions";
 
@@ -9,31 +11,40 @@ export const dynamic = "force-dynamic";
 
 export default async function UsersPage() {
   await requirePage("users.manage", "/admin/users");
-  const users = await listUsers(db());
+  const accounts = await listAccounts(db());
+  const live = accounts.filter((a) => !a.deleted);
+  const deleted = accounts.filter((a) => a.deleted);
   return (
     <>
       <div className="page-head">
         <h1>Accounts</h1>
         <p className="muted">
-          Viewers read; releasers promote and roll back; auditors read and export the audit log; admins manage accounts.
+          Viewers read; releasers promote and roll back; auditors read and export the audit log; admins manage accounts. Every change here
+          is in the audit log.
         </p>
       </div>
       <div className="two-col">
         <section className="card" aria-labelledby="users-title">
-          <h2 id="users-title">People ({users.length})</h2>
+          <h2 id="users-title">People ({live.length})</h2>
           <table>
             <thead>
               <tr>
                 <th scope="col">Username</th>
                 <th scope="col">Roles</th>
+                <th scope="col">Status</th>
                 <th scope="col">Created</th>
               </tr>
             </thead>
             <tbody>
-              {users.map((u) => (
+              {live.map((u) => (
                 <tr key={u.id}>
-                  <td>{u.username}</td>
+                  <td>
+                    <Link href={`/admin/users/${encodeURIComponent(u.username)}`}>{u.username}</Link>
+                  </td>
                   <td>{u.roles.join(", ")}</td>
+                  <td>
+                    <AccountStatus account={u} />
+                  </td>
                   <td className="muted">
                     {u.createdAt.slice(0, 10)} by {u.createdBy}
                   </td>
@@ -41,6 +52,11 @@ export default async function UsersPage() {
               ))}
             </tbody>
           </table>
+          {deleted.length ? (
+            <p className="muted">
+              Deleted (their names stay reserved, so past events keep naming one person): {deleted.map((d) => d.username).join(", ")}.
+            </p>
+          ) : null}
         </section>
         <section aria-labelledby="new-user-title">
           <h2 id="new-user-title">New account</h2>
