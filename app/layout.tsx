@@ -31,7 +31,14 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               <span>
                 {user.username} <span className="muted-dark">({user.roles.join(", ")})</span>
               </span>
-              {proxyConfig() ? null : <button type="submit">Sign out</button>}
+              {proxyConfig() ? null : (
+                <>
+                  <Link href="/account/password" className="userbox-link">
+                    Password
+                  </Link>
+                  <button type="submit">Sign out</button>
+                </>
+              )}
             </form>
           ) : null}
         </header>

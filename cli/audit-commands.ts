@@ -1,12 +1,12 @@
 import { createWriteStream, readFileSync, renameSync, rmSync } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { exportHead, exportText, listEvents, openAudit, verifyExport, verifyStoredChain } from "@/lib/audit";
+import { type Actor, exportHead, exportText, listEvents, openAudit, recordEvent, verifyExport, verifyStoredChain } from "@/lib/audit";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
 import { common, type Out, parse } from "./args";
 
-/** `registry audit list|verify|export`: reading and proving the audit log. */
-export async function auditCommand(args: string[], io: Out): Promise<number> {
+/** `registry audit list|verify|export`: reading and proving the audit log. `actor` is the OS user, for the export's event. */
+export async function auditCommand(args: string[], io: Out, actor = "unknown"): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
     case "list":
@@ -14,7 +14,7 @@ export async function auditCommand(args: string[], io: Out): Promise<number> {
     case "verify":
       return verify(rest, io);
     case "export":
-      return exportLog(rest, io);
+      return exportLog(rest, io, { name: actor, role: "cli", source: "cli" });
     default:
       throw new InvalidInputError("Usage: registry audit list|verify|export (see `registry --help`).");
   }
@@ -57,7 +57,7 @@ async function verify(args: string[], io: Out): Promise<number> {
   return report.ok ? 0 : 3;
 }
 
-async function exportLog(args: string[], io: Out): Promise<number> {
+async function exportLog(args: string[], io: Out, actor: Actor): Promise<number> {
   const { values } = parse(args, { ...common, format: { type: "string" }, out: { type: "string" } });
   const format = values.format ?? "json";
   if (format !== "json" && format !== "csv") throw new InvalidInputError("--format must be json or csv.");
@@ -66,17 +66,22 @@ async function exportLog(args: string[], io: Out): Promise<number> {
   // Streamed a page of events at a time; a file is written beside its name and renamed into place whole.
   const target = values.out ? `${values.out}.${process.pid}.tmp` : null;
   const sink = target ? createWriteStream(target) : process.stdout;
+  let partial = false;
   try {
     await pipeline(Readable.from(exportText(db, format, head)), sink, { end: target !== null });
   } catch (e) {
     if (target) rmSync(target, { force: true });
-    // The reader went away (`registry audit export | head`): not an error of ours.
-    else if ((e as NodeJS.ErrnoException).code === "EPIPE") return 0;
-    throw e;
+    // The reader went away (`registry audit export | head`): not an error of ours, but it did read some.
+    if (target || (e as NodeJS.ErrnoException).code !== "EPIPE") throw e;
+    partial = true;
   }
-  if (target && values.out) {
-    renameSync(target, values.out);
-    io.print(`Wrote ${head.count} events to ${values.out}.`);
-  }
+  if (target && values.out) renameSync(target, values.out);
+  // Who took a copy of the history, as the web's export records it; written once the copy was taken.
+  await recordEvent(db, actor, {
+    action: "audit.exported",
+    outcome: "succeeded",
+    details: { format, events: head.count, headHash: head.headHash, to: values.out ? "file" : "stdout", ...(partial ? { partial } : {}) },
+  });
+  if (values.out) io.print(`Wrote ${head.count} events to ${values.out}.`);
   return 0;
 }

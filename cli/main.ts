@@ -53,6 +53,12 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
                                create a dashboard account (roles: viewer, releaser, auditor,
                                admin); without --password-stdin a password is generated and shown
   users list | users roles NAME --role ROLE
+  users disable NAME | users enable NAME | users delete NAME
+                               a disabled or deleted account's sessions end at once; a deleted
+                               name stays reserved; the last admin cannot be removed or demoted
+  users reset-password NAME [--password-stdin]
+                               a temporary password (generated and shown, or read) that must
+                               be changed at the next sign-in
   db migrate                   create and migrate the audit database (done on first use anyway)
 
 Exit codes: 0 done, requested or nothing to do, 1 unexpected error, 2 bad usage or unknown version
@@ -93,7 +99,7 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
         return await change("rollback", rest, io);
       case "audit":
         await audit();
-        return await (await import("./audit-commands")).auditCommand(rest, io);
+        return await (await import("./audit-commands")).auditCommand(rest, io, osUser());
       case "inspect":
         return await (await import("./inspect-command")).inspectCommand(rest, io);
       case "db":

@@ -1,10 +1,30 @@
-import { randomBytes } from "node:crypto";
-import { openAudit } from "@/lib/audit";
-import { AccountError, createUser, listUsers, setRoles } from "@/lib/auth";
+import { type Actor, openAudit } from "@/lib/audit";
+import {
+  AccountError,
+  changeRoles,
+  createAccount,
+  deleteAccount,
+  generatePassword,
+  listAccounts,
+  resetPassword,
+  setDisabled,
+} from "@/lib/auth";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
 import { common, type Out, parse } from "./args";
 
-/** `registry users add|list|roles`: accounts from a shell, e.g. the first admin on a new server. */
+const USAGE: Record<string, string> = {
+  add: "registry users add NAME --role ROLE [--role ROLE] [--password-stdin]",
+  roles: "registry users roles NAME --role ROLE [--role ROLE]",
+  disable: "registry users disable NAME",
+  enable: "registry users enable NAME",
+  delete: "registry users delete NAME",
+  "reset-password": "registry users reset-password NAME [--password-stdin]",
+};
+
+/**
+ * `registry users add|list|roles|disable|enable|delete|reset-password`: accounts from a shell, e.g. the
+ * first admin on a new server. Every change is audited with the OS user as the actor (source "cli").
+ */
 export async function usersCommand(args: string[], io: Out, actor: string): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parse(
@@ -14,34 +34,78 @@ export async function usersCommand(args: string[], io: Out, actor: string): Prom
   );
   const db = openAudit(resolveRoot(values.root));
   const roles = (values.role ?? []).flatMap((r) => r.split(","));
+  const who: Actor = { name: actor, role: "cli", source: "cli" };
   try {
     if (sub === "list") {
-      const users = await listUsers(db);
+      const users = await listAccounts(db);
       if (io.json) io.printJson({ users });
-      else for (const u of users) io.print(`${u.username.padEnd(20)} ${u.roles.join(",")}${u.disabled ? "  (disabled)" : ""}`);
+      else for (const u of users) io.print(`${u.username.padEnd(20)} ${u.roles.join(",")}${status(u)}`);
       return 0;
     }
+    const usage = sub !== undefined && Object.hasOwn(USAGE, sub) ? USAGE[sub] : undefined;
+    if (!usage)
+      throw new InvalidInputError("Usage: registry users add|list|roles|disable|enable|delete|reset-password (see `registry --help`).");
     const name = positionals[0];
-    if (!name) throw new InvalidInputError(`Usage: registry users ${sub ?? "add|roles"} NAME --role ROLE`);
+    if (!name) throw new InvalidInputError(`Usage: ${usage}`);
     if (sub === "add") {
       const generated = !values["password-stdin"];
-      const password = generated ? randomBytes(12).toString("base64url") : (await readStdin()).trim();
-      const user = await createUser(db, { username: name, password, roles, createdBy: actor });
+      const password = generated ? generatePassword() : (await readStdin()).trim();
+      const user = await createAccount(db, who, { username: name, password, roles });
       if (io.json) io.printJson({ username: user.username, roles: user.roles, ...(generated ? { password } : {}) });
       else io.print(`Created ${user.username} (${user.roles.join(", ")}).${generated ? ` Password: ${password}` : ""}`);
       return 0;
     }
     if (sub === "roles") {
-      await setRoles(db, name, roles);
-      io.print(`${name} now has ${roles.join(", ")}.`);
+      const r = await changeRoles(db, who, name, roles);
+      if (io.json) io.printJson(r);
+      else if (!r.changed) io.print(`${name} already has ${r.roles.join(", ")}: nothing changed.`);
+      else io.print(`${name} now has ${r.roles.join(", ")} (was ${r.previousRoles.join(", ") || "no role"}).${ended(r.sessionsEnded)}`);
       return 0;
     }
-    throw new InvalidInputError("Usage: registry users add|list|roles (see `registry --help`).");
+    if (sub === "disable" || sub === "enable") {
+      const disabled = sub === "disable";
+      const r = await setDisabled(db, who, name, disabled);
+      if (io.json) io.printJson({ ...r, disabled });
+      else if (!r.changed) io.print(`${name} was already ${disabled ? "disabled" : "enabled"}: nothing changed.`);
+      else io.print(`${disabled ? "Disabled" : "Enabled"} ${name}.${ended(r.sessionsEnded)}`);
+      return 0;
+    }
+    if (sub === "delete") {
+      const r = await deleteAccount(db, who, name);
+      if (io.json) io.printJson({ ...r, deleted: true });
+      else if (!r.changed) io.print(`${name} was already deleted: nothing changed.`);
+      else io.print(`Deleted ${name}; the name stays reserved.${ended(r.sessionsEnded)}`);
+      return 0;
+    }
+    // reset-password
+    const temporary = values["password-stdin"] ? (await readStdin()).trim() : undefined;
+    const r = await resetPassword(db, who, name, temporary);
+    if (io.json) {
+      io.printJson({
+        username: r.username,
+        mustChangePassword: true,
+        changed: r.changed,
+        sessionsEnded: r.sessionsEnded,
+        ...(r.generated ? { password: r.password } : {}),
+      });
+    } else {
+      io.print(
+        `Reset the password of ${name}: it must be changed at the next sign-in.${r.generated ? ` Temporary password: ${r.password}` : ""}${ended(r.sessionsEnded)}`,
+      );
+    }
+    return 0;
   } catch (e) {
     if (e instanceof AccountError) throw new InvalidInputError(e.message);
     throw e;
   }
 }
+
+function status(u: { disabled: boolean; deleted: boolean; mustChangePassword: boolean }): string {
+  if (u.deleted) return "  (deleted)";
+  return `${u.disabled ? "  (disabled)" : ""}${u.mustChangePassword ? "  (must change password)" : ""}`;
+}
+
+const ended = (n: number) => (n ? ` ${n} session(s) ended.` : "");
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

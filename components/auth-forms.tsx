@@ -3,6 +3,7 @@
 import { useActionState } from "react";
 import { useFormStatus } from "react-dom";
 import type { ActionResult } from "@/lib/server/action";
+import { kept } from "@/lib/views/form-values";
 import { Field } from "./form-field";
 
 type FormAction = (prev: unknown, form: FormData) => Promise<ActionResult<null>>;
@@ -24,6 +25,9 @@ function Status({ state }: { state: ActionResult<null> | null }) {
   );
 }
 
+/** The username typed before a server-side error: React resets the form after its action, the server hands it back. */
+const typedName = (state: ActionResult<null> | null) => (state && !state.ok ? kept(state.values, "username") : undefined);
+
 /** The sign-in form: posts to the rate-limited sign-in action and shows its answer in a live region. */
 export function SignInForm({ action, next }: { action: FormAction; next: string }) {
   const [state, formAction] = useActionState(action, null);
@@ -31,7 +35,7 @@ export function SignInForm({ action, next }: { action: FormAction; next: string 
   return (
     <form action={formAction} className="form-card">
       <input type="hidden" name="next" value={next} />
-      <Field name="username" label="Username" autoComplete="username" errors={fe?.username} />
+      <Field name="username" label="Username" autoComplete="username" errors={fe?.username} defaultValue={typedName(state)} />
       <Field name="password" label="Password" type="password" autoComplete="current-password" errors={fe?.password} />
       <Status state={state} />
       <Submit>Sign in</Submit>
@@ -45,7 +49,7 @@ export function FirstAdminForm({ action }: { action: FormAction }) {
   const fe = state && !state.ok ? state.fieldErrors : undefined;
   return (
     <form action={formAction} className="form-card">
-      <Field name="username" label="Admin username" autoComplete="username" errors={fe?.username} />
+      <Field name="username" label="Admin username" autoComplete="username" errors={fe?.username} defaultValue={typedName(state)} />
       <Field name="password" label="Password (10 characters or more)" type="password" autoComplete="new-password" errors={fe?.password} />
       <Field name="confirm" label="Repeat the password" type="password" autoComplete="new-password" errors={fe?.confirm} />
       <Status state={state} />

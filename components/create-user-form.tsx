@@ -3,6 +3,7 @@
 import { useActionState } from "react";
 import { useFormStatus } from "react-dom";
 import type { ActionResult } from "@/lib/server/action";
+import { kept, keptAll } from "@/lib/views/form-values";
 import { Field } from "./form-field";
 
 type Action = (prev: unknown, form: FormData) => Promise<ActionResult<{ username: string }>>;
@@ -20,15 +21,18 @@ function Submit() {
 export function CreateUserForm({ action, roles }: { action: Action; roles: readonly string[] }) {
   const [state, formAction] = useActionState(action, null);
   const fe = state && !state.ok ? state.fieldErrors : undefined;
+  // After a refusal the form shows again what was typed (never the password): React resets it otherwise.
+  const typed = state && !state.ok ? state.values : undefined;
+  const checked = keptAll(typed, "role");
   return (
     <form action={formAction} className="form-card" key={state?.ok ? state.data.username : "new"}>
-      <Field name="username" label="Username" autoComplete="off" errors={fe?.username} />
+      <Field name="username" label="Username" autoComplete="off" errors={fe?.username} defaultValue={kept(typed, "username")} />
       <Field name="password" label="Initial password" type="password" autoComplete="new-password" errors={fe?.password} />
       <fieldset className="field" aria-describedby={fe?.role ? "new-role-error" : undefined}>
         <legend>Roles</legend>
         {roles.map((r) => (
-          <label key={r}>
-            <input type="checkbox" name="role" value={r} /> {r}
+          <label key={`${r}-${checked.includes(r)}`}>
+            <input type="checkbox" name="role" value={r} defaultChecked={checked.includes(r)} /> {r}
           </label>
         ))}
         {fe?.role ? (

@@ -5,6 +5,7 @@ import { useActionState, useEffect, useRef, useState, useTransition } from "reac
 import { useFormStatus } from "react-dom";
 import type { Plan } from "@/lib/registry/plan";
 import type { ActionResult } from "@/lib/server/action";
+import { kept } from "@/lib/views/form-values";
 import { fmtCount, fmtDelta, fmtMetric } from "@/lib/views/format";
 import { clip, MAX_KEY_CHARS } from "@/lib/views/json-display";
 
@@ -113,6 +114,8 @@ function PlanView({
   const blockedOutright = plan.checks.filter((c) => !c.passed && !c.overridable);
   const [overrides, setOverrides] = useState<string[]>([]);
   const fe = state && !state.ok ? state.fieldErrors : undefined;
+  // What was typed comes back with a refusal: React resets the form after its action.
+  const typed = state && !state.ok ? state.values : undefined;
   const stale = state && !state.ok && (state.code === "production_changed" || state.code === "source_changed");
 
   useEffect(() => {
@@ -269,6 +272,7 @@ function PlanView({
             id="overrideReason"
             name="overrideReason"
             required
+            defaultValue={kept(typed, "overrideReason")}
             aria-describedby={fe?.overrideReason ? "overrideReason-error" : undefined}
           />
           {fe?.overrideReason ? (
@@ -282,7 +286,14 @@ function PlanView({
       {!plan.noop ? (
         <div className="field">
           <label htmlFor="reason">Reason for this change (goes into the audit log)</label>
-          <textarea id="reason" name="reason" required minLength={3} aria-describedby={fe?.reason ? "reason-error" : undefined} />
+          <textarea
+            id="reason"
+            name="reason"
+            required
+            minLength={3}
+            defaultValue={kept(typed, "reason")}
+            aria-describedby={fe?.reason ? "reason-error" : undefined}
+          />
           {fe?.reason ? (
             <p id="reason-error" className="field-error">
               {fe.reason.join(" ")}

@@ -3,8 +3,9 @@
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { AccountError, countUsers, createUser, endSession, signIn } from "@/lib/auth";
+import { AccountError, countUsers, createUser, endSession, signIn, USERNAME } from "@/lib/auth";
 import type { ActionResult } from "@/lib/server/action";
+import { keptValues } from "@/lib/views/form-values";
 import { clientAddress, db, SESSION_COOKIE, secureCookies } from "@/lib/server/session";
 
 const credentials = z.object({
@@ -32,16 +33,21 @@ async function startSession(token: string, expiresAt: Date): Promise<void> {
 export async function signInAction(_prev: unknown, form: FormData): Promise<ActionResult<null>> {
   const parsed = credentials.safeParse(Object.fromEntries(form));
   if (!parsed.success)
-    return { ok: false, error: "Enter your username and password.", fieldErrors: z.flattenError(parsed.error).fieldErrors };
+    return {
+      ok: false,
+      error: "Enter your username and password.",
+      fieldErrors: z.flattenError(parsed.error).fieldErrors,
+      values: keptValues(form),
+    };
   const result = await signIn(db(), { ...parsed.data, address: await clientAddress() });
-  if (!result.ok) return { ok: false, error: result.error };
+  if (!result.ok) return { ok: false, error: result.error, values: keptValues(form) };
   await startSession(result.token, result.expiresAt);
   redirect(safeNext(parsed.data.next));
 }
 
 const firstAdmin = z
   .object({
-    username: z.string().trim().min(2).max(40),
+    username: z.string().trim().regex(USERNAME, "2–40 letters, digits, '.', '_' or '-', starting with a letter or digit."),
     password: z.string().min(10, "At least 10 characters.").max(1000),
     confirm: z.string(),
   })
@@ -50,7 +56,14 @@ const firstAdmin = z
 /** First run only: creates the first admin while no account exists, then signs them in. */
 export async function createFirstAdminAction(_prev: unknown, form: FormData): Promise<ActionResult<null>> {
   const parsed = firstAdmin.safeParse(Object.fromEntries(form));
-  if (!parsed.success) return { ok: false, error: "Some fields need attention.", fieldErrors: z.flattenError(parsed.error).fieldErrors };
+  if (!parsed.success) {
+    return {
+      ok: false,
+      error: "Some fields need attention.",
+      fieldErrors: z.flattenError(parsed.error).fieldErrors,
+      values: keptValues(form),
+    };
+  }
   const database = db();
   // Checked inside the action: once an account exists this endpoint creates nothing, whoever calls it.
   if ((await countUsers(database)) > 0) return { ok: false, error: "An admin already exists: sign in instead." };
@@ -62,7 +75,7 @@ export async function createFirstAdminAction(_prev: unknown, form: FormData): Pr
       createdBy: "first-run set-up",
     });
   } catch (e) {
-    if (e instanceof AccountError) return { ok: false, error: e.message };
+    if (e instanceof AccountError) return { ok: false, error: e.message, values: keptValues(form) };
     throw e;
   }
   const result = await signIn(database, { username: parsed.data.username, password: parsed.data.password, address: await clientAddress() });

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { SignInForm } from "@/components/auth-forms";
+import { currentPasswordSession } from "@/lib/server/password-session";
 import { currentUser, db } from "@/lib/server/session";
 import { signInAction } from "./actions";
 
@@ -10,6 +11,8 @@ export const dynamic = "force-dynamic";
 export default async function LoginPage(props: { searchParams: Promise<{ next?: string }> }) {
   const { next } = await props.searchParams;
   if (await currentUser()) redirect("/");
+  // Signed in with a temporary password: choosing a new one is the only way on.
+  if (await currentPasswordSession()) redirect("/account/password");
   if ((await db().user.count()) === 0) redirect("/setup");
   return (
     <section className="narrow">

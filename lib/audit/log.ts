@@ -29,6 +29,13 @@ export const AUDIT_ACTIONS = [
   "approval.refused",
   "settings.changed",
   "settings.change_refused",
+  "user.disabled",
+  "user.enabled",
+  "user.deleted",
+  "user.roles_changed",
+  "user.password_reset",
+  "user.password_changed",
+  "user.change_refused",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type Outcome = "intent" | "succeeded" | "refused" | "failed" | "noop" | "recovered";
@@ -64,8 +71,9 @@ const MAX_APPEND_TRIES = 50;
 /**
  * Appends one event to the hash chain: reads the head, links to it, inserts with the next sequence
  * number. Concurrent writers collide on the unique sequence number and retry, so the chain stays linear.
+ * `db` may be a transaction, so an event commits (or not) with the change it records.
  */
-export async function recordEvent(db: AuditDb, actor: Actor, input: EventInput): Promise<AuditEvent> {
+export async function recordEvent(db: Pick<AuditDb, "auditEvent">, actor: Actor, input: EventInput): Promise<AuditEvent> {
   for (let attempt = 0; ; attempt++) {
     const head = await db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
     const fields: HashedEvent = {

@@ -115,15 +115,20 @@ export async function signIn(
   return { ok: true, token, expiresAt, user: { id: user.id, username: user.username, roles: parseRoles(user.roles) } };
 }
 
-/** The signed-in user for a session token, or null when it is unknown, expired or the account is disabled. */
+/**
+ * The signed-in user for a session token, or null when it is unknown, expired, the account is disabled or
+ * deleted, or it must change its password first. Roles are read from the account on every call.
+ */
 export async function userForToken(db: AuditDb, token: string | undefined): Promise<SessionUser | null> {
   if (!token || token.length > 200) return null;
   const session = await db.session.findUnique({ where: { id: tokenId(token) }, include: { user: true } });
   if (!session) return null;
-  if (session.expiresAt <= new Date().toISOString() || session.user.disabled) {
+  if (session.expiresAt <= new Date().toISOString() || session.user.disabled || session.user.deletedAt) {
     await db.session.delete({ where: { id: session.id } }).catch(() => undefined);
     return null;
   }
+  // After an admin's password reset the session serves only /account/password (see lifecycle.ts).
+  if (session.user.mustChangePassword) return null;
   return { id: session.user.id, username: session.user.username, roles: parseRoles(session.user.roles) };
 }
 
@@ -138,7 +143,8 @@ export function sessionTtlMs(): number {
   return Number.isFinite(hours) && hours > 0 ? Math.min(hours * 3_600_000, 30 * DAY) : 8 * 3_600_000;
 }
 
-function tokenId(token: string): string {
+/** The stored id of a session: the sha256 of its token, so the database alone cannot be replayed as cookies. */
+export function tokenId(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 

@@ -1,3 +1,4 @@
 export * from "./accounts";
+export * from "./lifecycle";
 export * from "./proxy";
 export * from "./roles";

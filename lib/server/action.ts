@@ -3,11 +3,12 @@ import { z } from "zod";
 import { recordEvent } from "@/lib/audit";
 import { can, type Permission, type SessionUser } from "@/lib/auth";
 import { RegistryError } from "@/lib/registry";
+import { type KeptValues, keptValues } from "@/lib/views/form-values";
 import { currentUser, db } from "./session";
 
 export type ActionResult<T> =
   | { ok: true; data: T }
-  | { ok: false; error: string; code?: string; fieldErrors?: Record<string, string[] | undefined> };
+  | { ok: false; error: string; code?: string; fieldErrors?: Record<string, string[] | undefined>; values?: KeptValues };
 
 export type ActionInput = FormData | Record<string, unknown>;
 
@@ -43,18 +44,20 @@ export function defineAction<S extends z.ZodType, T>(
       const fieldErrors = z.flattenError(parsed.error).fieldErrors as Record<string, string[]>;
       // A malformed request to change something is evidence too (a probe, a broken client): keep it.
       if (AUDITED.has(permission)) await auditRejected(name, permission, user, raw, fieldErrors);
-      return { ok: false, code: "invalid_input", error: "Some fields need attention.", fieldErrors };
+      return { ok: false, code: "invalid_input", error: "Some fields need attention.", fieldErrors, values: keptValues(raw) };
     }
+    // A refused or failed call hands back what was typed (never a secret), so the form can keep it.
+    const keep = <R extends ActionResult<T>>(r: R): R => (r.ok || r.values ? r : { ...r, values: keptValues(raw) });
     try {
-      return await handler(parsed.data, { user });
+      return keep(await handler(parsed.data, { user }));
     } catch (e) {
-      if (e instanceof RegistryError) return { ok: false, code: e.code, error: e.message };
+      if (e instanceof RegistryError) return keep({ ok: false, code: e.code, error: e.message });
       console.error(`action ${name} failed`, e);
-      return {
+      return keep({
         ok: false,
         code: "unexpected",
         error: "Something went wrong on the server; nothing was changed. The error is in the server log.",
-      };
+      });
     }
   };
 }
