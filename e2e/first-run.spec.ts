@@ -47,7 +47,11 @@ test("ten set-up requests at once on an empty registry make exactly one admin, a
           },
           body: new Uint8Array(Buffer.from(withFields(sent.body, { username: `admin-${i}` }), "latin1")),
         });
-        return { status: res.status, signedIn: (res.headers.get("set-cookie") ?? "").includes("registry_session="), text: await res.text() };
+        return {
+          status: res.status,
+          signedIn: (res.headers.get("set-cookie") ?? "").includes("registry_session="),
+          text: await res.text(),
+        };
       }),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));

@@ -14,7 +14,7 @@ async function signInWithForm(page: Page, username: string, pw: string): Promise
   await page.getByLabel("Password").fill(pw);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByText(`${username} (viewer)`).or(page.getByRole("status").filter({ hasText: /\S/ }))).toBeVisible();
-  return (await page.getByText(`${username} (viewer)`).count()) > 0 ? "signed-in" : await page.getByRole("status").innerText();
+  return (await page.getByText(`${username} (viewer)`).count()) > 0 ? "signed-in" : ((await page.getByRole("status").textContent()) ?? "");
 }
 
 test("forged X-Real-IP, X-Forwarded-For and Forwarded headers buy no fresh attempts", async ({ page, baseURL }) => {

@@ -55,8 +55,9 @@ const MAX_APPEND_TRIES = 50;
 /**
  * Appends one event to the hash chain: reads the head, links to it, inserts with the next sequence
  * number. Concurrent writers collide on the unique sequence number and retry, so the chain stays linear.
+ * `db` may be a transaction's client, so an event can be written in the same transaction as its change.
  */
-export async function recordEvent(db: AuditDb, actor: Actor, input: EventInput): Promise<AuditEvent> {
+export async function recordEvent(db: Pick<AuditDb, "auditEvent">, actor: Actor, input: EventInput): Promise<AuditEvent> {
   for (let attempt = 0; ; attempt++) {
     const head = await db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
     const fields: HashedEvent = {
