@@ -23,8 +23,9 @@ test("the demo listens on 127.0.0.1 unless told otherwise, and says so", async (
   const server = await startOwnServer("demo-local", ["bash", "scripts/demo-serve.sh"], { PORT: "0" }, LISTENING);
   try {
     const port = new URL(server.url).port;
-    expect(server.output()).toContain("Listening on 127.0.0.1 only: other machines cannot connect.");
-    expect(server.output()).toContain("HOST=0.0.0.0");
+    // The server's lines come in separate chunks: wait for each rather than assume they arrived together.
+    await expect.poll(() => server.output()).toContain("Listening on 127.0.0.1 only: other machines cannot connect.");
+    await expect.poll(() => server.output()).toContain("HOST=0.0.0.0");
     expect(await reachable("127.0.0.1", port)).toBe(true);
     expect(await reachable("127.0.0.2", port)).toBe(false);
     const page = await browser.newPage({ baseURL: server.url });
@@ -41,8 +42,8 @@ test("HOST=0.0.0.0 opens the demo to every interface, with a warning", async () 
   const server = await startOwnServer("demo-everywhere", ["bash", "scripts/demo-serve.sh"], { PORT: "0", HOST: "0.0.0.0" }, LISTENING);
   try {
     const port = new URL(server.url).port;
-    expect(server.output()).toContain("WARNING: listening on 0.0.0.0");
-    expect(server.output()).toContain("on every network interface");
+    await expect.poll(() => server.output()).toContain("WARNING: listening on 0.0.0.0");
+    await expect.poll(() => server.output()).toContain("on every network interface");
     expect(await reachable("127.0.0.2", port)).toBe(true);
   } finally {
     await server.stop();
