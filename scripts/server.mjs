@@ -46,8 +46,9 @@ try {
   process.exit(2);
 }
 
-// As `next start` does: a production server, whatever the shell says.
+// As `next start` does (next/dist/bin/next): a production server on the Node.js runtime, whatever the shell says.
 process.env.NODE_ENV = "production";
+process.env.NEXT_RUNTIME = "nodejs";
 const { default: next } = await import("next");
 const app = next({ dev: false, dir: join(dirname(fileURLToPath(import.meta.url)), ".."), hostname: options.hostname, port });
 await app.prepare();
