@@ -1,5 +1,7 @@
-// Starts the server as `npm start` does (scripts/start.sh: `next start` with its memory settings) over a fresh
-// throwaway registry and database, so e2e runs never touch real data.
+// Starts the server as `npm start` does (scripts/start.sh: scripts/server.mjs with its memory settings) over a
+// fresh throwaway registry and database, so e2e runs never touch real data. It trusts one proxy, 127.0.0.9 (a
+// loopback address the specs can connect from), and makes the first sign-in wait ten minutes, so limit tests
+// see every wait as a refusal however slow the machine is.
 // It also creates one account per role (throwaway passwords, known to the specs through e2e/accounts.ts).
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
@@ -29,6 +31,9 @@ for (const [name, role] of Object.entries(ACCOUNTS)) {
   );
 }
 
-const child = spawn("bash", [join(repo, "scripts", "start.sh"), "-p", port, "-H", "127.0.0.1"], { stdio: "inherit" });
+const child = spawn("bash", [join(repo, "scripts", "start.sh"), "-p", port, "-H", "127.0.0.1"], {
+  stdio: "inherit",
+  env: { ...process.env, REGISTRY_TRUSTED_PROXIES: "127.0.0.9", REGISTRY_SIGNIN_BACKOFF_SECONDS: "600" },
+});
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code) => process.exit(code ?? 0));

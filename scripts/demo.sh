@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # From a fresh clone to a running dashboard over the bundled demo registry (artifacts/).
+# The demo accounts' passwords are published in README.md, so it listens on this machine only (127.0.0.1)
+# unless HOST says otherwise (HOST=0.0.0.0 for every interface).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
 PORT="${PORT:-3000}"
+HOST="${HOST:-127.0.0.1}"
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
@@ -16,5 +19,4 @@ node scripts/demo-accounts.mjs
 npm run --silent build > /tmp/next-build.log 2>&1 || { cat /tmp/next-build.log; exit 1; }
 node cli/bin.mjs list
 echo
-echo "Dashboard: http://localhost:${PORT}   (registry: ${REGISTRY_ROOT:-./artifacts})"
-exec npm start -- -p "$PORT"
+exec bash scripts/demo-serve.sh

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `npm start`: the dashboard's production server (after `npm run build`), with the memory settings measured
-# in README.md ("Speed"). Arguments go to `next start` (e.g. `npm start -- -p 8080`).
+# in README.md ("Speed"). scripts/server.mjs is Next's production handler behind a server that takes each
+# client's address from the connection (or a proxy named in REGISTRY_TRUSTED_PROXIES), never from a header
+# the client sent. Arguments as for `next start` (e.g. `npm start -- -p 8080 -H 127.0.0.1`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # glibc gives busy threads malloc arenas of their own; two are plenty for Node (~40 MB less resident).
@@ -12,4 +14,4 @@ export NODE_OPTIONS="--max-old-space-size=${REGISTRY_HEAP_MB:-1024} ${NODE_OPTIO
 # The only WebAssembly the server runs is Prisma's query compiler; V8's baseline compiler alone keeps it from
 # also holding optimised code for it: ~45 MB less resident, pages as fast, a full chain check or an export
 # of 100k events within 0-6 %. (Node refuses this flag in NODE_OPTIONS, so it is an argument.)
-exec node --liftoff-only node_modules/.bin/next start "$@"
+exec node --liftoff-only scripts/server.mjs "$@"

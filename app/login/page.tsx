@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { SignInForm } from "@/components/auth-forms";
 import { currentPasswordSession } from "@/lib/server/password-session";
+import { safeNextPath } from "@/lib/auth/redirect";
 import { currentUser, db } from "@/lib/server/session";
 import { signInAction } from "./actions";
 
@@ -18,7 +19,7 @@ export default async function LoginPage(props: { searchParams: Promise<{ next?: 
     <section className="narrow">
       <h1>Sign in</h1>
       <p className="muted">The registry shows and changes production models: every change is recorded with your name.</p>
-      <SignInForm action={signInAction} next={typeof next === "string" ? next : "/"} />
+      <SignInForm action={signInAction} next={safeNextPath(next)} />
     </section>
   );
 }

@@ -6,6 +6,7 @@ import type { Prisma, User } from "@/lib/generated/prisma/client";
 import { RegistryError } from "@/lib/registry/errors";
 import { AccountError, MIN_PASSWORD, tokenId, USERNAME } from "./accounts";
 import { parseRoles, type Role, requireRoles } from "./roles";
+import { type Charge, chargeAttempt, refundAttempt, signInPolicy } from "./throttle";
 
 /*
  * The life cycle of an account, shared by /admin/users, /account/password and `registry users`: create,
@@ -401,8 +402,6 @@ export async function passwordSession(db: AuditDb, token: string | undefined): P
   };
 }
 
-const PASSWORD_TRIES = { max: 5, windowMs: 15 * 60 * 1000 };
-
 /**
  * The signed-in person changes their own password: the current one is required (at most 5 wrong tries
  * in 15 minutes per account), the new one must differ. Clears a reset's must-change mark and ends every
@@ -413,20 +412,18 @@ export async function changeOwnPassword(
   session: PasswordSession,
   input: { current: string; next: string },
 ): Promise<Change & { wasRequired: boolean }> {
-  // Each try is written before it is counted, so parallel tries cannot all read the same low count.
-  const key = `password:${session.userId}`;
-  const attempt = await db.loginFailure.create({ data: { key, at: new Date().toISOString() } });
-  const since = new Date(Date.now() - PASSWORD_TRIES.windowMs).toISOString();
-  if ((await db.loginFailure.count({ where: { key, at: { gte: since } } })) > PASSWORD_TRIES.max) {
-    await db.loginFailure.delete({ where: { id: attempt.id } });
-    throw new AccountError("Too many wrong current passwords. Wait a few minutes and try again.");
-  }
+  // Counted before the check, in one statement, like sign-in (throttle.ts): parallel tries cannot all pass.
+  const policy = signInPolicy();
+  const charges: Charge[] = [{ key: `password:${session.userId}`, backoff: policy.account }];
+  const now = Date.now();
+  const charged = await chargeAttempt(db, charges, now, policy.forgetMs);
+  if (!charged.ok) throw new AccountError("Too many wrong current passwords. Wait a few minutes and try again.");
   const user = await db.user.findUnique({ where: { id: session.userId } });
   if (!user || user.deletedAt || user.disabled) throw new UnknownAccountError(session.username);
   if (!(await verify(user.passwordHash, input.current).catch(() => false))) {
     throw new AccountFieldError("That is not your current password.", "currentPassword");
   }
-  await db.loginFailure.delete({ where: { id: attempt.id } });
+  await refundAttempt(db, charges);
   checkPassword(input.next, "newPassword");
   if (input.next === input.current) throw new AccountFieldError("Choose a password different from the current one.", "newPassword");
   const passwordHash = await hash(input.next);

@@ -3,9 +3,12 @@ import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { openAudit } from "@/lib/audit";
 import { can, type Permission, proxyConfig, proxyIdentity, type SessionUser, userForToken } from "@/lib/auth";
+import { CLIENT_ADDRESS_HEADER, normaliseAddress } from "@/lib/auth/client-address.mjs";
 import { registryRoot } from "./registry";
 
 export const SESSION_COOKIE = "registry_session";
+/** Marks a browser that has signed in before (see KnownBrowser in schema.prisma). */
+export const BROWSER_COOKIE = "registry_browser";
 
 /** The database holding accounts and the audit log for the registry this server serves. */
 export function db() {
@@ -43,17 +46,29 @@ export async function requirePage(permission: Permission, next = "/"): Promise<S
   return user;
 }
 
-/** The client's address as the server sees it, for rate limiting (the proxy's header only when trusted). */
+/**
+ * The client's address, for sign-in limits and the session record: the header our server (scripts/server.mjs)
+ * set from the TCP connection, or from a proxy named in REGISTRY_TRUSTED_PROXIES, after removing any copy the
+ * client sent. Without that server (`next dev`, a bare `next start`) no header can be trusted, so every
+ * client shares the address "unknown", and the server log says so once.
+ */
 export async function clientAddress(): Promise<string> {
-  const h = await headers();
-  if (process.env.REGISTRY_TRUST_PROXY === "1") {
-    const forwarded = h.get("x-forwarded-for")?.split(",")[0]?.trim();
-    if (forwarded) return forwarded;
+  const address = normaliseAddress((await headers()).get(CLIENT_ADDRESS_HEADER));
+  if (address) return address;
+  if (!warnedNoServer) {
+    warnedNoServer = true;
+    console.warn(
+      "Sign-in limits: no client address from scripts/server.mjs (started without `npm start`?): all clients share one address.",
+    );
   }
-  return h.get("x-real-ip") ?? "local";
+  return "unknown";
 }
+let warnedNoServer = false;
 
-/** Whether cookies must be Secure: behind https (or when forced), not on plain-http localhost. */
+/**
+ * Whether cookies must be Secure: behind https (or when forced), not on plain-http localhost. X-Forwarded-Proto
+ * only reaches here from a trusted proxy: scripts/server.mjs removes it from everyone else's requests.
+ */
 export async function secureCookies(): Promise<boolean> {
   if (process.env.REGISTRY_COOKIE_SECURE === "1") return true;
   const h = await headers();
