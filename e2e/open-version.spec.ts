@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { expect, test } from "@playwright/test";
 
-const MANIFEST = JSON.parse(readFileSync(resolve(import.meta.dirname, "../../shared/fixtures/registry-basic/MANIFEST.json"), "utf8")) as {
+const MANIFEST = JSON.parse(readFileSync(resolve(import.meta.dirname, "../fixtures/registry-basic/MANIFEST.json"), "utf8")) as {
   files: { path: string; sha256: string; size: number }[];
 };
 const BEST = "candidate_logreg_20250305T101000Z";

@@ -142,7 +142,7 @@ const dense = opcodeHeavy(1_000_000);
 row("opcode-heavy, uncompressed", dense);
 row("opcode-heavy, zlib level 3", zlib.deflateSync(dense, { level: 3 }));
 
-const fixtureDir = path.resolve(root, "../shared/fixtures/registry-basic/artifacts/models");
+const fixtureDir = path.resolve(root, "fixtures/registry-basic/artifacts/models");
 try {
   const fixture = new Uint8Array(readFileSync(path.join(fixtureDir, "candidate_logreg_20251007T110000Z.joblib")));
   const zipped = new Uint8Array(readFileSync(path.join(fixtureDir, "baseline_logreg_20250211T143000Z.joblib")));

@@ -5,7 +5,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { xxh32 } from "../decoders/checksums";
 
-export const FIXTURE_ROOT = path.resolve(__dirname, "../../../../shared/fixtures/registry-basic");
+export const FIXTURE_ROOT = path.resolve(__dirname, "../../../fixtures/registry-basic");
 export const TESTDATA = path.resolve(__dirname, "../testdata");
 
 export interface ManifestModel {

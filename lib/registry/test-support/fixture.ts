@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 /** The read-only fixture corpus shipped beside the repo, and its MANIFEST of expected facts. */
-export const FIXTURE = resolve(__dirname, "../../../../shared/fixtures/registry-basic");
+export const FIXTURE = resolve(__dirname, "../../../fixtures/registry-basic");
 export const MANIFEST = JSON.parse(readFileSync(join(FIXTURE, "MANIFEST.json"), "utf8"));
 export const BEST = "candidate_logreg_20250305T101000Z";
 export const PRODUCTION = "baseline_logreg_20250211T143000Z";
