@@ -17,7 +17,10 @@ export const AUDIT_ACTIONS = [
   "model.rollback_noop",
   "model.change_recovered",
   "auth.denied",
+  "auth.denied_aggregated",
   "request.rejected",
+  "request.cross_origin",
+  "request.cross_origin_aggregated",
   "audit.exported",
   "user.created",
 ] as const;
