@@ -31,7 +31,11 @@ test.describe("from another origin", () => {
     // The form a page without JavaScript would post, from another origin.
     const form = new FormData();
     form.set(`$ACTION_ID_${APPLY()}`, "");
-    const mpa = await fetch(`${baseURL}/`, { method: "POST", body: form, headers: { origin: "http://evil.example", cookie: releaserCookie() } });
+    const mpa = await fetch(`${baseURL}/`, {
+      method: "POST",
+      body: form,
+      headers: { origin: "http://evil.example", cookie: releaserCookie() },
+    });
     expect(mpa.status).toBe(403);
 
     expect(aliasBytes()).toEqual(before);

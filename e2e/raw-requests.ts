@@ -103,7 +103,9 @@ export function refusalsAccountedFor(kind: "auth.denied" | "request.cross_origin
     const counting = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'RefusalWindow'").get();
     const pending = counting
       ? (db
-          .prepare("SELECT COALESCE(SUM(seen - written - summarised), 0) AS n FROM RefusalWindow WHERE kind = ? AND actor = ? AND action = ?")
+          .prepare(
+            "SELECT COALESCE(SUM(seen - written - summarised), 0) AS n FROM RefusalWindow WHERE kind = ? AND actor = ? AND action = ?",
+          )
           .get(kind, actor, action) as { n: number })
       : { n: 0 };
     return total + pending.n;

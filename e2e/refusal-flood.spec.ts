@@ -45,7 +45,9 @@ test("a signed-in viewer trying to promote 60 times is recorded by name, a few t
   const rowsBefore = chainRows();
   const countedBefore = refusalsAccountedFor("auth.denied", "viewer", "model.apply");
 
-  const statuses = await flood(60, 10, () => postAction(baseURL as string, APPLY(), { headers: { cookie: `registry_session=${viewer.value}` } }));
+  const statuses = await flood(60, 10, () =>
+    postAction(baseURL as string, APPLY(), { headers: { cookie: `registry_session=${viewer.value}` } }),
+  );
   expect(statuses.every((s) => s === 200)).toBe(true);
 
   // At most five a minute one by one (they name a person), then a count; two minutes at worst, plus summaries.

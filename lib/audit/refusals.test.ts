@@ -1,12 +1,13 @@
 import { resolve } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { closeAudit, databaseFile, openAudit } from "./db";
 import { allEvents, recordEvent, verifyStoredChain } from "./log";
 import {
   countingRefusals,
   flushRefusals,
+  flushRefusalsLater,
   MANY_ADDRESSES,
   MAX_ANONYMOUS_WINDOWS,
   ONE_BY_ONE,
@@ -89,7 +90,9 @@ describe("anonymous refusals", () => {
       oneByOne: 1,
       window: { from: "2026-12-04T10:00:00.000Z", to: "2026-12-04T10:01:00.000Z" },
     });
-    expect(summary?.reason).toMatch(/^599 more like this from 203\.0\.113\.7 in the minute from 10:00 UTC \(600 in that minute, 1 recorded/);
+    expect(summary?.reason).toMatch(
+      /^599 more like this from 203\.0\.113\.7 in the minute from 10:00 UTC \(600 in that minute, 1 recorded/,
+    );
     expect(summary?.actor).toBe("anonymous");
     expect(await accountedFor("anonymous")).toBe(601);
     expect(await verifyStoredChain(db)).toMatchObject({ ok: true, count: 3 });
@@ -158,13 +161,17 @@ describe("summaries", () => {
     const w = await db.refusalWindow.findFirstOrThrow();
     // The dead writer: it claimed the window, chained the summary, and stopped.
     await db.refusalWindow.update({ where: { id: w.id }, data: { claim: "dead", claimedAt: at(2 * WINDOW_MS).toISOString() } });
-    await recordEvent(db, { name: "anonymous", role: "none", source: "web" }, {
-      action: "auth.denied_aggregated",
-      outcome: "refused",
-      correlationId: `refusals-${w.id}-s0`,
-      reason: "summary written by a writer that then died",
-      details: { action: "model.apply", count: 29 },
-    });
+    await recordEvent(
+      db,
+      { name: "anonymous", role: "none", source: "web" },
+      {
+        action: "auth.denied_aggregated",
+        outcome: "refused",
+        correlationId: `refusals-${w.id}-s0`,
+        reason: "summary written by a writer that then died",
+        details: { action: "model.apply", count: 29 },
+      },
+    );
     // While its claim is fresh nobody else writes; once stale, the window is finished without a second summary.
     expect(await flushRefusals(db, at(2 * WINDOW_MS + 1000))).toBe(0);
     expect(await db.refusalWindow.count()).toBe(1);
@@ -186,6 +193,36 @@ describe("summaries", () => {
     await flushRefusals(db, at(20 * WINDOW_MS));
     expect(await accountedFor("anonymous")).toBe(11);
     expect((await verifyStoredChain(db)).ok).toBe(true);
+  });
+});
+
+describe("summaries without a later refusal", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("are written by the server's timer once the minute has closed, and the timer stops when nothing is left", async () => {
+    // Fake clock and timeouts only: the database calls run for real.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: T0 });
+    const db = openAudit(root);
+    for (let i = 0; i < 40; i++) await recordRefusal(db, anonymous());
+    flushRefusalsLater(db);
+    flushRefusalsLater(db); // one timer per database, however many refusals ask
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(2 * WINDOW_MS);
+    await vi.waitFor(async () => expect((await allEvents(db)).map((e) => e.action)).toEqual(["auth.denied", "auth.denied_aggregated"]));
+    expect(await accountedFor("anonymous")).toBe(40);
+    expect(await db.refusalWindow.count()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("many closed windows are all summarised by one flush", async () => {
+    const db = openAudit(root);
+    for (let i = 0; i < 120; i++)
+      for (let k = 0; k < 2; k++) await recordRefusal(db, { ...viewer, user: { name: `u${i}`, role: "viewer" } }, at(0));
+    expect(await db.refusalWindow.count()).toBe(120);
+    await flushRefusals(db, at(5 * WINDOW_MS));
+    expect(await db.refusalWindow.count()).toBe(0);
   });
 });
 

@@ -58,7 +58,9 @@ describe("checkActionRequest", () => {
 
   it("passes what our pages send: text argument lists and the forms' multipart bodies", async () => {
     expect(await verdict(fetchCall, text('["$undefined",{}]'))).toBe("ok");
-    expect(await verdict(fetchCall, text('[{"ok":false,"error":"x","fieldErrors":{"reason":["$$5 is not a reason"]}},{"kind":"promote"}]'))).toBe("ok");
+    expect(
+      await verdict(fetchCall, text('[{"ok":false,"error":"x","fieldErrors":{"reason":["$$5 is not a reason"]}},{"kind":"promote"}]')),
+    ).toBe("ok");
     expect(await verdict(fetchCall, text('["$D2026-01-01T00:00:00.000Z","$n123","$NaN","$-0","$T"]'))).toBe("ok");
     const form = await multipart([
       ["_1_$ACTION_REF_1", ""],
@@ -92,15 +94,23 @@ describe("checkActionRequest", () => {
       [{ ...fetchCall, "content-type": "multipart/form-data; boundary=xx" }, text("nonsense")],
       [{ ...fetchCall, "content-type": "multipart/form-data" }, text("nonsense")],
     ];
-    for (const [h, body] of cases) expect(await verdict(h, body), `${JSON.stringify(h)} ${new TextDecoder().decode(body).slice(0, 40)}`).toBe(400);
+    for (const [h, body] of cases)
+      expect(await verdict(h, body), `${JSON.stringify(h)} ${new TextDecoder().decode(body).slice(0, 40)}`).toBe(400);
 
     const missing = await multipart([["0", '["$undefined","$@5"]']]);
     expect(await verdict({ "next-action": ID, "content-type": missing.contentType }, missing.body)).toBe(400);
     const noRoot = await multipart([["1", "[]"]]);
     expect(await verdict({ "next-action": ID, "content-type": noRoot.contentType }, noRoot.body)).toBe(400);
-    const fileAsValue = await multipart([["0", '["$@1"]'], ["1", new Blob(["[]"])]]);
+    const fileAsValue = await multipart([
+      ["0", '["$@1"]'],
+      ["1", new Blob(["[]"])],
+    ]);
     expect(await verdict({ "next-action": ID, "content-type": fileAsValue.contentType }, fileAsValue.body)).toBe(400);
-    const cycle = await multipart([["0", '["$@1"]'], ["1", '["$@2"]'], ["2", '["$@1"]']]);
+    const cycle = await multipart([
+      ["0", '["$@1"]'],
+      ["1", '["$@2"]'],
+      ["2", '["$@1"]'],
+    ]);
     expect(await verdict({ "next-action": ID, "content-type": cycle.contentType }, cycle.body)).toBe("ok");
     const wide = await multipart(Array.from({ length: 1001 }, (_, i) => [`k${i}`, "v"] as [string, string]));
     expect(await verdict({ "next-action": ID, "content-type": wide.contentType }, wide.body)).toBe(400);

@@ -24,8 +24,6 @@ export class MalformedRequest extends Error {
   }
 }
 
-export type Verdict = { kind: "pass" } | { kind: "cross-origin"; origin: string } | { kind: "malformed"; status: 400 | 413; message: string };
-
 type HeaderGet = (name: string) => string | null;
 
 /** Whether a request must not change anything (its method is safe). */

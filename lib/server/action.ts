@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { recordEvent } from "@/lib/audit";
-import { recordRefusal } from "@/lib/audit/refusals";
+import { flushRefusalsLater, recordRefusal } from "@/lib/audit/refusals";
 import { can, type Permission, type SessionUser } from "@/lib/auth";
 import { RegistryError } from "@/lib/registry";
 import { clientAddress, currentUser, db } from "./session";
@@ -74,9 +74,10 @@ async function authorize(
 
 // Anyone can cause a refusal, so they are counted per minute rather than chained one per request: the
 // first few of a minute (one per address when nobody is signed in, five per person) are chained at once,
-// the rest as one summary row with their count (lib/audit/refusals.ts).
+// the rest as one summary row with their count once the minute has closed (lib/audit/refusals.ts).
 async function auditDenied(name: string, permission: Permission, user: SessionUser | null, why: string): Promise<void> {
-  await recordRefusal(db(), {
+  const database = db();
+  await recordRefusal(database, {
     kind: "auth.denied",
     user: user ? { name: user.username, role: user.roles.join(",") || "none" } : null,
     address: await clientAddress(),
@@ -84,6 +85,7 @@ async function auditDenied(name: string, permission: Permission, user: SessionUs
     reason: `Refused ${name}: ${why}.`,
     details: { permission },
   });
+  flushRefusalsLater(database);
 }
 
 async function auditRejected(

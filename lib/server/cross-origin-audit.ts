@@ -1,5 +1,5 @@
 import { openAudit } from "@/lib/audit/db";
-import { recordRefusal } from "@/lib/audit/refusals";
+import { flushRefusalsLater, recordRefusal } from "@/lib/audit/refusals";
 import { proxyConfig, proxyIdentity, userForToken } from "@/lib/auth";
 import { resolveRoot } from "@/lib/registry";
 import { actionIdOf, isActionRequest } from "./action-request";
@@ -38,4 +38,5 @@ export async function auditCrossOrigin(req: RequestFacts, origin: string): Promi
     reason: `Refused a ${action === "server-action" ? "server action" : method} to ${path} from another origin (${origin})${user ? ` in ${user.username}'s browser` : ""}.`,
     details: { origin, path, method, ...(actionId ? { actionId } : {}) },
   });
+  flushRefusalsLater(db);
 }
