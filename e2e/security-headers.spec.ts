@@ -221,7 +221,7 @@ test("a page on another origin, even same-site on another port, cannot frame the
     }),
   );
   const answered = page.waitForResponse(`${baseURL}/`);
-  const refused = page.waitForEvent("requestfailed", (r) => r.url() === `${baseURL}/`);
+  const refused = page.waitForEvent("requestfailed", { predicate: (r) => r.url() === `${baseURL}/`, timeout: 15_000 });
   await page.goto(`${attacker}/attack.html`);
   await expect(page.frameLocator("iframe[title=own]").getByRole("button", { name: "Own button" })).toBeVisible();
   // The dashboard answered the frame (the session cookie went along: same site), and the browser then
