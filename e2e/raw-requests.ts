@@ -73,6 +73,19 @@ export function eventsAfter(seq: number): { seq: number; action: string; actor: 
   }
 }
 
+/** How many chained rows record refusals of `action` by `actor`: one by one, or summaries. */
+export function chainRowsOf(kind: "auth.denied" | "request.cross_origin", actor: string, action: string): number {
+  const db = auditDb();
+  try {
+    const rows = db
+      .prepare("SELECT details FROM AuditEvent WHERE actor = ? AND action IN (?, ?)")
+      .all(actor, kind, `${kind}_aggregated`) as { details: string }[];
+    return rows.filter((r) => (JSON.parse(r.details) as { action?: string }).action === action).length;
+  } finally {
+    db.close();
+  }
+}
+
 export function headSeq(): number {
   const db = auditDb();
   try {
