@@ -4,6 +4,7 @@ import { Suspense } from "react";
 import { z } from "zod";
 import { AUDIT_ACTIONS, type AuditEvent, listEvents, productionChanges, verifyRecentChain, verifyStoredChain } from "@/lib/audit";
 import { can } from "@/lib/auth";
+import { countingRefusals, flushRefusals } from "@/lib/audit/refusals";
 import { db, requirePage } from "@/lib/server/session";
 import { versionHref } from "@/lib/views/links";
 
@@ -31,6 +32,8 @@ export default async function AuditPage(props: { searchParams: Promise<Record<st
   const user = await requirePage("audit.read", "/audit");
   const q = query.parse(await props.searchParams);
   const database = db();
+  // Refusals counted in minutes that have closed go into the chain before it is shown.
+  await flushRefusals(database);
   const { events, total } = await listEvents(
     database,
     {
@@ -61,6 +64,10 @@ export default async function AuditPage(props: { searchParams: Promise<Record<st
 
       <Suspense fallback={null}>
         <Timeline />
+      </Suspense>
+
+      <Suspense fallback={null}>
+        <CountingRefusals />
       </Suspense>
 
       <section className="card" aria-labelledby="history-title">
@@ -280,6 +287,48 @@ async function Timeline() {
           ))}
         </tbody>
       </table>
+    </section>
+  );
+}
+
+/** Refusals of the current minute beyond the few recorded one by one: in the chain once their minute closes. */
+async function CountingRefusals() {
+  const { windows, more } = await countingRefusals(db());
+  if (windows.length === 0) return null;
+  return (
+    <section className="card" aria-labelledby="counting-title">
+      <h2 id="counting-title">Refusals being counted</h2>
+      <p className="muted">
+        Past the first refusal a minute from an address (five for a signed-in person), refusals are counted and written to the log as one
+        summary row once their minute has closed.
+      </p>
+      <table className="timeline">
+        <thead>
+          <tr>
+            <th scope="col">Who</th>
+            <th scope="col">Address</th>
+            <th scope="col">Attempted</th>
+            <th scope="col">Minute (UTC)</th>
+            <th scope="col" className="num">
+              Counted, not yet in the log
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {windows.map((w) => (
+            <tr key={`${w.kind}|${w.actor}|${w.address}|${w.action}|${w.windowStart}`}>
+              <td>{w.actor}</td>
+              <td className="mono">{w.address}</td>
+              <td>
+                <span className="mono">{w.action}</span> <span className="muted">({w.kind})</span>
+              </td>
+              <td>{w.windowStart.slice(11, 16)}</td>
+              <td className="num">{w.pending.toLocaleString("en-US")}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {more ? <p className="muted">…and {more.toLocaleString("en-US")} more.</p> : null}
     </section>
   );
 }

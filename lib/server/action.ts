@@ -1,10 +1,11 @@
 import "server-only";
 import { z } from "zod";
 import { recordEvent } from "@/lib/audit";
+import { flushRefusalsLater, recordRefusal } from "@/lib/audit/refusals";
 import { can, type Permission, type SessionUser } from "@/lib/auth";
 import { RegistryError } from "@/lib/registry";
 import { type KeptValues, keptValues } from "@/lib/views/form-values";
-import { currentUser, db } from "./session";
+import { clientAddress, currentUser, db } from "./session";
 
 export type ActionResult<T> =
   | { ok: true; data: T }
@@ -74,17 +75,20 @@ async function authorize(
   return { ok: false, code: user ? "forbidden" : "unauthenticated" };
 }
 
+// Anyone can cause a refusal, so they are counted per minute rather than chained one per request: the
+// first few of a minute (one per address when nobody is signed in, five per person) are chained at once,
+// the rest as one summary row with their count once the minute has closed (lib/audit/refusals.ts).
 async function auditDenied(name: string, permission: Permission, user: SessionUser | null, why: string): Promise<void> {
-  await recordEvent(
-    db(),
-    { name: user?.username ?? "anonymous", role: user?.roles.join(",") || "none", source: "web" },
-    {
-      action: "auth.denied",
-      outcome: "refused",
-      reason: `Refused ${name}: ${why}.`,
-      details: { action: name, permission },
-    },
-  );
+  const database = db();
+  await recordRefusal(database, {
+    kind: "auth.denied",
+    user: user ? { name: user.username, role: user.roles.join(",") || "none" } : null,
+    address: await clientAddress(),
+    action: name,
+    reason: `Refused ${name}: ${why}.`,
+    details: { permission },
+  });
+  flushRefusalsLater(database);
 }
 
 async function auditRejected(

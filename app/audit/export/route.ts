@@ -1,4 +1,5 @@
 import { exportHead, exportText, recordEvent } from "@/lib/audit";
+import { flushRefusals } from "@/lib/audit/refusals";
 import { defineRoute } from "@/lib/server/action";
 import { db } from "@/lib/server/session";
 
@@ -8,6 +9,8 @@ export const dynamic = "force-dynamic";
 export const GET = defineRoute("audit.export", "audit.export", async (req, { user }) => {
   const format = new URL(req.url).searchParams.get("format") === "csv" ? "csv" : "json";
   const database = db();
+  // Refusals counted in minutes that have closed go into the chain before it is copied.
+  await flushRefusals(database);
   const head = await exportHead(database);
   // Exports are themselves worth a line in the log: who took a copy of the history, and when.
   await recordEvent(
