@@ -35,7 +35,7 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
   const database = db();
   const [lastChanged, previous] = await Promise.all([
     lastChange(database, snapshot.production.sha256),
-    previousProduction(database, snapshot.production.sha256),
+    previousProduction(database, { stem: snapshot.production.stem, sha256: snapshot.production.sha256 }),
   ]);
   const best = snapshot.versions.find((v) => v.stem === snapshot.best);
 
@@ -67,12 +67,12 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
             apply={applyChange}
             actions={[
               ...(best && best.stem !== snapshot.production.stem ? [{ kind: "promote" as const, label: "Promote best" }] : []),
-              ...(previous && previous.stem !== snapshot.production.stem
+              ...(previous.previous?.stem && previous.previous.stem !== snapshot.production.stem
                 ? [
                     {
                       kind: "rollback" as const,
                       version: "previous",
-                      label: `Roll back to previous production (${previous.stem})`,
+                      label: `Roll back to previous production (${previous.previous.stem})`,
                       danger: true,
                     },
                   ]

@@ -6,8 +6,9 @@ import { useFormStatus } from "react-dom";
 import type { Plan } from "@/lib/registry/plan";
 import type { ActionResult } from "@/lib/server/action";
 import { fmtDelta, fmtMetric } from "@/lib/views/format";
+import { LivePeriods } from "./live-periods";
 
-type Preview = { plan: Plan; previousStem: string | null };
+type Preview = { plan: Plan; previous: { stem: string; explanation: string } | null };
 type PreviewAction = (prev: unknown, input: { kind: Plan["kind"]; version?: string }) => Promise<ActionResult<Preview>>;
 type ApplyAction = (prev: unknown, input: FormData) => Promise<ActionResult<{ status: string; to: string; from: string | null }>>;
 
@@ -63,7 +64,21 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
           {loading || !result ? (
             <p aria-live="polite">Planning on the server…</p>
           ) : result.ok ? (
-            <PlanView key={attempt} plan={result.data.plan} apply={apply} onClose={close} onReview={() => active && open(active)} />
+            <>
+              {result.data.previous ? (
+                <p className="muted" data-testid="previous-explanation">
+                  Previous production is <strong className="mono">{result.data.previous.stem}</strong>: {result.data.previous.explanation}
+                </p>
+              ) : null}
+              <PlanView
+                key={attempt}
+                plan={result.data.plan}
+                apply={apply}
+                onClose={close}
+                onReview={() => active && open(active)}
+                onPromoteInstead={() => open({ kind: "promote", version: result.data.plan.target.stem, label: "Promote" })}
+              />
+            </>
           ) : (
             <>
               <p className="form-error" role="alert">
@@ -82,11 +97,24 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
   );
 }
 
-function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: ApplyAction; onClose: () => void; onReview: () => void }) {
+function PlanView({
+  plan,
+  apply,
+  onClose,
+  onReview,
+  onPromoteInstead,
+}: {
+  plan: Plan;
+  apply: ApplyAction;
+  onClose: () => void;
+  onReview: () => void;
+  onPromoteInstead: () => void;
+}) {
   const router = useRouter();
   const [state, formAction] = useActionState(apply, null);
   const failedOverridable = plan.checks.filter((c) => !c.passed && c.overridable);
   const blockedOutright = plan.checks.filter((c) => !c.passed && !c.overridable);
+  const neverLive = plan.refusalCode === "never_live";
   const [overrides, setOverrides] = useState<string[]>([]);
   const fe = state && !state.ok ? state.fieldErrors : undefined;
   const stale = state && !state.ok && (state.code === "production_changed" || state.code === "source_changed");
@@ -127,6 +155,21 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
         <strong className="mono">{plan.current.stem ?? "nothing"}</strong> ({plan.current.state}).
       </p>
       {plan.noop ? <p className="muted">This version already is production with a consistent alias pair: there is nothing to do.</p> : null}
+
+      {plan.rollback ? (
+        plan.rollback.periods.length ? (
+          <LivePeriods
+            className="release-history"
+            caption={`When ${plan.target.stem} was live (by content hash, from the audit log${plan.rollback.total > plan.rollback.periods.length ? `; the newest ${plan.rollback.periods.length} of ${plan.rollback.total}` : ""})`}
+            periods={plan.rollback.periods}
+            link={false}
+          />
+        ) : (
+          <p className={neverLive ? "form-error" : "muted"} data-testid="rollback-finding">
+            {plan.rollback.explanation}
+          </p>
+        )
+      ) : null}
 
       {plan.files.length ? (
         <table className="release-files">
@@ -218,7 +261,17 @@ function PlanView({ plan, apply, onClose, onReview }: { plan: Plan; apply: Apply
         </tbody>
       </table>
 
-      {blockedOutright.length ? (
+      {neverLive ? (
+        <div className="form-error" role="note">
+          <p>
+            Not a rollback: <span className="mono">{plan.target.stem}</span> was never in production, so it cannot skip the score gates.
+            Promote it instead: every readiness check applies.
+          </p>
+          <button type="button" className="btn btn-primary" onClick={onPromoteInstead}>
+            Plan a promotion instead
+          </button>
+        </div>
+      ) : blockedOutright.length ? (
         <p className="form-error">
           {blockedOutright.map((c) => c.name).join(", ")} failed and cannot be overridden: this version cannot go to production.
         </p>
