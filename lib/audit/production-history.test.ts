@@ -239,7 +239,13 @@ describe("previous production, through the audit log", () => {
       if (whole.status !== "known") throw new Error("the whole log must decide");
       let reads = 0;
       const source = productionHistory(openAudit(root));
-      const counted = { ...source, newest: (n: number) => (reads++, source.newest(n)) };
+      const counted = {
+        ...source,
+        newest: (n: number) => {
+          reads++;
+          return source.newest(n);
+        },
+      };
       const windowed = await findPreviousProduction(counted, now, 4);
       expect(windowed.previous?.sha256 ?? null).toBe(whole.previous?.sha256 ?? null);
       expect(windowed.explanation).toBe(whole.explanation);
