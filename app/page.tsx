@@ -1,6 +1,6 @@
 import { MetricCharts } from "@/components/metric-charts-mount";
 import { ReleaseActions } from "@/components/release-dialog";
-import { lastChange, previousProduction } from "@/lib/audit";
+import { previousProduction, productionTimeline } from "@/lib/audit";
 import { can } from "@/lib/auth";
 import { inspectVersions } from "@/lib/server/inspection";
 import { db, requirePage } from "@/lib/server/session";
@@ -33,8 +33,8 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
   }
   const releaser = can(user.roles, "model.promote");
   const database = db();
-  const [lastChanged, previous] = await Promise.all([
-    lastChange(database, snapshot.production.sha256),
+  const [timeline, previous] = await Promise.all([
+    productionTimeline(database, 1),
     previousProduction(database, { stem: snapshot.production.stem, sha256: snapshot.production.sha256 }),
   ]);
   const best = snapshot.versions.find((v) => v.stem === snapshot.best);
@@ -59,7 +59,7 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
         best={best ? { stem: best.stem, score: best.score, metric: best.metric } : null}
         minScore={threshold}
         now={new Date()}
-        changed={lastChanged ? { at: lastChanged.at, by: lastChanged.actor, action: lastChanged.action, reason: lastChanged.reason } : null}
+        latest={timeline.periods[0] ?? null}
       >
         {releaser ? (
           <ReleaseActions

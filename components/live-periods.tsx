@@ -49,8 +49,16 @@ export function periodUntil(p: LivePeriod): string {
  * Periods of production as a table: which bytes (stem and sha256), from and until when to the second, who
  * put them there and why. The "before the log began" period is named as such. No state: server or client.
  */
-export function LivePeriods(props: { periods: LivePeriod[]; caption: string; score?: boolean; link?: boolean; className?: string }) {
+export function LivePeriods(props: {
+  /** Newest first; "gap" marks changes left out between two periods. */
+  periods: (LivePeriod | "gap")[];
+  caption: string;
+  score?: boolean;
+  link?: boolean;
+  className?: string;
+}) {
   const { periods, score = false, link = true } = props;
+  const columns = score ? 7 : 6;
   return (
     <table className={props.className ?? "timeline"}>
       <caption>{props.caption}</caption>
@@ -71,6 +79,13 @@ export function LivePeriods(props: { periods: LivePeriod[]; caption: string; sco
       </thead>
       <tbody>
         {periods.map((p) => {
+          if (p === "gap") {
+            return (
+              <tr key="gap" className="muted">
+                <td colSpan={columns}>⋯ earlier changes not shown: ask for a date-time to see what was live then</td>
+              </tr>
+            );
+          }
           const change = p.start.how === "promoted" || p.start.how === "rolled_back" ? p.start.change : null;
           return (
             <tr key={`${p.start.how}-${change?.seq ?? p.since ?? "start"}-${p.until ?? "now"}`} data-period={p.start.how}>

@@ -21,10 +21,9 @@ import type { AuditDb } from "./db";
  * lib/registry/live-history.ts.
  */
 
-const COMPLETED = {
-  action: { in: ["model.promoted", "model.rolled_back", "model.change_recovered"] },
-  outcome: { in: ["succeeded", "recovered"] },
-} satisfies Prisma.AuditEventWhereInput;
+const CHANGE_ACTIONS = ["model.promoted", "model.rolled_back", "model.change_recovered"];
+const DONE = ["succeeded", "recovered"];
+const COMPLETED = { action: { in: CHANGE_ACTIONS }, outcome: { in: DONE } } satisfies Prisma.AuditEventWhereInput;
 
 const FIELDS = {
   seq: true,
@@ -39,7 +38,6 @@ const FIELDS = {
   toSha256: true,
   toScore: true,
   metric: true,
-  details: true,
 } satisfies Prisma.AuditEventSelect;
 
 type Row = Prisma.AuditEventGetPayload<{ select: typeof FIELDS }>;
@@ -52,10 +50,10 @@ export function productionHistory(db: AuditDb): LiveHistorySource & ChangeSource
   return {
     liveRecord: (sha256) => liveRecord(db, sha256),
     newest: async (count) => {
-      const rows = await db.auditEvent.findMany({ where: COMPLETED, orderBy: { seq: "desc" }, take: count, select: FIELDS });
+      const rows = await completedChanges(db, { order: "desc", take: count });
       return { changes: await toChanges(db, rows.reverse()), complete: rows.length < count };
     },
-    earlier: (sha256, beforeSeq) => earlierFacts(db, sha256, beforeSeq),
+    earlier: (sha256s, beforeSeq) => earlierFacts(db, sha256s, beforeSeq),
   };
 }
 
@@ -73,12 +71,18 @@ export async function previousProduction(db: AuditDb, live: ContentRef): Promise
  * first change, the alias that change replaced. Reads only.
  */
 export async function productionAtInstant(db: AuditDb, instant: string): Promise<ProductionAt> {
-  const last = await db.auditEvent.findFirst({ where: { ...COMPLETED, at: { lte: instant } }, orderBy: { seq: "desc" }, select: FIELDS });
+  // Two steps, each on its own index: the last event of any kind by then, then the last change up to it.
+  const lastEvent = await db.auditEvent.findFirst({
+    where: { at: { lte: instant } },
+    orderBy: [{ at: "desc" }, { id: "desc" }],
+    select: { seq: true },
+  });
+  const last = lastEvent ? ((await completedChanges(db, { seq: { lte: lastEvent.seq }, order: "desc", take: 1 }))[0] ?? null) : null;
   if (!last) {
-    const first = await db.auditEvent.findFirst({ where: COMPLETED, orderBy: { seq: "asc" }, select: FIELDS });
+    const [first] = await completedChanges(db, { order: "asc", take: 1 });
     return productionAt(await toChanges(db, first ? [first] : []), { first: true, last: false }, instant);
   }
-  const next = await db.auditEvent.findFirst({ where: { ...COMPLETED, seq: { gt: last.seq } }, orderBy: { seq: "asc" }, select: FIELDS });
+  const [next] = await completedChanges(db, { seq: { gt: last.seq }, order: "asc", take: 1 });
   return productionAt(await toChanges(db, next ? [last, next] : [last]), { first: false, last: !next }, instant);
 }
 
@@ -94,8 +98,8 @@ export interface Timeline {
 /** The latest `limit` changes of production as periods, and the period before the log began. Reads only. */
 export async function productionTimeline(db: AuditDb, limit = 20): Promise<Timeline> {
   const [rows, first] = await Promise.all([
-    db.auditEvent.findMany({ where: COMPLETED, orderBy: { seq: "desc" }, take: limit, select: FIELDS }),
-    db.auditEvent.findFirst({ where: COMPLETED, orderBy: { seq: "asc" }, select: FIELDS }),
+    completedChanges(db, { order: "desc", take: limit }),
+    completedChanges(db, { order: "asc", take: 1 }).then((r) => r[0]),
   ]);
   rows.reverse();
   const complete = rows[0] !== undefined && rows[0].seq === first?.seq;
@@ -145,26 +149,59 @@ function endOf(p: LivePeriod): number {
 }
 
 async function neighbour(db: AuditDb, seq: number, side: "before" | "after"): Promise<Row | null> {
-  return db.auditEvent.findFirst({
-    where: { ...COMPLETED, seq: side === "before" ? { lt: seq } : { gt: seq } },
-    orderBy: { seq: side === "before" ? "desc" : "asc" },
-    select: FIELDS,
-  });
+  const [row] = await completedChanges(
+    db,
+    side === "before" ? { seq: { lt: seq }, order: "desc", take: 1 } : { seq: { gt: seq }, order: "asc", take: 1 },
+  );
+  return row ?? null;
 }
 
-async function earlierFacts(db: AuditDb, sha256: string, beforeSeq: number): Promise<EarlierFacts> {
-  const before = { ...COMPLETED, seq: { lt: beforeSeq } };
-  const [seen, candidates] = await Promise.all([
-    db.auditEvent.findFirst({ where: { ...before, OR: [{ toSha256: sha256 }, { fromSha256: sha256 }] }, select: { seq: true } }),
-    db.auditEvent.findMany({
-      where: { ...before, toSha256: sha256, action: { in: ["model.promoted", "model.change_recovered"] } },
-      orderBy: { seq: "desc" },
-      take: 20,
-      select: FIELDS,
-    }),
+/**
+ * Completed changes in chain order, the first `take` from one end of a range. Read once per outcome, so
+ * each read walks the (outcome, seq) index in order: with both outcomes in one query SQLite sorts every
+ * change of the log to return a few.
+ */
+async function completedChanges(db: AuditDb, q: { seq?: Prisma.IntFilter; order: "asc" | "desc"; take: number }): Promise<Row[]> {
+  const lists = await Promise.all(
+    DONE.map((outcome) =>
+      db.auditEvent.findMany({
+        where: { action: { in: CHANGE_ACTIONS }, outcome, ...(q.seq ? { seq: q.seq } : {}) },
+        orderBy: { seq: q.order },
+        take: q.take,
+        select: FIELDS,
+      }),
+    ),
+  );
+  return lists
+    .flat()
+    .sort((a, b) => (q.order === "asc" ? a.seq - b.seq : b.seq - a.seq))
+    .slice(0, q.take);
+}
+
+/** For each content hash: was it seen in a change before `beforeSeq`, and its latest promotion there. */
+async function earlierFacts(db: AuditDb, sha256s: readonly string[], beforeSeq: number): Promise<Map<string, EarlierFacts>> {
+  const shas = [...sha256s];
+  const seq = { lt: beforeSeq };
+  // Filtered by hash only, the rest here: with the action and outcome in the query, SQLite's planner reads
+  // the outcome index (every change) instead of the hash's own. Few events name any one hash.
+  const [putLive, replaced] = await Promise.all([
+    db.auditEvent.findMany({ where: { toSha256: { in: shas }, seq }, select: { seq: true, toSha256: true, action: true, outcome: true } }),
+    db.auditEvent.findMany({ where: { fromSha256: { in: shas }, seq }, select: { fromSha256: true, action: true, outcome: true } }),
   ]);
-  const promotion = (await toChanges(db, candidates)).find((c) => c.kind === "promote") ?? null;
-  return { seen: seen !== null, promotion };
+  const completed = (e: { action: string; outcome: string }) => CHANGE_ACTIONS.includes(e.action) && DONE.includes(e.outcome);
+  const seen = new Set([...putLive.filter(completed).map((e) => e.toSha256), ...replaced.filter(completed).map((e) => e.fromSha256)]);
+  // Per hash, newest first, up to its latest plain promotion: changes completed at start-up on the way are
+  // read too and classified (one may have been a rollback).
+  const wanted: number[] = [];
+  const decided = new Set<string | null>();
+  for (const e of putLive.filter((x) => completed(x) && x.action !== "model.rolled_back").sort((a, b) => b.seq - a.seq)) {
+    if (decided.has(e.toSha256)) continue;
+    wanted.push(e.seq);
+    if (e.action === "model.promoted") decided.add(e.toSha256);
+  }
+  const rows = wanted.length ? await db.auditEvent.findMany({ where: { seq: { in: wanted } }, select: FIELDS }) : [];
+  const promotions = (await toChanges(db, rows)).filter((c) => c.kind === "promote").sort((a, b) => b.seq - a.seq);
+  return new Map(shas.map((sha) => [sha, { seen: seen.has(sha), promotion: promotions.find((c) => c.to.sha256 === sha) ?? null }]));
 }
 
 /**
@@ -174,20 +211,24 @@ async function earlierFacts(db: AuditDb, sha256: string, beforeSeq: number): Pro
  */
 async function toChanges(db: AuditDb, rows: Row[]): Promise<ProductionChange[]> {
   const recovered = rows.filter((r) => r.action === "model.change_recovered");
-  const intents = recovered.length
-    ? await db.auditEvent.findMany({
-        where: { correlationId: { in: recovered.map((r) => r.correlationId) }, outcome: "intent" },
-        select: { correlationId: true, action: true, fromStem: true, fromSha256: true },
-      })
-    : [];
+  const [intents, details] = recovered.length
+    ? await Promise.all([
+        db.auditEvent.findMany({
+          where: { correlationId: { in: recovered.map((r) => r.correlationId) }, outcome: "intent" },
+          select: { correlationId: true, action: true, fromStem: true, fromSha256: true },
+        }),
+        db.auditEvent.findMany({ where: { seq: { in: recovered.map((r) => r.seq) } }, select: { seq: true, details: true } }),
+      ])
+    : [[], []];
   const intentOf = new Map(intents.map((i) => [i.correlationId, i]));
+  const detailsOf = new Map(details.map((d) => [d.seq, d.details]));
   return rows.map((r) => {
     const intent = r.action === "model.change_recovered" ? intentOf.get(r.correlationId) : undefined;
     const from = { stem: r.fromStem ?? intent?.fromStem ?? null, sha256: r.fromSha256 ?? intent?.fromSha256 ?? null };
     return {
       seq: r.seq,
       at: r.at,
-      kind: kindOf(r, intent?.action),
+      kind: kindOf(r, detailsOf.get(r.seq), intent?.action),
       recovered: r.action === "model.change_recovered",
       actor: r.actor,
       reason: r.reason,
@@ -200,10 +241,10 @@ async function toChanges(db: AuditDb, rows: Row[]): Promise<ProductionChange[]> 
   });
 }
 
-function kindOf(r: Row, intentAction: string | undefined): ProductionChange["kind"] {
+function kindOf(r: Row, details: string | undefined, intentAction: string | undefined): ProductionChange["kind"] {
   if (r.action === "model.promoted") return "promote";
   if (r.action === "model.rolled_back") return "rollback";
-  const recorded = (parse(r.details) as { kind?: unknown } | null)?.kind;
+  const recorded = (parse(details ?? "{}") as { kind?: unknown } | null)?.kind;
   if (recorded === "promote" || recorded === "rollback") return recorded;
   if (intentAction === "model.rollback_started") return "rollback";
   // Not known: counted as a promotion (it put these bytes live, replacing the ones it names).

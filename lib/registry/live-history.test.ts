@@ -174,12 +174,17 @@ describe("previous production", () => {
           reads++;
           return { changes: changes.slice(-count), complete: count >= changes.length };
         },
-        earlier: async (sha, before) => {
+        earlier: async (shas, before) => {
           const older = changes.filter((c) => c.seq < before);
-          return {
-            seen: older.some((c) => c.to.sha256 === sha || c.from.sha256 === sha),
-            promotion: older.filter((c) => c.kind === "promote" && c.to.sha256 === sha).at(-1) ?? null,
-          };
+          return new Map(
+            shas.map((sha) => [
+              sha,
+              {
+                seen: older.some((c) => c.to.sha256 === sha || c.from.sha256 === sha),
+                promotion: older.filter((c) => c.kind === "promote" && c.to.sha256 === sha).at(-1) ?? null,
+              },
+            ]),
+          );
         },
       };
       const windowed = await findPreviousProduction(source, changes.at(-1)?.to ?? v("A"), 2);

@@ -262,9 +262,26 @@ export type PreviousAnswer =
   | { status: "known"; current: LineEntry | null; previous: LineEntry | null; explanation: string };
 
 interface Node extends LineEntry {
-  /** The version live before this one was promoted; null: none; "unknown": decided before the window. */
-  parent: Node | null | "unknown";
+  /** The version live before this one on the line; null: none; "unknown": decided before the window. */
+  parent: Node | null | "unknown" | Deferred;
 }
+
+/**
+ * Where a rollback landed when the window alone cannot say (the target is not on the part of the line it
+ * shows): decided only if someone needs this entry's ancestry, from facts about the target before the
+ * window. Most answers never need it, so most logs are read no further than their newest changes.
+ */
+interface Deferred {
+  deferred: true;
+  sha256: string;
+  change: ProductionChange;
+  /** The latest promotion of the target inside the window, before the rollback. */
+  inWindow: Node | undefined;
+  /** The walk up the line reached the window's edge: the target may lie above it. */
+  maybeAbove: boolean;
+}
+
+type Need = { status: "need_older" } | { status: "need_earlier"; sha256: string };
 
 /**
  * The version live immediately before the current production was promoted. Production keeps a line of
@@ -312,8 +329,9 @@ export function previousProduction(window: HistoryWindow, live: ContentRef): Pre
     // What production holds now was never recorded: a hand copy after the last logged change.
     cursor = { ...live, start: { how: "outside_registry", after: prevAt ?? head.at }, parent: cursor };
   }
-  const parent = cursor.parent;
+  const parent = parentOf(cursor, window);
   if (parent === "unknown") return { status: "need_older" };
+  if (parent !== null && "status" in parent) return parent;
   const current = entry(cursor);
   if (parent === null || (parent.sha256 === null && parent.stem === null)) {
     return { status: "known", current, previous: null, explanation: noPrevious(cursor, parent) };
@@ -330,8 +348,8 @@ export function previousProduction(window: HistoryWindow, live: ContentRef): Pre
 export interface ChangeSource {
   /** The newest `count` changes, oldest first, and whether they reach back to the first one. */
   newest(count: number): Promise<{ changes: ProductionChange[]; complete: boolean }>;
-  /** What the changes before change `beforeSeq` say about `sha256`. */
-  earlier(sha256: string, beforeSeq: number): Promise<EarlierFacts>;
+  /** What the changes before change `beforeSeq` say about each of these content hashes. */
+  earlier(sha256s: readonly string[], beforeSeq: number): Promise<ReadonlyMap<string, EarlierFacts>>;
 }
 
 /**
@@ -342,7 +360,7 @@ export interface ChangeSource {
 export async function findPreviousProduction(
   source: ChangeSource,
   live: ContentRef,
-  firstWindow = 64,
+  firstWindow = 16,
 ): Promise<Extract<PreviousAnswer, { status: "known" }>> {
   for (let count = firstWindow; ; count *= 8) {
     const { changes, complete } = await source.newest(count);
@@ -351,7 +369,11 @@ export async function findPreviousProduction(
       const answer = previousProduction({ changes, complete, earlier }, live);
       if (answer.status === "known") return answer;
       if (answer.status === "need_older") break;
-      earlier.set(answer.sha256, await source.earlier(answer.sha256, changes[0]?.seq ?? Number.MAX_SAFE_INTEGER));
+      // Asked about one target, fetch for every rollback target of the window at once: one round trip.
+      const wanted = new Set([answer.sha256]);
+      for (const c of changes) if (c.kind === "rollback" && c.to.sha256 && !earlier.has(c.to.sha256)) wanted.add(c.to.sha256);
+      const facts = await source.earlier([...wanted], changes[0]?.seq ?? Number.MAX_SAFE_INTEGER);
+      for (const sha of wanted) earlier.set(sha, facts.get(sha) ?? { seen: false, promotion: null });
     }
     // A complete window never needs older changes; guard against a source that says otherwise.
     if (complete) throw new Error("findPreviousProduction: a complete window asked for older changes");
@@ -359,32 +381,54 @@ export async function findPreviousProduction(
 }
 
 /** The line entry a rollback to `c.to` lands on, or what must be fetched to know it. */
-function stepBack(
-  cursor: Node,
-  c: ProductionChange,
-  promoted: ReadonlyMap<string, Node>,
-  window: HistoryWindow,
-): Node | { status: "need_earlier"; sha256: string } {
+function stepBack(cursor: Node, c: ProductionChange, promoted: ReadonlyMap<string, Node>, window: HistoryWindow): Node | Need {
   const sha = c.to.sha256;
-  let p: Node | null | "unknown" = cursor;
-  while (p !== null && p !== "unknown") {
+  let p: Node = cursor;
+  for (;;) {
     if (sameContent(p, c.to)) return p;
-    p = p.parent;
+    const up = parentOf(p, window);
+    if (up === null || up === "unknown") {
+      const inWindow = sha === null ? undefined : promoted.get(sha);
+      // Reached the root of the line: the latest promotion of the target decides, if the window holds it.
+      if (up === null && inWindow) return inWindow;
+      if (window.complete || sha === null) {
+        if (up === "unknown") return { ...c.to, start: null, parent: "unknown" };
+        return { ...c.to, start: rootStart(c, window), parent: null };
+      }
+      return { ...c.to, start: null, parent: { deferred: true, sha256: sha, change: c, inWindow, maybeAbove: up === "unknown" } };
+    }
+    if ("status" in up) return up;
+    p = up;
   }
-  const facts = sha === null || window.complete ? undefined : window.earlier.get(sha);
-  if (sha !== null && !window.complete && !facts) return { status: "need_earlier", sha256: sha };
-  // The line above the window might hold the target: its ancestry is decided only by older changes.
-  if (p === "unknown" && (sha === null || facts?.seen)) return { ...c.to, start: null, parent: "unknown" };
-  const again = sha === null ? undefined : promoted.get(sha);
-  if (again) return again;
-  if (facts?.promotion) {
-    const earlier = facts.promotion;
-    return { ...earlier.to, start: { how: "promoted", change: earlier }, parent: { ...earlier.from, start: null, parent: "unknown" } };
+}
+
+/** A node's parent, deciding a deferred one from the facts the window carries (or asking for them). */
+function parentOf(n: Node, window: HistoryWindow): Node | null | "unknown" | Need {
+  for (;;) {
+    const p = n.parent;
+    if (p === null || p === "unknown" || !("deferred" in p)) return p;
+    const facts = window.earlier.get(p.sha256);
+    if (!facts) return { status: "need_earlier", sha256: p.sha256 };
+    // Seen before the window: it may be on the line above the window's edge, which only older changes show.
+    if (p.maybeAbove && facts.seen) return "unknown";
+    if (p.inWindow) {
+      n.start = p.inWindow.start;
+      n.parent = p.inWindow.parent;
+    } else if (facts.promotion) {
+      const e = facts.promotion;
+      n.start = { how: "promoted", change: e };
+      n.parent = { ...e.from, start: null, parent: "unknown" };
+    } else {
+      n.start = rootStart(p.change, window);
+      n.parent = null;
+    }
   }
-  // Rolled back to bytes no recorded promotion put live: nothing before them is known.
+}
+
+/** How a rollback target with nothing recorded before it on the line went live. */
+function rootStart(c: ProductionChange, window: HistoryWindow): PeriodStart {
   const first = window.complete ? window.changes[0] : undefined;
-  const beforeLog = first !== undefined && sameContent(first.from, c.to);
-  return { ...c.to, start: beforeLog ? { how: "before_log" } : { how: "rolled_back", change: c }, parent: null };
+  return first !== undefined && sameContent(first.from, c.to) ? { how: "before_log" } : { how: "rolled_back", change: c };
 }
 
 /** Same bytes: by hash when both are known, else (an old record without a hash) by the recorded name. */

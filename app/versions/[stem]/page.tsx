@@ -167,13 +167,13 @@ export default async function VersionPage(props: Props) {
               }
             />
           ) : null}
-          {rollback ? (
-            <p className="hint" id="rollback-eligibility" data-finding={rollback.code}>
-              {rollback.legitimate ? `Rollback possible: ${rollback.explanation}` : `No rollback to this version: ${rollback.explanation}`}
-            </p>
-          ) : null}
         </div>
       </section>
+      {rollback ? (
+        <p className={rollback.legitimate ? "muted" : "alert"} id="rollback-eligibility" data-finding={rollback.code}>
+          {rollback.legitimate ? `Rollback possible: ${rollback.explanation}` : `No rollback to this version: ${rollback.explanation}`}
+        </p>
+      ) : null}
 
       <div className="two-col">
         <section className="card" aria-labelledby="metrics-title">
