@@ -105,6 +105,20 @@ export interface LiveHistorySource {
   liveRecord(sha256: string): Promise<LiveRecord>;
 }
 
+/**
+ * A history held in memory: the live record of each content hash, from a whole log of changes (oldest
+ * first). For tools and tests that have the changes at hand; the audit log reads its own by index.
+ */
+export function historyOf(changes: readonly ProductionChange[], keep = 10): LiveHistorySource {
+  const periods = periodsOf(changes, { first: true, last: true }).reverse();
+  return {
+    liveRecord: async (sha256) => {
+      const mine = periods.filter((p) => p.sha256 === sha256);
+      return { periods: mine.slice(0, keep), total: mine.length };
+    },
+  };
+}
+
 export interface RollbackEligibility {
   /** True when a rollback may go back to this content without the score gates. */
   legitimate: boolean;
