@@ -90,6 +90,20 @@ describe("registry rollback: only back to what was live", () => {
     expect(live()).toBe(shaOf(NEVER));
   });
 
+  it("does not complete a hand copy of a model never live: the bytes in the alias alone prove nothing", async () => {
+    await run("promote", "--version", B);
+    // Someone copies NEVER's model over the alias by hand (not its metrics): the pair is mismatched.
+    writeFileSync(join(root, "models/production_latest.joblib"), readFileSync(join(root, `models/${NEVER}.joblib`)));
+    const before = fingerprint(root);
+    const r = await run("rollback", "--to", NEVER, "--json", "--reason", "finish the copy");
+    expect(r.code).toBe(3);
+    expect(r.json).toMatchObject({ refusalCode: "never_live", rollback: { finding: "never_live" } });
+    expect(fingerprint(root)).toEqual(before);
+    // Whereas B, back in the alias with a whole pair, is a no-op rollback (exit 0).
+    writeFileSync(join(root, "models/production_latest.joblib"), readFileSync(join(root, `models/${B}.joblib`)));
+    expect(await run("rollback", "--to", B, "--json")).toMatchObject({ code: 0, json: { noop: true } });
+  });
+
   it("rolls back to the alias that was live when the log began, showing its history in the dry run", async () => {
     expect((await run("promote", "--version", B, "--actor", "alice", "--reason", "weekly")).code).toBe(0);
     const dry = await run("rollback", "--to", A, "--dry-run");

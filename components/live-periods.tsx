@@ -19,16 +19,15 @@ export function putThereBy(p: LivePeriod): string {
 
 /** The version cell: "before the log began: <stem> (by content hash)" for the alias the log found first. */
 export function periodVersion(p: LivePeriod, link = true): React.ReactNode {
-  const name = p.stem ? (
-    link ? (
-      <Link href={`/versions/${p.stem}`} prefetch={false}>
-        {p.stem}
-      </Link>
-    ) : (
-      p.stem
-    )
+  const unnamed = p.sha256 ? "unnamed bytes" : "nothing (no alias)";
+  const name = !p.stem ? (
+    unnamed
+  ) : link ? (
+    <Link href={`/versions/${p.stem}`} prefetch={false}>
+      {p.stem}
+    </Link>
   ) : (
-    "unnamed bytes"
+    p.stem
   );
   if (p.start.how === "before_log") return <>before the log began: {name} (by content hash)</>;
   return name;

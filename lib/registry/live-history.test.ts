@@ -199,35 +199,40 @@ describe("previous production", () => {
 
 describe("the rollback rule", () => {
   const changes = log(["promote", "A", "B"], ["promote", "B", "C"]);
+  const live = (name: string) => ({ stem: name, sha256: `sha-${name}`, state: "ok" });
   const periods = (name: string) => {
     const all = periodsOf(changes, { first: true, last: true }).filter((p) => p.sha256 === `sha-${name}`);
     return { periods: all.reverse(), total: all.length };
   };
 
   it("accepts bytes the log recorded live, with when and by whom", () => {
-    const b = rollbackEligibility({ stem: "B", sha256: "sha-B" }, { sha256: "sha-C" }, periods("B"));
+    const b = rollbackEligibility({ stem: "B", sha256: "sha-B" }, live("C"), periods("B"));
     expect(b).toMatchObject({ legitimate: true, code: "was_live", total: 1 });
     expect(b.periods[0]).toMatchObject({ since: changes[0]?.at, until: changes[1]?.at, start: { how: "promoted" } });
     expect(b.explanation).toMatch(/promoted by person1 \(event #3\)/);
   });
 
   it("accepts the alias that was live when the log began (a hand copy recorded live by the first change)", () => {
-    const a = rollbackEligibility({ stem: "A", sha256: "sha-A" }, { sha256: "sha-C" }, periods("A"));
+    const a = rollbackEligibility({ stem: "A", sha256: "sha-A" }, live("C"), periods("A"));
     expect(a).toMatchObject({ legitimate: true, code: "was_live" });
     expect(a.periods[0]?.start).toEqual({ how: "before_log" });
     expect(a.explanation).toMatch(/before the log began/);
   });
 
   it("refuses bytes never live, and says to promote instead", () => {
-    const n = rollbackEligibility({ stem: "N", sha256: "sha-N" }, { sha256: "sha-C" }, periods("N"));
+    const n = rollbackEligibility({ stem: "N", sha256: "sha-N" }, live("C"), periods("N"));
     expect(n).toMatchObject({ legitimate: false, code: "never_live", total: 0 });
     expect(n.explanation).toMatch(/never production.*promote it instead, with every readiness check/);
   });
 
-  it("accepts what is live now even when the log never recorded it (nothing changes)", () => {
-    expect(rollbackEligibility({ stem: "N", sha256: "sha-N" }, { sha256: "sha-N" }, { periods: [], total: 0 })).toMatchObject({
-      legitimate: true,
-      code: "live_now",
+  it("accepts the version live now without a record only when there is nothing to write", () => {
+    const none = { periods: [], total: 0 };
+    const n = { stem: "N", sha256: "sha-N" };
+    expect(rollbackEligibility(n, { stem: "N", sha256: "sha-N", state: "ok" }, none)).toMatchObject({ legitimate: true, code: "live_now" });
+    // A hand copy of the model alias alone: a "rollback" would complete it without any gate. Refused.
+    expect(rollbackEligibility(n, { stem: "N", sha256: "sha-N", state: "mismatched" }, none)).toMatchObject({
+      legitimate: false,
+      code: "never_live",
     });
   });
 });

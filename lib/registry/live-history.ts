@@ -123,8 +123,9 @@ export interface RollbackEligibility {
   /** True when a rollback may go back to this content without the score gates. */
   legitimate: boolean;
   /**
-   * `was_live`: the audit log records these bytes in production; `live_now`: the alias holds them now (a
-   * rollback to them changes no model bytes); `never_live`: neither, so this is a promotion, with every gate.
+   * `was_live`: the audit log records these bytes in production; `live_now`: not recorded, but the alias
+   * pair holds exactly this version now (nothing to write); `never_live`: neither, so this is a promotion,
+   * with every gate.
    */
   code: "was_live" | "live_now" | "never_live";
   explanation: string;
@@ -137,11 +138,13 @@ export interface RollbackEligibility {
 /**
  * Decides whether moving `target` into production is a rollback: only content that was production before,
  * proven by the audit log by content hash (a version copied by hand counts once the log recorded it live,
- * e.g. the alias the first logged change replaced), or that the alias holds now. Pure.
+ * e.g. the alias the first logged change replaced). Bytes the alias holds without a record count only
+ * when the pair is already whole, so the "rollback" writes nothing: a hand copy is never completed or
+ * laundered into the record by a rollback. Pure.
  */
 export function rollbackEligibility(
   target: { stem: string; sha256: string },
-  production: { sha256: string | null },
+  production: { stem: string | null; sha256: string | null; state: string },
   record: LiveRecord,
 ): RollbackEligibility {
   const base = { target: { stem: target.stem, sha256: target.sha256 }, periods: record.periods, total: record.total };
@@ -154,12 +157,12 @@ export function rollbackEligibility(
       explanation: `${target.stem} was production ${record.total === 1 ? "once" : `${record.total} times`} (by content hash, in the audit log); most recently ${describePeriod(latest)}.`,
     };
   }
-  if (production.sha256 === target.sha256) {
+  if (production.state === "ok" && production.stem === target.stem && production.sha256 === target.sha256) {
     return {
       ...base,
       legitimate: true,
       code: "live_now",
-      explanation: `${target.stem} is production now (the alias holds its bytes): a rollback to it changes no model bytes.`,
+      explanation: `${target.stem} is production now with a consistent alias pair: there is nothing to roll back.`,
     };
   }
   return {
@@ -170,20 +173,25 @@ export function rollbackEligibility(
   };
 }
 
-/** One period in words: "from <since> until <until>, promoted by <actor> (#seq)". */
+/** One period in words: "from <since> until <until>, promoted by <actor> (event #seq)", to the second, UTC. */
 export function describePeriod(p: LivePeriod): string {
   const since =
     p.start.how === "before_log"
       ? "before the log began"
       : p.start.how === "outside_registry"
-        ? `put there outside the registry after ${p.start.after}`
-        : `from ${p.since}`;
-  const until = p.until === null ? "until now" : `${p.endedOutside ? "until some time before" : "until"} ${p.until}`;
+        ? `put there outside the registry after ${utc(p.start.after)}`
+        : `from ${utc(p.since)}`;
+  const until = p.until === null ? "until now" : `${p.endedOutside ? "until some time before" : "until"} ${utc(p.until)}`;
   const by =
     p.start.how === "promoted" || p.start.how === "rolled_back"
       ? `, ${p.start.how === "promoted" ? "promoted" : "rolled back to"} by ${p.start.change.actor} (event #${p.start.change.seq}${p.start.change.recovered ? ", completed at start-up" : ""})`
       : "";
   return `${since} ${until}${by}`;
+}
+
+/** An ISO instant as "2026-03-01 12:00:03 UTC". */
+function utc(iso: string | null): string {
+  return iso ? `${iso.slice(0, 19).replace("T", " ")} UTC` : "an unknown time";
 }
 
 /** A period as flat facts, for evidence, JSON output and exports. */
@@ -463,8 +471,8 @@ function entry(n: Node): LineEntry {
 
 function wentLive(n: Node): string {
   const s = n.start;
-  if (s?.how === "promoted") return `was promoted (event #${s.change.seq}, ${s.change.at}, by ${s.change.actor})`;
-  if (s?.how === "outside_registry") return `was copied into production outside the registry (after ${s.after})`;
+  if (s?.how === "promoted") return `was promoted (event #${s.change.seq}, ${utc(s.change.at)}, by ${s.change.actor})`;
+  if (s?.how === "outside_registry") return `was copied into production outside the registry (after ${utc(s.after)})`;
   return "went live";
 }
 
