@@ -20,6 +20,8 @@ export const metadata: Metadata = { title: "Audit log" };
 export const dynamic = "force-dynamic";
 
 const PAGE_SIZE = 50;
+/** Stands for an `at` that is not one short text (repeated, or too long); no real input contains a NUL. */
+const NOT_ONE_VALUE = "\u0000";
 const text = z.string().trim().max(200).optional().catch(undefined);
 const day = z
   .string()
@@ -35,12 +37,13 @@ const query = z.object({
   page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
   verify: z.enum(["full"]).optional().catch(undefined),
   // "What was production at": checked strictly below, so a bad value is reported rather than dropped.
-  at: z.string().max(100).optional().catch("(too long)"),
+  at: z.string().max(100).optional().catch(NOT_ONE_VALUE),
 });
 
 /** The instant asked for on the timeline: ISO UTC, or the error to show; a picker's value (no zone) is UTC. */
 function instantOf(raw: string | undefined): { at: string | null; error: string | null } {
   if (!raw) return { at: null, error: null };
+  if (raw === NOT_ONE_VALUE) return { at: null, error: "Give one date-time of at most 100 characters, e.g. 2026-03-01T12:00:00Z." };
   try {
     return { at: parseInstant(raw, { zoneless: "utc", label: "The date-time" }), error: null };
   } catch (e) {
@@ -68,7 +71,7 @@ export default async function AuditPage(props: { searchParams: Promise<Record<st
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const canExport = can(user.roles, "audit.export");
   const link = (page: number) =>
-    `/audit?${new URLSearchParams(Object.entries({ ...q, page: String(page) }).filter(([, v]) => v !== undefined && v !== "") as [string, string][])}`;
+    `/audit?${new URLSearchParams(Object.entries({ ...q, page: String(page) }).filter(([, v]) => v !== undefined && v !== "" && v !== NOT_ONE_VALUE) as [string, string][])}`;
 
   return (
     <>
@@ -339,8 +342,8 @@ function ProductionAtAnswer({ at, answer }: { at: string; answer: Awaited<Return
       </dl>
       {answer.uncertain ? (
         <p className="muted">
-          The alias was changed outside the registry before {answer.uncertain.until ? fmtSecond(answer.uncertain.until) : "now"}: by then it held{" "}
-          <span className="mono">{answer.uncertain.stem ?? "other bytes"}</span>, at a time the log does not know.
+          The alias was changed outside the registry before {answer.uncertain.until ? fmtSecond(answer.uncertain.until) : "now"}: by then it
+          held <span className="mono">{answer.uncertain.stem ?? "other bytes"}</span>, at a time the log does not know.
         </p>
       ) : null}
     </div>
