@@ -20,16 +20,18 @@ export function putThereBy(p: LivePeriod): string {
 /** The version cell: "before the log began: <stem> (by content hash)" for the alias the log found first. */
 export function periodVersion(p: LivePeriod, link = true): React.ReactNode {
   const unnamed = p.sha256 ? "unnamed bytes" : "nothing (no alias)";
+  const inText = p.start.how === "before_log";
+  // Inside a sentence a link is underlined: colour alone does not set it apart.
   const name = !p.stem ? (
     unnamed
   ) : link ? (
-    <Link href={`/versions/${p.stem}`} prefetch={false}>
+    <Link href={`/versions/${p.stem}`} prefetch={false} className={inText ? "in-text" : undefined}>
       {p.stem}
     </Link>
   ) : (
     p.stem
   );
-  if (p.start.how === "before_log") return <>before the log began: {name} (by content hash)</>;
+  if (inText) return <>before the log began: {name} (by content hash)</>;
   return name;
 }
 

@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
 import { BEST, cli, PRODUCTION, resetProduction, stateFile } from "./accounts";
 
@@ -64,4 +65,21 @@ test("a malformed date-time is refused with a clear message on the field, and th
   await expect(page.locator("#at-error")).toContainText("is not a calendar date");
   await expect(page.locator("#production-at")).toHaveCount(0);
   await expect(page.getByRole("list", { name: "Audit events" })).toBeVisible();
+});
+
+test("the timeline, its form and an answer have no serious or critical axe violations, and no client errors", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  for (const path of ["/audit?at=2001-02-03T04:05:06Z", "/audit?at=nonsense"]) {
+    await page.goto(path);
+    await page.waitForLoadState("networkidle");
+    const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
+    const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    const report = serious.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(" ")).join("\n  ")}`);
+    expect(report, report.join("\n")).toEqual([]);
+  }
+  expect(errors).toEqual([]);
 });
