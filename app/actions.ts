@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { identityOfUser, routeFor, submitChange } from "@/lib/approvals";
-import { previousProduction } from "@/lib/audit";
+import { previousProduction, productionHistory } from "@/lib/audit";
 import { CHECK_NAMES, InvalidInputError, type Plan, planFromDisk, scanForPlan, validateVersionName } from "@/lib/registry";
 import { defineAction } from "@/lib/server/action";
 import { minScore, registryRoot } from "@/lib/server/registry";
@@ -30,26 +30,32 @@ const target = z.object({
 
 export interface Preview {
   plan: Plan;
-  previousStem: string | null;
+  /** Set when "previous production" was asked for: which version that is on the line of production, and why. */
+  previous: { stem: string; explanation: string } | null;
   /** How confirming goes through under the two-person rule: applied, filed as a request, or an emergency rollback. */
   approval: "direct" | "request" | "emergency";
 }
 
-async function resolveVersion(input: z.output<typeof target>): Promise<string | undefined> {
-  if (input.version !== "previous") return input.version;
+/** The version a preview names: as given, or the one live before the current production was promoted. */
+async function resolveVersion(input: z.output<typeof target>): Promise<{ version: string | undefined; previous: Preview["previous"] }> {
+  if (input.version !== "previous") return { version: input.version, previous: null };
   const { production } = await scanForPlan(registryRoot());
-  const previous = await previousProduction(db(), production.sha256);
-  if (!previous) throw new InvalidInputError("The audit log does not know which version was live before the current one.");
-  return previous.stem;
+  const answer = await previousProduction(db(), { stem: production.stem, sha256: production.sha256 });
+  const stem = answer.previous?.stem;
+  if (!stem) throw new InvalidInputError(`There is no previous production to roll back to. ${answer.explanation}`);
+  return { version: stem, previous: { stem, explanation: answer.explanation } };
 }
 
 /** Plans a promotion or rollback for the preview dialog. Reads only; the plan is re-made on confirm. */
 export const previewChange = defineAction("model.preview", "model.promote", target, async (input) => {
-  const version = await resolveVersion(input);
-  const { plan } = await planFromDisk(registryRoot(), { kind: input.kind, version, minScore: minScore(), overrides: [] });
-  const production = await previousProduction(db(), plan.current.sha256);
+  const { version, previous } = await resolveVersion(input);
+  const { plan } = await planFromDisk(
+    registryRoot(),
+    { kind: input.kind, version, minScore: minScore(), overrides: [] },
+    input.kind === "rollback" ? productionHistory(db()) : undefined,
+  );
   const { route } = await routeFor(db(), plan, await settingValues(db()), new Date());
-  return { ok: true, data: JSON.parse(JSON.stringify({ plan, previousStem: production?.stem ?? null, approval: route })) as Preview };
+  return { ok: true, data: JSON.parse(JSON.stringify({ plan, previous, approval: route })) as Preview };
 });
 
 const confirm = target.extend({
@@ -97,7 +103,9 @@ export const applyChange = defineAction(
     );
     revalidatePath("/", "layout");
     if (outcome.status === "refused") {
-      return { ok: false, code: "refused", error: outcome.plan.refusal ?? "Refused by a readiness check." };
+      // A stable code a client can act on: never_live means "promote it instead", refused a failed check.
+      const code = outcome.plan.refusalCode === "never_live" ? "never_live" : "refused";
+      return { ok: false, code, error: outcome.plan.refusal ?? "Refused by a readiness check." };
     }
     return {
       ok: true,

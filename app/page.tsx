@@ -2,7 +2,7 @@ import { MetricCharts } from "@/components/metric-charts-mount";
 import { PendingApprovals } from "@/components/pending-approvals";
 import { countPending } from "@/lib/approvals";
 import { ReleaseActions } from "@/components/release-dialog";
-import { lastChange, previousProduction } from "@/lib/audit";
+import { previousProduction, productionTimeline } from "@/lib/audit";
 import { can } from "@/lib/auth";
 import { inspectVersions } from "@/lib/server/inspection";
 import { db, requirePage } from "@/lib/server/session";
@@ -35,9 +35,9 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
   }
   const releaser = can(user.roles, "model.promote");
   const database = db();
-  const [lastChanged, previous, pending] = await Promise.all([
-    lastChange(database, snapshot.production.sha256),
-    previousProduction(database, snapshot.production.sha256),
+  const [timeline, previous, pending] = await Promise.all([
+    productionTimeline(database, 1),
+    previousProduction(database, { stem: snapshot.production.stem, sha256: snapshot.production.sha256 }),
     countPending(database, new Date(), "web"),
   ]);
   const best = snapshot.versions.find((v) => v.stem === snapshot.best);
@@ -63,7 +63,7 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
         best={best ? { stem: best.stem, score: best.score, metric: best.metric } : null}
         minScore={threshold}
         now={new Date()}
-        changed={lastChanged ? { at: lastChanged.at, by: lastChanged.actor, action: lastChanged.action, reason: lastChanged.reason } : null}
+        latest={timeline.periods[0] ?? null}
       >
         {releaser ? (
           <ReleaseActions
@@ -71,12 +71,12 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
             apply={applyChange}
             actions={[
               ...(best && best.stem !== snapshot.production.stem ? [{ kind: "promote" as const, label: "Promote best" }] : []),
-              ...(previous && previous.stem !== snapshot.production.stem
+              ...(previous.previous?.stem && previous.previous.stem !== snapshot.production.stem
                 ? [
                     {
                       kind: "rollback" as const,
                       version: "previous",
-                      label: `Roll back to previous production (${previous.stem})`,
+                      label: `Roll back to previous production (${previous.previous.stem})`,
                       danger: true,
                     },
                   ]

@@ -32,6 +32,13 @@ const versionHashes = new Set(
     .map((f) => sha(join(root, "models", f))),
 );
 
+// A rollback only goes back to a version that was live: each target is put live once by a promotion first.
+const targets = ["candidate_logreg_20250305T101000Z", "baseline_logreg_20250211T143000Z", "candidate_logreg_20250709T120000Z"];
+for (const v of targets) {
+  const gates = ["--min-score", "0", "--override", "no_degradation", "--override", "feature_schema", "--reason", "load set-up"];
+  execFileSync("node", [BIN, "promote", "--version", v, ...gates, "--actor", "load-writer"], { env, stdio: "ignore" });
+}
+
 const server = spawn("npx", ["next", "start", "-p", String(PORT), "-H", "127.0.0.1"], { cwd: repo, env, stdio: "ignore", detached: true });
 const stats = { requests: 0, errors: 0, tornPages: 0, tornFiles: 0, promotions: 0, promotionFailures: 0, latencies: [] };
 try {
@@ -39,7 +46,6 @@ try {
   const deadline = Date.now() + SECONDS * 1000;
   const readers = Array.from({ length: READERS }, () => reader(deadline));
   const writer = (async () => {
-    const targets = ["candidate_logreg_20250305T101000Z", "baseline_logreg_20250211T143000Z", "candidate_logreg_20250709T120000Z"];
     for (let i = 0; Date.now() < deadline; i++) {
       const r = spawnSync("node", [BIN, "rollback", "--to", targets[i % targets.length], "--reason", "load", "--actor", "load-writer"], {
         env,

@@ -1,11 +1,22 @@
 import { createWriteStream, readFileSync, renameSync, rmSync } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { type Actor, exportHead, exportText, listEvents, openAudit, recordEvent, verifyExport, verifyStoredChain } from "@/lib/audit";
-import { InvalidInputError, resolveRoot } from "@/lib/registry";
+import {
+  type Actor,
+  exportHead,
+  exportText,
+  listEvents,
+  openAudit,
+  productionAtInstant,
+  recordEvent,
+  verifyExport,
+  verifyStoredChain,
+} from "@/lib/audit";
+import { InvalidInputError, type ProductionAt, parseInstant, periodFacts, resolveRoot } from "@/lib/registry";
 import { common, type Out, parse } from "./args";
+import { renderProductionAt } from "./output";
 
-/** `registry audit list|verify|export`: reading and proving the audit log. `actor` is the OS user, for the export's event. */
+/** `registry audit list|verify|export|production`: reading and proving the audit log. `actor` is the OS user, for the export's event. */
 export async function auditCommand(args: string[], io: Out, actor = "unknown"): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
@@ -15,8 +26,10 @@ export async function auditCommand(args: string[], io: Out, actor = "unknown"): 
       return verify(rest, io);
     case "export":
       return exportLog(rest, io, { name: actor, role: "cli", source: "cli" });
+    case "production":
+      return production(rest, io);
     default:
-      throw new InvalidInputError("Usage: registry audit list|verify|export (see `registry --help`).");
+      throw new InvalidInputError("Usage: registry audit list|verify|export|production (see `registry --help`).");
   }
 }
 
@@ -84,4 +97,25 @@ async function exportLog(args: string[], io: Out, actor: Actor): Promise<number>
   });
   if (values.out) io.print(`Wrote ${head.count} events to ${values.out}.`);
   return 0;
+}
+
+/** `registry audit production [--at T]`: what was production at an instant (default now), by the log. */
+async function production(args: string[], io: Out): Promise<number> {
+  const { values } = parse(args, { ...common, at: { type: "string" } });
+  const instant = values.at === undefined ? new Date().toISOString() : parseInstant(values.at, { label: "--at" });
+  const answer = await productionAtInstant(openAudit(resolveRoot(values.root)), instant);
+  if (io.json) io.printJson(productionAtJson(instant, answer));
+  else io.print(renderProductionAt(instant, answer));
+  return 0;
+}
+
+function productionAtJson(instant: string, answer: ProductionAt) {
+  if (answer.status === "no_record") return { at: instant, status: "no_record", production: null, uncertain: null };
+  const p = answer.period;
+  return {
+    at: instant,
+    status: p.start.how === "before_log" ? "before_log" : "recorded",
+    production: periodFacts(p),
+    uncertain: answer.uncertain ? periodFacts(answer.uncertain) : null,
+  };
 }

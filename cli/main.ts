@@ -12,6 +12,7 @@ import {
   loadScanCache,
   needsRecovery,
   type Plan,
+  periodFacts,
   planFromDisk,
   RegistryError,
   resolveMinScore,
@@ -34,8 +35,11 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
           [--dry-run] [--min-score X] [--override CHECK --reason TEXT] [--actor NAME]
           [--user NAME --password-stdin]
   rollback --to STEM | --previous
-                               copy an older version (or the one live before the
-                               current one, from the audit log) back into production
+                               put back a version that was live before (proven by the
+                               audit log, by content hash), or the one live before the
+                               current production was promoted; skips min_score and
+                               no_degradation. A version never live is refused
+                               (refusalCode never_live, exit 3): promote it instead
           [--dry-run] [--reason TEXT] [--actor NAME] [--user NAME --password-stdin]
                                with the two-person rule on (REGISTRY_APPROVALS=required or
                                the dashboard's setting) both need an account and file a
@@ -49,6 +53,9 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   audit list [--action A] [--actor NAME] [--version STEM] [--limit N]
   audit verify [--file EXPORT.json]   check the hash chain (the database, or an export)
   audit export [--format json|csv] [--out FILE]
+  audit production [--at 2026-03-01T12:00:00Z]
+                               what was production at that instant (default: now), by
+                               the audit log: version, sha256, who put it there, when, why
   users add NAME --role ROLE [--role ROLE] [--password-stdin]
                                create a dashboard account (roles: viewer, releaser, auditor,
                                admin); without --password-stdin a password is generated and shown
@@ -62,7 +69,7 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   db migrate                   create and migrate the audit database (done on first use anyway)
 
 Exit codes: 0 done, requested or nothing to do, 1 unexpected error, 2 bad usage or unknown version
-or request, 3 refused by a readiness check or the two-person rule, or nothing to promote,
+or request, 3 refused by a readiness check (a rollback to a version never live included) or the two-person rule, or nothing to promote,
 4 wrong credentials or an account without the needed role.
 Root: --root DIR, else $REGISTRY_ROOT, else ./artifacts. Threshold: --min-score, else $REGISTRY_MIN_SCORE, else 0.60.`;
 
@@ -169,7 +176,8 @@ async function show(args: string[], io: Out): Promise<number> {
   );
   const v = registry.version(stem)!;
   // Documents nest at most MAX_NESTING levels (deeper values read as NESTED_TOO_DEEPLY), so this prints.
-  if (io.json) io.printJson({ version: v, checks: plan.checks, metricChanges: plan.metricChanges, metricChangesOmitted: plan.metricChangesOmitted });
+  if (io.json)
+    io.printJson({ version: v, checks: plan.checks, metricChanges: plan.metricChanges, metricChangesOmitted: plan.metricChangesOmitted });
   else io.print(renderVersion(v, plan.checks));
   return 0;
 }
@@ -196,17 +204,19 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
   // release all start from it (and from each other), and it is loaded and saved once.
   return withScanCache(root, async () => {
     let stem = kind === "promote" ? values.version : values.to;
+    let previous: Previous | null = null;
     if (kind === "rollback" && values.previous) {
       if (stem !== undefined) throw new InvalidInputError("Use either --to STEM or --previous, not both.");
       const { openAudit, previousProduction } = await audit();
       const { production } = await scanForPlan(root);
-      const prev = await previousProduction(openAudit(root), production.sha256);
-      if (!prev) {
+      const answer = await previousProduction(openAudit(root), { stem: production.stem, sha256: production.sha256 });
+      if (!answer.previous?.stem) {
         throw new InvalidInputError(
-          "The audit log does not know which version was live before the current one: name it with --to STEM (see `registry audit list`).",
+          `There is no previous production to roll back to. ${answer.explanation} Name a version that was live with --to STEM (see \`registry audit production\`).`,
         );
       }
-      stem = prev.stem;
+      stem = answer.previous.stem;
+      previous = { stem, sha256: answer.previous.sha256, explanation: answer.explanation };
     }
     if (kind === "rollback" && stem === undefined) throw new InvalidInputError("rollback needs --to STEM or --previous.");
     const overrides = (values.override ?? []).map((name) => {
@@ -224,8 +234,10 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
       reason: values.reason ?? null,
     };
     if (dryRun) {
-      const { plan } = await planFromDisk(root, request);
-      report(plan, { dryRun, done: false, correlationId: "" }, io);
+      // A rollback is planned against the audit log: was its target live?
+      const history = kind === "rollback" ? await audit().then((a) => a.productionHistory(a.openAudit(root))) : undefined;
+      const { plan } = await planFromDisk(root, request, history);
+      report(plan, { dryRun, done: false, correlationId: "", previous }, io);
       return plan.allowed ? 0 : 3;
     }
     // The two-person rule decides whether this applies now or files a request (lib/approvals).
@@ -233,14 +245,21 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
     const { requesterFrom } = await import("./requests-commands");
     const { submitChange } = await import("@/lib/approvals");
     const outcome = await submitChange(root, request, await requesterFrom(root, values, actor, io, osUser()));
-    report(outcome.plan, { dryRun, done: outcome.status === "done", correlationId: outcome.correlationId }, io, outcome);
+    report(outcome.plan, { dryRun, done: outcome.status === "done", correlationId: outcome.correlationId, previous }, io, outcome);
     return outcome.status === "requested" || outcome.plan.allowed ? 0 : 3;
   });
 }
 
+/** What `rollback --previous` resolved to, and why. */
+interface Previous {
+  stem: string;
+  sha256: string | null;
+  explanation: string;
+}
+
 function report(
   plan: Plan,
-  r: { dryRun: boolean; done: boolean; correlationId: string },
+  r: { dryRun: boolean; done: boolean; correlationId: string; previous: Previous | null },
   io: Out,
   submitted?: { status: string; emergency: boolean; request: { id: number; expiresAt: string } | null },
 ): void {
@@ -259,14 +278,28 @@ function report(
       noop: plan.noop,
       refused: !plan.allowed,
       refusal: plan.refusal,
+      refusalCode: plan.refusalCode,
       files: plan.files,
       auditCorrelationId: r.dryRun ? null : r.correlationId,
       requested: request !== null,
       ...(request ? { requestId: request.id, expiresAt: request.expiresAt } : {}),
       ...(submitted?.emergency ? { emergency: true } : {}),
+      ...(plan.rollback
+        ? {
+            rollback: {
+              legitimate: plan.rollback.legitimate,
+              finding: plan.rollback.code,
+              explanation: plan.rollback.explanation,
+              timesLive: plan.rollback.total,
+              periods: plan.rollback.periods.map(periodFacts),
+            },
+          }
+        : {}),
+      ...(r.previous ? { previous: r.previous } : {}),
     });
     return;
   }
+  if (r.previous) io.print(`Previous production: ${r.previous.stem}. ${r.previous.explanation}`);
   io.print(renderPlan(plan, r.dryRun));
   if (request) {
     io.print(

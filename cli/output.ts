@@ -1,4 +1,4 @@
-import type { Check, Plan, Snapshot, Version } from "@/lib/registry";
+import type { Check, LivePeriod, Plan, ProductionAt, Snapshot, Version } from "@/lib/registry";
 import { fmt } from "@/lib/registry";
 import { fmtCount } from "@/lib/views/format";
 import { type BoundedEntries, clip, entriesOf, MAX_VALUE_CHARS } from "@/lib/views/json-display";
@@ -73,9 +73,75 @@ export function renderPlan(plan: Plan, dryRun: boolean): string {
   for (const f of plan.files) {
     out.push(`  ${f.alias} ← ${f.source}`, `      ${short(f.currentSha256)} → ${short(f.newSha256)}`);
   }
+  if (plan.rollback) {
+    const r = plan.rollback;
+    out.push(`  live history of ${plan.target.stem} (by content hash, from the audit log):`);
+    if (r.periods.length === 0) out.push("    none recorded");
+    for (const p of r.periods) out.push(`    ${renderPeriod(p)}`);
+    if (r.total > r.periods.length) out.push(`    … and ${r.total - r.periods.length} earlier`);
+  }
   out.push("  checks:", ...renderChecks(plan.checks));
   if (plan.refusal) out.push(`  ${plan.refusal}`);
+  if (plan.refusalCode === "never_live") {
+    out.push(`  → promote it instead, with every readiness check: registry promote --version ${plan.target.stem} --dry-run`);
+  }
   return out.join("\n");
+}
+
+/** One period of production on a line: from, until, what, who and why. */
+export function renderPeriod(p: LivePeriod): string {
+  const since =
+    p.start.how === "before_log"
+      ? "before the log began"
+      : p.start.how === "outside_registry"
+        ? `after ${second(p.start.after)} (outside the registry)`
+        : second(p.since);
+  const until = p.until === null ? "now" : `${p.endedOutside ? "before " : ""}${second(p.until)}`;
+  const change = p.start.how === "promoted" || p.start.how === "rolled_back" ? p.start.change : null;
+  const who = change
+    ? `${p.start.how === "promoted" ? "promoted" : "rolled back"} by ${change.actor} (#${change.seq}${change.recovered ? ", completed at start-up" : ""})${change.reason ? ` “${change.reason}”` : ""}`
+    : p.start.how === "before_log"
+      ? "live when the log began"
+      : "put there by hand";
+  return `${since} → ${until}  ${p.stem ?? "(unnamed)"}  ${short(p.sha256)}  ${who}`;
+}
+
+/** The answer to `audit production --at`, for a terminal. */
+export function renderProductionAt(instant: string, answer: ProductionAt): string {
+  if (answer.status === "no_record") {
+    return `Production at ${second(instant)}: the audit log records no change of production, so it cannot say.`;
+  }
+  const p = answer.period;
+  const lines =
+    p.start.how === "before_log"
+      ? [
+          `Production at ${second(instant)}: before the log began: ${p.stem ?? "(unnamed)"} (by content hash)`,
+          `  sha256   ${p.sha256 ?? "—"}`,
+          `  until    ${p.until ? second(p.until) : "now"} (the first logged change replaced it)`,
+        ]
+      : [
+          `Production at ${second(instant)}: ${p.stem ?? "(unnamed)"}`,
+          `  sha256   ${p.sha256 ?? "—"}`,
+          `  since    ${second(p.since)}`,
+          `  until    ${p.until ? `${p.endedOutside ? "some time before " : ""}${second(p.until)}` : "now"}`,
+        ];
+  if (p.start.how === "promoted" || p.start.how === "rolled_back") {
+    const c = p.start.change;
+    lines.push(
+      `  by       ${c.actor} (${p.start.how === "promoted" ? "promoted" : "rolled back"}${c.recovered ? ", completed at start-up" : ""}, event #${c.seq})`,
+      `  why      ${c.reason ?? "—"}`,
+    );
+  }
+  if (answer.uncertain) {
+    lines.push(
+      `  note     the alias was changed outside the registry before ${second(answer.uncertain.until)}: by then it held ${answer.uncertain.stem ?? "other bytes"} (${short(answer.uncertain.sha256)}), at a time the log does not know`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function second(iso: string | null): string {
+  return iso ? `${iso.slice(0, 19).replace("T", " ")} UTC` : "—";
 }
 
 function renderChecks(checks: Check[]): string[] {

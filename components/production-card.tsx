@@ -1,6 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import type { Production } from "@/lib/registry";
+import type { LivePeriod, Production } from "@/lib/registry";
 import { fmtAgo, fmtMetric, fmtTime } from "@/lib/views/format";
 import { compareHref, versionHref } from "@/lib/views/links";
 
@@ -20,11 +20,16 @@ export function ProductionCard(props: {
   best: { stem: string; score: number; metric: string } | null;
   minScore: number;
   now: Date;
-  /** The audit log's last completed change to what is live now, when it knows one. */
-  changed?: { at: string; by: string; action: string; reason: string | null } | null;
+  /** The newest period of production the audit log records (null: it records no change yet). */
+  latest?: LivePeriod | null;
   children?: ReactNode;
 }) {
   const { production: p, best, minScore, now } = props;
+  const latest = props.latest ?? null;
+  // The log's newest period is about these very bytes, or the alias changed since without the registry.
+  const recorded = latest !== null && latest.sha256 === p.sha256 ? latest : null;
+  const change = recorded && (recorded.start.how === "promoted" || recorded.start.how === "rolled_back") ? recorded.start.change : null;
+  const handCopied = latest !== null && p.sha256 !== null && latest.sha256 !== p.sha256;
   const tone = p.state === "ok" ? "good" : p.state === "missing" ? "warn" : "bad";
   const bestGain = best && p.score !== null && best.metric === p.metric && best.stem !== p.stem ? best.score - p.score : null;
   return (
@@ -60,15 +65,17 @@ export function ProductionCard(props: {
         </div>
         <div>
           <div className="label">Live since</div>
-          <div className="value">{props.changed ? fmtTime(props.changed.at) : p.since ? fmtTime(p.since) : "—"}</div>
+          <div className="value">{change ? fmtTime(change.at) : p.since ? fmtTime(p.since) : "—"}</div>
           <div className="hint">
-            {props.changed
-              ? `${fmtAgo(props.changed.at, now)} · ${props.changed.action === "model.rolled_back" ? "rolled back" : props.changed.action === "model.change_recovered" ? "completed at start-up" : "promoted"} by ${props.changed.by}`
-              : p.since
-                ? `${fmtAgo(p.since, now)} · from the alias file's time (no promotion in the audit log yet)`
-                : ""}
+            {change
+              ? `${fmtAgo(change.at, now)} · ${change.recovered ? "completed at start-up" : recorded?.start.how === "rolled_back" ? "rolled back" : "promoted"} by ${change.actor}`
+              : handCopied
+                ? "changed outside the registry: no recorded change put these bytes live"
+                : p.since
+                  ? `${fmtAgo(p.since, now)} · from the alias file's time (no change in the audit log yet)`
+                  : ""}
           </div>
-          {props.changed?.reason ? <div className="hint">“{props.changed.reason}”</div> : null}
+          {change?.reason ? <div className="hint">“{change.reason}”</div> : null}
         </div>
         <div>
           <div className="label">Best candidate</div>

@@ -8,9 +8,14 @@ import type { ActionResult } from "@/lib/server/action";
 import { kept } from "@/lib/views/form-values";
 import { fmtCount, fmtDelta, fmtMetric } from "@/lib/views/format";
 import { clip, MAX_KEY_CHARS } from "@/lib/views/json-display";
+import { LivePeriods } from "./live-periods";
 
 /** approval: how confirming goes through under the two-person rule (lib/approvals routeFor). */
-type Preview = { plan: Plan; previousStem: string | null; approval?: "direct" | "request" | "emergency" };
+type Preview = {
+  plan: Plan;
+  previous: { stem: string; explanation: string } | null;
+  approval?: "direct" | "request" | "emergency";
+};
 type PreviewAction = (prev: unknown, input: { kind: Plan["kind"]; version?: string }) => Promise<ActionResult<Preview>>;
 type ApplyAction = (
   prev: unknown,
@@ -69,14 +74,22 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
           {loading || !result ? (
             <p aria-live="polite">Planning on the server…</p>
           ) : result.ok ? (
-            <PlanView
-              key={attempt}
-              plan={result.data.plan}
-              approval={result.data.approval ?? "direct"}
-              apply={apply}
-              onClose={close}
-              onReview={() => active && open(active)}
-            />
+            <>
+              {result.data.previous ? (
+                <p className="muted" data-testid="previous-explanation">
+                  Previous production is <strong className="mono">{result.data.previous.stem}</strong>: {result.data.previous.explanation}
+                </p>
+              ) : null}
+              <PlanView
+                key={attempt}
+                plan={result.data.plan}
+                approval={result.data.approval ?? "direct"}
+                apply={apply}
+                onClose={close}
+                onReview={() => active && open(active)}
+                onPromoteInstead={() => open({ kind: "promote", version: result.data.plan.target.stem, label: "Promote" })}
+              />
+            </>
           ) : (
             <>
               <p className="form-error" role="alert">
@@ -101,17 +114,20 @@ function PlanView({
   apply,
   onClose,
   onReview,
+  onPromoteInstead,
 }: {
   plan: Plan;
   approval: NonNullable<Preview["approval"]>;
   apply: ApplyAction;
   onClose: () => void;
   onReview: () => void;
+  onPromoteInstead: () => void;
 }) {
   const router = useRouter();
   const [state, formAction] = useActionState(apply, null);
   const failedOverridable = plan.checks.filter((c) => !c.passed && c.overridable);
   const blockedOutright = plan.checks.filter((c) => !c.passed && !c.overridable);
+  const neverLive = plan.refusalCode === "never_live";
   const [overrides, setOverrides] = useState<string[]>([]);
   const fe = state && !state.ok ? state.fieldErrors : undefined;
   // What was typed comes back with a refusal: React resets the form after its action.
@@ -164,6 +180,21 @@ function PlanView({
       </p>
       {plan.noop ? <p className="muted">This version already is production with a consistent alias pair: there is nothing to do.</p> : null}
 
+      {plan.rollback ? (
+        plan.rollback.periods.length ? (
+          <LivePeriods
+            className="release-history"
+            caption={`When ${plan.target.stem} was live (by content hash, from the audit log${plan.rollback.total > plan.rollback.periods.length ? `; the newest ${plan.rollback.periods.length} of ${plan.rollback.total}` : ""})`}
+            periods={plan.rollback.periods}
+            link={false}
+          />
+        ) : (
+          <p className={neverLive ? "form-error" : "muted"} data-testid="rollback-finding">
+            {plan.rollback.explanation}
+          </p>
+        )
+      ) : null}
+
       {plan.files.length ? (
         <table className="release-files">
           <caption>Files that will be replaced</caption>
@@ -192,7 +223,8 @@ function PlanView({
         <table className="release-metrics">
           <caption>
             Metrics against production
-            {plan.metricChangesOmitted > 0 && ` (the first ${fmtCount(plan.metricChanges.length)}; ${fmtCount(plan.metricChangesOmitted)} more not shown)`}
+            {plan.metricChangesOmitted > 0 &&
+              ` (the first ${fmtCount(plan.metricChanges.length)}; ${fmtCount(plan.metricChangesOmitted)} more not shown)`}
           </caption>
           <thead>
             <tr>
@@ -257,7 +289,17 @@ function PlanView({
         </tbody>
       </table>
 
-      {blockedOutright.length ? (
+      {neverLive ? (
+        <div className="form-error" role="note">
+          <p>
+            Not a rollback: <span className="mono">{plan.target.stem}</span> was never in production, so it cannot skip the score gates.
+            Promote it instead: every readiness check applies.
+          </p>
+          <button type="button" className="btn btn-primary" onClick={onPromoteInstead}>
+            Plan a promotion instead
+          </button>
+        </div>
+      ) : blockedOutright.length ? (
         <p className="form-error">
           {blockedOutright.map((c) => c.name).join(", ")} failed and cannot be overridden: this version cannot go to production.
         </p>

@@ -87,15 +87,22 @@ test("failed checks can be overridden with a written reason", async ({ page }) =
   });
 });
 
-test("one click rolls back to the previous production, from the audit log", async ({ page }) => {
+test("one click rolls back to the previous production, from the audit log; again walks further back", async ({ page }) => {
   await page.goto("/");
   const dialog = await openDialog(page, `Roll back to previous production (${BEST})`);
+  await expect(dialog.getByTestId("previous-explanation")).toContainText(`${BEST} was live immediately before ${LOW} was promoted`);
+  await expect(dialog.getByRole("table", { name: new RegExp(`When ${BEST} was live`) })).toContainText("releaser · promoted");
   await dialog.getByLabel(/Reason for this change/).fill("Latency regression after the swap");
   await dialog.getByRole("button", { name: "Confirm rollback" }).click();
   await expect(dialog.getByRole("status")).toContainText(`production is now ${BEST}`);
   expect(sha("models/production_latest.joblib")).toBe(sha(`models/${BEST}.joblib`));
   const event = latestEvent();
   expect(event).toMatchObject({ action: "model.rolled_back", fromStem: LOW, toStem: BEST });
+  // "Previous" now is what was live before BEST was promoted, not LOW again (that would undo the rollback).
+  await dialog.getByRole("button", { name: "Close" }).click();
+  await page.goto("/");
+  await expect(page.getByRole("button", { name: `Roll back to previous production (${PRODUCTION})` })).toBeVisible();
+  await expect(page.getByRole("button", { name: new RegExp(`Roll back to previous production \\(${LOW}\\)`) })).toHaveCount(0);
 });
 
 test("a stale preview is refused when production changed meanwhile, and nothing is written", async ({ page }) => {

@@ -2,9 +2,19 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { Suspense } from "react";
 import { z } from "zod";
-import { AUDIT_ACTIONS, type AuditEvent, listEvents, productionChanges, verifyRecentChain, verifyStoredChain } from "@/lib/audit";
+import { fmtSecond, LivePeriods, periodSince, periodUntil, periodVersion, putThereBy } from "@/components/live-periods";
+import {
+  AUDIT_ACTIONS,
+  type AuditEvent,
+  listEvents,
+  productionAtInstant,
+  productionTimeline,
+  verifyRecentChain,
+  verifyStoredChain,
+} from "@/lib/audit";
 import { can } from "@/lib/auth";
 import { countingRefusals, flushRefusals } from "@/lib/audit/refusals";
+import { InvalidInputError, parseInstant } from "@/lib/registry";
 import { db, requirePage } from "@/lib/server/session";
 import { versionHref } from "@/lib/views/links";
 
@@ -12,6 +22,8 @@ export const metadata: Metadata = { title: "Audit log" };
 export const dynamic = "force-dynamic";
 
 const PAGE_SIZE = 50;
+/** Stands for an `at` that is not one short text (repeated, or too long); no real input contains a NUL. */
+const NOT_ONE_VALUE = "\u0000";
 const text = z.string().trim().max(200).optional().catch(undefined);
 const day = z
   .string()
@@ -26,7 +38,21 @@ const query = z.object({
   to: day,
   page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
   verify: z.enum(["full"]).optional().catch(undefined),
+  // "What was production at": checked strictly below, so a bad value is reported rather than dropped.
+  at: z.string().max(100).optional().catch(NOT_ONE_VALUE),
 });
+
+/** The instant asked for on the timeline: ISO UTC, or the error to show; a picker's value (no zone) is UTC. */
+function instantOf(raw: string | undefined): { at: string | null; error: string | null } {
+  if (!raw) return { at: null, error: null };
+  if (raw === NOT_ONE_VALUE) return { at: null, error: "Give one date-time of at most 100 characters, e.g. 2026-03-01T12:00:00Z." };
+  try {
+    return { at: parseInstant(raw, { zoneless: "utc", label: "The date-time" }), error: null };
+  } catch (e) {
+    if (e instanceof InvalidInputError) return { at: null, error: e.message };
+    throw e;
+  }
+}
 
 export default async function AuditPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requirePage("audit.read", "/audit");
@@ -49,7 +75,7 @@ export default async function AuditPage(props: { searchParams: Promise<Record<st
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const canExport = can(user.roles, "audit.export");
   const link = (page: number) =>
-    `/audit?${new URLSearchParams(Object.entries({ ...q, page: String(page) }).filter(([, v]) => v !== undefined && v !== "") as [string, string][])}`;
+    `/audit?${new URLSearchParams(Object.entries({ ...q, page: String(page) }).filter(([, v]) => v !== undefined && v !== "" && v !== NOT_ONE_VALUE) as [string, string][])}`;
 
   return (
     <>
@@ -63,7 +89,7 @@ export default async function AuditPage(props: { searchParams: Promise<Record<st
       </Suspense>
 
       <Suspense fallback={null}>
-        <Timeline />
+        <Timeline asked={q.at} keep={{ action: q.action, actor: q.actor, version: q.version, from: q.from, to: q.to }} />
       </Suspense>
 
       <Suspense fallback={null}>
@@ -254,39 +280,48 @@ async function ChainStatus({ full }: { full: boolean }) {
   );
 }
 
-async function Timeline() {
-  const changes = await productionChanges(db());
-  if (changes.length === 0) return null;
-  const rows = changes.map((e, i) => ({ e, until: changes[i + 1]?.at ?? null })).reverse();
+/**
+ * The production timeline: the newest periods with seconds, sha256, who and why, the period before the log
+ * began, and "what was production at" a date-time (a GET form: the answer is a link anyone can share).
+ */
+async function Timeline({ asked, keep }: { asked: string | undefined; keep: Record<string, string | undefined> }) {
+  const database = db();
+  const { at, error } = instantOf(asked);
+  const [timeline, answer] = await Promise.all([productionTimeline(database, 20), at ? productionAtInstant(database, at) : null]);
+  const rows: Parameters<typeof LivePeriods>[0]["periods"] = [...timeline.periods];
+  if (timeline.beforeLog) rows.push("gap", timeline.beforeLog);
   return (
     <section className="card" aria-labelledby="timeline-title">
       <h2 id="timeline-title">Production timeline</h2>
-      <table className="timeline">
-        <thead>
-          <tr>
-            <th scope="col">Version live</th>
-            <th scope="col" className="num">
-              Score
-            </th>
-            <th scope="col">From</th>
-            <th scope="col">Until</th>
-            <th scope="col">Changed by</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.slice(0, 20).map(({ e, until }) => (
-            <tr key={e.id}>
-              <td className="mono">{e.toStem ? <Link href={versionHref(e.toStem)}>{e.toStem}</Link> : "—"}</td>
-              <td className="num">{e.toScore !== null ? `${e.toScore.toFixed(4)} ${e.metric ?? ""}` : "—"}</td>
-              <td>{e.at.replace("T", " ").slice(0, 16)}</td>
-              <td>{until ? until.replace("T", " ").slice(0, 16) : "now"}</td>
-              <td>
-                {e.actor} <span className="muted">({e.action.replace("model.", "")})</span>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <form className="filters" method="get" action="/audit" aria-label="Production at a date-time">
+        {Object.entries(keep).map(([k, v]) => (v ? <input key={k} type="hidden" name={k} value={v} /> : null))}
+        <div className="field">
+          <label htmlFor="at">What was production at (UTC)</label>
+          <input
+            id="at"
+            name="at"
+            type="datetime-local"
+            step="1"
+            defaultValue={at ? at.slice(0, 19) : ""}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? "at-error" : undefined}
+          />
+          {error ? (
+            <p id="at-error" className="field-error" role="alert">
+              {error}
+            </p>
+          ) : null}
+        </div>
+        <button type="submit" className="btn">
+          Show
+        </button>
+      </form>
+      {at && answer ? <ProductionAtAnswer at={at} answer={answer} /> : null}
+      {rows.length === 0 ? (
+        <p className="muted">The audit log records no change of production yet.</p>
+      ) : (
+        <LivePeriods caption="Periods of production, newest first" periods={rows} score />
+      )}
     </section>
   );
 }
@@ -330,6 +365,43 @@ async function CountingRefusals() {
       </table>
       {more ? <p className="muted">…and {more.toLocaleString("en-US")} more.</p> : null}
     </section>
+  );
+}
+
+function ProductionAtAnswer({ at, answer }: { at: string; answer: Awaited<ReturnType<typeof productionAtInstant>> }) {
+  if (answer.status === "no_record") {
+    return (
+      <p className="alert" role="status" id="production-at">
+        Production at <time dateTime={at}>{fmtSecond(at)}</time>: the audit log records no change of production, so it cannot say.
+      </p>
+    );
+  }
+  const p = answer.period;
+  const change = p.start.how === "promoted" || p.start.how === "rolled_back" ? p.start.change : null;
+  return (
+    <div className="alert" role="status" id="production-at">
+      <p>
+        Production at <time dateTime={at}>{fmtSecond(at)}</time>: <strong className="mono">{periodVersion(p)}</strong>
+      </p>
+      <dl className="facts facts-small">
+        <dt>sha256</dt>
+        <dd className="mono wrap">{p.sha256 ?? "—"}</dd>
+        <dt>Live from</dt>
+        <dd>{periodSince(p)}</dd>
+        <dt>Until</dt>
+        <dd>{periodUntil(p)}</dd>
+        <dt>Put there by</dt>
+        <dd>{putThereBy(p)}</dd>
+        <dt>Why</dt>
+        <dd>{change?.reason ?? "—"}</dd>
+      </dl>
+      {answer.uncertain ? (
+        <p className="muted">
+          The alias was changed outside the registry before {answer.uncertain.until ? fmtSecond(answer.uncertain.until) : "now"}: by then it
+          held <span className="mono">{answer.uncertain.stem ?? "other bytes"}</span>, at a time the log does not know.
+        </p>
+      ) : null}
+    </div>
   );
 }
 

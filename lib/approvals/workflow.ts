@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Actor, type AuditDb, openAudit, type ReleaseOutcome, type ReleaseStatus, release } from "@/lib/audit";
-import { lastChange, previousProduction, recordEvent } from "@/lib/audit/log";
+import { lastChange, recordEvent } from "@/lib/audit/log";
+import { previousProduction, productionHistory } from "@/lib/audit/production-history";
 import { can } from "@/lib/auth/roles";
 import {
   type ChangeRequest,
@@ -44,7 +45,11 @@ export async function routeFor(db: AuditDb, plan: Plan, settings: SettingValues,
   if (plan.kind === "rollback" && windowMinutes > 0) {
     // The version live just before the current one is the audit log's answer (lib/audit/log.ts); its
     // exact meaning belongs to the rollback rule, and this follows it.
-    const [previous, live] = await Promise.all([previousProduction(db, plan.current.sha256), lastChange(db, plan.current.sha256)]);
+    const [answer, live] = await Promise.all([
+      previousProduction(db, { stem: plan.current.stem, sha256: plan.current.sha256 }),
+      lastChange(db, plan.current.sha256),
+    ]);
+    const previous = answer.previous;
     const verdict = emergencyRollback(
       {
         kind: plan.kind,
@@ -103,7 +108,7 @@ export async function submitChange(root: string, change: ChangeRequest, who: Req
     throw new NotAuthorisedError("forbidden", `${id.username} is not a releaser: only releasers may ask for a change.`);
   const now = opts.now ?? new Date();
   await expireDue(db, now, id.source);
-  const { plan } = await planFromDisk(root, change);
+  const { plan } = await planFromDisk(root, change, historyFor(db, change));
   const route = await routeFor(db, plan, settings, now);
   if (route.route === "emergency") {
     const outcome = await release(root, change, actorOf(id), {
@@ -234,7 +239,7 @@ export async function approveRequest(
   const approval = { requestId: r.id, uid: r.uid, requestedBy: r.requester.username, approvedBy: who.username, approvalReason: reason };
   let plan: Plan;
   try {
-    ({ plan } = await planFromDisk(root, change));
+    ({ plan } = await planFromDisk(root, change, historyFor(db, change)));
   } catch (err) {
     await finishApproving(db, r.id, "failed", { outcome: (err as Error).message });
     await recordEvent(db, actor, {
@@ -398,4 +403,9 @@ function staleAgainstPreview(plan: Plan, expected: NonNullable<SubmitOptions["ex
     return new SourceChangedError(`${plan.target.stem} changed on disk since the preview: nothing was written. Review it again.`);
   }
   return null;
+}
+
+/** A rollback's plan needs the log's record of its target (lib/registry/live-history.ts); a promotion's does not. */
+function historyFor(db: AuditDb, change: ChangeRequest) {
+  return change.kind === "rollback" ? productionHistory(db) : undefined;
 }

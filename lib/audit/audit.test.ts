@@ -7,8 +7,9 @@ import { ProductionChangedError, scanRegistry } from "@/lib/registry";
 import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { closeAudit, databaseFile, openAudit } from "./db";
 import { exportHead, exportText, toCsvExport, toJsonExport, verifyExport } from "./export";
-import { type Actor, allEvents, previousProduction, recordEvent, verifyStoredChain } from "./log";
+import { type Actor, allEvents, recordEvent, verifyStoredChain } from "./log";
 import { MigrationError, migrateDatabase } from "./migrate";
+import { previousProduction } from "./production-history";
 import { release, repairOnStart } from "./release";
 
 const MIGRATIONS = resolve(__dirname, "../../prisma/migrations");
@@ -146,7 +147,8 @@ describe("hash chain", () => {
     expect(await collect(exportText(db, "json", await exportHead(db), at))).toBe(toJsonExport([], at));
     expect(await collect(exportText(db, "csv", await exportHead(db)))).toBe(toCsvExport([]));
     // More than one page of events (2,000 per query), with awkward text in them.
-    for (let i = 0; i < 2100; i++) await recordEvent(db, alice, { action: "model.promoted", outcome: "succeeded", reason: `r${i} "q", \n` });
+    for (let i = 0; i < 2100; i++)
+      await recordEvent(db, alice, { action: "model.promoted", outcome: "succeeded", reason: `r${i} "q", \n` });
     const head = await exportHead(db);
     const events = await allEvents(db);
     await recordEvent(db, alice, { action: "model.promoted", outcome: "succeeded", reason: "after the head" });
@@ -181,7 +183,7 @@ describe("release with the audit trail", () => {
     });
     expect(JSON.parse(events[1]!.checks).map((c: { name: string }) => c.name)).toContain("min_score");
     const prod = (await scanRegistry(root)).production;
-    expect((await previousProduction(openAudit(root), prod.sha256))?.stem).toBe(PRODUCTION);
+    expect((await previousProduction(openAudit(root), prod)).previous?.stem).toBe(PRODUCTION);
   });
 
   it("records a refused promotion and writes nothing", async () => {

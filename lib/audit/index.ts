@@ -3,4 +3,5 @@ export * from "./db";
 export * from "./export";
 export * from "./log";
 export * from "./migrate";
+export * from "./production-history";
 export * from "./release";

@@ -214,20 +214,6 @@ export async function productionChanges(db: AuditDb, limit = 50): Promise<AuditE
   return latest.reverse();
 }
 
-/**
- * The version that was live before the current one, from the audit log: the `from` of the latest completed
- * change that put the current production bytes in place. Null when the log does not know.
- */
-export async function previousProduction(db: AuditDb, currentSha256: string | null): Promise<{ stem: string; event: AuditEvent } | null> {
-  const changes = await db.auditEvent.findMany({
-    where: { action: { in: CHANGES }, outcome: { in: ["succeeded", "recovered"] }, fromStem: { not: null } },
-    orderBy: { seq: "desc" },
-    take: 200,
-  });
-  const last = changes.find((e) => e.toSha256 === currentSha256) ?? null;
-  return last?.fromStem ? { stem: last.fromStem, event: last } : null;
-}
-
 /** When and by whom production was last changed, if the log knows. */
 export async function lastChange(db: AuditDb, currentSha256: string | null): Promise<AuditEvent | null> {
   return db.auditEvent.findFirst({

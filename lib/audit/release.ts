@@ -14,6 +14,7 @@ import {
 } from "@/lib/registry";
 import { type AuditDb, openAudit } from "./db";
 import { type Actor, type AuditAction, recordEvent } from "./log";
+import { productionHistory } from "./production-history";
 
 export interface ReleaseOptions {
   dryRun?: boolean;
@@ -49,15 +50,17 @@ const ACTIONS = {
 } as const satisfies Record<string, Record<string, AuditAction>>;
 
 /**
- * Plans a promotion or rollback against the disk as it is now and, unless it is a dry run, applies it with
- * the audit trail: a refused or no-op attempt is recorded as such; an allowed one records its intent under
- * the registry lock before any alias changes and its completion after; a failure (stale plan, disk error)
- * is recorded and rethrown. Repairs an interrupted earlier change first, and records that too.
+ * Plans a promotion or rollback against the disk as it is now (a rollback against the audit log's record of
+ * what was live) and, unless it is a dry run, applies it with the audit trail: a refused or no-op attempt
+ * is recorded as such; an allowed one records its intent under the registry lock before any alias changes
+ * and its completion after; a failure (stale plan, disk error) is recorded and rethrown. Repairs an
+ * interrupted earlier change first, and records that too.
  */
 export async function release(root: string, request: ChangeRequest, actor: Actor, opts: ReleaseOptions = {}): Promise<ReleaseOutcome> {
   const correlationId = randomUUID();
   const actions = ACTIONS[request.kind];
-  const { plan } = await planFromDisk(root, request);
+  // Only a rollback reads the log to plan: whether its target was live is part of the plan.
+  const { plan } = await planFromDisk(root, request, request.kind === "rollback" ? productionHistory(openAudit(root)) : undefined);
   if (opts.dryRun) return { status: "dry_run", plan, correlationId };
   const db = openAudit(root);
   const facts = factsOf(plan);
@@ -139,12 +142,12 @@ async function recordRecovery(db: AuditDb, actor: Actor, r: Recovery): Promise<v
     action: forward ? "model.change_recovered" : ACTIONS[j.kind].failed,
     outcome: forward ? "recovered" : "failed",
     correlationId: j.tag ?? randomUUID(),
-    from: { stem: j.from, sha256: null, score: null },
+    from: { stem: j.from, sha256: j.fromSha256 ?? null, score: null },
     to: { stem: j.to, sha256: j.files.find((f) => f.alias.startsWith("models/"))?.sha256 ?? null, score: null },
     reason: forward
       ? `An interrupted ${j.kind} (started ${j.startedAt} by pid ${j.pid}) was completed at start-up: both aliases now hold ${j.to}.`
       : `An interrupted ${j.kind} to ${j.to} (started ${j.startedAt} by pid ${j.pid}) stopped before any alias changed; its temp files were removed and production was left as it was.`,
-    details: { action: r.action, removedTemps: r.removedTemps },
+    details: { action: r.action, removedTemps: r.removedTemps, kind: j.kind },
   });
 }
 
@@ -178,6 +181,7 @@ async function closeDanglingIntents(db: AuditDb, root: string, actor: Actor): Pr
       reason: landed
         ? `Event #${i.seq} stopped before its completion was recorded; production holds ${i.toStem}, so it did complete.`
         : `Event #${i.seq} stopped before completion and production does not hold ${i.toStem}: it did not take effect.`,
+      details: { kind: i.action === "model.rollback_started" ? "rollback" : "promote", intent: i.seq },
     });
   }
 }
@@ -203,6 +207,10 @@ function factsOf(plan: Plan) {
       minScore: plan.minScore,
       productionState: plan.current.state,
       metricChanges: plan.metricChanges,
+      ...(plan.rollback
+        ? { rollback: { finding: plan.rollback.code, explanation: plan.rollback.explanation, timesLive: plan.rollback.total } }
+        : {}),
+      ...(plan.refusalCode ? { refusalCode: plan.refusalCode } : {}),
     } as Record<string, unknown>,
   };
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyPlan, recoverInterrupted } from "./apply";
 import { InvalidInputError, ProductionChangedError, RefusedError, SourceChangedError, UnknownVersionError } from "./errors";
+import { historyOf } from "./live-history";
 import { STATE_DIR } from "./lock";
 import { scanRegistry } from "./scan";
 import { planFromDisk } from "./service";
@@ -71,15 +72,47 @@ describe("plan", () => {
     expect(plan.checks.find((c) => c.name === "metrics_exist")?.passed).toBe(false);
   });
 
-  it("skips threshold and degradation for a rollback but keeps the rest", async () => {
-    const { plan } = await planFromDisk(root, {
-      kind: "rollback",
-      version: "baseline_logreg_20250114T091500Z",
-      minScore: 0.6,
-      overrides: [],
-    });
+  it("skips threshold and degradation for a rollback to a version that was live, and keeps the rest", async () => {
+    const old = "baseline_logreg_20250114T091500Z";
+    const oldSha = sha(join(root, `models/${old}.joblib`));
+    // The log: OLD was live when it began, and a promotion replaced it with the current production.
+    const history = historyOf([
+      {
+        seq: 1,
+        at: "2025-02-11T14:30:00.000Z",
+        kind: "promote",
+        recovered: false,
+        actor: "alice",
+        reason: "monthly",
+        correlationId: "c1",
+        from: { stem: old, sha256: oldSha },
+        to: { stem: PRODUCTION, sha256: sha(join(root, `models/${PRODUCTION}.joblib`)) },
+        score: null,
+        metric: null,
+      },
+    ]);
+    const { plan } = await planFromDisk(root, { kind: "rollback", version: old, minScore: 0.6, overrides: [] }, history);
     expect(plan.allowed).toBe(true);
     expect(plan.checks.filter((c) => c.skipped).map((c) => c.name)).toEqual(["min_score", "no_degradation"]);
+    expect(plan.checks[0]).toMatchObject({ name: "was_live", passed: true, evidence: { finding: "was_live", timesLive: 1 } });
+  });
+
+  it("judges a rollback to a version never live as a promotion: every gate, refused as never_live", async () => {
+    const old = "baseline_logreg_20250114T091500Z";
+    const { plan } = await planFromDisk(root, { kind: "rollback", version: old, minScore: 0.6, overrides: [] }, historyOf([]));
+    expect(plan).toMatchObject({ allowed: false, refusalCode: "never_live" });
+    expect(plan.checks.filter((c) => c.skipped)).toEqual([]);
+    expect(plan.checks.find((c) => c.name === "min_score")).toMatchObject({ passed: false });
+    // Overriding the score gates does not make it a rollback: was_live cannot be overridden.
+    const overrides = [
+      { check: "min_score" as const, reason: "x" },
+      { check: "no_degradation" as const, reason: "x" },
+    ];
+    const forced = await planFromDisk(root, { kind: "rollback", version: old, minScore: 0.6, overrides }, historyOf([]));
+    expect(forced.plan).toMatchObject({ allowed: false, refusalCode: "never_live" });
+    await expect(
+      planFromDisk(root, { kind: "rollback", version: old, minScore: 0.6, overrides: [{ check: "was_live", reason: "x" }] }, historyOf([])),
+    ).rejects.toBeInstanceOf(InvalidInputError);
   });
 
   it("refuses an unknown version and a registry with nothing to promote", async () => {

@@ -39,6 +39,8 @@ export interface Journal {
   kind: Plan["kind"];
   tag: string | null;
   from: string | null;
+  /** The model bytes being replaced (absent in journals written before it was recorded). */
+  fromSha256?: string | null;
   to: string;
   startedAt: string;
   pid: number;
@@ -73,6 +75,7 @@ export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}
         state: "staging",
         kind: plan.kind,
         ...result,
+        fromSha256: plan.current.sha256,
         startedAt: new Date().toISOString(),
         pid: process.pid,
         tag: options.tag ?? null,

@@ -1,3 +1,4 @@
+import { periodFacts, type RollbackEligibility } from "./live-history";
 import type { JsonValue } from "./metrics";
 import { UNKNOWN_METRIC } from "./metrics";
 import type { Production, Version } from "./scan";
@@ -9,6 +10,7 @@ export const CHECK_NAMES = [
   "artifact_readable",
   "artifact_safe",
   "feature_schema",
+  "was_live",
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
@@ -24,7 +26,7 @@ export interface Check {
   /** Set when a failed overridable check was overridden; the reason is kept with it. */
   overridden: boolean;
   overrideReason: string | null;
-  /** Not evaluated for this kind of change (rollback skips threshold and degradation). */
+  /** Not evaluated for this kind of change (a rollback to a version that was live skips threshold and degradation). */
   skipped: boolean;
   evidence: Record<string, JsonValue>;
 }
@@ -52,14 +54,22 @@ export interface CheckInputs {
   minScore: number;
   artifact: ArtifactEvidence;
   safety: SafetyEvidence | null;
+  /** For a rollback: whether the target was live, from the audit log (see rollbackEligibility). */
+  rollback?: RollbackEligibility | null;
 }
+
+/** How many of a target's live periods a check's evidence keeps (the newest); the count says how many in all. */
+const PERIODS_IN_EVIDENCE = 5;
 
 /** Evaluates every readiness check for moving `target` into production. Pure. */
 export function runChecks(input: CheckInputs): Check[] {
   const { target, productionVersion, minScore, kind } = input;
   const hasMetrics = target.metrics !== null && target.metric !== UNKNOWN_METRIC;
-  const rollback = kind === "rollback";
+  if (kind === "rollback" && !input.rollback) throw new Error("runChecks: a rollback needs the target's live record (rollbackEligibility)");
+  // Only a target that was live skips the score gates: anything else asked as a rollback is judged as a promotion.
+  const rollback = kind === "rollback" && input.rollback?.legitimate === true;
   const checks: Check[] = [
+    ...(input.rollback && kind === "rollback" ? [wasLive(input.rollback)] : []),
     make("metrics_exist", hasMetrics, {
       detail: hasMetrics
         ? `${target.metricsFile} has a numeric ${target.metric}.`
@@ -73,8 +83,10 @@ export function runChecks(input: CheckInputs): Check[] {
   ];
 
   if (rollback) {
-    checks.push(skippedCheck("min_score", "Skipped for a rollback: a previously trusted version may go back."));
-    checks.push(skippedCheck("no_degradation", "Skipped for a rollback: going back usually means a lower score."));
+    checks.push(skippedCheck("min_score", "Skipped for a rollback: this version was live before (see was_live), so it may go back."));
+    checks.push(
+      skippedCheck("no_degradation", "Skipped for a rollback to a version that was live: going back usually means a lower score."),
+    );
   } else {
     const meets = hasMetrics && target.score >= minScore;
     checks.push(
@@ -120,6 +132,19 @@ export function runChecks(input: CheckInputs): Check[] {
     );
   }
   return checks;
+}
+
+/** The rollback rule as a check: its evidence is when the target's bytes were live, and who put them there. */
+function wasLive(r: RollbackEligibility): Check {
+  return make("was_live", r.legitimate, {
+    detail: r.explanation,
+    evidence: {
+      sha256: r.target.sha256,
+      finding: r.code,
+      timesLive: r.total,
+      periods: r.periods.slice(0, PERIODS_IN_EVIDENCE).map((p) => ({ ...periodFacts(p) })),
+    },
+  });
 }
 
 function degradation(target: Version, prod: Version | null, production: Production): Check {

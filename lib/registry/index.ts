@@ -2,6 +2,7 @@ export * from "./apply";
 export * from "./checks";
 export * from "./config";
 export * from "./errors";
+export * from "./live-history";
 export * from "./lock";
 export * from "./metrics";
 export * from "./names";

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { type ArtifactEvidence, type Check, type CheckName, OVERRIDABLE, runChecks, type SafetyEvidence } from "./checks";
 import { InvalidInputError, RefusedError, UnknownVersionError } from "./errors";
 import { openRegular } from "./files";
+import { type LiveRecord, type RollbackEligibility, rollbackEligibility } from "./live-history";
 import { type JsonValue, metricNumber, SCORE_KEYS } from "./metrics";
 import { METRICS_ALIAS, MODEL_ALIAS, type Production, type RegistryView, type Version } from "./scan";
 
@@ -62,6 +63,13 @@ export interface Plan {
   /** False when a check failed and was not overridden. */
   allowed: boolean;
   refusal: string | null;
+  /**
+   * Why it is refused, as a stable code: `never_live` when a rollback's target was never production (it
+   * must be promoted instead), `checks_failed` for any other failed check; null when allowed.
+   */
+  refusalCode: "never_live" | "checks_failed" | null;
+  /** For a rollback: whether the target was live, when, and who put it there (null for a promotion). */
+  rollback: RollbackEligibility | null;
   minScore: number;
   overrides: Override[];
   reason: string | null;
@@ -81,6 +89,8 @@ export const MAX_METRIC_CHANGES = 200;
 export interface Evidence {
   artifact: ArtifactEvidence;
   safety: SafetyEvidence | null;
+  /** For a rollback: what the audit log recorded about the target's bytes being production. */
+  liveRecord?: LiveRecord;
 }
 
 /** Picks the version a request names (or the best one for a plain promotion). Pure; throws typed errors. */
@@ -118,6 +128,11 @@ export function planChange(registry: RegistryView, request: ChangeRequest, evide
   for (const v of [target, productionVersion]) {
     if (v?.modelDeferred || v?.metricsDeferred) throw new Error(`planChange: ${v.stem} was not loaded (see loadDeferredModels)`);
   }
+  if (request.kind === "rollback" && !evidence.liveRecord) throw new Error("planChange: a rollback needs the target's live record");
+  const rollback =
+    request.kind === "rollback" && evidence.liveRecord
+      ? rollbackEligibility({ stem: target.stem, sha256: target.sha256 }, production, evidence.liveRecord)
+      : null;
   const checks = runChecks({
     kind: request.kind,
     target,
@@ -126,22 +141,26 @@ export function planChange(registry: RegistryView, request: ChangeRequest, evide
     minScore: request.minScore,
     artifact: evidence.artifact,
     safety: evidence.safety,
+    rollback,
   }).map((c) => {
     const o = request.overrides.find((x) => x.check === c.name);
     return !c.passed && o && c.overridable ? { ...c, overridden: true, overrideReason: o.reason } : c;
   });
   const blocking = checks.filter((c) => !c.passed && !c.overridden);
   const noop = production.stem === target.stem && production.state === "ok";
-  const refusal = blocking.length
-    ? `Refused: ${blocking.map((c) => `${c.name} failed (${c.detail})`).join("; ")}.${
-        blocking.some((c) => c.overridable)
-          ? ` To go ahead anyway, override ${blocking
-              .filter((c) => c.overridable)
-              .map((c) => c.name)
-              .join(" and ")} with a written reason.`
-          : ""
-      }`
-    : null;
+  const neverLive = rollback !== null && !rollback.legitimate;
+  const refusal = neverLive
+    ? `Refused as a rollback: ${rollback.explanation} To put it in production, promote it (registry promote --version ${target.stem}, or Promote on its page).`
+    : blocking.length
+      ? `Refused: ${blocking.map((c) => `${c.name} failed (${c.detail})`).join("; ")}.${
+          blocking.some((c) => c.overridable)
+            ? ` To go ahead anyway, override ${blocking
+                .filter((c) => c.overridable)
+                .map((c) => c.name)
+                .join(" and ")} with a written reason.`
+            : ""
+        }`
+      : null;
   return {
     kind: request.kind,
     target: ref(target),
@@ -168,6 +187,8 @@ export function planChange(registry: RegistryView, request: ChangeRequest, evide
     checks,
     allowed: blocking.length === 0,
     refusal,
+    refusalCode: neverLive ? "never_live" : blocking.length ? "checks_failed" : null,
+    rollback,
     minScore: request.minScore,
     overrides: request.overrides,
     reason: request.reason?.trim() || request.overrides[0]?.reason || null,
@@ -219,10 +240,13 @@ function metricChanges(target: Version, prod: Version | null): Pick<Plan, "metri
   const keys =
     total <= MAX_METRIC_CHANGES
       ? [...own, ...only]
-      : [...new Set([...SCORE_KEYS.filter((k) => Object.hasOwn(mine, k) || Object.hasOwn(theirs, k)), ...own.slice(0, MAX_METRIC_CHANGES), ...only.slice(0, MAX_METRIC_CHANGES)])].slice(
-          0,
-          MAX_METRIC_CHANGES,
-        );
+      : [
+          ...new Set([
+            ...SCORE_KEYS.filter((k) => Object.hasOwn(mine, k) || Object.hasOwn(theirs, k)),
+            ...own.slice(0, MAX_METRIC_CHANGES),
+            ...only.slice(0, MAX_METRIC_CHANGES),
+          ]),
+        ].slice(0, MAX_METRIC_CHANGES);
   const changes = keys.map((metric) => {
     const to = metricNumber(target.metrics, metric);
     const from = metricNumber(prod?.metrics ?? null, metric);

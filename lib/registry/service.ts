@@ -5,6 +5,7 @@ import { compareSchemas } from "@/lib/inspect/schema";
 import type { InspectionReport } from "@/lib/inspect/types";
 import type { SafetyEvidence } from "./checks";
 import { MAX_METRICS_BYTES, readSmallFileSync } from "./files";
+import type { LiveHistorySource } from "./live-history";
 import { metricsFileOf } from "./names";
 import { type ChangeRequest, type Plan, planChange, readArtifactEvidence, resolveTarget } from "./plan";
 import { loadDeferredMetrics, loadDeferredModels, MODEL_ALIAS, type RegistryView, scanForPlan, type Version } from "./scan";
@@ -12,16 +13,26 @@ import { loadDeferredMetrics, loadDeferredModels, MODEL_ALIAS, type RegistryView
 /**
  * Reads the registry and plans a promotion or rollback against what is on disk now: scans (reading every
  * metrics file but only the candidate's and production's model files), reads the candidate's first bytes, and inspects the candidate and production model files statically (never
- * unpickling them). Reads only. Throws typed errors for an unknown version or nothing to promote.
+ * unpickling them); for a rollback, asks `history` (the audit log) whether the target's bytes were live.
+ * Reads only. Throws typed errors for an unknown version or nothing to promote.
  */
-export async function planFromDisk(root: string, request: ChangeRequest): Promise<{ registry: RegistryView; plan: Plan }> {
+export async function planFromDisk(
+  root: string,
+  request: ChangeRequest,
+  history?: LiveHistorySource,
+): Promise<{ registry: RegistryView; plan: Plan }> {
   const registry = await scanForPlan(root);
   const target = resolveTarget(registry, request);
   const production = (registry.production.stem === null ? undefined : registry.version(registry.production.stem)) ?? null;
   loadDeferredModels(root, [target, production]);
   loadDeferredMetrics(root, [target, production]);
-  const [artifact, safety] = await Promise.all([readArtifactEvidence(root, target), safetyEvidence(root, target, registry, production)]);
-  const plan = planChange(registry, { ...request, version: target.stem }, { artifact, safety });
+  if (request.kind === "rollback" && !history) throw new Error("planFromDisk: a rollback needs the audit log's history");
+  const [artifact, safety, liveRecord] = await Promise.all([
+    readArtifactEvidence(root, target),
+    safetyEvidence(root, target, registry, production),
+    request.kind === "rollback" ? history?.liveRecord(target.sha256) : undefined,
+  ]);
+  const plan = planChange(registry, { ...request, version: target.stem }, { artifact, safety, liveRecord });
   return { registry, plan };
 }
 

@@ -6,7 +6,9 @@ import {
   InvalidInputError,
   planChange,
   readArtifactEvidence,
+  type RollbackEligibility,
   resolveTarget,
+  rollbackEligibility,
   viewOf,
   UNKNOWN_METRIC,
   UnknownVersionError,
@@ -14,11 +16,12 @@ import {
 } from "@/lib/registry";
 import { ReleaseActions } from "@/components/release-dialog";
 import { InspectionCard } from "@/components/inspection-card";
+import { productionHistory } from "@/lib/audit";
 import { can } from "@/lib/auth";
 import { safetyEvidence } from "@/lib/registry/service";
 import { inspectVersions } from "@/lib/server/inspection";
 import { loadSnapshot, minScore, withDocuments } from "@/lib/server/registry";
-import { requirePage } from "@/lib/server/session";
+import { db, requirePage } from "@/lib/server/session";
 import { applyChange, previewChange } from "../../actions";
 import { fmtBytes, fmtCount, fmtDelta, fmtMetric, fmtTime } from "@/lib/views/format";
 import { clip, clipStrings, entriesOf, MAX_KEY_CHARS, valueText } from "@/lib/views/json-display";
@@ -50,6 +53,7 @@ const CHECK_LABEL: Record<Check["name"], string> = {
   artifact_readable: "Model file readable",
   artifact_safe: "Model file safe to load",
   feature_schema: "Feature schema matches production",
+  was_live: "Was live before (rollback only)",
 };
 
 export default async function VersionPage(props: Props) {
@@ -76,6 +80,9 @@ export default async function VersionPage(props: Props) {
   const report = reports.get(stem);
   const releaser = can(user.roles, "model.promote");
   const prod = snapshot.production;
+  // Rollback is offered only for bytes the audit log recorded live; anything else is a promotion.
+  const rollback: RollbackEligibility | null =
+    releaser && !target.isProduction ? rollbackEligibility(target, prod, await productionHistory(db()).liveRecord(target.sha256)) : null;
   const doc = target.metrics;
   // The metadata's strings come from the file, at any length.
   const meta = doc ? clipStrings(doc.meta) : undefined;
@@ -157,13 +164,20 @@ export default async function VersionPage(props: Props) {
                   ? []
                   : [
                       { kind: "promote", version: stem, label: "Promote" },
-                      { kind: "rollback", version: stem, label: "Rollback to this version", danger: true },
+                      ...(rollback?.legitimate
+                        ? [{ kind: "rollback" as const, version: stem, label: "Rollback to this version", danger: true }]
+                        : []),
                     ]
               }
             />
           ) : null}
         </div>
       </section>
+      {rollback ? (
+        <p className={rollback.legitimate ? "muted" : "alert"} id="rollback-eligibility" data-finding={rollback.code}>
+          {rollback.legitimate ? `Rollback possible: ${rollback.explanation}` : `No rollback to this version: ${rollback.explanation}`}
+        </p>
+      ) : null}
 
       <div className="two-col">
         <section className="card" aria-labelledby="metrics-title">
