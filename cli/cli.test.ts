@@ -56,6 +56,7 @@ describe("registry CLI contract", () => {
       "artifact_readable",
       "artifact_safe",
       "feature_schema",
+      "alias_replaceable",
     ]);
     expect(fingerprint(root)).toEqual(before);
 
@@ -260,7 +261,7 @@ describe("help and usage errors write nothing", () => {
       const r = await run(...args, "--json");
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.json, args.join(" ")).toEqual({ error: { code: "invalid_input", message: expect.any(String) }, exitCode: 2 });
-      expect(r.json.error.message, args.join(" ")).not.toMatch(/\n\s+at /);
+      expect((r.json.error as { message: string }).message, args.join(" ")).not.toMatch(/\n\s+at /);
       expect(paths(root), args.join(" ")).toEqual(before);
     }
   });

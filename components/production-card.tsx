@@ -8,6 +8,7 @@ const STATE_LABEL: Record<Production["state"], string> = {
   missing: "No production",
   unknown: "Unknown content",
   mismatched: "Mismatched pair",
+  blocked: "Alias blocked",
 };
 
 /**

@@ -3,7 +3,14 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, sy
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyPlan, recoverInterrupted } from "./apply";
-import { AliasBlockedError, InvalidInputError, ProductionChangedError, RefusedError, SourceChangedError, UnknownVersionError } from "./errors";
+import {
+  AliasBlockedError,
+  InvalidInputError,
+  ProductionChangedError,
+  RefusedError,
+  SourceChangedError,
+  UnknownVersionError,
+} from "./errors";
 import { STATE_DIR } from "./lock";
 import { scanRegistry } from "./scan";
 import { planFromDisk } from "./service";
@@ -34,6 +41,7 @@ describe("plan", () => {
       ["artifact_readable", true],
       ["artifact_safe", true],
       ["feature_schema", true],
+      ["alias_replaceable", true],
     ]);
     expect(plan.files.map((f) => [f.alias, f.newSha256])).toEqual([
       ["models/production_latest.joblib", sha(join(root, "models", `${BEST}.joblib`))],
@@ -400,9 +408,9 @@ describe("an alias path that a rename cannot replace (a folder, a pipe)", () => 
       expect(check).toMatchObject({ passed: false, overridable: false });
       expect(check?.detail).toContain(alias);
       expect(plan.allowed).toBe(false);
-      await expect(
-        promote(undefined, { overrides: [{ check: "alias_replaceable" as never, reason: "x" }] }),
-      ).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(promote(undefined, { overrides: [{ check: "alias_replaceable", reason: "x" }] })).rejects.toBeInstanceOf(
+        InvalidInputError,
+      );
 
       const before = tree();
       await expect(applyPlan(root, plan)).rejects.toBeInstanceOf(RefusedError);

@@ -49,6 +49,7 @@ const CHECK_LABEL: Record<Check["name"], string> = {
   artifact_readable: "Model file readable",
   artifact_safe: "Model file safe to load",
   feature_schema: "Feature schema matches production",
+  alias_replaceable: "Production alias can be replaced",
 };
 
 export default async function VersionPage(props: Props) {
