@@ -266,6 +266,28 @@ describe("help and usage errors write nothing", () => {
     }
   });
 
+  it("a usage error of promote or rollback does not even run the start-up repair", async () => {
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    // What a promotion killed while staging leaves: the next real start removes both.
+    mkdirSync(join(root, ".registry"));
+    writeFileSync(join(root, "models/.production_latest.0a0a.tmp"), "half a model");
+    writeFileSync(
+      join(root, ".registry/journal.json"),
+      JSON.stringify({ state: "staging", kind: "promote", tag: null, from: PRODUCTION, to: BEST, startedAt: "", pid: 1, files: [] }),
+    );
+    const before = paths(root);
+    for (const args of [
+      ["promote", "--min-score", "high"],
+      ["promote", "--override", "min_score"],
+      ["promote", "--version", "../x"],
+      ["rollback"],
+      ["rollback", "--to", "x_20250101T000000Z", "--previous"],
+    ]) {
+      expect((await run(...args)).code, args.join(" ")).toBe(2);
+      expect(paths(root), args.join(" ")).toEqual(before);
+    }
+  });
+
   it("the installed command run with no --root in an empty folder creates no ./artifacts for help or bad usage", async () => {
     const { mkdtempSync, rmSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
@@ -274,7 +296,7 @@ describe("help and usage errors write nothing", () => {
       const bin = resolve(__dirname, "bin.mjs");
       const env = { ...process.env, DATABASE_URL: "", REGISTRY_ROOT: "" };
       const help = await promisify(execFile)("node", [bin, "users", "--help"], { cwd, env });
-      expect(help.stdout).toMatch(/registry users add NAME/);
+      expect(help.stdout).toMatch(/users add NAME --role ROLE/);
       for (const args of [["users", "roles", "nosuch"], ["users"], ["audit"], ["list", "-x"]]) {
         const failed = await promisify(execFile)("node", [bin, ...args], { cwd, env }).catch((e) => e);
         expect(failed.code, args.join(" ")).toBe(2);
