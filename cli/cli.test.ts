@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -56,6 +56,7 @@ describe("registry CLI contract", () => {
       "artifact_readable",
       "artifact_safe",
       "feature_schema",
+      "alias_replaceable",
     ]);
     expect(fingerprint(root)).toEqual(before);
 
@@ -215,5 +216,182 @@ describe("the registry command (cli/registry)", () => {
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }
+  });
+});
+
+/** Every path under a folder, recursively (folders marked with a slash): proves a command created nothing. */
+function paths(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .map((e) => `${join(e.parentPath, e.name).slice(dir.length)}${e.isDirectory() ? "/" : ""}`)
+    .sort();
+}
+
+const COMMANDS = [
+  ["list"],
+  ["show"],
+  ["promote"],
+  ["rollback"],
+  ["inspect"],
+  ["audit"],
+  ["audit", "list"],
+  ["audit", "verify"],
+  ["audit", "export"],
+  ["users"],
+  ["users", "add"],
+  ["users", "list"],
+  ["users", "roles"],
+  ["db"],
+  ["db", "migrate"],
+];
+
+describe("help and usage errors write nothing", () => {
+  it("`<command> --help` and `-h` print that command's usage with exit 0, for every command", async () => {
+    const before = paths(root);
+    for (const command of COMMANDS) {
+      for (const flag of ["--help", "-h"]) {
+        const r = await run(...command, flag);
+        expect(r.code, `${command.join(" ")} ${flag}`).toBe(0);
+        expect(r.text, `${command.join(" ")} ${flag}`).toContain(`registry ${command[0]}`);
+        expect(r.text).toMatch(/--root DIR/);
+        const json = await run(...command, flag, "--json");
+        expect(json.code).toBe(0);
+        expect(json.json.usage).toContain(command[0]);
+      }
+    }
+    for (const args of [["help"], ["--help"], ["-h"], ["help", "users"], ["help", "audit"]]) {
+      const r = await run(...args);
+      expect(r.code, args.join(" ")).toBe(0);
+      expect(r.text).toContain(args[1] ? `registry ${args[1]}` : "Usage: registry <command>");
+    }
+    expect((await run("users", "--help")).text).toMatch(/users add NAME --role ROLE/);
+    expect(paths(root)).toEqual(before);
+  });
+
+  it("unknown commands, missing arguments and bad flags exit 2 with a JSON error, and create nothing", async () => {
+    const before = paths(root);
+    for (const args of [
+      ["nonsense"],
+      ["help", "nonsense"],
+      ["list", "--frobnicate"],
+      ["list", "extra"],
+      ["show"],
+      ["show", "a_20250101T000000Z", "b"],
+      ["promote", "--min-score", "high"],
+      ["promote", "--override", "min_score"],
+      ["promote", "--override", "nosuch", "--reason", "x"],
+      ["promote", "--version", "../x"],
+      ["promote", "--frobnicate"],
+      ["rollback"],
+      ["rollback", "--to", "x_20250101T000000Z", "--previous"],
+      ["rollback", "--to", "../../etc/passwd"],
+      ["inspect"],
+      ["audit"],
+      ["audit", "nosuch"],
+      ["audit", "list", "--limit", "0"],
+      ["audit", "list", "--frobnicate"],
+      ["audit", "export", "--format", "xml"],
+      ["users"],
+      ["users", "nosuch"],
+      ["users", "add"],
+      ["users", "add", "alice"],
+      ["users", "add", "bad name!", "--role", "viewer"],
+      ["users", "add", "alice", "--role", "bogus"],
+      ["users", "add", "alice", "bob", "--role", "viewer"],
+      ["users", "list", "--role", "viewer"],
+      ["users", "roles"],
+      ["users", "roles", "alice"],
+      ["users", "roles", "alice", "--role", "bogus"],
+      ["users", "roles", "alice", "--password-stdin", "--role", "viewer"],
+      ["db"],
+      ["db", "nosuch"],
+      ["db", "migrate", "--frobnicate"],
+    ]) {
+      const r = await run(...args, "--json");
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.json, args.join(" ")).toEqual({ error: { code: "invalid_input", message: expect.any(String) }, exitCode: 2 });
+      expect((r.json.error as { message: string }).message, args.join(" ")).not.toMatch(/\n\s+at /);
+      expect(paths(root), args.join(" ")).toEqual(before);
+    }
+  });
+
+  it("a usage error of promote or rollback does not even run the start-up repair", async () => {
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    // What a promotion killed while staging leaves: the next real start removes both.
+    mkdirSync(join(root, ".registry"));
+    writeFileSync(join(root, "models/.production_latest.0a0a.tmp"), "half a model");
+    writeFileSync(
+      join(root, ".registry/journal.json"),
+      JSON.stringify({ state: "staging", kind: "promote", tag: null, from: PRODUCTION, to: BEST, startedAt: "", pid: 1, files: [] }),
+    );
+    const before = paths(root);
+    for (const args of [
+      ["promote", "--min-score", "high"],
+      ["promote", "--override", "min_score"],
+      ["promote", "--version", "../x"],
+      ["rollback"],
+      ["rollback", "--to", "x_20250101T000000Z", "--previous"],
+    ]) {
+      expect((await run(...args)).code, args.join(" ")).toBe(2);
+      expect(paths(root), args.join(" ")).toEqual(before);
+    }
+  });
+
+  it("the installed command run with no --root in an empty folder creates no ./artifacts for help or bad usage", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const cwd = mkdtempSync(join(tmpdir(), "registry-cwd-"));
+    try {
+      const bin = resolve(__dirname, "bin.mjs");
+      const env = { ...process.env, DATABASE_URL: "", REGISTRY_ROOT: "" };
+      const help = await promisify(execFile)("node", [bin, "users", "--help"], { cwd, env });
+      expect(help.stdout).toMatch(/users add NAME --role ROLE/);
+      for (const args of [["users", "roles", "nosuch"], ["users"], ["audit"], ["list", "-x"]]) {
+        const failed = await promisify(execFile)("node", [bin, ...args], { cwd, env }).catch((e) => e);
+        expect(failed.code, args.join(" ")).toBe(2);
+        expect(failed.stderr, args.join(" ")).toMatch(/^registry: /);
+        expect(failed.stderr, args.join(" ")).not.toMatch(/\n\s+at /);
+      }
+      expect(paths(cwd)).toEqual([]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("registry users: bad input gets a clear message, never a stack trace", () => {
+  it("an unknown account is exit 2 with code unknown_account, and an empty registry gets no database for it", async () => {
+    const before = paths(root);
+    const missing = await run("users", "roles", "nosuch", "--role", "viewer", "--json");
+    expect(missing).toMatchObject({
+      code: 2,
+      json: { error: { code: "unknown_account", message: expect.stringContaining('No account named "nosuch"') }, exitCode: 2 },
+    });
+    expect(paths(root)).toEqual(before);
+    expect((await run("users", "list", "--json")).json).toEqual({ users: [] });
+    expect(paths(root)).toEqual(before);
+
+    // With a database and an account in it: the same answers, from the database.
+    expect((await run("users", "add", "alice", "--role", "viewer", "--json")).code).toBe(0);
+    expect((await run("users", "roles", "nosuch", "--role", "viewer", "--json")).json).toMatchObject({
+      error: { code: "unknown_account" },
+      exitCode: 2,
+    });
+    const taken = await run("users", "add", "alice", "--role", "admin", "--json");
+    expect(taken).toMatchObject({ code: 2, json: { error: { code: "invalid_input", message: expect.stringMatching(/taken/) } } });
+    const changed = await run("users", "roles", "alice", "--role", "releaser", "--role", "auditor", "--json");
+    expect(changed).toMatchObject({ code: 0, json: { username: "alice", roles: ["releaser", "auditor"] } });
+    expect((await run("users", "list", "--json")).json).toMatchObject({ users: [{ username: "alice", roles: ["releaser", "auditor"] }] });
+  });
+
+  it("the installed command prints one line for an unknown account, not a Prisma stack", async () => {
+    const bin = resolve(__dirname, "bin.mjs");
+    const env = { ...process.env, DATABASE_URL: "" };
+    await promisify(execFile)("node", [bin, "users", "add", "alice", "--role", "viewer", "--root", root], { env });
+    const failed = await promisify(execFile)("node", [bin, "users", "roles", "nosuch", "--role", "viewer", "--root", root], { env }).catch(
+      (e) => e,
+    );
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toMatch(/^registry: No account named "nosuch"/);
+    expect(failed.stderr.trim().split("\n")).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -85,4 +85,57 @@ describe("crash at every step of a promotion (SIGKILL), then the next start repa
       await expectConsistent([PRODUCTION, BEST]);
     }
   }, 120_000);
+});
+
+describe("a production alias that is a folder", () => {
+  const alias = () => join(root, "models/production_latest.joblib");
+  const toFolder = () => {
+    rmSync(alias());
+    mkdirSync(alias());
+    writeFileSync(join(alias(), "notes.txt"), "someone's files");
+  };
+  const journal = () => existsSync(join(root, ".registry/journal.json"));
+  const temps = () => ["models", "metrics"].flatMap((d) => readdirSync(join(root, d)).filter((f) => f.startsWith(".production_latest.")));
+
+  it("refuses a promotion with exit 3 before writing anything, says why, and audits the refusal", () => {
+    toFolder();
+    const listed = cli(["list", "--json"]);
+    expect(listed.status).toBe(0);
+    const list = JSON.parse(listed.stdout);
+    expect(list.production).toMatchObject({ state: "blocked" });
+    expect(list.problems).toContainEqual(expect.objectContaining({ file: "models/production_latest.joblib", reason: "not_regular_file" }));
+    const promoted = cli(["promote", "--json"]);
+    expect(journal()).toBe(false);
+    expect(temps()).toEqual([]);
+    expect(promoted.stderr).toBe("");
+    expect(promoted.status).toBe(3);
+    const out = JSON.parse(promoted.stdout);
+    expect(out).toMatchObject({ promoted: false, refused: true });
+    expect(out.checks).toContainEqual(expect.objectContaining({ name: "alias_replaceable", passed: false }));
+    expect(events()).toEqual([{ action: "model.promotion_refused", outcome: "refused" }]);
+  });
+
+  it("a journal left pointing at a folder is resolved once on the next start; then promotions work again", async () => {
+    // A promotion killed after its intent was logged (journal staged), then someone puts a folder at the alias.
+    expect(cli(["promote"], { REGISTRY_FAULT: "after_intent" }).signal).toBe("SIGKILL");
+    expect(journal()).toBe(true);
+    toFolder();
+    const next = cli(["promote", "--json"]);
+    expect(journal()).toBe(false);
+    expect(temps()).toEqual([]);
+    expect(next.stderr).toBe("");
+    expect(next.status).toBe(3);
+    expect(JSON.parse(next.stdout).checks).toContainEqual(expect.objectContaining({ name: "alias_replaceable", passed: false }));
+    // The interrupted change is closed once, as failed; the new attempt is a refusal.
+    expect(events()).toEqual([
+      { action: "model.promotion_started", outcome: "intent" },
+      { action: "model.promotion_failed", outcome: "failed" },
+      { action: "model.promotion_refused", outcome: "refused" },
+    ]);
+    expect(cli(["promote", "--json"]).status).toBe(3);
+    expect(events().filter((e) => e.outcome === "failed")).toHaveLength(1);
+    rmSync(alias(), { recursive: true });
+    expect(cli(["promote", "--json"]).status).toBe(0);
+    expect(await expectConsistent([BEST])).toBe(BEST);
+  });
 });

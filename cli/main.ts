@@ -67,11 +67,46 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
                                a temporary password (generated and shown, or read) that must
                                be changed at the next sign-in
   db migrate                   create and migrate the audit database (done on first use anyway)
+  help [COMMAND]               this text, or one command's (as does COMMAND --help or -h);
+                               help and bad usage read and write nothing
 
 Exit codes: 0 done, requested or nothing to do, 1 unexpected error, 2 bad usage or unknown version
 or request, 3 refused by a readiness check (a rollback to a version never live included) or the two-person rule, or nothing to promote,
 4 wrong credentials or an account without the needed role.
 Root: --root DIR, else $REGISTRY_ROOT, else ./artifacts. Threshold: --min-score, else $REGISTRY_MIN_SCORE, else 0.60.`;
+
+/**
+ * The usage of one command: its lines of USAGE (the lines that start with its name and the indented ones
+ * under them), the options every command takes and the exit codes. Null for a command USAGE does not list.
+ */
+function usageOf(command: string): string | null {
+  const lines: string[] = [];
+  let inside = false;
+  for (const line of USAGE.split("\n")) {
+    if (/^ {2}\S/.test(line)) inside = line.slice(2).split(/\s/)[0] === command;
+    else if (!/^ {3,}\S/.test(line)) inside = false;
+    if (inside) lines.push(line);
+  }
+  if (lines.length === 0) return null;
+  const footer = USAGE.slice(USAGE.indexOf("\nExit codes:") + 1);
+  return [`Usage: registry ${command} …   (every command takes --root DIR and --json)`, "", ...lines, "", footer].join("\n");
+}
+
+/**
+ * What `registry help [COMMAND]`, `registry COMMAND --help` and `-h` print (help for a command before any
+ * of it runs: nothing is read or written), or null when the arguments ask for no help.
+ */
+function helpFor(command: string | undefined, rest: string[]): { text: string; exitCode: number } | null {
+  if (command === undefined) return { text: USAGE, exitCode: 2 };
+  const isHelp = command === "help" || command === "--help" || command === "-h";
+  const flags = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  if (!isHelp && !flags.includes("--help") && !flags.includes("-h")) return null;
+  const topic = isHelp ? parse(rest, { ...common, help: { type: "boolean", short: "h" } }, 1).positionals[0] : command;
+  if (topic === undefined) return { text: USAGE, exitCode: 0 };
+  const text = usageOf(topic);
+  if (text === null) throw new InvalidInputError(`Unknown command "${topic}". Run \`registry --help\` for the commands.`);
+  return { text, exitCode: 0 };
+}
 
 // The audit log (Prisma and its query engine) loads only for commands that write or read it, so
 // `list` and `promote --dry-run` start fast.
@@ -95,6 +130,12 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
   const json = rest.includes("--json");
   const io = { ...out, json };
   try {
+    const help = helpFor(command, rest);
+    if (help) {
+      if (json) io.printJson({ usage: help.text });
+      else io.print(help.text);
+      return help.exitCode;
+    }
     switch (command) {
       case "list":
         return await list(rest, io);
@@ -117,12 +158,6 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
       case "users":
         await audit();
         return await (await import("./users-commands")).usersCommand(rest, io, osUser());
-      case undefined:
-      case "help":
-      case "--help":
-      case "-h":
-        io.print(USAGE);
-        return command === undefined ? 2 : 0;
       default:
         throw new InvalidInputError(`Unknown command "${command}". Run \`registry --help\` for the commands.`);
     }
@@ -199,14 +234,28 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
   const root = resolveRoot(values.root);
   const actor: Actor = { name: values.actor?.trim() || osUser(), role: "cli", source: "cli" };
   const dryRun = values["dry-run"] === true;
+  // Every flag is checked before anything is read or written: bad usage changes nothing, not even a repair.
+  const named = kind === "promote" ? values.version : values.to;
+  if (kind === "rollback" && values.previous && named !== undefined)
+    throw new InvalidInputError("Use either --to STEM or --previous, not both.");
+  if (kind === "rollback" && !values.previous && named === undefined)
+    throw new InvalidInputError("rollback needs --to STEM or --previous.");
+  const overrides = (values.override ?? []).map((name) => {
+    if (!(CHECK_NAMES as readonly string[]).includes(name)) {
+      throw new InvalidInputError(`Unknown check "${name}" for --override; checks are ${CHECK_NAMES.join(", ")}.`);
+    }
+    if (!values.reason?.trim()) throw new InvalidInputError(`--override ${name} needs --reason TEXT saying why.`);
+    return { check: name as CheckName, reason: values.reason };
+  });
+  const minScore = resolveMinScore(values["min-score"]);
+  const version = named === undefined ? undefined : validateVersionName(named);
   if (!dryRun || needsRecovery(root)) await (await audit()).repairOnStart(root, actor);
   // One scan cache for the whole command: the scan that finds the previous version, the plan and the
   // release all start from it (and from each other), and it is loaded and saved once.
   return withScanCache(root, async () => {
-    let stem = kind === "promote" ? values.version : values.to;
+    let stem = version;
     let previous: Previous | null = null;
     if (kind === "rollback" && values.previous) {
-      if (stem !== undefined) throw new InvalidInputError("Use either --to STEM or --previous, not both.");
       const { openAudit, previousProduction } = await audit();
       const { production } = await scanForPlan(root);
       const answer = await previousProduction(openAudit(root), { stem: production.stem, sha256: production.sha256 });
@@ -218,21 +267,7 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
       stem = answer.previous.stem;
       previous = { stem, sha256: answer.previous.sha256, explanation: answer.explanation };
     }
-    if (kind === "rollback" && stem === undefined) throw new InvalidInputError("rollback needs --to STEM or --previous.");
-    const overrides = (values.override ?? []).map((name) => {
-      if (!(CHECK_NAMES as readonly string[]).includes(name)) {
-        throw new InvalidInputError(`Unknown check "${name}" for --override; checks are ${CHECK_NAMES.join(", ")}.`);
-      }
-      if (!values.reason?.trim()) throw new InvalidInputError(`--override ${name} needs --reason TEXT saying why.`);
-      return { check: name as CheckName, reason: values.reason };
-    });
-    const request: ChangeRequest = {
-      kind,
-      version: stem === undefined ? undefined : validateVersionName(stem),
-      minScore: resolveMinScore(values["min-score"]),
-      overrides,
-      reason: values.reason ?? null,
-    };
+    const request: ChangeRequest = { kind, version: stem, minScore, overrides, reason: values.reason ?? null };
     if (dryRun) {
       // A rollback is planned against the audit log: was its target live?
       const history = kind === "rollback" ? await audit().then((a) => a.productionHistory(a.openAudit(root))) : undefined;

@@ -1,13 +1,18 @@
-import { type Actor, openAudit } from "@/lib/audit";
+import { existsSync } from "node:fs";
+import { type Actor, databaseFile, openAudit } from "@/lib/audit";
 import {
   AccountError,
   changeRoles,
   createAccount,
   deleteAccount,
   generatePassword,
+  MIN_PASSWORD,
   listAccounts,
   resetPassword,
+  requireRoles,
   setDisabled,
+  UnknownAccountError,
+  USERNAME,
 } from "@/lib/auth";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
 import { common, type Out, parse } from "./args";
@@ -32,12 +37,20 @@ export async function usersCommand(args: string[], io: Out, actor: string): Prom
     { ...common, role: { type: "string", multiple: true }, "password-stdin": { type: "boolean" } },
     1,
   );
-  const db = openAudit(resolveRoot(values.root));
-  const roles = (values.role ?? []).flatMap((r) => r.split(","));
+  // Each subcommand takes only its own flags.
+  const allowed: Record<string, string[]> = { add: ["role", "password-stdin"], roles: ["role"], "reset-password": ["password-stdin"] };
+  for (const flag of ["role", "password-stdin"] as const) {
+    if (values[flag] !== undefined && !(allowed[sub ?? ""] ?? []).includes(flag))
+      throw new InvalidInputError(`registry users ${sub ?? ""} takes no --${flag}. Run \`registry users --help\` for its usage.`);
+  }
+  const root = resolveRoot(values.root);
   const who: Actor = { name: actor, role: "cli", source: "cli" };
+  // Every argument is checked before the database is opened, so bad usage creates nothing; reading or
+  // changing accounts of a registry with no database yet never creates one.
+  const hasDb = existsSync(databaseFile(root));
   try {
     if (sub === "list") {
-      const users = await listAccounts(db);
+      const users = hasDb ? await listAccounts(openAudit(root)) : [];
       if (io.json) io.printJson({ users });
       else for (const u of users) io.print(`${u.username.padEnd(20)} ${u.roles.join(",")}${status(u)}`);
       return 0;
@@ -47,9 +60,14 @@ export async function usersCommand(args: string[], io: Out, actor: string): Prom
       throw new InvalidInputError("Usage: registry users add|list|roles|disable|enable|delete|reset-password (see `registry --help`).");
     const name = positionals[0];
     if (!name) throw new InvalidInputError(`Usage: ${usage}`);
+    if (!USERNAME.test(name)) throw new InvalidInputError("Usernames are 2–40 letters, digits, '.', '_' or '-'.");
+    const roles = sub === "add" || sub === "roles" ? rolesOf(values.role) : [];
+    if (sub !== "add" && !hasDb) throw new UnknownAccountError(name);
+    const generated = sub === "add" && !values["password-stdin"];
+    const password = sub !== "add" ? "" : generated ? generatePassword() : (await readStdin()).trim();
+    if (sub === "add" && password.length < MIN_PASSWORD) throw new InvalidInputError(`Passwords need at least ${MIN_PASSWORD} characters.`);
+    const db = openAudit(root);
     if (sub === "add") {
-      const generated = !values["password-stdin"];
-      const password = generated ? generatePassword() : (await readStdin()).trim();
       const user = await createAccount(db, who, { username: name, password, roles });
       if (io.json) io.printJson({ username: user.username, roles: user.roles, ...(generated ? { password } : {}) });
       else io.print(`Created ${user.username} (${user.roles.join(", ")}).${generated ? ` Password: ${password}` : ""}`);
@@ -97,6 +115,15 @@ export async function usersCommand(args: string[], io: Out, actor: string): Prom
   } catch (e) {
     if (e instanceof AccountError) throw new InvalidInputError(e.message);
     throw e;
+  }
+}
+
+/** Role names from repeated or comma-separated --role flags; unknown names and none at all are bad usage. */
+function rolesOf(flags: string[] | undefined): string[] {
+  try {
+    return requireRoles((flags ?? []).flatMap((r) => r.split(",")).filter(Boolean));
+  } catch (e) {
+    throw new InvalidInputError(`${(e as Error).message} Give them with --role ROLE.`);
   }
 }
 

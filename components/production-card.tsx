@@ -9,6 +9,7 @@ const STATE_LABEL: Record<Production["state"], string> = {
   missing: "No production",
   unknown: "Unknown content",
   mismatched: "Mismatched pair",
+  blocked: "Alias blocked",
 };
 
 /**

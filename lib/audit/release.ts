@@ -135,9 +135,16 @@ export async function repairOnStart(root: string, actor: Actor): Promise<void> {
 
 async function recordRecovery(db: AuditDb, actor: Actor, r: Recovery): Promise<void> {
   const j = r.journal;
+  const details = { action: r.action, reason: r.reason, removedTemps: r.removedTemps };
+  if (!j) {
+    // Which change it was is unknown: recorded as a recovery that failed, with what was done instead.
+    await recordEvent(db, actor, { action: "model.change_recovered", outcome: "failed", reason: r.reason, details });
+    return;
+  }
   // Killed after its completion was recorded but before the journal was removed: nothing left to say.
   if (j.tag && (await db.auditEvent.count({ where: { correlationId: j.tag, outcome: "succeeded" } }))) return;
   const forward = r.action === "rolled_forward";
+  const interrupted = `An interrupted ${j.kind} to ${j.to} (started ${j.startedAt} by pid ${j.pid})`;
   await recordEvent(db, actor, {
     action: forward ? "model.change_recovered" : ACTIONS[j.kind].failed,
     outcome: forward ? "recovered" : "failed",
@@ -146,8 +153,12 @@ async function recordRecovery(db: AuditDb, actor: Actor, r: Recovery): Promise<v
     to: { stem: j.to, sha256: j.files.find((f) => f.alias.startsWith("models/"))?.sha256 ?? null, score: null },
     reason: forward
       ? `An interrupted ${j.kind} (started ${j.startedAt} by pid ${j.pid}) was completed at start-up: both aliases now hold ${j.to}.`
-      : `An interrupted ${j.kind} to ${j.to} (started ${j.startedAt} by pid ${j.pid}) stopped before any alias changed; its temp files were removed and production was left as it was.`,
-    details: { action: r.action, removedTemps: r.removedTemps, kind: j.kind },
+      : r.action === "incomplete"
+        ? `${interrupted} could only be partly completed at start-up (${r.reason}): production is an inconsistent pair until it is promoted again.`
+        : r.reason
+          ? `${interrupted} could not be completed at start-up (${r.reason}); it was abandoned with no alias changed, its temp files were removed and production was left as it was.`
+          : `${interrupted} stopped before any alias changed; its temp files were removed and production was left as it was.`,
+    details: { ...details, kind: j.kind },
   });
 }
 

@@ -1,8 +1,16 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyPlan, recoverInterrupted } from "./apply";
-import { InvalidInputError, ProductionChangedError, RefusedError, SourceChangedError, UnknownVersionError } from "./errors";
+import {
+  AliasBlockedError,
+  InvalidInputError,
+  ProductionChangedError,
+  RefusedError,
+  SourceChangedError,
+  UnknownVersionError,
+} from "./errors";
 import { historyOf } from "./live-history";
 import { STATE_DIR } from "./lock";
 import { scanRegistry } from "./scan";
@@ -34,6 +42,7 @@ describe("plan", () => {
       ["artifact_readable", true],
       ["artifact_safe", true],
       ["feature_schema", true],
+      ["alias_replaceable", true],
     ]);
     expect(plan.files.map((f) => [f.alias, f.newSha256])).toEqual([
       ["models/production_latest.joblib", sha(join(root, "models", `${BEST}.joblib`))],
@@ -383,5 +392,216 @@ describe("recovery", () => {
     const { plan } = await promote();
     await applyPlan(root, plan);
     expect(noTemps()).toEqual([]);
+  });
+});
+
+/** Every entry under models/ and metrics/ with its kind (and sha256 for files): proves nothing was written. */
+function tree(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const sub of ["models", "metrics"]) {
+    for (const f of readdirSync(join(root, sub)).sort()) {
+      const st = lstatSync(join(root, sub, f));
+      out[`${sub}/${f}`] = st.isFile() ? sha(join(root, sub, f)) : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "link" : "other";
+    }
+  }
+  return out;
+}
+
+const journalExists = () => existsSync(join(root, STATE_DIR, "journal.json"));
+const MODEL_ALIAS = "models/production_latest.joblib";
+const METRICS_ALIAS = "metrics/production_latest.json";
+
+/** Puts something a rename cannot (or must not) replace where an alias file was. */
+function obstruct(alias: string, kind: "dir" | "fifo"): void {
+  rmSync(join(root, alias));
+  if (kind === "dir") {
+    mkdirSync(join(root, alias));
+    writeFileSync(join(root, alias, "notes.txt"), "someone's files");
+  } else {
+    execFileSync("mkfifo", [join(root, alias)]);
+  }
+}
+
+describe("an alias path that a rename cannot replace (a folder, a pipe)", () => {
+  for (const [alias, kind] of [
+    [MODEL_ALIAS, "dir"],
+    [METRICS_ALIAS, "dir"],
+    [MODEL_ALIAS, "fifo"],
+  ] as const) {
+    it(`reports ${alias} as a ${kind} and refuses the promotion before writing anything`, async () => {
+      obstruct(alias, kind);
+      const s = await scanRegistry(root);
+      expect(s.production.state).toBe("blocked");
+      expect(s.production.explanation).toContain(alias);
+      expect(s.production.action).toMatch(/by hand/);
+      expect(s.problems).toContainEqual(expect.objectContaining({ file: alias, reason: "not_regular_file" }));
+
+      const { plan } = await promote();
+      const check = plan.checks.find((c) => c.name === "alias_replaceable");
+      expect(check).toMatchObject({ passed: false, overridable: false });
+      expect(check?.detail).toContain(alias);
+      expect(plan.allowed).toBe(false);
+      await expect(promote(undefined, { overrides: [{ check: "alias_replaceable", reason: "x" }] })).rejects.toBeInstanceOf(
+        InvalidInputError,
+      );
+
+      const before = tree();
+      await expect(applyPlan(root, plan)).rejects.toBeInstanceOf(RefusedError);
+      expect(tree()).toEqual(before);
+      expect(journalExists()).toBe(false);
+      expect(noTemps()).toEqual([]);
+    });
+  }
+
+  it("refuses, writing nothing, when a folder appears where a missing alias was after planning", async () => {
+    rmSync(join(root, MODEL_ALIAS));
+    rmSync(join(root, METRICS_ALIAS));
+    const { plan } = await promote();
+    expect(plan.allowed).toBe(true);
+    mkdirSync(join(root, MODEL_ALIAS));
+    const before = tree();
+    const error = await applyPlan(root, plan).catch((e) => e);
+    expect(journalExists()).toBe(false);
+    expect(tree()).toEqual(before);
+    expect(noTemps()).toEqual([]);
+    expect(error).toBeInstanceOf(AliasBlockedError);
+    expect(error).toMatchObject({ code: "alias_blocked", exitCode: 3 });
+  });
+
+  it("undoes cleanly when a folder appears between staging and the renames, leaving no journal", async () => {
+    const { plan } = await promote();
+    const metricsBefore = sha(join(root, METRICS_ALIAS));
+    const error = await applyPlan(root, plan, { beforeCommit: async () => obstruct(MODEL_ALIAS, "dir") }).catch((e) => e);
+    expect(journalExists()).toBe(false);
+    expect(noTemps()).toEqual([]);
+    expect(lstatSync(join(root, MODEL_ALIAS)).isDirectory()).toBe(true);
+    expect(sha(join(root, METRICS_ALIAS))).toBe(metricsBefore);
+    expect(await recoverInterrupted(root)).toBeNull();
+    expect(error).toBeInstanceOf(AliasBlockedError);
+    expect(error.message).toMatch(/production was left as it was/i);
+  });
+
+  it("reports a half-finished pair when the second alias turns into a folder after the first rename", async () => {
+    const { plan } = await promote();
+    // The model alias is renamed first; the metrics alias is obstructed before the renames start.
+    const error = await applyPlan(root, plan, { beforeCommit: async () => obstruct(METRICS_ALIAS, "dir") }).catch((e) => e);
+    expect(journalExists()).toBe(false);
+    expect(noTemps()).toEqual([]);
+    expect(sha(join(root, MODEL_ALIAS))).toBe(sha(join(root, `models/${BEST}.joblib`)));
+    expect((await scanRegistry(root)).production.state).toBe("blocked");
+    expect(error).toBeInstanceOf(AliasBlockedError);
+    expect(error.message).toContain(METRICS_ALIAS);
+    expect(error.message).toMatch(/promote .* again/i);
+  });
+
+  it("reports a link that leads nowhere usable, and a promotion replaces the link itself", async () => {
+    const elsewhere = join(root, "elsewhere");
+    mkdirSync(elsewhere);
+    writeFileSync(join(elsewhere, "keep.txt"), "kept");
+    rmSync(join(root, MODEL_ALIAS));
+    symlinkSync(elsewhere, join(root, MODEL_ALIAS));
+    rmSync(join(root, METRICS_ALIAS));
+    symlinkSync(join(root, "metrics", "gone.json"), join(root, METRICS_ALIAS));
+    const s = await scanRegistry(root);
+    expect(s.production.state).toBe("missing");
+    expect(s.problems).toContainEqual(expect.objectContaining({ file: MODEL_ALIAS, reason: "symlink" }));
+    expect(s.problems).toContainEqual(expect.objectContaining({ file: METRICS_ALIAS, reason: "symlink" }));
+    const { plan } = await promote();
+    expect(plan.checks.find((c) => c.name === "alias_replaceable")?.passed).toBe(true);
+    await applyPlan(root, plan);
+    expect((await scanRegistry(root)).production).toMatchObject({ state: "ok", stem: BEST });
+    expect(readFileSync(join(elsewhere, "keep.txt"), "utf8")).toBe("kept");
+  });
+});
+
+describe("recovery of a journal whose renames cannot complete", () => {
+  const staged = (files: { temp: string; alias: string; sha256: string; previousSha256?: string | null }[]) => {
+    mkdirSync(join(root, STATE_DIR), { recursive: true });
+    writeFileSync(
+      join(root, STATE_DIR, "journal.json"),
+      JSON.stringify({ state: "staged", kind: "promote", tag: null, from: PRODUCTION, to: BEST, startedAt: "", pid: 1, files }),
+    );
+  };
+  /** Stages BEST's two files as a promotion would have, and journals them. */
+  const stageBest = () => {
+    const model = "models/.production_latest.aa11.tmp";
+    const metrics = "metrics/.production_latest.bb22.tmp";
+    writeFileSync(join(root, model), readFileSync(join(root, `models/${BEST}.joblib`)));
+    writeFileSync(join(root, metrics), readFileSync(join(root, `metrics/${BEST}.json`)));
+    staged([
+      { temp: model, alias: MODEL_ALIAS, sha256: sha(join(root, `models/${BEST}.joblib`)), previousSha256: sha(join(root, MODEL_ALIAS)) },
+      {
+        temp: metrics,
+        alias: METRICS_ALIAS,
+        sha256: sha(join(root, `metrics/${BEST}.json`)),
+        previousSha256: sha(join(root, METRICS_ALIAS)),
+      },
+    ]);
+  };
+
+  it("discards it, exactly once, when a folder stands where the first alias goes; then promotions work again", async () => {
+    const metricsBefore = sha(join(root, METRICS_ALIAS));
+    stageBest();
+    obstruct(MODEL_ALIAS, "dir");
+    const recovery = await recoverInterrupted(root);
+    expect(recovery).toMatchObject({ action: "cleaned", journal: { to: BEST } });
+    expect(recovery?.reason).toContain(MODEL_ALIAS);
+    expect(journalExists()).toBe(false);
+    expect(noTemps()).toEqual([]);
+    expect(sha(join(root, METRICS_ALIAS))).toBe(metricsBefore);
+    expect(await recoverInterrupted(root)).toBeNull();
+    // Scans (every page) work and say what is wrong; a plan refuses until the folder is moved away.
+    expect((await scanRegistry(root)).production.state).toBe("blocked");
+    expect((await promote()).plan.allowed).toBe(false);
+    rmSync(join(root, MODEL_ALIAS), { recursive: true });
+    await applyPlan(root, (await promote()).plan);
+    expect((await scanRegistry(root)).production).toMatchObject({ state: "ok", stem: BEST });
+  });
+
+  it("finishes what it can and says the pair is incomplete when the first alias was already renamed", async () => {
+    stageBest();
+    // The crash came after the model rename: its temp is gone and the alias holds the new bytes.
+    const journal = JSON.parse(readFileSync(join(root, STATE_DIR, "journal.json"), "utf8"));
+    const { renameSync } = await import("node:fs");
+    renameSync(join(root, journal.files[0].temp), join(root, MODEL_ALIAS));
+    obstruct(METRICS_ALIAS, "dir");
+    const recovery = await recoverInterrupted(root);
+    expect(recovery).toMatchObject({ action: "incomplete" });
+    expect(recovery?.reason).toContain(METRICS_ALIAS);
+    expect(journalExists()).toBe(false);
+    expect(noTemps()).toEqual([]);
+    expect(sha(join(root, MODEL_ALIAS))).toBe(sha(join(root, `models/${BEST}.joblib`)));
+    expect(await recoverInterrupted(root)).toBeNull();
+  });
+
+  it("does not claim to have finished a change whose staged files are gone", async () => {
+    const before = tree();
+    staged([
+      { temp: "models/.production_latest.gone1.tmp", alias: MODEL_ALIAS, sha256: sha(join(root, `models/${BEST}.joblib`)) },
+      { temp: "metrics/.production_latest.gone2.tmp", alias: METRICS_ALIAS, sha256: sha(join(root, `metrics/${BEST}.json`)) },
+    ]);
+    const recovery = await recoverInterrupted(root);
+    expect(recovery).toMatchObject({ action: "cleaned" });
+    expect(recovery?.reason).toMatch(/gone/);
+    expect(tree()).toEqual(before);
+    expect(journalExists()).toBe(false);
+  });
+
+  it("sets aside a journal it cannot read or trust instead of failing every start", async () => {
+    for (const text of [
+      "{not json",
+      JSON.stringify({ state: "staged", kind: "promote", files: [{ temp: "../../outside", alias: "models/x.joblib", sha256: "x" }] }),
+    ]) {
+      mkdirSync(join(root, STATE_DIR), { recursive: true });
+      writeFileSync(join(root, STATE_DIR, "journal.json"), text);
+      writeFileSync(join(root, "models", ".production_latest.cc33.tmp"), "half");
+      const before = tree();
+      const recovery = await recoverInterrupted(root);
+      expect(recovery).toMatchObject({ action: "set_aside", journal: null });
+      expect(journalExists()).toBe(false);
+      expect(readdirSync(join(root, STATE_DIR)).some((f) => f.startsWith("journal.unreadable-"))).toBe(true);
+      expect(tree()).toEqual(Object.fromEntries(Object.entries(before).filter(([k]) => !k.includes(".cc33."))));
+      expect(await recoverInterrupted(root)).toBeNull();
+    }
   });
 });

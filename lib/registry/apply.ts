@@ -2,11 +2,11 @@ import { constants, existsSync } from "node:fs";
 import { copyFile, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { nodeCrypto } from "./builtins";
-import { ProductionChangedError, RefusedError, RegistryError, SourceChangedError, WriteFailedError } from "./errors";
+import { AliasBlockedError, ProductionChangedError, RefusedError, RegistryError, SourceChangedError, WriteFailedError } from "./errors";
 import { checkRegularFile, hashFile, identityOf, knownHash, openRegular } from "./files";
 import { STATE_DIR, withRegistryLock } from "./lock";
 import type { Plan } from "./plan";
-import { METRICS_ALIAS, METRICS_DIR, MODEL_ALIAS, MODELS_DIR, readAlias, TEMP_PREFIX } from "./scan";
+import { aliasObstacle, METRICS_ALIAS, METRICS_DIR, MODEL_ALIAS, MODELS_DIR, readAlias, TEMP_PREFIX } from "./scan";
 
 const CHUNK = 4 * 1024 * 1024;
 const JOURNAL = "journal.json";
@@ -44,22 +44,40 @@ export interface Journal {
   to: string;
   startedAt: string;
   pid: number;
-  files: { temp: string; alias: string; sha256: string }[];
+  files: JournalFile[];
+}
+
+export interface JournalFile {
+  temp: string;
+  alias: string;
+  sha256: string;
+  /** What the alias held before (null: nothing readable); absent from journals written before it was kept. */
+  previousSha256?: string | null;
 }
 
 export interface Recovery {
-  journal: Journal;
-  /** "rolled_forward": an interrupted change was completed; "cleaned": it was abandoned before any alias changed. */
-  action: "rolled_forward" | "cleaned";
+  /** The interrupted change; null when its journal could not be read or trusted (then it was set aside). */
+  journal: Journal | null;
+  /**
+   * "rolled_forward": the interrupted change was completed, both aliases hold the new version;
+   * "cleaned": it was abandoned with no alias changed (it stopped while staging, or an alias could not be
+   * replaced: see reason); "incomplete": some aliases hold the new version and the others could not be
+   * replaced (see reason); "set_aside": the journal was unreadable or named files that are not ours, so it
+   * was moved aside unread and only the temp files were removed.
+   */
+  action: "rolled_forward" | "cleaned" | "incomplete" | "set_aside";
+  /** Why the change could not be completed; null when it was, or when it stopped while staging. */
+  reason: string | null;
   removedTemps: string[];
 }
 
 /**
- * Applies a plan: under the registry lock, re-checks that production is what the plan saw, copies the
- * target's files to temp files beside the aliases (hashing while copying, refusing a changed source),
- * fsyncs them, journals the intent, renames each over its alias and fsyncs the folders. Never writes
- * through an existing alias (a rename replaces the link itself). On any failure before the renames it
- * removes its temp files and leaves production untouched.
+ * Applies a plan: under the registry lock, re-checks that production is what the plan saw and that no
+ * alias path holds something a rename cannot replace, copies the target's files to temp files beside the
+ * aliases (hashing while copying, refusing a changed source), fsyncs them, journals the intent, renames
+ * each over its alias and fsyncs the folders. Never writes through an existing alias (a rename replaces
+ * the link itself). On any failure before the renames it removes its temp files and leaves production
+ * untouched; when a rename fails it settles the journal at once (see settle) and says what production holds.
  */
 export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}, options: ApplyOptions = {}): Promise<ApplyResult> {
   return withRegistryLock(
@@ -71,6 +89,9 @@ export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}
       if (!plan.allowed) throw new RefusedError(plan.refusal ?? "Refused by a readiness check.");
       const result = { from: plan.current.stem, to: plan.target.stem };
       if (plan.noop) return { ...result, noop: true, files: [] };
+      // Under the lock, before anything is written: a folder may have appeared since the plan was made.
+      const obstacles = plan.files.map((f) => aliasObstacle(root, f.alias)).filter((o) => o !== null);
+      if (obstacles.length) throw new AliasBlockedError(`${obstacles.join(" ")} Nothing was written: move it away, then try again.`);
       const journal: Journal = {
         state: "staging",
         kind: plan.kind,
@@ -83,6 +104,7 @@ export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}
           temp: `${dirname(f.alias)}/${TEMP_PREFIX}${nodeCrypto().randomBytes(6).toString("hex")}.tmp`,
           alias: f.alias,
           sha256: f.newSha256,
+          previousSha256: f.currentSha256,
         })),
       };
       // The journal exists before any temp file does, so a crash never leaves one that nobody will find.
@@ -98,11 +120,19 @@ export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}
         throw writeFailure(e);
       }
       faultPoint("after_intent");
-      await commit(root, journal);
+      let settled: Recovery | null = null;
+      try {
+        await commit(root, journal);
+      } catch (e) {
+        // A rename failed (a folder appeared at an alias meanwhile, say): end the change now, under this
+        // lock, so that no journal is left that no start could ever finish.
+        settled = await settle(root, { ...journal, state: "staged" });
+        if (settled.action !== "rolled_forward") throw commitFailure(root, settled, e);
+      }
       faultPoint("before_complete");
       if (hooks.afterCommit) await hooks.afterCommit(plan);
       // Removed only once completion is recorded: a crash before this is finished (and audited) on the next start.
-      await unlink(join(root, STATE_DIR, JOURNAL));
+      if (!settled) await unlink(join(root, STATE_DIR, JOURNAL));
       return { ...result, noop: false, files: journal.files.map(({ alias, sha256 }) => ({ alias, sha256 })) };
     },
     { timeoutMs: options.lockTimeoutMs },
@@ -115,9 +145,12 @@ export function needsRecovery(root: string): boolean {
 }
 
 /**
- * Finishes or cleans up a change that a crash interrupted, under the registry lock: renames the journalled,
- * verified temp files over their aliases (the pair ends complete and new), removes stray temp files.
- * Returns null when there was nothing to do.
+ * Ends a change that a crash interrupted, under the registry lock, and removes its journal: finishes it
+ * when every alias can take its journalled, verified temp file (the pair ends complete and new); abandons
+ * it when an alias cannot be replaced (a folder stands there, a temp file is gone) and none has changed
+ * yet; finishes what it can and reports "incomplete" when one already had. Sets aside a journal it cannot
+ * read or trust. Removes stray temp files. Returns null when there was nothing to do. Never leaves a
+ * journal behind, so each interruption is resolved, and reported, exactly once.
  */
 export async function recoverInterrupted(
   root: string,
@@ -132,26 +165,99 @@ export async function recoverInterrupted(
 }
 
 async function recoverUnlocked(root: string): Promise<Recovery | null> {
-  const journal = await readJournal(root);
-  if (!journal) {
+  const read = await readJournal(root);
+  if (read === null) {
     // Temp files with no journal are not ours to finish (the journal is written before any): just drop them.
     await removeTemps(root);
     return null;
   }
-  let action: Recovery["action"] = "cleaned";
-  if (journal.state === "staged") {
-    // Every temp was complete before the journal said "staged": finish the renames.
-    for (const f of journal.files) {
-      const temp = join(root, f.temp);
-      const check = await checkRegularFile(temp);
-      if (check.ok && (await hashFile(temp, check.stats)) === f.sha256) await rename(temp, join(root, f.alias));
+  if (typeof read === "string") return setAside(root, read);
+  return settle(root, read);
+}
+
+/** Where one journalled alias stands: already holding the new bytes, blocked (and why), or ready to rename. */
+interface Step {
+  file: JournalFile;
+  done: boolean;
+  stuck: string | null;
+}
+
+/**
+ * Brings a journalled change to one deterministic end and removes its journal: every rename that can be
+ * done is done, unless none has happened yet and one cannot be (then none is, and the old pair stays).
+ */
+async function settle(root: string, journal: Journal): Promise<Recovery> {
+  if (journal.state !== "staged") return close(root, journal, "cleaned", null);
+  const steps: Step[] = [];
+  for (const file of journal.files) steps.push(await stepOf(root, file));
+  // Changed by this change: an alias that now holds new bytes it did not hold before.
+  const changed = () => steps.some((s) => s.done && s.file.previousSha256 !== s.file.sha256);
+  if (!(steps.some((s) => s.stuck) && !changed())) {
+    for (const step of steps) {
+      if (step.done || step.stuck) continue;
+      try {
+        await rename(join(root, step.file.temp), join(root, step.file.alias));
+        step.done = true;
+      } catch (e) {
+        step.stuck = aliasObstacle(root, step.file.alias) ?? `${step.file.alias} could not be replaced (${errnoOf(e)})`;
+        // Nothing changed yet: stop here, so the old pair stays whole rather than half replaced.
+        if (!changed()) break;
+      }
     }
-    action = "rolled_forward";
   }
+  const stuck = steps.filter((s) => s.stuck !== null);
+  const action = stuck.length === 0 ? "rolled_forward" : changed() ? "incomplete" : "cleaned";
+  return close(root, journal, action, stuck.length ? stuck.map((s) => s.stuck).join("; ") : null);
+}
+
+async function stepOf(root: string, file: JournalFile): Promise<Step> {
+  if ((await hashOf(join(root, file.alias))) === file.sha256) return { file, done: true, stuck: null };
+  const obstacle = aliasObstacle(root, file.alias);
+  if (obstacle) return { file, done: false, stuck: obstacle };
+  if ((await hashOf(join(root, file.temp))) !== file.sha256) {
+    return { file, done: false, stuck: `the new file for ${file.alias} (${file.temp}) is gone or no longer holds the staged bytes` };
+  }
+  return { file, done: false, stuck: null };
+}
+
+/** sha256 of a regular file (never through a link), or null for anything else. */
+async function hashOf(path: string): Promise<string | null> {
+  const check = await checkRegularFile(path);
+  if (!check.ok) return null;
+  return hashFile(path, check.stats).catch(() => null);
+}
+
+async function close(root: string, journal: Journal, action: Recovery["action"], reason: string | null): Promise<Recovery> {
   const removedTemps = await removeTemps(root);
   await syncDirs(root);
   await unlink(join(root, STATE_DIR, JOURNAL));
-  return { journal, action, removedTemps };
+  return { journal, action, reason, removedTemps };
+}
+
+/** Moves an unreadable or untrustworthy journal aside (kept for a person to read) and removes temp files. */
+async function setAside(root: string, why: string): Promise<Recovery> {
+  const dir = join(root, STATE_DIR);
+  const kept = `journal.unreadable-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+  await rename(join(dir, JOURNAL), join(dir, kept));
+  const removedTemps = await removeTemps(root);
+  await Promise.all([syncDirs(root), syncDir(dir)]);
+  return {
+    journal: null,
+    action: "set_aside",
+    reason: `${why} It was kept as ${STATE_DIR}/${kept}; the aliases were left as they were.`,
+    removedTemps,
+  };
+}
+
+/** The error a failed rename ends in, once settle has ended the change. */
+function commitFailure(root: string, settled: Recovery, cause: unknown): RegistryError {
+  const journal = settled.journal as Journal;
+  const blocked = journal.files.some((f) => aliasObstacle(root, f.alias) !== null);
+  const message =
+    settled.action === "incomplete"
+      ? `The change was only partly made: ${settled.reason}. Production is now an inconsistent pair: move what blocks it away, then promote ${journal.to} again.`
+      : `Could not replace the production aliases: ${settled.reason}. Nothing was changed: production was left as it was.`;
+  return blocked ? new AliasBlockedError(message, { cause }) : new WriteFailedError(message, { cause });
 }
 
 async function assertProductionUnchanged(root: string, plan: Plan): Promise<void> {
@@ -274,14 +380,53 @@ async function writeJournal(root: string, journal: Journal): Promise<void> {
   await syncDir(dir);
 }
 
-async function readJournal(root: string): Promise<Journal | null> {
+/**
+ * The journal, null when there is none, or why it cannot be acted on (a string): unreadable, not JSON,
+ * or naming files other than the two aliases and temp files beside them (a journal is written by rename,
+ * so it is whole or absent; anything else was not written by us, and we rename nothing it names).
+ */
+async function readJournal(root: string): Promise<Journal | null | string> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(join(root, STATE_DIR, JOURNAL), "utf8")) as Journal;
+    text = await readFile(join(root, STATE_DIR, JOURNAL), "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    // A journal is written by rename, so it is whole or absent; anything else is not ours to act on.
-    throw new WriteFailedError(`The promotion journal ${STATE_DIR}/${JOURNAL} is unreadable: inspect it by hand.`);
+    return `The promotion journal ${STATE_DIR}/${JOURNAL} could not be read (${errnoOf(e)}).`;
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return `The promotion journal ${STATE_DIR}/${JOURNAL} is not valid JSON.`;
+  }
+  return journalOf(value) ?? `The promotion journal ${STATE_DIR}/${JOURNAL} does not describe a change of ours.`;
+}
+
+/** A parsed journal checked field by field, or null. */
+function journalOf(v: unknown): Journal | null {
+  const j = v as Partial<Journal> | null;
+  if (typeof j !== "object" || j === null) return null;
+  if ((j.state !== "staging" && j.state !== "staged") || (j.kind !== "promote" && j.kind !== "rollback")) return null;
+  if (typeof j.to !== "string" || !(j.from === null || typeof j.from === "string") || !Array.isArray(j.files)) return null;
+  const aliases = new Set<string>();
+  for (const f of j.files as Partial<JournalFile>[]) {
+    if (typeof f !== "object" || f === null || typeof f.sha256 !== "string" || typeof f.temp !== "string") return null;
+    if ((f.alias !== MODEL_ALIAS && f.alias !== METRICS_ALIAS) || aliases.has(f.alias)) return null;
+    aliases.add(f.alias);
+    // A temp file of ours sits beside its alias: "<dir>/.production_latest.<name>", no further folders.
+    const prefix = `${dirname(f.alias)}/${TEMP_PREFIX}`;
+    if (!f.temp.startsWith(prefix) || f.temp.slice(prefix.length).includes("/")) return null;
+  }
+  return {
+    state: j.state,
+    kind: j.kind,
+    tag: typeof j.tag === "string" ? j.tag : null,
+    from: j.from ?? null,
+    to: j.to,
+    startedAt: typeof j.startedAt === "string" ? j.startedAt : "",
+    pid: typeof j.pid === "number" ? j.pid : 0,
+    files: j.files as JournalFile[],
+  };
 }
 
 /** Removes every temp file of ours; called under the lock, so none belongs to a live writer. */
@@ -295,8 +440,14 @@ async function removeTemps(root: string): Promise<string[]> {
       continue;
     }
     for (const name of names.filter((n) => n.startsWith(TEMP_PREFIX))) {
-      await unlink(join(root, dir, name)).catch(() => undefined);
-      removed.push(`${dir}/${name}`);
+      // Only files: a folder with such a name is not one of ours (the scan reports it).
+      if (
+        await unlink(join(root, dir, name)).then(
+          () => true,
+          () => false,
+        )
+      )
+        removed.push(`${dir}/${name}`);
     }
   }
   return removed;
@@ -313,6 +464,10 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+function errnoOf(e: unknown): string {
+  return (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? "error";
 }
 
 function writeFailure(e: unknown): WriteFailedError {

@@ -11,6 +11,7 @@ export const CHECK_NAMES = [
   "artifact_safe",
   "feature_schema",
   "was_live",
+  "alias_replaceable",
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
@@ -131,6 +132,15 @@ export function runChecks(input: CheckInputs): Check[] {
       }),
     );
   }
+
+  // Last, so the checks that were there before keep their places in every listing.
+  const blocked = input.production.state === "blocked";
+  checks.push(
+    make("alias_replaceable", !blocked, {
+      detail: blocked ? input.production.explanation : "Both production alias paths can be replaced: each is a file, a link or absent.",
+      evidence: { productionState: input.production.state },
+    }),
+  );
   return checks;
 }
 
@@ -158,7 +168,7 @@ function degradation(target: Version, prod: Version | null, production: Producti
   if (!prod) {
     return make("no_degradation", true, {
       detail:
-        production.state === "missing"
+        production.sha256 === null
           ? "Nothing in production yet: nothing to degrade."
           : "Production matches no known version: no score to compare with.",
       evidence,

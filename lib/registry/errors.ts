@@ -60,3 +60,12 @@ export class WriteFailedError extends RegistryError {
   override readonly code = "write_failed";
   override readonly exitCode = 1;
 }
+
+/**
+ * A production alias path holds something a rename cannot (or must not) replace: a folder, a pipe, a
+ * socket, a device. Nothing of ours removes it; a person moves it away.
+ */
+export class AliasBlockedError extends RegistryError {
+  override readonly code = "alias_blocked";
+  override readonly exitCode = 3;
+}

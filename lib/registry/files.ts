@@ -50,7 +50,8 @@ function classify(stats: Stats): FileCheck {
   return { ok: true, stats };
 }
 
-function kindOf(s: Stats): string {
+/** A non-regular file's kind in words ("a directory", "a named pipe"...), for messages. */
+export function kindOf(s: Stats): string {
   if (s.isDirectory()) return "a directory";
   if (s.isFIFO()) return "a named pipe";
   if (s.isSocket()) return "a socket";

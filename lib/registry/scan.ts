@@ -1,5 +1,5 @@
 import type { Dirent, Stats } from "node:fs";
-import { statSync } from "node:fs";
+import { lstatSync, statSync } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { askSpareWorker, hasSpareWorker } from "@/lib/inspect/run-isolated";
@@ -12,6 +12,7 @@ import {
   hashFileSync,
   identityOf,
   inFolder,
+  kindOf,
   lstatNames,
   STAT_ROW,
   StatKind,
@@ -90,7 +91,11 @@ export interface Problem {
   message: string;
 }
 
-export type AliasState = "ok" | "missing" | "unknown" | "mismatched";
+/**
+ * "blocked": an alias path holds a folder, pipe, socket or device, which no rename can replace and nothing
+ * of ours removes: every promotion and rollback is refused until a person moves it away.
+ */
+export type AliasState = "ok" | "missing" | "unknown" | "mismatched" | "blocked";
 
 export interface Production {
   state: AliasState;
@@ -314,7 +319,8 @@ async function scanCore(root: string, options: ScanOptions, lean: boolean): Prom
         loaded: () => built.filter((v) => v !== undefined),
       }
     : { withMetricsSha: (sha) => versions.filter((v) => v.metricsSha256 === sha), all: () => versions, loaded: () => versions };
-  const production = await readProduction(root, pool, deferModels);
+  const { production, problems: aliasProblems } = await readProduction(root, pool, deferModels);
+  problems.push(...aliasProblems);
   const best = held ? pickBestHeld(listed, built, held, next as ScanMemo) : pickBest(versions);
   flags = { production: production.stem, best };
   for (const v of versions) flag(v);
@@ -803,10 +809,34 @@ function remember(root: string, file: string, read: MetricsFileRead): MetricsFil
   return read;
 }
 
-async function readProduction(root: string, pool: VersionPool, deferModels: boolean): Promise<Production> {
-  const empty = { stem: null, sha256: null, metricsSha256: null, metricsStem: null, score: null, metric: null, since: null };
+/**
+ * The production alias pair: what each alias file holds, which version that is, and the problems of the
+ * alias paths themselves (read on every scan: a link's target may change without its folder changing).
+ */
+async function readProduction(
+  root: string,
+  pool: VersionPool,
+  deferModels: boolean,
+): Promise<{ production: Production; problems: Problem[] }> {
   const model = await readAlias(root, MODEL_ALIAS);
   const metrics = await readAlias(root, METRICS_ALIAS);
+  const problems = [model.problem, metrics.problem].filter((p): p is Problem => p !== null);
+  const production = identifyProduction(root, pool, deferModels, model, metrics);
+  const blocked = [model, metrics].filter((a) => a.blocked);
+  if (blocked.length === 0) return { production, problems };
+  return {
+    production: {
+      ...production,
+      state: "blocked",
+      explanation: `${blocked.map((a) => a.error).join(" ")} Every promotion and rollback is refused until it is moved away.`,
+      action: `Move ${blocked.map((a) => a.file).join(" and ")} out of the way by hand (check what it holds first), then promote or roll back to write the alias pair again.`,
+    },
+    problems,
+  };
+}
+
+function identifyProduction(root: string, pool: VersionPool, deferModels: boolean, model: AliasRead, metrics: AliasRead): Production {
+  const empty = { stem: null, sha256: null, metricsSha256: null, metricsStem: null, score: null, metric: null, since: null };
   if (!model.sha256) {
     return {
       ...empty,
@@ -885,33 +915,83 @@ export const aliasHashCache = {
   },
 };
 
-/** Hashes an alias file as the scan sees it (a symlink is followed only inside the registry). */
-export async function readAlias(
-  root: string,
-  file: string,
-): Promise<{ sha256: string | null; since: string | null; error: string | null }> {
+/** One alias path as a scan reads it. */
+export interface AliasRead {
+  file: string;
+  /** The bytes' sha256 when the path is a regular file (or a link to one inside the registry), else null. */
+  sha256: string | null;
+  since: string | null;
+  /** Why the path cannot be read as an alias although something is there; null when read, or absent. */
+  error: string | null;
+  /** What the problems list says about the path itself, if anything. */
+  problem: Problem | null;
+  /** A folder, pipe, socket or device stands there: no rename can (or may) replace it. */
+  blocked: boolean;
+}
+
+/**
+ * Hashes an alias file as the scan sees it. A symlink is followed only to a regular file inside the
+ * registry's folders; any other link is reported (a promotion replaces the link itself, never its target).
+ * A folder, pipe, socket or device is reported as blocking every promotion (see aliasObstacle).
+ */
+export async function readAlias(root: string, file: string): Promise<AliasRead> {
   const path = join(root, file);
+  const none = { file, sha256: null, since: null, error: null, problem: null, blocked: false };
   const check = checkRegularFileSync(path);
+  if (!check.ok && check.code === "missing") return none;
+  const unusable = (reason: ProblemCode, error: string, blocked = false): AliasRead => ({
+    ...none,
+    error,
+    problem: { file, reason, message: error },
+    blocked,
+  });
   try {
     if (check.ok) {
       const started = Date.now();
       const sha256 = hashFileSync(path, check.stats);
       if (settledAt(check.stats, started)) aliasHashes.set(identityOf(check.stats), sha256);
-      return { sha256, since: check.stats.mtime.toISOString(), error: null };
+      return { ...none, sha256, since: check.stats.mtime.toISOString() };
+    }
+    if (check.code === "not_regular_file") {
+      return unusable("not_regular_file", obstacleMessage(file, lstatSync(path)), true);
     }
     if (check.code === "symlink") {
       // A hand-made `ln -s` alias: follow it only to a regular file inside the registry's own folders.
-      const target = await realpath(path);
+      const target = await realpath(path).catch(() => null);
       const rootReal = await realpath(root);
-      const inside = [MODELS_DIR, METRICS_DIR].some((d) => target.startsWith(join(rootReal, d) + sep));
-      const st = await stat(target);
-      if (inside && st.isFile()) return { sha256: hashFileSync(target, st), since: st.mtime.toISOString(), error: null };
-      return { sha256: null, since: null, error: `${file} is a symbolic link that does not point to a file inside the registry.` };
+      const inside = target !== null && [MODELS_DIR, METRICS_DIR].some((d) => target.startsWith(join(rootReal, d) + sep));
+      const st = target === null ? null : await stat(target);
+      if (inside && st?.isFile()) return { ...none, sha256: hashFileSync(target, st), since: st.mtime.toISOString() };
+      const leads = target === null ? "to nothing" : !inside ? "outside the registry's folders" : `to ${kindOf(st as Stats)}`;
+      return unusable(
+        "symlink",
+        `${file} is a symbolic link that leads ${leads}, so nothing is read as production through it; a promotion replaces the link itself, never what it points to.`,
+      );
     }
   } catch (e) {
-    return { sha256: null, since: null, error: `${file} cannot be read (${errCode(e)}).` };
+    return unusable("unreadable", `${file} cannot be read (${errCode(e)}).`);
   }
-  return { sha256: null, since: null, error: check.code === "missing" ? null : `${file}: ${check.message}` };
+  return unusable("unreadable", `${file}: ${check.message}`);
+}
+
+/**
+ * Why no promotion may replace this alias path, or null when it may (a regular file, a symlink, or
+ * nothing). A rename cannot replace a folder; a pipe, socket or device is not a file anyone here wrote, and
+ * none is removed on anyone's behalf. lstat only: a link is replaced, never followed.
+ */
+export function aliasObstacle(root: string, file: string): string | null {
+  let st: Stats | undefined;
+  try {
+    st = lstatSync(join(root, file), { throwIfNoEntry: false });
+  } catch {
+    // An unreadable folder fails the write itself, with its own message.
+    return null;
+  }
+  return st && !st.isFile() && !st.isSymbolicLink() ? obstacleMessage(file, st) : null;
+}
+
+function obstacleMessage(file: string, st: Stats): string {
+  return `${file} is ${kindOf(st)}, not a file: no promotion or rollback can replace it, and none will remove it.`;
 }
 
 export function sha256Of(bytes: Uint8Array): string {

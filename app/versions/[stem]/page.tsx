@@ -54,6 +54,7 @@ const CHECK_LABEL: Record<Check["name"], string> = {
   artifact_safe: "Model file safe to load",
   feature_schema: "Feature schema matches production",
   was_live: "Was live before (rollback only)",
+  alias_replaceable: "Production alias can be replaced",
 };
 
 export default async function VersionPage(props: Props) {
