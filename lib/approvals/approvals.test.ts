@@ -389,9 +389,9 @@ describe("the two-person rule", () => {
     const late = await submitChange(root, back, who, { now: new Date(Date.now() + 61 * 60_000) });
     expect(late.status).toBe("requested");
     expect(live()).toBe(modelSha(BEST));
-    // To any other version it is a request too.
+    // To any other version it is no emergency: one never live is not even a rollback (refused, never_live).
     const elsewhere = await submitChange(root, { ...back, version: OTHER }, who);
-    expect(elsewhere.status).toBe("requested");
+    expect(elsewhere).toMatchObject({ status: "refused", plan: { refusalCode: "never_live" } });
     const now = await submitChange(root, back, who);
     expect(now).toMatchObject({ status: "done", emergency: true });
     expect(live()).toBe(modelSha(PRODUCTION));
