@@ -3,13 +3,14 @@
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { z } from "zod";
+import { secret } from "@/lib/audit";
 import { AccountError, countUsers, createUser, endSession, signIn } from "@/lib/auth";
 import type { ActionResult } from "@/lib/server/action";
 import { clientAddress, db, SESSION_COOKIE, secureCookies } from "@/lib/server/session";
 
 const credentials = z.object({
   username: z.string().trim().min(1, "Enter your username.").max(40),
-  password: z.string().min(1, "Enter your password.").max(1000),
+  password: secret(z.string().min(1, "Enter your password.").max(1000)),
   next: z.string().max(500).optional(),
 });
 
@@ -42,8 +43,8 @@ export async function signInAction(_prev: unknown, form: FormData): Promise<Acti
 const firstAdmin = z
   .object({
     username: z.string().trim().min(2).max(40),
-    password: z.string().min(10, "At least 10 characters.").max(1000),
-    confirm: z.string(),
+    password: secret(z.string().min(10, "At least 10 characters.").max(1000)),
+    confirm: secret(z.string()),
   })
   .refine((v) => v.password === v.confirm, { path: ["confirm"], message: "The passwords differ." });
 

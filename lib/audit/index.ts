@@ -4,3 +4,4 @@ export * from "./export";
 export * from "./log";
 export * from "./migrate";
 export * from "./release";
+export * from "./secrets";

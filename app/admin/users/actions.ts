@@ -2,14 +2,14 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { recordEvent } from "@/lib/audit";
+import { recordEvent, secret } from "@/lib/audit";
 import { AccountError, createUser, ROLES } from "@/lib/auth";
 import { defineAction } from "@/lib/server/action";
 import { db } from "@/lib/server/session";
 
 const newUser = z.object({
   username: z.string().trim().min(2, "At least 2 characters.").max(40),
-  password: z.string().min(10, "At least 10 characters.").max(1000),
+  password: secret(z.string().min(10, "At least 10 characters.").max(1000)),
   role: z
     .union([z.enum(ROLES), z.array(z.enum(ROLES))])
     .optional()
