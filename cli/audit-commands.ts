@@ -1,11 +1,24 @@
 import { createWriteStream, readFileSync, renameSync, rmSync } from "node:fs";
+import { userInfo } from "node:os";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { exportHead, exportText, listEvents, openAudit, verifyExport, verifyStoredChain } from "@/lib/audit";
+import {
+  compactDatabase,
+  databaseFile,
+  eventsWithRejectedInput,
+  exportHead,
+  exportText,
+  listEvents,
+  openAudit,
+  type RedactionOutcome,
+  redactEvents,
+  verifyExport,
+  verifyStoredChain,
+} from "@/lib/audit";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
 import { common, type Out, parse } from "./args";
 
-/** `registry audit list|verify|export`: reading and proving the audit log. */
+/** `registry audit list|verify|export|redact`: reading and proving the audit log, and taking a secret out of it. */
 export async function auditCommand(args: string[], io: Out): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
@@ -15,8 +28,10 @@ export async function auditCommand(args: string[], io: Out): Promise<number> {
       return verify(rest, io);
     case "export":
       return exportLog(rest, io);
+    case "redact":
+      return redact(rest, io);
     default:
-      throw new InvalidInputError("Usage: registry audit list|verify|export (see `registry --help`).");
+      throw new InvalidInputError("Usage: registry audit list|verify|export|redact (see `registry --help`).");
   }
 }
 
@@ -79,4 +94,83 @@ async function exportLog(args: string[], io: Out): Promise<number> {
     io.print(`Wrote ${head.count} events to ${values.out}.`);
   }
   return 0;
+}
+
+async function redact(args: string[], io: Out): Promise<number> {
+  const { values } = parse(args, {
+    ...common,
+    seq: { type: "string", multiple: true },
+    field: { type: "string" },
+    "rejected-inputs": { type: "boolean" },
+    reason: { type: "string" },
+    actor: { type: "string" },
+    "dry-run": { type: "boolean" },
+    compact: { type: "boolean" },
+  });
+  const file = databaseFile(resolveRoot(values.root));
+  if (values.compact) {
+    if (values.seq || values["rejected-inputs"]) throw new InvalidInputError("--compact runs alone: it only rebuilds the database file.");
+    const compacted = compactDatabase(file);
+    if (io.json) io.printJson({ compacted });
+    else io.print(compacted ? `Compacted ${file}.` : `${file} is in use: stop the dashboard and run this again.`);
+    return compacted ? 0 : 1;
+  }
+  if (values["rejected-inputs"] && (values.seq || values.field)) {
+    throw new InvalidInputError("Use either --rejected-inputs or --seq N --field FIELD, not both.");
+  }
+  const seqs = values["rejected-inputs"] ? eventsWithRejectedInput(file) : (values.seq ?? []).map(eventNumber);
+  const field = values["rejected-inputs"] ? "details.input" : values.field;
+  if (!values["rejected-inputs"] && !field)
+    throw new InvalidInputError("Say which field to redact: --field reason, details or details.KEY.");
+  if (values["rejected-inputs"] && seqs.length === 0) {
+    if (io.json) io.printJson({ dryRun: values["dry-run"] === true, redacted: [], event: null });
+    else io.print("No event holds refused input: nothing to redact.");
+    return 0;
+  }
+  const outcome = redactEvents(file, {
+    seqs,
+    field: field ?? "",
+    reason: values.reason ?? "",
+    actor: { name: values.actor?.trim() || osUser(), role: "cli", source: "cli" },
+    dryRun: values["dry-run"] === true,
+  });
+  if (io.json) io.printJson(outcome);
+  else io.print(describeRedaction(outcome));
+  return 0;
+}
+
+function eventNumber(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new InvalidInputError(`--seq ${text} is not an event number.`);
+  return n;
+}
+
+function describeRedaction(o: RedactionOutcome): string {
+  const events = o.redacted.map((r) => `#${r.seq}`).join(", ");
+  const field = o.redacted[0]?.field ?? "";
+  const short = (h: string) => `${h.slice(0, 16)}…`;
+  const lines = [
+    `${o.dryRun ? "[dry run] Would redact" : "Redacted"} ${field} of ${events} and ${o.dryRun ? "re-chain" : "re-chained"} ${o.rechained} events (#${o.anchor.seq + 1} to #${o.oldHead.seq}).`,
+    `  head #${o.oldHead.seq}: ${short(o.oldHead.hash)} → ${short(o.newHead.hash)}${o.anchor.seq > 0 ? `; #1 to #${o.anchor.seq} unchanged` : ""}.`,
+  ];
+  if (o.dryRun) lines.push("Dry run: nothing was written. Run again without --dry-run to apply.");
+  else {
+    lines.push(
+      `Recorded as #${o.event?.seq} audit.redacted. Exports made before this no longer match from #${o.anchor.seq + 1} on; that event says why.`,
+    );
+    lines.push(
+      o.compacted
+        ? "The database file was compacted: the removed text is gone from it (copies and backups made before are not)."
+        : "The database was busy, so the removed text may remain in its free pages: run `registry audit redact --compact` when it is idle.",
+    );
+  }
+  return lines.join("\n");
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? "unknown";
+  }
 }

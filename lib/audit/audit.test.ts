@@ -146,7 +146,8 @@ describe("hash chain", () => {
     expect(await collect(exportText(db, "json", await exportHead(db), at))).toBe(toJsonExport([], at));
     expect(await collect(exportText(db, "csv", await exportHead(db)))).toBe(toCsvExport([]));
     // More than one page of events (2,000 per query), with awkward text in them.
-    for (let i = 0; i < 2100; i++) await recordEvent(db, alice, { action: "model.promoted", outcome: "succeeded", reason: `r${i} "q", \n` });
+    for (let i = 0; i < 2100; i++)
+      await recordEvent(db, alice, { action: "model.promoted", outcome: "succeeded", reason: `r${i} "q", \n` });
     const head = await exportHead(db);
     const events = await allEvents(db);
     await recordEvent(db, alice, { action: "model.promoted", outcome: "succeeded", reason: "after the head" });

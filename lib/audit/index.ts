@@ -3,5 +3,6 @@ export * from "./db";
 export * from "./export";
 export * from "./log";
 export * from "./migrate";
+export * from "./redact";
 export * from "./release";
 export * from "./secrets";
