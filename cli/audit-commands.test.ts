@@ -86,6 +86,11 @@ describe("registry audit redact", () => {
 
   it("finds old refused-input previews itself, and a dry run says what it would do and writes nothing", async () => {
     await leakyLog();
+    // verify points the operator at them.
+    const verified = await run("audit", "verify");
+    expect(verified.code).toBe(0);
+    expect(verified.text).toContain("1 refused-input event(s) (#2) keep what was typed");
+    expect((await run("audit", "verify", "--json")).json).toMatchObject({ ok: true, rejectedInputs: [2] });
     const dry = await run("audit", "redact", "--rejected-inputs", "--reason", "upgrade clean-up", "--dry-run");
     expect(dry.code).toBe(0);
     expect(dry.text).toContain("[dry run] Would redact details.input of #2 and re-chain 2 events (#2 to #3).");
@@ -97,6 +102,7 @@ describe("registry audit redact", () => {
     expect(done.text).toContain("The database file was compacted");
     const again = await run("audit", "redact", "--rejected-inputs", "--reason", "upgrade clean-up");
     expect(again).toMatchObject({ code: 0, text: "No event holds refused input: nothing to redact." });
+    expect((await run("audit", "verify")).text).not.toContain("refused-input");
   });
 
   it("refuses bad usage with exit 2 and a broken chain with exit 3, changing nothing", async () => {

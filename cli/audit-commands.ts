@@ -3,6 +3,7 @@ import { userInfo } from "node:os";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
+  type ChainReport,
   compactDatabase,
   databaseFile,
   eventsWithRejectedInput,
@@ -62,14 +63,31 @@ async function list(args: string[], io: Out): Promise<number> {
 
 async function verify(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, { ...common, file: { type: "string" } });
-  const report = values.file
-    ? verifyExport(readFileSync(values.file, "utf8"))
-    : await verifyStoredChain(openAudit(resolveRoot(values.root)));
-  if (io.json) io.printJson(report);
-  else if (report.ok) io.print(`Audit chain intact: ${report.count} events, head ${report.headHash.slice(0, 16)}…`);
-  else io.print(`AUDIT CHAIN BROKEN: ${report.problem?.message}`);
+  if (values.file) return report(verifyExport(readFileSync(values.file, "utf8")), [], io);
+  const root = resolveRoot(values.root);
+  const chain = await verifyStoredChain(openAudit(root));
+  // An intact chain may still hold what the dashboard recorded of refused input before secrets were kept out.
+  return report(chain, eventsWithRejectedInput(databaseFile(root)), io);
+}
+
+function report(r: ChainReport, rejectedInputs: number[], io: Out): number {
+  if (io.json) io.printJson(rejectedInputs.length ? { ...r, rejectedInputs } : r);
+  else {
+    io.print(
+      r.ok ? `Audit chain intact: ${r.count} events, head ${r.headHash.slice(0, 16)}…` : `AUDIT CHAIN BROKEN: ${r.problem?.message}`,
+    );
+    if (rejectedInputs.length) {
+      io.print(
+        `${rejectedInputs.length} refused-input event(s) (${rejectedInputs
+          .slice(0, 5)
+          .map((s) => `#${s}`)
+          .join(", ")}${rejectedInputs.length > 5 ? ", …" : ""}) keep what was typed, which may include a password: ` +
+          "take it out with `registry audit redact --rejected-inputs --reason TEXT`.",
+      );
+    }
+  }
   // A broken chain is a refusal to vouch for the log, like a failed check.
-  return report.ok ? 0 : 3;
+  return r.ok ? 0 : 3;
 }
 
 async function exportLog(args: string[], io: Out): Promise<number> {
