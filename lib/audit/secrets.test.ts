@@ -71,4 +71,36 @@ describe("messages that would quote what was sent", () => {
     // Told to the sender, only secrets are held back: their own non-secret words may come back to them.
     expect(describeIssues(s, raw, parsed.error, []).fieldErrors.version).toEqual(["build-20260101 is not a version"]);
   });
+
+  it("keeps a refusal a few lines long whatever was sent", () => {
+    const s = z.object({
+      tags: z.array(
+        z
+          .string()
+          .max(3, "Tags are short.")
+          .regex(/^[a-z]+$/, "Letters only."),
+      ),
+    });
+    const raw = { tags: Array.from({ length: 1000 }, (_, i) => `tag-number-${i}`) };
+    const parsed = s.safeParse(raw);
+    if (parsed.success) throw new Error("expected a refusal");
+    const long = z.object({ a: z.string().refine(() => false, "x".repeat(400)) }).safeParse({ a: "" });
+    if (long.success) throw new Error("expected a refusal");
+    expect(describeIssues(s, raw, parsed.error, []).fieldErrors).toEqual({ tags: ["Tags are short.", "Letters only."] });
+    expect(describeIssues(z.object({ a: z.string() }), { a: "" }, long.error, []).fieldErrors).toEqual({ a: ["Not a valid value."] });
+    const many = z.object({
+      n: z.string().superRefine((_, ctx) => {
+        for (let i = 1; i <= 9; i++) ctx.addIssue({ code: "custom", message: `Problem ${i}.` });
+      }),
+    });
+    const nine = many.safeParse({ n: "" });
+    if (nine.success) throw new Error("expected a refusal");
+    expect(describeIssues(many, { n: "" }, nine.error, []).fieldErrors.n).toEqual([
+      "Problem 1.",
+      "Problem 2.",
+      "Problem 3.",
+      "Problem 4.",
+      "Problem 5.",
+    ]);
+  });
 });

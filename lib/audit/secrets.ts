@@ -113,6 +113,10 @@ const GENERIC: Record<string, string> = {
   invalid_element: "An element is not valid.",
 };
 
+// A refusal is a few lines of evidence, whatever was sent: a thousand bad entries make the same few messages.
+const MAX_MESSAGE = 300;
+const MAX_MESSAGES = 5;
+
 export interface RejectionSummary {
   /** The declared fields that were sent, sorted. Never their values. */
   fields: string[];
@@ -140,11 +144,12 @@ export function describeIssues(
   const fieldErrors: Record<string, string[]> = {};
   const formErrors: string[] = [];
   for (const issue of error.issues) {
-    const message = issue.message && !echoes(issue.message, avoid) ? issue.message : (GENERIC[issue.code] ?? "Not a valid value.");
+    const own = issue.message && issue.message.length <= MAX_MESSAGE && !echoes(issue.message, avoid);
+    const message = own ? issue.message : (GENERIC[issue.code] ?? "Not a valid value.");
     const field = issue.path[0];
     const onField = typeof field === "string" && declared.has(field);
     const list = onField ? (fieldErrors[field] ?? []) : formErrors;
-    if (!list.includes(message)) list.push(message);
+    if (!list.includes(message) && list.length < MAX_MESSAGES) list.push(message);
     if (onField) fieldErrors[field] = list;
   }
   return {
