@@ -153,6 +153,31 @@ describe("registry audit redact: a secret already in the chained log", () => {
     expect(await verifyStoredChain(db)).toMatchObject({ ok: false, problem: { seq: 6 } });
   });
 
+  it("lets a writer that read the head just before a redaction append after it, with the chain intact", async () => {
+    const db = await leakyLog();
+    let redacted = false;
+    // The server's writer reads the head, then the operator's redaction commits, then the writer inserts.
+    const racing = db.$extends({
+      query: {
+        auditEvent: {
+          async findFirst({ args, query }) {
+            const head = await query(args);
+            if (!redacted) {
+              redacted = true;
+              redactEvents(file, { seqs: [2], field: "details.input", reason: "mid-write", actor: operator });
+            }
+            return head;
+          },
+        },
+      },
+    }) as unknown as typeof db;
+    const written = await recordEvent(racing, operator, { action: "audit.exported", outcome: "succeeded" });
+    expect(redacted).toBe(true);
+    expect(written.seq).toBe(10);
+    expect((await allEvents(db))[8]?.action).toBe("audit.redacted");
+    expect(await verifyStoredChain(db)).toMatchObject({ ok: true, count: 10 });
+  });
+
   it("compacts on request, for a file left with old pages by a reader that was busy", async () => {
     await leakyLog();
     expect(compactDatabase(file)).toBe(true);
