@@ -1,14 +1,21 @@
 import { createWriteStream, readFileSync, renameSync, rmSync } from "node:fs";
+import { userInfo } from "node:os";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   type Actor,
+  type ChainReport,
+  compactDatabase,
+  databaseFile,
+  eventsWithRejectedInput,
   exportHead,
   exportText,
   listEvents,
   openAudit,
   productionAtInstant,
+  type RedactionOutcome,
   recordEvent,
+  redactEvents,
   verifyExport,
   verifyStoredChain,
 } from "@/lib/audit";
@@ -16,7 +23,10 @@ import { InvalidInputError, type ProductionAt, parseInstant, periodFacts, resolv
 import { common, type Out, parse } from "./args";
 import { renderProductionAt } from "./output";
 
-/** `registry audit list|verify|export|production`: reading and proving the audit log. `actor` is the OS user, for the export's event. */
+/**
+ * `registry audit list|verify|export|production|redact`: reading and proving the audit log, and taking a
+ * secret out of it. `actor` is the OS user, for the export's event.
+ */
 export async function auditCommand(args: string[], io: Out, actor = "unknown"): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
@@ -28,8 +38,10 @@ export async function auditCommand(args: string[], io: Out, actor = "unknown"): 
       return exportLog(rest, io, { name: actor, role: "cli", source: "cli" });
     case "production":
       return production(rest, io);
+    case "redact":
+      return redact(rest, io);
     default:
-      throw new InvalidInputError("Usage: registry audit list|verify|export|production (see `registry --help`).");
+      throw new InvalidInputError("Usage: registry audit list|verify|export|production|redact (see `registry --help`).");
   }
 }
 
@@ -60,14 +72,31 @@ async function list(args: string[], io: Out): Promise<number> {
 
 async function verify(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, { ...common, file: { type: "string" } });
-  const report = values.file
-    ? verifyExport(readFileSync(values.file, "utf8"))
-    : await verifyStoredChain(openAudit(resolveRoot(values.root)));
-  if (io.json) io.printJson(report);
-  else if (report.ok) io.print(`Audit chain intact: ${report.count} events, head ${report.headHash.slice(0, 16)}…`);
-  else io.print(`AUDIT CHAIN BROKEN: ${report.problem?.message}`);
+  if (values.file) return report(verifyExport(readFileSync(values.file, "utf8")), [], io);
+  const root = resolveRoot(values.root);
+  const chain = await verifyStoredChain(openAudit(root));
+  // An intact chain may still hold what the dashboard recorded of refused input before secrets were kept out.
+  return report(chain, eventsWithRejectedInput(databaseFile(root)), io);
+}
+
+function report(r: ChainReport, rejectedInputs: number[], io: Out): number {
+  if (io.json) io.printJson(rejectedInputs.length ? { ...r, rejectedInputs } : r);
+  else {
+    io.print(
+      r.ok ? `Audit chain intact: ${r.count} events, head ${r.headHash.slice(0, 16)}…` : `AUDIT CHAIN BROKEN: ${r.problem?.message}`,
+    );
+    if (rejectedInputs.length) {
+      io.print(
+        `${rejectedInputs.length} refused-input event(s) (${rejectedInputs
+          .slice(0, 5)
+          .map((s) => `#${s}`)
+          .join(", ")}${rejectedInputs.length > 5 ? ", …" : ""}) keep what was typed, which may include a password: ` +
+          "take it out with `registry audit redact --rejected-inputs --reason TEXT`.",
+      );
+    }
+  }
   // A broken chain is a refusal to vouch for the log, like a failed check.
-  return report.ok ? 0 : 3;
+  return r.ok ? 0 : 3;
 }
 
 async function exportLog(args: string[], io: Out, actor: Actor): Promise<number> {
@@ -118,4 +147,83 @@ function productionAtJson(instant: string, answer: ProductionAt) {
     production: periodFacts(p),
     uncertain: answer.uncertain ? periodFacts(answer.uncertain) : null,
   };
+}
+
+async function redact(args: string[], io: Out): Promise<number> {
+  const { values } = parse(args, {
+    ...common,
+    seq: { type: "string", multiple: true },
+    field: { type: "string" },
+    "rejected-inputs": { type: "boolean" },
+    reason: { type: "string" },
+    actor: { type: "string" },
+    "dry-run": { type: "boolean" },
+    compact: { type: "boolean" },
+  });
+  const file = databaseFile(resolveRoot(values.root));
+  if (values.compact) {
+    if (values.seq || values["rejected-inputs"]) throw new InvalidInputError("--compact runs alone: it only rebuilds the database file.");
+    const compacted = compactDatabase(file);
+    if (io.json) io.printJson({ compacted });
+    else io.print(compacted ? `Compacted ${file}.` : `${file} is in use: stop the dashboard and run this again.`);
+    return compacted ? 0 : 1;
+  }
+  if (values["rejected-inputs"] && (values.seq || values.field)) {
+    throw new InvalidInputError("Use either --rejected-inputs or --seq N --field FIELD, not both.");
+  }
+  const seqs = values["rejected-inputs"] ? eventsWithRejectedInput(file) : (values.seq ?? []).map(eventNumber);
+  const field = values["rejected-inputs"] ? "details.input" : values.field;
+  if (!values["rejected-inputs"] && !field)
+    throw new InvalidInputError("Say which field to redact: --field reason, details or details.KEY.");
+  if (values["rejected-inputs"] && seqs.length === 0) {
+    if (io.json) io.printJson({ dryRun: values["dry-run"] === true, redacted: [], event: null });
+    else io.print("No event holds refused input: nothing to redact.");
+    return 0;
+  }
+  const outcome = redactEvents(file, {
+    seqs,
+    field: field ?? "",
+    reason: values.reason ?? "",
+    actor: { name: values.actor?.trim() || osUser(), role: "cli", source: "cli" },
+    dryRun: values["dry-run"] === true,
+  });
+  if (io.json) io.printJson(outcome);
+  else io.print(describeRedaction(outcome));
+  return 0;
+}
+
+function eventNumber(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new InvalidInputError(`--seq ${text} is not an event number.`);
+  return n;
+}
+
+function describeRedaction(o: RedactionOutcome): string {
+  const events = o.redacted.map((r) => `#${r.seq}`).join(", ");
+  const field = o.redacted[0]?.field ?? "";
+  const short = (h: string) => `${h.slice(0, 16)}…`;
+  const lines = [
+    `${o.dryRun ? "[dry run] Would redact" : "Redacted"} ${field} of ${events} and ${o.dryRun ? "re-chain" : "re-chained"} ${o.rechained} events (#${o.anchor.seq + 1} to #${o.oldHead.seq}).`,
+    `  head #${o.oldHead.seq}: ${short(o.oldHead.hash)} → ${short(o.newHead.hash)}${o.anchor.seq > 0 ? `; #1 to #${o.anchor.seq} unchanged` : ""}.`,
+  ];
+  if (o.dryRun) lines.push("Dry run: nothing was written. Run again without --dry-run to apply.");
+  else {
+    lines.push(
+      `Recorded as #${o.event?.seq} audit.redacted. Exports made before this no longer match from #${o.anchor.seq + 1} on; that event says why.`,
+    );
+    lines.push(
+      o.compacted
+        ? "The database file was compacted: the removed text is gone from it (copies and backups made before are not)."
+        : "The database was busy, so the removed text may remain in its free pages: run `registry audit redact --compact` when it is idle.",
+    );
+  }
+  return lines.join("\n");
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? "unknown";
+  }
 }

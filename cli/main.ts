@@ -3,7 +3,6 @@ import { userInfo } from "node:os";
 import { dirname } from "node:path";
 import type { Actor } from "@/lib/audit";
 import { startSpareWorker } from "@/lib/inspect/run-isolated";
-import { allowChdirForStats } from "@/lib/registry/files";
 import {
   CHECK_NAMES,
   type ChangeRequest,
@@ -22,6 +21,7 @@ import {
   scanRegistry,
   validateVersionName,
 } from "@/lib/registry";
+import { allowChdirForStats } from "@/lib/registry/files";
 import { common, type Out, parse } from "./args";
 import { renderList, renderPlan, renderVersion } from "./output";
 
@@ -51,8 +51,18 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   inspect FILE                 static safety verdict and feature schema of a model file
                                (never unpickled); exit 0 safe, 3 unsafe/malformed/unsupported
   audit list [--action A] [--actor NAME] [--version STEM] [--limit N]
-  audit verify [--file EXPORT.json]   check the hash chain (the database, or an export)
-  audit export [--format json|csv] [--out FILE]
+  audit verify [--file EXPORT]  check the hash chain (the database, or a JSON or CSV export)
+  audit export [--format json|csv] [--out FILE]   (CSV cells a spreadsheet would run are
+                               neutralised with a leading ' that verify takes off)
+  audit redact --seq N [--seq N…] --field reason|details|details.KEY --reason TEXT
+          [--dry-run] [--actor NAME]
+                               take a secret out of logged events: replaces the field with a
+                               marker, re-chains the later events, records an audit.redacted event
+                               and compacts the database file (exit 3 if the chain is broken)
+  audit redact --rejected-inputs --reason TEXT [--dry-run]
+                               the same for every preview of refused input an older log holds
+                               (details.input of request.rejected events)
+  audit redact --compact       only rebuild the database file (when a redaction found it busy)
   audit production [--at 2026-03-01T12:00:00Z]
                                what was production at that instant (default: now), by
                                the audit log: version, sha256, who put it there, when, why

@@ -4,7 +4,7 @@
 // see every wait as a refusal however slow the machine is.
 // It also creates one account per role (throwaway passwords, known to the specs through e2e/accounts.ts).
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { cpSync, createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const port = process.argv[2] ?? "3107";
@@ -32,8 +32,18 @@ for (const [name, role] of Object.entries(ACCOUNTS)) {
 }
 
 const child = spawn("bash", [join(repo, "scripts", "start.sh"), "-p", port, "-H", "127.0.0.1"], {
-  stdio: "inherit",
+  stdio: ["inherit", "pipe", "pipe"],
   env: { ...process.env, REGISTRY_TRUSTED_PROXIES: "127.0.0.9", REGISTRY_SIGNIN_BACKOFF_SECONDS: "600" },
+});
+// The server's output is shown as before and kept in E2E_DIR/server.log, so specs can check what it logged.
+const log = createWriteStream(join(dir, "server.log"));
+child.stdout.on("data", (chunk) => {
+  process.stdout.write(chunk);
+  log.write(chunk);
+});
+child.stderr.on("data", (chunk) => {
+  process.stderr.write(chunk);
+  log.write(chunk);
 });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code) => process.exit(code ?? 0));

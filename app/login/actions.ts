@@ -3,6 +3,7 @@
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { z } from "zod";
+import { secret } from "@/lib/audit";
 import { AccountError, BROWSER_TTL_MS, createFirstAdmin, endSession, openSession, signIn, USERNAME } from "@/lib/auth";
 import { safeNextPath } from "@/lib/auth/redirect";
 import type { ActionResult } from "@/lib/server/action";
@@ -11,7 +12,7 @@ import { keptValues } from "@/lib/views/form-values";
 
 const credentials = z.object({
   username: z.string().trim().min(1, "Enter your username.").max(40),
-  password: z.string().min(1, "Enter your password.").max(1000),
+  password: secret(z.string().min(1, "Enter your password.").max(1000)),
   // Any value: a hostile or overlong `next` only means going home (safeNextPath), never a failed sign-in.
   next: z.unknown().optional(),
 });
@@ -53,8 +54,8 @@ export async function signInAction(_prev: unknown, form: FormData): Promise<Acti
 const firstAdmin = z
   .object({
     username: z.string().trim().regex(USERNAME, "2–40 letters, digits, '.', '_' or '-', starting with a letter or digit."),
-    password: z.string().min(10, "At least 10 characters.").max(1000),
-    confirm: z.string(),
+    password: secret(z.string().min(10, "At least 10 characters.").max(1000)),
+    confirm: secret(z.string()),
   })
   .refine((v) => v.password === v.confirm, { path: ["confirm"], message: "The passwords differ." });
 

@@ -15,7 +15,10 @@ export function toJsonExport(events: AuditEvent[], exportedAt = new Date().toISO
   );
 }
 
-/** The chain as CSV (RFC 4180, one row per event, every hashed field), also verifiable offline. Pure. */
+/**
+ * The chain as CSV (RFC 4180, one row per event, every hashed field), also verifiable offline. Text cells
+ * a spreadsheet would run as a formula are neutralised (see csvCell). Pure.
+ */
 export function toCsvExport(events: AuditEvent[]): string {
   const lines = [EXPORT_FIELDS.join(",")];
   for (const e of events) lines.push(EXPORT_FIELDS.map((k) => csvCell(e[k])).join(","));
@@ -93,16 +96,24 @@ export function verifyExport(text: string): ChainReport & { format: "json" | "cs
     const rows = parseCsv(text);
     const [header, ...body] = rows;
     if (!header || EXPORT_FIELDS.some((f, i) => header[i] !== f)) throw new Error("unexpected CSV header");
-    const events = body.map(
-      (r) =>
-        Object.fromEntries(
-          EXPORT_FIELDS.map((k, i) => {
-            const v = r[i] ?? null;
-            return [k, NUMERIC.has(k) && v !== null ? Number(v) : v];
-          }),
-        ) as unknown as ChainedEvent,
-    );
-    return { ...verifyChain(events), format: "csv" };
+    const events = (escaped: boolean) =>
+      body.map(
+        (r) =>
+          Object.fromEntries(
+            EXPORT_FIELDS.map((k, i) => {
+              const v = r[i] ?? null;
+              if (v === null) return [k, null];
+              return [k, NUMERIC.has(k) ? Number(v) : escaped ? uncsvText(v) : v];
+            }),
+          ) as unknown as ChainedEvent,
+      );
+    const report = verifyChain(events(true));
+    // An export written before cells were neutralised kept a leading quote as part of the value.
+    if (!report.ok && body.some((r) => r.some((c) => c?.startsWith("'")))) {
+      const legacy = verifyChain(events(false));
+      if (legacy.ok) return { ...legacy, format: "csv" };
+    }
+    return { ...report, format: "csv" };
   } catch (e) {
     return {
       ok: false,
@@ -115,12 +126,26 @@ export function verifyExport(text: string): ChainReport & { format: "json" | "cs
   }
 }
 
+// A spreadsheet runs a cell starting with one of =, +, -, @, tab or CR as a formula (CSV injection). Such a
+// cell gets a leading single quote, OWASP's neutraliser, and is quoted. A value already starting with a
+// single quote gets one too, so the verifier strips exactly one leading quote from every text cell and
+// the escape is reversible without ambiguity.
+const NEUTRALISE = /^[=+\-@\t\r']/;
+
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return "";
-  const s = String(v);
-  // Cells are kept byte-exact (no spreadsheet-formula escaping) because the hash covers them; an empty
-  // string is quoted so it stays distinct from null, which is an empty unquoted cell.
-  return s === "" || /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  // Numbers (sequence, scores) are ours, not formulas: a negative score stays a number in the sheet.
+  if (typeof v === "number") return String(v);
+  const raw = String(v);
+  const neutralised = NEUTRALISE.test(raw);
+  const s = neutralised ? `'${raw}` : raw;
+  // An empty string is quoted so it stays distinct from null, which is an empty unquoted cell.
+  return neutralised || s === "" || /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The value a text cell stands for: the export's formula neutraliser taken off (see csvCell). */
+function uncsvText(cell: string): string {
+  return cell.startsWith("'") ? cell.slice(1) : cell;
 }
 
 /** RFC 4180 rows; an empty unquoted cell is null, a quoted one is "". */

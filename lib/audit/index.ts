@@ -4,4 +4,6 @@ export * from "./export";
 export * from "./log";
 export * from "./migrate";
 export * from "./production-history";
+export * from "./redact";
 export * from "./release";
+export * from "./secrets";

@@ -39,6 +39,7 @@ export const AUDIT_ACTIONS = [
   "user.password_reset",
   "user.password_changed",
   "user.change_refused",
+  "audit.redacted",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type Outcome = "intent" | "succeeded" | "refused" | "failed" | "noop" | "recovered";
@@ -79,26 +80,7 @@ const MAX_APPEND_TRIES = 50;
 export async function recordEvent(db: Pick<AuditDb, "auditEvent">, actor: Actor, input: EventInput): Promise<AuditEvent> {
   for (let attempt = 0; ; attempt++) {
     const head = await db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
-    const fields: HashedEvent = {
-      seq: (head?.seq ?? 0) + 1,
-      at: new Date().toISOString(),
-      actor: actor.name,
-      role: actor.role,
-      source: actor.source,
-      action: input.action,
-      outcome: input.outcome,
-      correlationId: input.correlationId ?? randomUUID(),
-      fromStem: input.from?.stem ?? null,
-      fromSha256: input.from?.sha256 ?? null,
-      fromScore: finite(input.from?.score),
-      toStem: input.to?.stem ?? null,
-      toSha256: input.to?.sha256 ?? null,
-      toScore: finite(input.to?.score),
-      metric: input.metric ?? null,
-      reason: input.reason ?? null,
-      checks: JSON.stringify(input.checks ?? []),
-      details: JSON.stringify(input.details ?? {}),
-    };
+    const fields = eventFields((head?.seq ?? 0) + 1, actor, input);
     const prevHash = head?.hash ?? GENESIS;
     try {
       return await db.auditEvent.create({ data: { ...fields, prevHash, hash: eventHash(prevHash, fields) } });
@@ -107,6 +89,30 @@ export async function recordEvent(db: Pick<AuditDb, "auditEvent">, actor: Actor,
       await new Promise((r) => setTimeout(r, Math.random() * 20));
     }
   }
+}
+
+/** The hashed fields of a new event at position `seq`, as every writer of the chain stores them. Pure but for the clock and a fresh id. */
+export function eventFields(seq: number, actor: Actor, input: EventInput, at = new Date().toISOString()): HashedEvent {
+  return {
+    seq,
+    at,
+    actor: actor.name,
+    role: actor.role,
+    source: actor.source,
+    action: input.action,
+    outcome: input.outcome,
+    correlationId: input.correlationId ?? randomUUID(),
+    fromStem: input.from?.stem ?? null,
+    fromSha256: input.from?.sha256 ?? null,
+    fromScore: finite(input.from?.score),
+    toStem: input.to?.stem ?? null,
+    toSha256: input.to?.sha256 ?? null,
+    toScore: finite(input.to?.score),
+    metric: input.metric ?? null,
+    reason: input.reason ?? null,
+    checks: JSON.stringify(input.checks ?? []),
+    details: JSON.stringify(input.details ?? {}),
+  };
 }
 
 export interface EventFilter {

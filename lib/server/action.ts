@@ -1,6 +1,6 @@
 import "server-only";
-import { z } from "zod";
-import { recordEvent } from "@/lib/audit";
+import type { z } from "zod";
+import { describeIssues, errorForLog, type RejectionSummary, recordEvent, redactText, secretFieldNames, sentStrings } from "@/lib/audit";
 import { flushRefusalsLater, recordRefusal } from "@/lib/audit/refusals";
 import { can, type Permission, type SessionUser } from "@/lib/auth";
 import { RegistryError } from "@/lib/registry";
@@ -29,7 +29,8 @@ export function defineAction<S extends z.ZodType, T>(
   schema: S,
   handler: (input: z.output<S>, ctx: { user: SessionUser }) => Promise<ActionResult<T>>,
 ): (prev: unknown, input: ActionInput) => Promise<ActionResult<T>> {
-  return async (_prev: unknown, input: ActionInput): Promise<ActionResult<T>> => {
+  const secretFields = secretFieldNames(schema);
+  const action = async (_prev: unknown, input: ActionInput): Promise<ActionResult<T>> => {
     const auth = await authorize(name, permission);
     if (!auth.ok) {
       return {
@@ -40,20 +41,25 @@ export function defineAction<S extends z.ZodType, T>(
     }
     const user = auth.user;
     const raw = toObject(input);
+    // What was sent in a secret field (marked secret() or named like one) stays out of every message and log line.
+    const secrets = sentStrings(raw, secretFields);
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
-      const fieldErrors = z.flattenError(parsed.error).fieldErrors as Record<string, string[]>;
-      // A malformed request to change something is evidence too (a probe, a broken client): keep it.
-      if (AUDITED.has(permission)) await auditRejected(name, permission, user, raw, fieldErrors);
-      return { ok: false, code: "invalid_input", error: "Some fields need attention.", fieldErrors, values: keptValues(raw) };
+      // A malformed request to change something is evidence too (a probe, a broken client): keep it, as
+      // field names and messages that quote nothing that was sent.
+      if (AUDITED.has(permission)) await auditRejected(name, permission, user, describeIssues(schema, raw, parsed.error, sentStrings(raw)));
+      // The sender is told what is wrong with their input, but never shown a secret back.
+      const { fieldErrors } = describeIssues(schema, raw, parsed.error, secrets);
+      return { ok: false, code: "invalid_input", error: "Some fields need attention.", fieldErrors, values: keptValues(raw, secretFields) };
     }
     // A refused or failed call hands back what was typed (never a secret), so the form can keep it.
-    const keep = <R extends ActionResult<T>>(r: R): R => (r.ok || r.values ? r : { ...r, values: keptValues(raw) });
+    const keep = <R extends ActionResult<T>>(r: R): R => (r.ok || r.values ? r : { ...r, values: keptValues(raw, secretFields) });
     try {
       return keep(await handler(parsed.data, { user }));
     } catch (e) {
-      if (e instanceof RegistryError) return keep({ ok: false, code: e.code, error: e.message });
-      console.error(`action ${name} failed`, e);
+      const withheld = [...secrets, ...sentStrings(toRecord(parsed.data), secretFields)];
+      if (e instanceof RegistryError) return keep({ ok: false, code: e.code, error: redactText(e.message, withheld) });
+      console.error(`action ${name} failed: ${errorForLog(e, withheld)}`);
       return keep({
         ok: false,
         code: "unexpected",
@@ -61,6 +67,20 @@ export function defineAction<S extends z.ZodType, T>(
       });
     }
   };
+  defined.set(name, { action: action as DefinedAction["action"], permission, schema });
+  return action;
+}
+
+export interface DefinedAction {
+  action: (prev: unknown, input: ActionInput) => Promise<ActionResult<unknown>>;
+  permission: Permission;
+  schema: z.ZodType;
+}
+const defined = new Map<string, DefinedAction>();
+
+/** Every action defined so far, by name: what a test sweeps to prove no action can log a secret. */
+export function definedActions(): ReadonlyMap<string, DefinedAction> {
+  return defined;
 }
 
 /** The signed-in user holding `permission`; a refusal of an audited permission is written to the log. */
@@ -91,29 +111,23 @@ async function auditDenied(name: string, permission: Permission, user: SessionUs
   flushRefusalsLater(database);
 }
 
-async function auditRejected(
-  name: string,
-  permission: Permission,
-  user: SessionUser,
-  raw: Record<string, unknown>,
-  fieldErrors: Record<string, string[]>,
-): Promise<void> {
-  // Only a bounded, printable preview of what was sent: the log must not become a dump of hostile bytes.
-  const preview = Object.fromEntries(
-    Object.entries(raw)
-      .slice(0, 20)
-      .map(([k, v]) => [k.slice(0, 60), JSON.stringify(v).slice(0, 200)]),
-  );
+async function auditRejected(name: string, permission: Permission, user: SessionUser, summary: RejectionSummary): Promise<void> {
+  // Field names and messages only: a value sent by mistake (a password in a refused form) must not
+  // become a permanent, chained line every viewer can read.
   await recordEvent(
     db(),
     { name: user.username, role: user.roles.join(","), source: "web" },
     {
       action: "request.rejected",
       outcome: "refused",
-      reason: `Refused ${name}: invalid input (${Object.keys(fieldErrors).join(", ") || "form"}).`,
-      details: { action: name, permission, fieldErrors, input: preview },
+      reason: `Refused ${name}: invalid input (${Object.keys(summary.fieldErrors).join(", ") || "form"}).`,
+      details: { action: name, permission, ...summary },
     },
   );
+}
+
+function toRecord(v: unknown): Record<string, unknown> {
+  return v && typeof v === "object" ? (v as Record<string, unknown>) : {};
 }
 
 /** FormData to a plain object; repeated keys become arrays; oversized fields are cut so zod refuses them. */

@@ -9,13 +9,13 @@ const SECRET = /pass|confirm|secret|token|key|otp/i;
 const MAX_FIELDS = 40;
 const MAX_LENGTH = 10_000;
 
-/** The non-secret text fields of a submission (FormData or a parsed object), bounded. Pure. */
-export function keptValues(input: FormData | Record<string, unknown>): KeptValues {
+/** The non-secret text fields of a submission (FormData or a parsed object), bounded; `secret` names more to leave out. Pure. */
+export function keptValues(input: FormData | Record<string, unknown>, secret: ReadonlySet<string> = new Set()): KeptValues {
   const entries: [string, unknown][] =
     input instanceof FormData ? [...new Set(input.keys())].map((k) => [k, input.getAll(k)]) : Object.entries(input);
   const out: KeptValues = {};
   for (const [key, value] of entries.slice(0, MAX_FIELDS)) {
-    if (key.startsWith("$ACTION") || SECRET.test(key)) continue;
+    if (key.startsWith("$ACTION") || SECRET.test(key) || secret.has(key)) continue;
     const texts = (Array.isArray(value) ? value : [value])
       .filter((v): v is string => typeof v === "string")
       .map((v) => v.slice(0, MAX_LENGTH));

@@ -2,7 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import type { Actor } from "@/lib/audit";
+import { type Actor, secret } from "@/lib/audit";
 import {
   AccountError,
   AccountFieldError,
@@ -43,7 +43,7 @@ function changed(): void {
 
 const newUser = z.object({
   username: z.string().trim().min(2, "At least 2 characters.").max(40),
-  password: z.string().min(MIN_PASSWORD, `At least ${MIN_PASSWORD} characters.`).max(1000),
+  password: secret(z.string().min(MIN_PASSWORD, `At least ${MIN_PASSWORD} characters.`).max(1000)),
   role: roles,
 });
 
