@@ -222,11 +222,7 @@ export async function approveRequest(
   const db = openAudit(root);
   const now = opts.now ?? new Date();
   const reason = decisionReason(reasonText);
-  await expireDue(db, now, who.source);
-  await resolveInterrupted(db, now);
-  const r = await findRequest(db, requestId);
-  if (!r) throw new UnknownRequestError(requestId);
-  await enforce(db, r, who, decide(await factsOf(db, r), who, now, "approve"), reason);
+  const r = await requestToDecide(db, requestId, who, reason, now, "approve");
   const claimed = await db.approvalRequest.updateMany({
     where: { id: r.id, state: "pending", expiresAt: { gt: now.toISOString() } },
     data: { state: "approving", ...deciderOf(who), decisionReason: reason, decidedAt: now.toISOString() },
@@ -304,10 +300,7 @@ export async function rejectRequest(
   const db = openAudit(root);
   const now = opts.now ?? new Date();
   const reason = decisionReason(reasonText);
-  await expireDue(db, now, who.source);
-  const r = await findRequest(db, requestId);
-  if (!r) throw new UnknownRequestError(requestId);
-  await enforce(db, r, who, decide(await factsOf(db, r), who, now, "reject"), reason);
+  const r = await requestToDecide(db, requestId, who, reason, now, "reject");
   const claimed = await db.approvalRequest.updateMany({
     where: { id: r.id, state: "pending", expiresAt: { gt: now.toISOString() } },
     data: { state: "rejected", ...deciderOf(who), decisionReason: reason, decidedAt: now.toISOString() },
@@ -408,4 +401,24 @@ function staleAgainstPreview(plan: Plan, expected: NonNullable<SubmitOptions["ex
 /** A rollback's plan needs the log's record of its target (lib/registry/live-history.ts); a promotion's does not. */
 function historyFor(db: AuditDb, change: ChangeRequest) {
   return change.kind === "rollback" ? productionHistory(db) : undefined;
+}
+
+/**
+ * The request a decision is about: due requests expired first (and, before an approval, a claim a crash
+ * left open settled), then the two-person rule checked; a refusal is audited and thrown.
+ */
+async function requestToDecide(
+  db: AuditDb,
+  requestId: number,
+  who: Identity,
+  reason: string,
+  now: Date,
+  decision: "approve" | "reject",
+): Promise<RequestView> {
+  await expireDue(db, now, who.source);
+  if (decision === "approve") await resolveInterrupted(db, now);
+  const r = await findRequest(db, requestId);
+  if (!r) throw new UnknownRequestError(requestId);
+  await enforce(db, r, who, decide(await factsOf(db, r), who, now, decision), reason);
+  return r;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isSecretName } from "@/lib/secret-names";
 
 /**
  * What a secret is, and how a refused or failed request is described without one. A secret (a password,
@@ -12,13 +13,6 @@ export const secretFields = z.registry<{ secret: true }>();
 export function secret<T extends z.ZodType>(schema: T): T {
   secretFields.add(schema, { secret: true });
   return schema;
-}
-
-const SECRET_NAME = /pass|pwd|secret|token|confirm|credential|api[-_]?key|private[-_]?key|session|cookie|otp/i;
-
-/** True when a field of this name is treated as secret whatever its schema says. */
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
 }
 
 type Def = {
@@ -180,3 +174,5 @@ export function errorForLog(e: unknown, secrets: readonly string[]): string {
   }
   return redactText(parts.join("\nCaused by: "), secrets);
 }
+
+export { isSecretName };

@@ -85,27 +85,6 @@ function checkNewAccount(input: { username: string; password: string; roles: str
   }
 }
 
-export async function countUsers(db: AuditDb): Promise<number> {
-  return db.user.count();
-}
-
-export async function listUsers(db: AuditDb) {
-  const users = await db.user.findMany({ orderBy: { username: "asc" } });
-  return users.map((u) => ({
-    id: u.id,
-    username: u.username,
-    roles: parseRoles(u.roles),
-    createdAt: u.createdAt,
-    createdBy: u.createdBy,
-    disabled: u.disabled,
-  }));
-}
-
-export async function setRoles(db: AuditDb, username: string, roles: string[]): Promise<void> {
-  const valid = requireRoles(roles);
-  await db.user.update({ where: { username }, data: { roles: valid.join(",") } });
-}
-
 export type SignIn =
   | { ok: true; token: string; user: SessionUser; expiresAt: Date; browserToken: string }
   | { ok: false; error: string; retryAfterSeconds?: number };

@@ -1,11 +1,12 @@
+import { isSecretName } from "@/lib/secret-names";
+
 /**
  * What a form may show again after a server-side error. React 19 resets a form once its action returns, so
  * an action hands back what was typed and the form uses it as defaultValue. Never anything secret: a field
- * whose name looks like a password, confirmation, token or key is left out, whatever the schema says.
+ * whose name looks like a password, confirmation, token or key (lib/secret-names.ts) is left out, whatever the schema says.
  */
 export type KeptValues = Record<string, string | string[]>;
 
-const SECRET = /pass|confirm|secret|token|key|otp/i;
 const MAX_FIELDS = 40;
 const MAX_LENGTH = 10_000;
 
@@ -15,7 +16,7 @@ export function keptValues(input: FormData | Record<string, unknown>, secret: Re
     input instanceof FormData ? [...new Set(input.keys())].map((k) => [k, input.getAll(k)]) : Object.entries(input);
   const out: KeptValues = {};
   for (const [key, value] of entries.slice(0, MAX_FIELDS)) {
-    if (key.startsWith("$ACTION") || SECRET.test(key) || secret.has(key)) continue;
+    if (key.startsWith("$ACTION") || isSecretName(key) || secret.has(key)) continue;
     const texts = (Array.isArray(value) ? value : [value])
       .filter((v): v is string => typeof v === "string")
       .map((v) => v.slice(0, MAX_LENGTH));

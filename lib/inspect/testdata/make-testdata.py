@@ -15,7 +15,7 @@ import pickletools
 import random
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.normpath(os.path.join(HERE, "../../../../shared/fixtures/registry-basic/artifacts/models"))
+FIXTURES = os.path.normpath(os.path.join(HERE, "../../../fixtures/registry-basic/artifacts/models"))
 PROTO2 = os.path.join(FIXTURES, "candidate_logreg_20250818T074500Z.joblib")  # uncompressed, protocol 2
 PROTO5 = os.path.join(FIXTURES, "candidate_logreg_20251007T110000Z.joblib")  # uncompressed, protocol 5
 
