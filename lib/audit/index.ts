@@ -7,3 +7,4 @@ export * from "./production-history";
 export * from "./redact";
 export * from "./release";
 export * from "./secrets";
+export * from "./outbox";

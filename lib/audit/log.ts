@@ -3,6 +3,7 @@ import type { AuditEvent } from "@/lib/generated/prisma/client";
 import type { Check } from "@/lib/registry";
 import { type ChainedEvent, type ChainReport, eventHash, GENESIS, type HashedEvent, verifyChain } from "./chain";
 import type { AuditDb } from "./db";
+import { enqueueDeliveries, notifyEnqueued, type OutboxTx, type WebhookEvent, webhookEventOf } from "./outbox";
 
 export const AUDIT_ACTIONS = [
   "model.promotion_started",
@@ -40,6 +41,14 @@ export const AUDIT_ACTIONS = [
   "user.password_changed",
   "user.change_refused",
   "audit.redacted",
+  "webhook.created",
+  "webhook.enabled",
+  "webhook.disabled",
+  "webhook.removed",
+  "webhook.change_refused",
+  "webhook.redelivered",
+  "webhook.tested",
+  "webhook.delivery_failed",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type Outcome = "intent" | "succeeded" | "refused" | "failed" | "noop" | "recovered";
@@ -72,12 +81,41 @@ export type { AuditEvent };
 
 const MAX_APPEND_TRIES = 50;
 
+/** A client or a transaction: what recordEvent writes through. */
+export type AuditWriter = Pick<AuditDb, "auditEvent"> & OutboxTx;
+
 /**
  * Appends one event to the hash chain: reads the head, links to it, inserts with the next sequence
  * number. Concurrent writers collide on the unique sequence number and retry, so the chain stays linear.
- * `db` may be a transaction, so an event commits (or not) with the change it records.
+ * `db` may be a transaction, so an event commits (or not) with the change it records. An event webhooks
+ * announce (a promotion, a rollback, a refusal of either) also writes its outbox rows, in the same
+ * transaction: given a client, this opens one.
  */
-export async function recordEvent(db: Pick<AuditDb, "auditEvent">, actor: Actor, input: EventInput): Promise<AuditEvent> {
+export async function recordEvent(db: AuditWriter, actor: Actor, input: EventInput): Promise<AuditEvent> {
+  const type = webhookEventOf(input);
+  if (!type) return appendEvent(db, actor, input);
+  if (!("$transaction" in db)) return appendAnnounced(db, type, actor, input);
+  const client = db as AuditDb;
+  const event = await client.$transaction(
+    async (tx) => {
+      // The transaction's first statement writes (a no-op update), so it holds SQLite's write lock from the
+      // start and no other process appends between reading the head and inserting.
+      await tx.$executeRawUnsafe(`UPDATE "AuditEvent" SET "seq" = "seq" WHERE 1 = 0`);
+      return appendAnnounced(tx, type, actor, input);
+    },
+    { maxWait: 15_000, timeout: 20_000 },
+  );
+  notifyEnqueued();
+  return event;
+}
+
+async function appendAnnounced(tx: AuditWriter, type: WebhookEvent, actor: Actor, input: EventInput): Promise<AuditEvent> {
+  const event = await appendEvent(tx, actor, input);
+  await enqueueDeliveries(tx, type, event);
+  return event;
+}
+
+async function appendEvent(db: Pick<AuditDb, "auditEvent">, actor: Actor, input: EventInput): Promise<AuditEvent> {
   for (let attempt = 0; ; attempt++) {
     const head = await db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
     const fields = eventFields((head?.seq ?? 0) + 1, actor, input);
