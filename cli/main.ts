@@ -76,6 +76,13 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   users reset-password NAME [--password-stdin]
                                a temporary password (generated and shown, or read) that must
                                be changed at the next sign-in
+  webhooks add URL --secret-stdin --events model.promoted,model.rolled_back,promotion.refused
+                               register a receiver of signed events (also rollback.refused);
+                               the secret is read from stdin, stored encrypted, never shown again
+  webhooks list | remove ID | disable ID | enable ID
+  webhooks deliveries ID       a webhook's latest deliveries with their attempts and status
+  webhooks redeliver DELIVERY_ID | test ID (send a ping now; exit 3 if not delivered)
+  webhooks send                send every due delivery once (where no server runs)
   db migrate                   create and migrate the audit database (done on first use anyway)
   help [COMMAND]               this text, or one command's (as does COMMAND --help or -h);
                                help and bad usage read and write nothing
@@ -168,6 +175,9 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
       case "users":
         await audit();
         return await (await import("./users-commands")).usersCommand(rest, io, osUser());
+      case "webhooks":
+        await audit();
+        return await (await import("./webhooks-commands")).webhooksCommand(rest, io, osUser());
       default:
         throw new InvalidInputError(`Unknown command "${command}". Run \`registry --help\` for the commands.`);
     }

@@ -11,7 +11,7 @@ export interface Schedule {
 }
 
 /** The schedule from the environment; a value that does not read as a positive whole number is ignored. */
-export function scheduleFromEnv(env: NodeJS.ProcessEnv = process.env): Schedule {
+export function scheduleFromEnv(env: Record<string, string | undefined> = process.env): Schedule {
   return {
     maxAttempts: positive(env.REGISTRY_WEBHOOKS_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 100),
     firstWaitMs: positive(env.REGISTRY_WEBHOOKS_BACKOFF_SECONDS, DEFAULT_FIRST_WAIT_SECONDS, 86_400) * 1000,

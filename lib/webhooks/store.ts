@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Actor, type AuditDb, type DeliveryType, recordEvent, WEBHOOK_EVENTS, type WebhookEvent, type WebhookPayload } from "@/lib/audit";
 import { InvalidInputError } from "@/lib/registry/errors";
-import { UnknownDeliveryError, UnknownWebhookError } from "./errors";
+import { PrivateAddressError, UnknownDeliveryError, UnknownWebhookError } from "./errors";
 import { secretKey, seal } from "./secret-box";
 import { checkTargetUrl } from "./target";
 
@@ -77,7 +77,7 @@ export async function addWebhook(
   actor: Actor,
   input: { url: string; secret: string; events: readonly string[] },
 ): Promise<WebhookView> {
-  const url = checkTargetUrl(input.url.trim());
+  const url = await checkedOrAudited(db, actor, input.url.trim());
   const events = parseEvents(input.events);
   checkSecret(input.secret);
   const secretSealed = seal(secretKey(root), input.secret);
@@ -94,6 +94,23 @@ export async function addWebhook(
     return created;
   });
   return { ...viewOf(hook), counts: { pending: 0, delivered: 0, failed: 0 } };
+}
+
+/** The URL checked; a URL refused by the address policy is an attempt an auditor should see, so it is recorded. */
+async function checkedOrAudited(db: AuditDb, actor: Actor, url: string): Promise<string> {
+  try {
+    return checkTargetUrl(url);
+  } catch (e) {
+    if (e instanceof PrivateAddressError) {
+      await recordEvent(db, actor, {
+        action: "webhook.change_refused",
+        outcome: "refused",
+        reason: `Refused a webhook to a private, loopback or internal address (REGISTRY_WEBHOOKS_ALLOW_PRIVATE is not set for it).`,
+        details: { url: urlForLog(url) },
+      });
+    }
+    throw e;
+  }
 }
 
 /** Every webhook with its delivery counts, oldest first. Never a secret. Reads only. */

@@ -51,7 +51,7 @@ export type AddressPolicy = { allowAll: boolean; allowed: BlockList; text: strin
  * allows them all (a registry whose receivers are on its own network); otherwise a comma-separated list of
  * addresses and CIDR ranges allowed (`10.1.2.0/24,127.0.0.1`). Throws WebhookUrlError on a bad entry.
  */
-export function addressPolicy(env: NodeJS.ProcessEnv = process.env): AddressPolicy {
+export function addressPolicy(env: Record<string, string | undefined> = process.env): AddressPolicy {
   const text = (env.REGISTRY_WEBHOOKS_ALLOW_PRIVATE ?? "").trim();
   const allowed = new BlockList();
   if (["1", "true", "all"].includes(text.toLowerCase())) return { allowAll: true, allowed, text };

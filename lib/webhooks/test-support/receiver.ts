@@ -14,6 +14,8 @@ export interface Receiver {
   url: string;
   port: number;
   received: Received[];
+  /** Milliseconds to wait before answering (to make senders overlap). */
+  delayMs: number;
   /** What to answer: a status (and headers); default 204. */
   answer: (r: Received) => { status: number; headers?: Record<string, string> };
   close: () => Promise<void>;
@@ -25,7 +27,7 @@ export interface Receiver {
  */
 export async function startReceiver(secret: string, port = 0): Promise<Receiver> {
   const received: Received[] = [];
-  const r: Receiver = { url: "", port: 0, received, answer: () => ({ status: 204 }), close: async () => {} };
+  const r: Receiver = { url: "", port: 0, received, delayMs: 0, answer: () => ({ status: 204 }), close: async () => {} };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -36,8 +38,10 @@ export async function startReceiver(secret: string, port = 0): Promise<Receiver>
       const got: Received = { path: req.url ?? "", headers: req.headers, body, signatureValid: req.headers["x-registry-signature-256"] === expected };
       received.push(got);
       const a = r.answer(got);
-      res.writeHead(a.status, a.headers ?? {});
-      res.end();
+      setTimeout(() => {
+        res.writeHead(a.status, a.headers ?? {});
+        res.end();
+      }, r.delayMs);
     });
   });
   await new Promise<void>((resolve, reject) => {
