@@ -10,10 +10,15 @@ const LINKS = [
   { href: "/audit", label: "Audit" },
 ] as const;
 
+const ADMIN_LINKS = [
+  { href: "/admin/users", label: "Accounts" },
+  { href: "/admin/webhooks", label: "Webhooks" },
+] as const;
+
 /** The top navigation; marks the current section for screen readers and the eye alike. */
 export function NavLinks({ admin = false }: { admin?: boolean }) {
   const pathname = usePathname();
-  const links = admin ? [...LINKS, { href: "/admin/users", label: "Accounts" } as const] : LINKS;
+  const links = admin ? [...LINKS, ...ADMIN_LINKS] : LINKS;
   return (
     <nav aria-label="Main">
       <ul className="nav">

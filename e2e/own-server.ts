@@ -19,13 +19,17 @@ export async function startOwnServer(
   command: string[],
   env: Record<string, string> = {},
   listening = /http:\/\/(?:127\.0\.0\.1|localhost):(\d+)/,
+  /** false: start again over the registry and database an earlier server of this name left (a restart). */
+  fresh = true,
 ): Promise<OwnServer> {
   const base = process.env.E2E_DIR;
   if (!base?.startsWith("/tmp/")) throw new Error("E2E_DIR must be a throwaway folder under /tmp");
   const dir = join(base, name);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  cpSync(join(process.cwd(), "artifacts"), join(dir, "registry"), { recursive: true, filter: (src) => !src.includes("/.registry") });
+  if (fresh) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    cpSync(join(process.cwd(), "artifacts"), join(dir, "registry"), { recursive: true, filter: (src) => !src.includes("/.registry") });
+  }
   const child: ChildProcess = spawn(command[0] as string, command.slice(1), {
     cwd: process.cwd(),
     env: {

@@ -12,7 +12,7 @@ describe("role matrix", () => {
     viewer: ["registry.read", "audit.read"],
     releaser: ["registry.read", "audit.read", "model.promote"],
     auditor: ["registry.read", "audit.read", "audit.export"],
-    admin: ["registry.read", "audit.read", "users.manage"],
+    admin: ["registry.read", "audit.read", "users.manage", "webhooks.manage"],
   };
   for (const role of ROLES) {
     it(`${role} may do exactly ${expected[role].join(", ")}`, () => {

@@ -1,19 +1,19 @@
 export const ROLES = ["viewer", "releaser", "auditor", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
-export const PERMISSIONS = ["registry.read", "model.promote", "audit.read", "audit.export", "users.manage"] as const;
+export const PERMISSIONS = ["registry.read", "model.promote", "audit.read", "audit.export", "users.manage", "webhooks.manage"] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /**
  * Who may do what. Viewers (data scientists) read everything but the audit export; releasers also
  * promote and roll back; auditors read, export and verify the audit log but cannot promote; admins
- * manage accounts. A person may hold several roles: permissions add up.
+ * manage accounts and webhooks. A person may hold several roles: permissions add up.
  */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   viewer: ["registry.read", "audit.read"],
   releaser: ["registry.read", "audit.read", "model.promote"],
   auditor: ["registry.read", "audit.read", "audit.export"],
-  admin: ["registry.read", "audit.read", "users.manage"],
+  admin: ["registry.read", "audit.read", "users.manage", "webhooks.manage"],
 };
 
 /** True when any of the roles grants the permission. Pure. */

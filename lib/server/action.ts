@@ -14,7 +14,7 @@ export type ActionResult<T> =
 export type ActionInput = FormData | Record<string, unknown>;
 
 // Refused attempts at these are evidence an auditor needs; refused reads are only refused.
-const AUDITED: ReadonlySet<Permission> = new Set(["model.promote", "users.manage", "audit.export"]);
+const AUDITED: ReadonlySet<Permission> = new Set(["model.promote", "users.manage", "audit.export", "webhooks.manage"]);
 const MAX_FIELD = 10_000;
 
 /**
