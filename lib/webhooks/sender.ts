@@ -84,20 +84,21 @@ async function sendOne(
     data: { state: "sending", claim, claimedAt: ctx.now().toISOString() },
   });
   if (won.count !== 1) return null;
-  const hook = await db.webhook.findUnique({ where: { id: d.webhookId } });
-  let attempt: Attempt;
-  if (!hook) {
-    attempt = { status: null, error: "The webhook was removed.", durationMs: 0 };
-  } else {
-    let secret: string | null = null;
-    try {
-      secret = open(secretKey(root), hook.secretSealed);
-    } catch (e) {
-      attempt = { status: null, error: (e as Error).message, durationMs: 0 };
-    }
-    attempt ??= await postSigned({ url: hook.url, secret: secret as string, type: d.type, deliveryId: d.id, body: d.payload }, ctx.policy);
-  }
+  const attempt = await attemptOnce(db, root, d, ctx.policy);
   return settle(db, d, claim, attempt, ctx);
+}
+
+/** One POST of a claimed delivery; a removed webhook or a key that no longer opens its secret is a failed attempt. */
+async function attemptOnce(db: AuditDb, root: string, d: WebhookDelivery, policy: AddressPolicy): Promise<Attempt> {
+  const hook = await db.webhook.findUnique({ where: { id: d.webhookId } });
+  if (!hook) return { status: null, error: "The webhook was removed.", durationMs: 0 };
+  let secret: string;
+  try {
+    secret = open(secretKey(root), hook.secretSealed);
+  } catch (e) {
+    return { status: null, error: (e as Error).message, durationMs: 0 };
+  }
+  return postSigned({ url: hook.url, secret, type: d.type, deliveryId: d.id, body: d.payload }, policy);
 }
 
 /** Records the attempt and the delivery's new state, under our claim, in one transaction. */
