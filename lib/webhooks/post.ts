@@ -31,7 +31,7 @@ export interface Message {
  * the address it connects to against `policy`, follows no redirect (a 3xx is a failure), gives up after
  * ATTEMPT_TIMEOUT_MS and reads at most 64 KiB of the answer. Delivered means a 2xx answer. Never throws.
  */
-export async function postSigned(m: Message, policy: AddressPolicy, now = Date.now): Promise<Attempt> {
+export async function postSigned(m: Message, policy: AddressPolicy, timeoutMs = ATTEMPT_TIMEOUT_MS, now = Date.now): Promise<Attempt> {
   const started = now();
   const done = (status: number | null, error: string | null): Attempt => ({ status, error, durationMs: Math.max(0, now() - started) });
   let url: URL;
@@ -63,9 +63,9 @@ export async function postSigned(m: Message, policy: AddressPolicy, now = Date.n
     };
     const req = send(url, { method: "POST", headers, agent: false, lookup: checkedLookup(policy) as never });
     const timer = setTimeout(() => {
-      finish(null, `No answer within ${ATTEMPT_TIMEOUT_MS / 1000} s.`);
+      finish(null, `No answer within ${timeoutMs / 1000} s.`);
       req.destroy();
-    }, ATTEMPT_TIMEOUT_MS);
+    }, timeoutMs);
     req.on("response", (res: IncomingMessage) => readBounded(res, () => finish(res.statusCode ?? null, judge(res.statusCode))));
     req.on("error", (e: NodeJS.ErrnoException) => finish(null, e instanceof PrivateAddressError ? e.message : networkError(e)));
     req.end(m.body);

@@ -1,10 +1,13 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Actor, allEvents, closeAudit, databaseFile, openAudit, recordEvent, release, verifyStoredChain } from "@/lib/audit";
 import { STATE_DIR } from "@/lib/registry";
 import { BEST, PRODUCTION, removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { PrivateAddressError, WebhookUrlError } from "./errors";
+import { postSigned } from "./post";
 import { nextWaitMs, scheduleFromEnv } from "./schedule";
 import { KEY_FILE } from "./secret-box";
 import { sendDue } from "./sender";
@@ -220,6 +223,39 @@ describe("retries", () => {
     expect(await sendDue(db(), root, { source: "cli", policy: ALLOW_LOOPBACK, only: [ping.id] })).toMatchObject({ delivered: 1 });
     expect(receiver.received[0]?.headers["x-registry-event"]).toBe("ping");
     expect(receiver.received[0]?.signatureValid).toBe(true);
+  });
+});
+
+describe("one attempt", () => {
+  const message = (url: string) => ({ url, secret: SECRET, type: "ping", deliveryId: "d-1", body: "{}" });
+
+  it("gives up on a receiver that never answers after its timeout", async () => {
+    receiver.delayMs = 30_000;
+    const attempt = await postSigned(message(receiver.url), ALLOW_LOOPBACK, 300);
+    expect(attempt).toMatchObject({ status: null, error: "No answer within 0.3 s." });
+    expect(attempt.durationMs).toBeLessThan(10_000);
+  });
+
+  it("reads no more than 64 KiB of an endless answer", async () => {
+    // An answer that never ends: the attempt must still finish, with its status.
+    const endless = createServer((_req, res) => {
+      res.writeHead(200);
+      const chunk = Buffer.alloc(64 * 1024, 120);
+      const more = () => {
+        while (res.write(chunk)) {}
+        res.once("drain", more);
+      };
+      more();
+    });
+    await new Promise<void>((r) => endless.listen(0, "127.0.0.1", () => r()));
+    try {
+      const { port } = endless.address() as AddressInfo;
+      const attempt = await postSigned(message(`http://127.0.0.1:${port}/`), ALLOW_LOOPBACK, 20_000);
+      expect(attempt).toMatchObject({ status: 200, error: null });
+    } finally {
+      endless.closeAllConnections();
+      endless.close();
+    }
   });
 });
 
