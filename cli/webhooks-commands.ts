@@ -2,11 +2,15 @@ import { type Actor, openAudit } from "@/lib/audit";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
 import {
   addWebhook,
+  checkSecret,
+  checkTargetUrl,
   type DeliveryView,
   enqueuePing,
   findDelivery,
   listDeliveries,
   listWebhooks,
+  PrivateAddressError,
+  parseEvents,
   redeliver,
   removeWebhook,
   sendDue,
@@ -38,6 +42,14 @@ export async function webhooksCommand(args: string[], io: Out, osUser: string): 
       if (!values["secret-stdin"]) throw new InvalidInputError("--secret-stdin is required: the secret is read from standard input, never from a flag.");
       if (!values.events?.length) throw new InvalidInputError("--events is required, e.g. --events model.promoted,model.rolled_back.");
       const secret = (await (io.stdin ?? readStdin)()).replace(/\r?\n$/, "");
+      // Bad usage writes nothing, not even a database; a private address is a refusal, recorded by addWebhook.
+      parseEvents(values.events);
+      checkSecret(secret);
+      try {
+        checkTargetUrl(arg.trim());
+      } catch (e) {
+        if (!(e instanceof PrivateAddressError)) throw e;
+      }
       const hook = await addWebhook(openAudit(root), root, who, { url: arg, secret, events: values.events });
       if (io.json) io.printJson(hook);
       else io.print(`Added webhook #${hook.id}: ${hook.url} for ${hook.events.join(", ")}. The secret is stored encrypted and will not be shown again.`);
@@ -63,7 +75,8 @@ export async function webhooksCommand(args: string[], io: Out, osUser: string): 
       return 0;
     }
     case "deliveries": {
-      const deliveries = await listDeliveries(openAudit(root), webhookId(arg));
+      const id = webhookId(arg);
+      const deliveries = await listDeliveries(openAudit(root), id);
       if (io.json) io.printJson({ deliveries });
       else if (deliveries.length === 0) io.print("No deliveries yet.");
       else for (const d of deliveries) io.print(deliveryLine(d));
@@ -77,8 +90,9 @@ export async function webhooksCommand(args: string[], io: Out, osUser: string): 
       return 0;
     }
     case "test": {
+      const id = webhookId(arg);
       const db = openAudit(root);
-      const ping = await enqueuePing(db, who, webhookId(arg));
+      const ping = await enqueuePing(db, who, id);
       await sendDue(db, root, { source: "cli", only: [ping.id] });
       const d = await findDelivery(db, ping.id);
       if (io.json) io.printJson(d);

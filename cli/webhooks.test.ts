@@ -2,7 +2,8 @@ import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { allEvents, closeAudit, openAudit } from "@/lib/audit";
+import { existsSync } from "node:fs";
+import { allEvents, closeAudit, databaseFile, openAudit } from "@/lib/audit";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { type Receiver, startReceiver } from "@/lib/webhooks/test-support/receiver";
 import { main } from "./main";
@@ -101,14 +102,17 @@ describe("registry webhooks", () => {
       ["webhooks", "add", receiver.url, "--secret", SECRET, "--events", "model.promoted"],
       ["webhooks", "add", "ftp://example.com/", "--secret-stdin", "--events", "model.promoted"],
       ["webhooks", "add", receiver.url, "--secret-stdin", "--events", "model.exploded"],
-      ["webhooks", "remove", "7"],
       ["webhooks", "test", "x"],
       ["webhooks", "frobnicate"],
+      // Last: an unknown id is only known to be unknown by opening the database.
+      ["webhooks", "remove", "7"],
     ];
     for (const args of cases) {
       const r = await run([...args, "--json"], `${SECRET}\n`);
       expect(r.code, args.join(" ")).toBe(2);
       expect(JSON.stringify(r.json)).not.toContain(SECRET);
+      // Bad usage reads and writes nothing: no database appears.
+      if (args[1] !== "remove") expect(existsSync(databaseFile(root)), args.join(" ")).toBe(false);
     }
     expect(await openAudit(root).webhook.count()).toBe(0);
   });
