@@ -10,7 +10,7 @@ import { PrivateAddressError, WebhookUrlError } from "./errors";
 import { postSigned } from "./post";
 import { nextWaitMs, scheduleFromEnv } from "./schedule";
 import { KEY_FILE } from "./secret-box";
-import { sendDue } from "./sender";
+import { CLAIM_STALE_MS, sendDue } from "./sender";
 import { addWebhook, enqueuePing, listDeliveries, listWebhooks, redeliver, removeWebhook, setWebhookEnabled } from "./store";
 import { addressPolicy, checkTargetUrl, isRefusedAddress } from "./target";
 import { type Receiver, startReceiver } from "./test-support/receiver";
@@ -205,6 +205,19 @@ describe("retries", () => {
     expect(second?.body).toBe(first?.body);
     expect(second?.signatureValid).toBe(true);
     expect((await allEvents(db())).some((e) => e.action === "webhook.redelivered")).toBe(true);
+  });
+
+  it("takes over a delivery whose sender died mid-send only once its claim is stale", async () => {
+    const hook = await add();
+    await release(root, promote(), alice);
+    const now = Date.now();
+    // A sender claimed it and died (a killed server): its claim stays on the row.
+    await db().webhookDelivery.updateMany({ data: { state: "sending", claim: "dead-sender", claimedAt: new Date(now).toISOString() } });
+    expect(await send(new Date(now + CLAIM_STALE_MS - 1000))).toEqual({ delivered: 0, retrying: 0, failed: 0 });
+    expect(receiver.received).toHaveLength(0);
+    expect(await send(new Date(now + CLAIM_STALE_MS + 1000))).toEqual({ delivered: 1, retrying: 0, failed: 0 });
+    const [d] = await listDeliveries(db(), hook.id);
+    expect(d).toMatchObject({ state: "delivered", attempts: 1 });
   });
 
   it("follows no redirect: a 302 is a failed attempt and its target is never called", async () => {
