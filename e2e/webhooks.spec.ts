@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import AxeBuilder from "@axe-core/playwright";
 import { expect, type Page, test } from "@playwright/test";
 import { type Receiver, startReceiver } from "../lib/webhooks/test-support/receiver";
 import { type OwnServer, startOwnServer } from "./own-server";
@@ -23,6 +24,14 @@ function cli(server: OwnServer, args: string[], input?: string) {
     env: { ...process.env, ...ENV, DATABASE_URL: `file:${join(server.dir, "audit.db")}` },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The page's serious or critical axe violations, as readable lines. */
+async function axeProblems(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(" ")).join("\n  ")}`);
 }
 
 /** Reloads the webhook's page until `text` shows, as a person watching it would. */
@@ -90,6 +99,7 @@ test("a promotion made while the receiver is down arrives once, after a server r
     expect(got.headers["x-registry-event"]).toBe("model.promoted");
     expect(JSON.parse(got.body)).toMatchObject({ type: "model.promoted", data: { reason: "weekly release" } });
     const deliveryId = String(got.headers["x-registry-delivery"]);
+    expect(await axeProblems(page)).toEqual([]);
     const row = page.locator(`tr[data-delivery="${deliveryId}"]`);
     await expect(row).toContainText("delivered");
     await expect(row).toContainText("ECONNREFUSED");
@@ -110,6 +120,7 @@ test("a promotion made while the receiver is down arrives once, after a server r
     await page.getByRole("button", { name: "Send test" }).click();
     await expect(page.getByRole("status").filter({ hasText: "Ping delivered (HTTP 204)." })).toBeVisible();
     pages.push(await page.content());
+    expect(await axeProblems(page)).toEqual([]);
 
     const audit = cli(server, ["audit", "list", "--json", "--limit", "500"]);
     expect(audit.stdout).toContain("webhook.created");
