@@ -13,6 +13,7 @@ import {
   parseEvents,
   redeliver,
   removeWebhook,
+  sendAllDue,
   sendDue,
   setWebhookEnabled,
   type WebhookView,
@@ -101,7 +102,7 @@ export async function webhooksCommand(args: string[], io: Out, osUser: string): 
     }
     case "send": {
       none(arg);
-      const report = await sendDue(openAudit(root), root, { source: "cli" });
+      const report = await sendAllDue(openAudit(root), root, { source: "cli" });
       if (io.json) io.printJson(report);
       else io.print(`Delivered ${report.delivered}, to retry ${report.retrying}, given up ${report.failed}.`);
       return 0;

@@ -1,5 +1,5 @@
 import { type Actor, errorForLog, onEnqueued, openAudit } from "@/lib/audit";
-import { sendDue } from "./sender";
+import { sendAllDue } from "./sender";
 
 /** How often the loop looks for due deliveries written by other processes (the CLI) or due again. */
 export const POLL_MS = 5_000;
@@ -23,7 +23,7 @@ export function startSenderLoop(root: string, source: Actor["source"] = "web"): 
     try {
       do {
         again = false;
-        await sendDue(openAudit(root), root, { source });
+        await sendAllDue(openAudit(root), root, { source });
       } while (again && !stopped);
     } catch (e) {
       console.error(`webhooks: a sending pass failed: ${errorForLog(e, [])}`);

@@ -69,6 +69,21 @@ export async function sendDue(db: AuditDb, root: string, opts: SendOptions): Pro
   return report;
 }
 
+/**
+ * sendDue until a pass finds nothing due: a backlog of any size in one call. Ends, because a failed
+ * attempt is due again only after its backoff. Returns the sum of the passes.
+ */
+export async function sendAllDue(db: AuditDb, root: string, opts: SendOptions): Promise<SendReport> {
+  const total: SendReport = { delivered: 0, retrying: 0, failed: 0 };
+  for (;;) {
+    const r = await sendDue(db, root, opts);
+    if (r.delivered + r.retrying + r.failed === 0) return total;
+    total.delivered += r.delivered;
+    total.retrying += r.retrying;
+    total.failed += r.failed;
+  }
+}
+
 type Outcome = keyof SendReport;
 
 async function sendOne(

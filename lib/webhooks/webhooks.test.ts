@@ -10,7 +10,7 @@ import { PrivateAddressError, WebhookUrlError } from "./errors";
 import { postSigned } from "./post";
 import { nextWaitMs, scheduleFromEnv } from "./schedule";
 import { KEY_FILE } from "./secret-box";
-import { CLAIM_STALE_MS, sendDue } from "./sender";
+import { CLAIM_STALE_MS, sendAllDue, sendDue } from "./sender";
 import { addWebhook, enqueuePing, listDeliveries, listWebhooks, redeliver, removeWebhook, setWebhookEnabled } from "./store";
 import { addressPolicy, checkTargetUrl, isRefusedAddress } from "./target";
 import { type Receiver, startReceiver } from "./test-support/receiver";
@@ -205,6 +205,18 @@ describe("retries", () => {
     expect(second?.body).toBe(first?.body);
     expect(second?.signatureValid).toBe(true);
     expect((await allEvents(db())).some((e) => e.action === "webhook.redelivered")).toBe(true);
+  });
+
+  it("sends a backlog larger than one batch in one call, each delivery once", async () => {
+    await add(["model.promoted", "model.rolled_back"]);
+    for (let i = 0; i < 30; i++) {
+      await release(root, promote(), alice);
+      await release(root, { kind: "rollback", version: PRODUCTION, minScore: 0.6, overrides: [], reason: `back ${i}` }, alice);
+    }
+    expect(await db().webhookDelivery.count({ where: { state: "pending" } })).toBe(60);
+    expect(await sendAllDue(db(), root, { source: "cli", policy: ALLOW_LOOPBACK })).toEqual({ delivered: 60, retrying: 0, failed: 0 });
+    expect(new Set(receiver.received.map((r) => r.headers["x-registry-delivery"])).size).toBe(60);
+    expect(receiver.received).toHaveLength(60);
   });
 
   it("takes over a delivery whose sender died mid-send only once its claim is stale", async () => {
