@@ -8,10 +8,12 @@ import {
   type ContainerKind,
   type FeatureSchema,
   InspectFailure,
+  type InspectionPolicy,
   type InspectionReport,
   type InspectLimits,
   type PickleGlobal,
   resolveLimits,
+  type TrustedGlobal,
   type Verdict,
 } from "./types";
 
@@ -85,11 +87,19 @@ function judge(outcome: Outcome, globals: PickleGlobal[]): { verdict: Verdict; r
     };
   }
   if (globals.length === 0) return { verdict: "safe", reason: "The pickle imports no globals." };
+  const trusted = globals.filter((g) => g.status === "trusted").length;
   const all = globals.length === 1 ? "The only imported global is" : `All ${globals.length} imported globals are`;
-  return { verdict: "safe", reason: `${all} on the allowlist.` };
+  if (trusted === 0) return { verdict: "safe", reason: `${all} on the allowlist.` };
+  const policy = trusted === globals.length ? "trusted by registry policy" : `on the allowlist or trusted by registry policy (${trusted})`;
+  return { verdict: "safe", reason: `${all} ${policy}.` };
 }
 
-function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
+/** The trust list as the machine looks it up. Pure. */
+function trustMap(policy: InspectionPolicy | undefined): Map<string, TrustedGlobal> {
+  return new Map((policy?.trusted ?? []).map((t) => [`${t.module}.${t.name}`, t]));
+}
+
+function analyse(bytes: Uint8Array, limits: InspectLimits, policy?: InspectionPolicy): Outcome {
   const container = detectContainer(bytes);
   const outcome: Outcome = { container, decompressedSize: null, protocol: null, schema: emptySchema(), shared: null, failure: null };
   if (bytes.length === 0) {
@@ -118,7 +128,7 @@ function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
     return outcome;
   }
   outcome.decompressedSize = data.length;
-  const shared = newShared(limits);
+  const shared = newShared(limits, trustMap(policy));
   outcome.shared = shared;
   // A plain Uint8Array view: Buffer.subarray is markedly slower on the hot path.
   const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -144,14 +154,15 @@ function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
 
 /**
  * Inspects the bytes of a .joblib file without unpickling anything. Pure and synchronous; never
- * throws (internal faults become a "malformed" report, which is never treated as safe).
+ * throws (internal faults become a "malformed" report, which is never treated as safe). `policy` is the
+ * registry's trust list: exact pairs it lifts from "unknown" to "trusted" (never a dangerous one).
  */
-export function inspectBytes(bytes: Uint8Array, limits?: Partial<InspectLimits>): InspectionReport {
+export function inspectBytes(bytes: Uint8Array, limits?: Partial<InspectLimits>, policy?: InspectionPolicy): InspectionReport {
   const started = performance.now();
   const resolved = resolveLimits(limits);
   let outcome: Outcome;
   try {
-    outcome = analyse(bytes, resolved);
+    outcome = analyse(bytes, resolved, policy);
   } catch (error) {
     // Fail closed on anything unforeseen (e.g. an engine RangeError): report, never crash the caller.
     outcome = {
@@ -275,9 +286,9 @@ export async function readFileForInspection(
  * Inspects a .joblib file on disk. Effects: reads the file (see readFileForInspection); the
  * inspection itself runs on the calling thread. Never rejects.
  */
-export async function inspectFile(path: string, limits?: Partial<InspectLimits>): Promise<InspectionReport> {
+export async function inspectFile(path: string, limits?: Partial<InspectLimits>, policy?: InspectionPolicy): Promise<InspectionReport> {
   const resolved = resolveLimits(limits);
   const read = await readFileForInspection(path, resolved);
   if (!read.ok) return read.report;
-  return inspectBytes(read.bytes, resolved);
+  return inspectBytes(read.bytes, resolved, policy);
 }
