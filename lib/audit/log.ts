@@ -40,6 +40,9 @@ export const AUDIT_ACTIONS = [
   "user.password_changed",
   "user.change_refused",
   "audit.redacted",
+  "trust.added",
+  "trust.removed",
+  "trust.change_refused",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type Outcome = "intent" | "succeeded" | "refused" | "failed" | "noop" | "recovered";
