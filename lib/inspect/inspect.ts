@@ -2,6 +2,7 @@ import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { isLegacyWrapperGlobal } from "./allowlist";
 import { decompress, detectContainer, isNpyFile } from "./containers";
+import { isZip, scanNpy, scanTrailingPickles, scanZip } from "./foreign";
 import { type MachineShared, newShared, PickleError, PickleMachine } from "./pickle-machine";
 import { emptySchema, extractSchema } from "./schema";
 import {
@@ -99,6 +100,20 @@ function trustMap(policy: InspectionPolicy | undefined): Map<string, TrustedGlob
   return new Map((policy?.trusted ?? []).map((t) => [`${t.module}.${t.name}`, t]));
 }
 
+/** A zip archive or .npy file: refused as unsupported, naming what its pickles import. */
+function analyseForeign(bytes: Uint8Array, limits: InspectLimits, outcome: Outcome, policy?: InspectionPolicy): Outcome {
+  const shared = newShared(limits, trustMap(policy));
+  outcome.shared = shared;
+  const zip = isZip(bytes);
+  outcome.container = zip ? "zip" : "npy";
+  const found = zip ? scanZip(bytes, shared) : scanNpy(bytes, shared);
+  const globals = sortedGlobals(shared);
+  const imports = found.pickles === 0 ? "" : globals.length === 0 ? "; it imports no globals" : `; it imports ${plural(globals.length, "global")}: ${listNames(globals)}`;
+  const broken = found.problem ? `; a pickle in it is malformed (${found.problem})` : "";
+  outcome.failure = failure("unsupported", `${found.what}, not a joblib file${imports}${broken}`);
+  return outcome;
+}
+
 function analyse(bytes: Uint8Array, limits: InspectLimits, policy?: InspectionPolicy): Outcome {
   const container = detectContainer(bytes);
   const outcome: Outcome = { container, decompressedSize: null, protocol: null, schema: emptySchema(), shared: null, failure: null };
@@ -110,11 +125,7 @@ function analyse(bytes: Uint8Array, limits: InspectLimits, policy?: InspectionPo
     outcome.failure = failure("unsupported", "legacy joblib (< 0.10) ZF container; its arrays live in companion files");
     return outcome;
   }
-  if (isNpyFile(bytes)) {
-    outcome.container = "unknown";
-    outcome.failure = failure("unsupported", "a NumPy .npy file (a companion of a legacy joblib dump), not a joblib pickle");
-    return outcome;
-  }
+  if (isZip(bytes) || isNpyFile(bytes)) return analyseForeign(bytes, limits, outcome, policy);
   if (container === "unknown") {
     outcome.failure = failure("malformed", "not a joblib file: the first byte is neither a known container magic nor a pickle opcode");
     return outcome;
@@ -137,7 +148,9 @@ function analyse(bytes: Uint8Array, limits: InspectLimits, policy?: InspectionPo
     const result = machine.run();
     outcome.protocol = result.protocol;
     if (result.end !== data.length) {
-      throw new PickleError(`${data.length - result.end} trailing bytes after STOP at byte ${result.end - 1}`, result.end);
+      // pickle.load stops here, but a file may carry more pickles: name what they import too.
+      const more = scanTrailingPickles(view, result.end, shared) > 0 && shared.globals.size > 0 ? " (read as more pickles for their imports)" : "";
+      throw new PickleError(`${data.length - result.end} trailing bytes after STOP at byte ${result.end - 1}${more}`, result.end);
     }
     outcome.schema = extractSchema(result.root);
   } catch (error) {

@@ -157,6 +157,8 @@ export class PickleMachine {
     start: number,
     readonly shared: MachineShared,
     readonly joblib: boolean,
+    /** Torch-style payloads reference storages by persistent id: read them as opaque values. */
+    readonly persistentIds = false,
   ) {
     this.buf = buf;
     this.pos = start;
@@ -864,8 +866,14 @@ const BY_NAME: Record<OpName, Handler> = {
   STOP: (m) => {
     m.result = m.pop();
   },
-  PERSID: (m) => m.fail("persistent IDs are not used by joblib (no persistent_load exists)"),
-  BINPERSID: (m) => m.fail("persistent IDs are not used by joblib (no persistent_load exists)"),
+  PERSID: (m) => {
+    if (!m.persistentIds) m.fail("persistent IDs are not used by joblib (no persistent_load exists)");
+    m.push({ k: "opaque", why: "persistent id" });
+  },
+  BINPERSID: (m) => {
+    if (!m.persistentIds) m.fail("persistent IDs are not used by joblib (no persistent_load exists)");
+    m.setTop({ k: "opaque", why: "persistent id" });
+  },
 };
 
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true });

@@ -48,7 +48,7 @@ export interface FeatureSchema {
   pipelineSteps: string[] | null;
 }
 
-export type ContainerKind = "none" | "zlib" | "gzip" | "bz2" | "lzma" | "xz" | "lz4" | "legacy-zf" | "unknown";
+export type ContainerKind = "none" | "zlib" | "gzip" | "bz2" | "lzma" | "xz" | "lz4" | "legacy-zf" | "zip" | "npy" | "unknown";
 
 export interface InspectionStats {
   opcodes: number;
