@@ -34,7 +34,10 @@ export async function trustCommand(args: string[], io: Out, actor: string): Prom
   if (sub === "add") {
     const { added, entry } = await addTrusted(db, who, path.data, reason.data);
     if (io.json) io.printJson({ added, trusted: entry });
-    else io.print(added ? `Trusted ${entry.path} in model files.` : `${entry.path} was already trusted (by ${entry.addedBy}): nothing changed.`);
+    else
+      io.print(
+        added ? `Trusted ${entry.path} in model files.` : `${entry.path} was already trusted (by ${entry.addedBy}): nothing changed.`,
+      );
     return 0;
   }
   const removed = await removeTrusted(db, who, path.data, reason.data);

@@ -85,7 +85,14 @@ describe("registry trust", () => {
     expect(before).toMatchObject({ code: 3, json: { verdict: "unsafe" } });
     expect(await artifactSafe()).toBe(false);
 
-    const added = await run("trust", "add", "acme_features.Winsorizer", "--reason", "our clipping transformer, reviewed in PR 412", "--json");
+    const added = await run(
+      "trust",
+      "add",
+      "acme_features.Winsorizer",
+      "--reason",
+      "our clipping transformer, reviewed in PR 412",
+      "--json",
+    );
     expect(added).toMatchObject({ code: 0, json: { added: true, trusted: { path: "acme_features.Winsorizer", addedBy: osUser } } });
     const trusted = await run("inspect", file, "--json");
     expect(trusted.code).toBe(0);
@@ -110,18 +117,27 @@ describe("registry trust", () => {
     expect(trustEvents[1]?.reason).toMatch(/replaced by sklearn's own/);
   });
 
-  it.each(["os.system", "posix.system", "subprocess.Popen", "builtins.eval", "builtins.exec", "builtins.getattr", "runpy.run_path", "pickle.loads", "marshal.loads", "importlib.import_module", "ctypes.CDLL"])(
-    "refuses to trust %s (exit 3) and audits the refusal",
-    async (path) => {
-      const r = await run("trust", "add", path, "--reason", "please", "--json");
-      expect(r.code).toBe(3);
-      expect((r.json.error as { message: string }).message).toMatch(/deny list/);
-      expect((await run("trust", "list", "--json")).json.trusted).toEqual([]);
-      const log = (await run("audit", "list", "--json", "--action", "trust.change_refused")).json.events as { details: string }[];
-      expect(log).toHaveLength(1);
-      expect(JSON.parse(log[0]?.details ?? "{}")).toMatchObject({ path, requested: "add" });
-    },
-  );
+  it.each([
+    "os.system",
+    "posix.system",
+    "subprocess.Popen",
+    "builtins.eval",
+    "builtins.exec",
+    "builtins.getattr",
+    "runpy.run_path",
+    "pickle.loads",
+    "marshal.loads",
+    "importlib.import_module",
+    "ctypes.CDLL",
+  ])("refuses to trust %s (exit 3) and audits the refusal", async (path) => {
+    const r = await run("trust", "add", path, "--reason", "please", "--json");
+    expect(r.code).toBe(3);
+    expect((r.json.error as { message: string }).message).toMatch(/deny list/);
+    expect((await run("trust", "list", "--json")).json.trusted).toEqual([]);
+    const log = (await run("audit", "list", "--json", "--action", "trust.change_refused")).json.events as { details: string }[];
+    expect(log).toHaveLength(1);
+    expect(JSON.parse(log[0]?.details ?? "{}")).toMatchObject({ path, requested: "add" });
+  });
 
   it.each([
     ["acme_features.*", "a wildcard"],

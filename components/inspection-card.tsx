@@ -21,7 +21,12 @@ const VERDICT: Record<InspectionReport["verdict"], { label: string; tone: string
   },
 };
 
-const TONE: Record<PickleGlobal["status"], string> = { allowed: "badge-good", trusted: "badge-good", unknown: "badge-warn", dangerous: "badge-bad" };
+const TONE: Record<PickleGlobal["status"], string> = {
+  allowed: "badge-good",
+  trusted: "badge-good",
+  unknown: "badge-warn",
+  dangerous: "badge-bad",
+};
 
 /** A global's status; one an admin trusted says so, by whom and when, apart from the built-in allowlist. */
 function GlobalStatusBadge({ global: g }: { global: PickleGlobal }) {

@@ -4,7 +4,7 @@
 /** Where the generated allowlist came from. */
 export const GENERATED_PROVENANCE = {
   generator: "lib/inspect/tools/gen-allowlist.py",
-  versions: {"python": "3.11.2", "scikit-learn": "1.2.1", "xgboost": "1.7.4", "joblib": "1.2.0", "numpy": "1.24.2", "scipy": "1.10.1"},
+  versions: { python: "3.11.2", "scikit-learn": "1.2.1", xgboost: "1.7.4", joblib: "1.2.0", numpy: "1.24.2", scipy: "1.10.1" },
   dumps: 1374,
   models: 228,
   dumpedAs: ["p5", "p2", "p3", "p4", "zlib", "lz4", "gzip", "bz2", "xz"],

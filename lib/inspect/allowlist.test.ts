@@ -125,16 +125,10 @@ describe("callables are judged by what they are", () => {
 });
 
 describe("the registry's trust list", () => {
-  const winsorizer = pickle()
-    .proto(4)
-    .stackGlobal("acme_features", "Winsorizer")
-    .emptyTuple()
-    .newObj()
-    .emptyDict()
-    .build()
-    .stop()
-    .bytes();
-  const policy: InspectionPolicy = { trusted: [{ module: "acme_features", name: "Winsorizer", by: "ada", at: "2026-12-05T10:00:00.000Z" }] };
+  const winsorizer = pickle().proto(4).stackGlobal("acme_features", "Winsorizer").emptyTuple().newObj().emptyDict().build().stop().bytes();
+  const policy: InspectionPolicy = {
+    trusted: [{ module: "acme_features", name: "Winsorizer", by: "ada", at: "2026-12-05T10:00:00.000Z" }],
+  };
 
   it("an in-house class is unsafe until trusted, then safe and marked as trusted by whom and when", () => {
     expect(inspectBytes(winsorizer).verdict).toBe("unsafe");
@@ -142,7 +136,13 @@ describe("the registry's trust list", () => {
     expect(report.verdict, report.reason).toBe("safe");
     expect(report.reason).toMatch(/trusted by registry policy/);
     expect(report.globals).toEqual([
-      { module: "acme_features", name: "Winsorizer", status: "trusted", nested: false, trust: { by: "ada", at: "2026-12-05T10:00:00.000Z" } },
+      {
+        module: "acme_features",
+        name: "Winsorizer",
+        status: "trusted",
+        nested: false,
+        trust: { by: "ada", at: "2026-12-05T10:00:00.000Z" },
+      },
     ]);
   });
 

@@ -81,7 +81,13 @@ const hostile = pickle().proto(2).global("posix", "system").unicode("id").tuple1
 
 describe("a zip archive (PyTorch-style data.pkl)", () => {
   it.each(["stored", "deflate"] as const)("is refused as unsupported, naming what data.pkl imports (%s)", (how) => {
-    const report = inspectBytes(zip([["archive/data.pkl", torchPayload(), how], ["archive/data/0", new Uint8Array(16), "stored"], ["archive/version", new Uint8Array([0x33]), "stored"]]));
+    const report = inspectBytes(
+      zip([
+        ["archive/data.pkl", torchPayload(), how],
+        ["archive/data/0", new Uint8Array(16), "stored"],
+        ["archive/version", new Uint8Array([0x33]), "stored"],
+      ]),
+    );
     expect(report.container).toBe("zip");
     expect(report.verdict).not.toBe("safe");
     expect(report.globals.map((g) => `${g.module}.${g.name}`)).toEqual([

@@ -109,7 +109,7 @@ export function scanZip(bytes: Uint8Array, shared: MachineShared): ForeignFindin
   const names = pickles.map((e) => e.name).join(", ");
   const torch = pickles.some((e) => e.name.endsWith("data.pkl")) ? " (PyTorch-style)" : "";
   return {
-    what: `a zip archive${torch} of ${entries.length} files with ${pickles.length} pickle${pickles.length === 1 ? "" : "s"}${names ? ` (${names})` : ""}`,
+    what: `a zip archive${torch} of ${entries.length} file${entries.length === 1 ? "" : "s"} with ${pickles.length} pickle${pickles.length === 1 ? "" : "s"}${names ? ` (${names})` : ""}`,
     pickles: pickles.length,
     problem: problems[0] ?? null,
   };
@@ -123,10 +123,14 @@ export function scanNpy(bytes: Uint8Array, shared: MachineShared): ForeignFindin
   const header = new TextDecoder("latin1").decode(bytes.subarray(major >= 2 ? 12 : 10, Math.min(start, bytes.length)));
   // descr '|O' (or a structured dtype with an 'O' field) stores Python objects by pickle.
   if (!/'descr':\s*(?:'\|O'|\[.*'\|?O'.*\])/s.test(header) || start >= bytes.length) {
-    return { what: "a NumPy .npy file (a companion of a legacy joblib dump), not a joblib pickle", pickles: 0, problem: null };
+    return { what: "a NumPy .npy file (a companion of a legacy joblib dump)", pickles: 0, problem: null };
   }
   const outcome = scanPickle(bytes, start, shared, false);
-  return { what: "a NumPy .npy file of Python objects, stored as a pickle", pickles: 1, problem: "problem" in outcome ? outcome.problem : null };
+  return {
+    what: "a NumPy .npy file of Python objects, stored as a pickle",
+    pickles: 1,
+    problem: "problem" in outcome ? outcome.problem : null,
+  };
 }
 
 /**

@@ -108,7 +108,12 @@ function analyseForeign(bytes: Uint8Array, limits: InspectLimits, outcome: Outco
   outcome.container = zip ? "zip" : "npy";
   const found = zip ? scanZip(bytes, shared) : scanNpy(bytes, shared);
   const globals = sortedGlobals(shared);
-  const imports = found.pickles === 0 ? "" : globals.length === 0 ? "; it imports no globals" : `; it imports ${plural(globals.length, "global")}: ${listNames(globals)}`;
+  const imports =
+    found.pickles === 0
+      ? ""
+      : globals.length === 0
+        ? "; it imports no globals"
+        : `; it imports ${plural(globals.length, "global")}: ${listNames(globals)}`;
   const broken = found.problem ? `; a pickle in it is malformed (${found.problem})` : "";
   outcome.failure = failure("unsupported", `${found.what}, not a joblib file${imports}${broken}`);
   return outcome;
@@ -149,7 +154,8 @@ function analyse(bytes: Uint8Array, limits: InspectLimits, policy?: InspectionPo
     outcome.protocol = result.protocol;
     if (result.end !== data.length) {
       // pickle.load stops here, but a file may carry more pickles: name what they import too.
-      const more = scanTrailingPickles(view, result.end, shared) > 0 && shared.globals.size > 0 ? " (read as more pickles for their imports)" : "";
+      const more =
+        scanTrailingPickles(view, result.end, shared) > 0 && shared.globals.size > 0 ? " (read as more pickles for their imports)" : "";
       throw new PickleError(`${data.length - result.end} trailing bytes after STOP at byte ${result.end - 1}${more}`, result.end);
     }
     outcome.schema = extractSchema(result.root);

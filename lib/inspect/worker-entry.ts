@@ -55,7 +55,9 @@ export async function runInspectRequest(request: InspectRequest): Promise<Inspec
 function validPolicy(policy: unknown): InspectionPolicy | undefined {
   const trusted = (policy as InspectionPolicy | undefined)?.trusted;
   if (!Array.isArray(trusted)) return undefined;
-  const ok = trusted.every((t) => ["module", "name", "by", "at"].every((k) => typeof (t as unknown as Record<string, unknown>)?.[k] === "string"));
+  const ok = trusted.every((t) =>
+    ["module", "name", "by", "at"].every((k) => typeof (t as unknown as Record<string, unknown>)?.[k] === "string"),
+  );
   return ok ? { trusted } : undefined;
 }
 

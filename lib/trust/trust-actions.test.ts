@@ -88,6 +88,10 @@ describe("the trust list's actions", () => {
   it("refuse a prefix or wildcard as invalid input, naming the field", async () => {
     await signedInAs("root-admin", ["admin"]);
     const result = await trustAddAction(null, form({ path: "acme_features.*", reason: "everything of ours" }));
-    expect(result).toMatchObject({ ok: false, code: "invalid_input", fieldErrors: { path: [expect.stringMatching(/exact module\.name/)] } });
+    expect(result).toMatchObject({
+      ok: false,
+      code: "invalid_input",
+      fieldErrors: { path: [expect.stringMatching(/exact module\.name/)] },
+    });
   });
 });

@@ -26,7 +26,10 @@ export const trustedPathSchema = z
   .string()
   .trim()
   .max(200, "At most 200 characters.")
-  .regex(new RegExp(`^${IDENTIFIER}(\\.${IDENTIFIER})+$`), "An exact module.name, e.g. acme_features.Winsorizer: no wildcards, no prefixes.");
+  .regex(
+    new RegExp(`^${IDENTIFIER}(\\.${IDENTIFIER})+$`),
+    "An exact module.name, e.g. acme_features.Winsorizer: no wildcards, no prefixes.",
+  );
 
 export const trustReasonSchema = z.string().trim().min(3, "Say why, in a few words: it goes into the audit log.").max(2000);
 
@@ -46,9 +49,11 @@ export function splitPath(path: string): { module: string; name: string } {
  */
 export function whyUntrustable(path: string): string | null {
   const { module, name } = splitPath(path);
-  if (path.split(".").some((part) => part.startsWith("__"))) return `${path} names a dunder attribute: it reaches interpreter internals and can never be trusted.`;
+  if (path.split(".").some((part) => part.startsWith("__")))
+    return `${path} names a dunder attribute: it reaches interpreter internals and can never be trusted.`;
   const status = classifyGlobal(module, name);
-  if (status === "dangerous") return `${path} is on the inspector's deny list (it can run code, read or write files, or reach the network): nobody can trust it.`;
+  if (status === "dangerous")
+    return `${path} is on the inspector's deny list (it can run code, read or write files, or reach the network): nobody can trust it.`;
   if (status === "allowed") return `${path} is already on the built-in allowlist: there is nothing to trust.`;
   return null;
 }
@@ -78,12 +83,22 @@ export async function trustPolicyOf(root: string): Promise<InspectionPolicy> {
  * `trust.change_refused`) a pair on the deny list or already allowed; throws InvalidInputError for a
  * malformed name or reason. Adding a pair already trusted changes nothing and records nothing.
  */
-export async function addTrusted(db: AuditDb, actor: Actor, pathText: string, reasonText: string): Promise<{ added: boolean; entry: TrustEntry }> {
+export async function addTrusted(
+  db: AuditDb,
+  actor: Actor,
+  pathText: string,
+  reasonText: string,
+): Promise<{ added: boolean; entry: TrustEntry }> {
   const path = parseOrThrow(trustedPathSchema, pathText, "module.name");
   const reason = parseOrThrow(trustReasonSchema, reasonText, "reason");
   const why = whyUntrustable(path);
   if (why) {
-    await recordEvent(db, actor, { action: "trust.change_refused", outcome: "refused", reason: why, details: { path, requested: "add", because: reason } });
+    await recordEvent(db, actor, {
+      action: "trust.change_refused",
+      outcome: "refused",
+      reason: why,
+      details: { path, requested: "add", because: reason },
+    });
     throw new RefusedError(why);
   }
   const existing = await db.trustedGlobal.findUnique({ where: { path } });

@@ -23,7 +23,7 @@ export default async function SettingsPage() {
           model unsafe, unless it is trusted here.
         </p>
       </div>
-      <div className="two-col">
+      <div className="settings-stack">
         <section className="card" aria-labelledby="trust-title">
           <h2 id="trust-title">Trusted by registry policy ({trusted.length})</h2>
           {trusted.length === 0 ? (

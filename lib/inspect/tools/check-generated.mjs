@@ -17,7 +17,14 @@ if (!dir) {
   process.exit(2);
 }
 const outfile = "/tmp/inspect-check-generated.mjs";
-await build({ entryPoints: [path.join(root, "lib/inspect/index.ts")], bundle: true, platform: "node", format: "esm", outfile, logLevel: "warning" });
+await build({
+  entryPoints: [path.join(root, "lib/inspect/index.ts")],
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  outfile,
+  logLevel: "warning",
+});
 const { inspectBytes } = await import(pathToFileURL(outfile).href);
 const { records } = JSON.parse(readFileSync(path.join(dir, "models.json"), "utf8"));
 
@@ -37,12 +44,15 @@ for (const r of records) {
   const expected = [...new Set(r.globals.map((g) => g))].sort();
   const problems = [];
   if (report.verdict !== "safe") problems.push(`${report.verdict}: ${report.reason}`);
-  if (JSON.stringify(seen) !== JSON.stringify(expected)) problems.push(`globals differ: +${seen.filter((g) => !expected.includes(g))} -${expected.filter((g) => !seen.includes(g))}`);
+  if (JSON.stringify(seen) !== JSON.stringify(expected))
+    problems.push(`globals differ: +${seen.filter((g) => !expected.includes(g))} -${expected.filter((g) => !seen.includes(g))}`);
   const s = report.schema;
   if (!s.modelClass || s.catCols?.[0] !== "plan" || s.numCols?.length !== 3) problems.push(`schema not read: ${JSON.stringify(s)}`);
   if (problems.length) bad.push(`${r.file}: ${problems.join("; ")}`);
 }
 console.log(`${records.length} dumps, ${(bytes / 1e6).toFixed(1)} MB: ${JSON.stringify(verdicts)}; ${bad.length} problems`);
-console.log(`inspection throughput on the generated models: ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s (${ms.toFixed(0)} ms, one pass)`);
+console.log(
+  `inspection throughput on the generated models: ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s (${ms.toFixed(0)} ms, one pass)`,
+);
 for (const line of bad.slice(0, 40)) console.log(`  ${line}`);
 process.exit(bad.length ? 1 : 0);

@@ -1,6 +1,6 @@
 """Builds the inspector's scikit-learn / XGBoost allowlist from real artifacts.
 
-    /usr/bin/python3 lib/inspect/tools/gen-allowlist.py OUT_DIR [--fixtures]
+    /usr/bin/python3 lib/inspect/tools/gen-allowlist.py OUT_DIR [--fixtures] && npx biome format --write lib/inspect/allowlist-generated.ts lib/inspect/testdata/generated
 
 Run with Debian's python3-sklearn, python3-xgboost, python3-joblib, python3-numpy (and python3-lz4).
 It fits every estimator that sklearn.utils.all_estimators() lists on a small binary classification
