@@ -83,7 +83,7 @@ function cachePut(key: string, report: InspectionReport): void {
 
 // Bump when a change to the inspector could change a verdict for the same bytes; the allowlist is
 // included by content. Reports saved under another epoch are never reused.
-const INSPECTOR_REVISION = 1;
+const INSPECTOR_REVISION = 2;
 let epoch: string | undefined;
 
 /**

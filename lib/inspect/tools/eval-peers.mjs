@@ -4,8 +4,8 @@
 //
 //   node lib/inspect/tools/eval-peers.mjs ../shared/peer-scanners
 //
-// A malicious case judged "safe" is a false negative (the bar is 0); a benign case judged anything else
-// is a false positive (reported, not a failure). Exits 1 on any false negative.
+// A malicious case judged "safe" is a false negative (the bar: none of the must_flag cases); a benign case
+// judged anything else is a false positive (reported, not a failure). Exits 1 on a must_flag false negative.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -47,8 +47,11 @@ for (const scanner of ["picklescan", "fickling", "modelscan"]) {
   }
 }
 console.log(`${totals.cases} cases; expected/verdict: ${JSON.stringify(totals.verdicts)}`);
-console.log(`false negatives (malicious judged safe): ${totals.fn.length}`);
+const mustFlag = totals.fn.filter((l) => l.includes("(must_flag)")).length;
+const mustPass = totals.fp.filter((l) => l.includes("(must_pass)")).length;
+console.log(`false negatives (malicious judged safe): ${totals.fn.length}, of them must_flag: ${mustFlag}`);
 for (const l of totals.fn) console.log(`  ${l}`);
-console.log(`false positives (benign not judged safe): ${totals.fp.length}`);
+console.log(`false positives (benign not judged safe): ${totals.fp.length}, of them must_pass: ${mustPass}`);
 for (const l of totals.fp) console.log(`  ${l.slice(0, 220)}`);
-process.exit(totals.fn.length ? 1 : 0);
+// The bar: no must_flag case judged safe (the "info" ones are labelled disputable by the corpus itself).
+process.exit(mustFlag ? 1 : 0);
