@@ -9,6 +9,7 @@ import { defineAction } from "@/lib/server/action";
 import { minScore, registryRoot } from "@/lib/server/registry";
 import { db } from "@/lib/server/session";
 import { settingValues } from "@/lib/settings/settings";
+import { trustPolicy } from "@/lib/trust/trust-list";
 
 const stem = z
   .string()
@@ -53,6 +54,7 @@ export const previewChange = defineAction("model.preview", "model.promote", targ
     registryRoot(),
     { kind: input.kind, version, minScore: minScore(), overrides: [] },
     input.kind === "rollback" ? productionHistory(db()) : undefined,
+    await trustPolicy(db()),
   );
   const { route } = await routeFor(db(), plan, await settingValues(db()), new Date());
   return { ok: true, data: JSON.parse(JSON.stringify({ plan, previous, approval: route })) as Preview };

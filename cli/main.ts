@@ -1,8 +1,10 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname } from "node:path";
 import type { Actor } from "@/lib/audit";
+import { databaseFile } from "@/lib/audit/db-file";
 import { startSpareWorker } from "@/lib/inspect/run-isolated";
+import type { InspectionPolicy } from "@/lib/inspect/types";
 import {
   CHECK_NAMES,
   type ChangeRequest,
@@ -49,7 +51,14 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   requests reject ID --reason TEXT --user NAME --password-stdin
   requests withdraw ID [--reason TEXT] --user NAME --password-stdin
   inspect FILE                 static safety verdict and feature schema of a model file
-                               (never unpickled); exit 0 safe, 3 unsafe/malformed/unsupported
+                               (never unpickled), with the registry's trust list; exit 0 safe,
+                               3 unsafe/malformed/unsupported, 2 no such file
+  trust add MODULE.NAME --reason TEXT
+                               trust an in-house class in model files (an exact pair, never a
+                               prefix; names that run code, like os.system, can't be trusted)
+  trust remove MODULE.NAME --reason TEXT
+                               stop trusting it: models importing it are unsafe again at once
+  trust list                   the trust list: each pair, who added it, when and why
   audit list [--action A] [--actor NAME] [--version STEM] [--limit N]
   audit verify [--file EXPORT]  check the hash chain (the database, or a JSON or CSV export)
   audit export [--format json|csv] [--out FILE]   (CSV cells a spreadsheet would run are
@@ -139,6 +148,13 @@ function audit() {
   return import("@/lib/audit");
 }
 
+/** The registry's trust list for the inspector: empty for a registry with no database (none is created). */
+async function trustPolicyOf(root: string): Promise<InspectionPolicy> {
+  if (!existsSync(databaseFile(root))) return { trusted: [] };
+  await audit();
+  return (await import("@/lib/trust/trust-list")).trustPolicyOf(root);
+}
+
 /** Runs one CLI invocation and returns its exit code; never exits the process (bin.mjs sets the exit code). */
 export async function main(argv: string[], out: Out = defaultOut()): Promise<number> {
   // Every path this process opens is absolute (resolveRoot), so a scan may stat from inside a folder.
@@ -166,7 +182,7 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
         await audit();
         return await (await import("./audit-commands")).auditCommand(rest, io, osUser());
       case "inspect":
-        return await (await import("./inspect-command")).inspectCommand(rest, io);
+        return await (await import("./inspect-command")).inspectCommand(rest, io, trustPolicyOf);
       case "db":
         return await dbCommand(rest, io);
       case "requests":
@@ -178,6 +194,9 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
       case "webhooks":
         await audit();
         return await (await import("./webhooks-commands")).webhooksCommand(rest, io, osUser());
+      case "trust":
+        await audit();
+        return await (await import("./trust-commands")).trustCommand(rest, io, osUser());
       default:
         throw new InvalidInputError(`Unknown command "${command}". Run \`registry --help\` for the commands.`);
     }
@@ -226,8 +245,9 @@ async function show(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse(args, common, 1);
   const stem = validateVersionName(positionals[0]);
   const root = resolveRoot(values.root);
+  const policy = await trustPolicyOf(root);
   const { registry, plan } = await withScanCache(root, () =>
-    planFromDisk(root, { kind: "promote", version: stem, minScore: resolveMinScore(), overrides: [] }),
+    planFromDisk(root, { kind: "promote", version: stem, minScore: resolveMinScore(), overrides: [] }, undefined, policy),
   );
   const v = registry.version(stem)!;
   // Documents nest at most MAX_NESTING levels (deeper values read as NESTED_TOO_DEEPLY), so this prints.
@@ -291,7 +311,7 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
     if (dryRun) {
       // A rollback is planned against the audit log: was its target live?
       const history = kind === "rollback" ? await audit().then((a) => a.productionHistory(a.openAudit(root))) : undefined;
-      const { plan } = await planFromDisk(root, request, history);
+      const { plan } = await planFromDisk(root, request, history, await trustPolicyOf(root));
       report(plan, { dryRun, done: false, correlationId: "", previous }, io);
       return plan.allowed ? 0 : 3;
     }

@@ -1,11 +1,12 @@
-import type { InspectionReport } from "@/lib/inspect";
+import type { InspectionReport, PickleGlobal } from "@/lib/inspect";
 import { fmtBytes } from "@/lib/views/format";
 
 const VERDICT: Record<InspectionReport["verdict"], { label: string; tone: string; meaning: string }> = {
   safe: {
     label: "Safe",
     tone: "badge-good",
-    meaning: "Every global the pickle imports is on the allowlist of scikit-learn, numpy, scipy and joblib names.",
+    meaning:
+      "Every global the pickle imports is on the allowlist of scikit-learn, XGBoost, numpy, scipy and joblib names, or trusted by registry policy.",
   },
   unsafe: {
     label: "Unsafe",
@@ -19,6 +20,27 @@ const VERDICT: Record<InspectionReport["verdict"], { label: string; tone: string
     meaning: "The container is one the inspector cannot read, so it cannot vouch for it.",
   },
 };
+
+const TONE: Record<PickleGlobal["status"], string> = {
+  allowed: "badge-good",
+  trusted: "badge-good",
+  unknown: "badge-warn",
+  dangerous: "badge-bad",
+};
+
+/** A global's status; one an admin trusted says so, by whom and when, apart from the built-in allowlist. */
+function GlobalStatusBadge({ global: g }: { global: PickleGlobal }) {
+  const badge = <span className={`badge ${TONE[g.status]}`}>{g.status === "trusted" ? "trusted" : g.status}</span>;
+  if (g.status !== "trusted" || !g.trust) return badge;
+  return (
+    <>
+      {badge}{" "}
+      <span className="muted" data-testid="trusted-by">
+        trusted by registry policy (by {g.trust.by}, {g.trust.at.slice(0, 16).replace("T", " ")} UTC)
+      </span>
+    </>
+  );
+}
 
 /** What the static inspector found in a model file: its verdict and every global it would import. */
 export function InspectionCard({ report }: { report: InspectionReport }) {
@@ -58,9 +80,7 @@ export function InspectionCard({ report }: { report: InspectionReport }) {
                 {g.nested ? <span className="muted"> (inside an object array)</span> : null}
               </td>
               <td>
-                <span className={`badge ${g.status === "allowed" ? "badge-good" : g.status === "dangerous" ? "badge-bad" : "badge-warn"}`}>
-                  {g.status}
-                </span>
+                <GlobalStatusBadge global={g} />
               </td>
             </tr>
           ))}

@@ -13,6 +13,7 @@ const LINKS = [
 const ADMIN_LINKS = [
   { href: "/admin/users", label: "Accounts" },
   { href: "/admin/webhooks", label: "Webhooks" },
+  { href: "/admin/settings", label: "Settings" },
 ] as const;
 
 /** The top navigation; marks the current section for screen readers and the eye alike. */

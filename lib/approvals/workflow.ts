@@ -13,6 +13,7 @@ import {
   planFromDisk,
 } from "@/lib/registry";
 import { type SettingValues, settingValues } from "@/lib/settings/settings";
+import { trustPolicy } from "@/lib/trust/trust-list";
 import { AccountRequiredError, ApprovalRefusedError, NotAuthorisedError, RequestStaleError, UnknownRequestError } from "./errors";
 import type { Identity } from "./people";
 import { decide, emergencyRollback, isExpired, mayWithdraw, staleness, type Verdict } from "./rules";
@@ -108,7 +109,7 @@ export async function submitChange(root: string, change: ChangeRequest, who: Req
     throw new NotAuthorisedError("forbidden", `${id.username} is not a releaser: only releasers may ask for a change.`);
   const now = opts.now ?? new Date();
   await expireDue(db, now, id.source);
-  const { plan } = await planFromDisk(root, change, historyFor(db, change));
+  const { plan } = await planFromDisk(root, change, historyFor(db, change), await trustPolicy(db));
   const route = await routeFor(db, plan, settings, now);
   if (route.route === "emergency") {
     const outcome = await release(root, change, actorOf(id), {
@@ -235,7 +236,7 @@ export async function approveRequest(
   const approval = { requestId: r.id, uid: r.uid, requestedBy: r.requester.username, approvedBy: who.username, approvalReason: reason };
   let plan: Plan;
   try {
-    ({ plan } = await planFromDisk(root, change, historyFor(db, change)));
+    ({ plan } = await planFromDisk(root, change, historyFor(db, change), await trustPolicy(db)));
   } catch (err) {
     await finishApproving(db, r.id, "failed", { outcome: (err as Error).message });
     await recordEvent(db, actor, {

@@ -1,18 +1,13 @@
 import { mkdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname } from "node:path";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "@/lib/generated/prisma/client";
-import { STATE_DIR } from "@/lib/registry";
+import { databaseFile } from "./db-file";
 import { migrateDatabase } from "./migrate";
 
 export type AuditDb = PrismaClient;
 
-/** The audit database file: DATABASE_URL (file:PATH) when set, else <root>/.registry/audit.db. */
-export function databaseFile(root: string): string {
-  const url = process.env.DATABASE_URL;
-  if (url) return resolve(/*turbopackIgnore: true*/ url.replace(/^file:/, ""));
-  return join(root, STATE_DIR, "audit.db");
-}
+export { databaseFile } from "./db-file";
 
 // One client per database file per process; survives Next's module reloads in development.
 const g = globalThis as unknown as { __auditClients?: Map<string, PrismaClient> };

@@ -49,6 +49,9 @@ export const AUDIT_ACTIONS = [
   "webhook.redelivered",
   "webhook.tested",
   "webhook.delivery_failed",
+  "trust.added",
+  "trust.removed",
+  "trust.change_refused",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type Outcome = "intent" | "succeeded" | "refused" | "failed" | "noop" | "recovered";

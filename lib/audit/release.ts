@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { trustPolicyOf } from "@/lib/trust/trust-list";
 import {
   applyPlan,
   type ChangeRequest,
@@ -60,7 +61,8 @@ export async function release(root: string, request: ChangeRequest, actor: Actor
   const correlationId = randomUUID();
   const actions = ACTIONS[request.kind];
   // Only a rollback reads the log to plan: whether its target was live is part of the plan.
-  const { plan } = await planFromDisk(root, request, request.kind === "rollback" ? productionHistory(openAudit(root)) : undefined);
+  const history = request.kind === "rollback" ? productionHistory(openAudit(root)) : undefined;
+  const { plan } = await planFromDisk(root, request, history, await trustPolicyOf(root));
   if (opts.dryRun) return { status: "dry_run", plan, correlationId };
   const db = openAudit(root);
   const facts = factsOf(plan);

@@ -2,16 +2,19 @@ import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { isLegacyWrapperGlobal } from "./allowlist";
 import { decompress, detectContainer, isNpyFile } from "./containers";
+import { isZip, scanNpy, scanTrailingPickles, scanZip } from "./foreign";
 import { type MachineShared, newShared, PickleError, PickleMachine } from "./pickle-machine";
 import { emptySchema, extractSchema } from "./schema";
 import {
   type ContainerKind,
   type FeatureSchema,
   InspectFailure,
+  type InspectionPolicy,
   type InspectionReport,
   type InspectLimits,
   type PickleGlobal,
   resolveLimits,
+  type TrustedGlobal,
   type Verdict,
 } from "./types";
 
@@ -85,11 +88,38 @@ function judge(outcome: Outcome, globals: PickleGlobal[]): { verdict: Verdict; r
     };
   }
   if (globals.length === 0) return { verdict: "safe", reason: "The pickle imports no globals." };
+  const trusted = globals.filter((g) => g.status === "trusted").length;
   const all = globals.length === 1 ? "The only imported global is" : `All ${globals.length} imported globals are`;
-  return { verdict: "safe", reason: `${all} on the allowlist.` };
+  if (trusted === 0) return { verdict: "safe", reason: `${all} on the allowlist.` };
+  const policy = trusted === globals.length ? "trusted by registry policy" : `on the allowlist or trusted by registry policy (${trusted})`;
+  return { verdict: "safe", reason: `${all} ${policy}.` };
 }
 
-function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
+/** The trust list as the machine looks it up. Pure. */
+function trustMap(policy: InspectionPolicy | undefined): Map<string, TrustedGlobal> {
+  return new Map((policy?.trusted ?? []).map((t) => [`${t.module}.${t.name}`, t]));
+}
+
+/** A zip archive or .npy file: refused as unsupported, naming what its pickles import. */
+function analyseForeign(bytes: Uint8Array, limits: InspectLimits, outcome: Outcome, policy?: InspectionPolicy): Outcome {
+  const shared = newShared(limits, trustMap(policy));
+  outcome.shared = shared;
+  const zip = isZip(bytes);
+  outcome.container = zip ? "zip" : "npy";
+  const found = zip ? scanZip(bytes, shared) : scanNpy(bytes, shared);
+  const globals = sortedGlobals(shared);
+  const imports =
+    found.pickles === 0
+      ? ""
+      : globals.length === 0
+        ? "; it imports no globals"
+        : `; it imports ${plural(globals.length, "global")}: ${listNames(globals)}`;
+  const broken = found.problem ? `; a pickle in it is malformed (${found.problem})` : "";
+  outcome.failure = failure("unsupported", `${found.what}, not a joblib file${imports}${broken}`);
+  return outcome;
+}
+
+function analyse(bytes: Uint8Array, limits: InspectLimits, policy?: InspectionPolicy): Outcome {
   const container = detectContainer(bytes);
   const outcome: Outcome = { container, decompressedSize: null, protocol: null, schema: emptySchema(), shared: null, failure: null };
   if (bytes.length === 0) {
@@ -100,11 +130,7 @@ function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
     outcome.failure = failure("unsupported", "legacy joblib (< 0.10) ZF container; its arrays live in companion files");
     return outcome;
   }
-  if (isNpyFile(bytes)) {
-    outcome.container = "unknown";
-    outcome.failure = failure("unsupported", "a NumPy .npy file (a companion of a legacy joblib dump), not a joblib pickle");
-    return outcome;
-  }
+  if (isZip(bytes) || isNpyFile(bytes)) return analyseForeign(bytes, limits, outcome, policy);
   if (container === "unknown") {
     outcome.failure = failure("malformed", "not a joblib file: the first byte is neither a known container magic nor a pickle opcode");
     return outcome;
@@ -118,7 +144,7 @@ function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
     return outcome;
   }
   outcome.decompressedSize = data.length;
-  const shared = newShared(limits);
+  const shared = newShared(limits, trustMap(policy));
   outcome.shared = shared;
   // A plain Uint8Array view: Buffer.subarray is markedly slower on the hot path.
   const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -127,7 +153,10 @@ function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
     const result = machine.run();
     outcome.protocol = result.protocol;
     if (result.end !== data.length) {
-      throw new PickleError(`${data.length - result.end} trailing bytes after STOP at byte ${result.end - 1}`, result.end);
+      // pickle.load stops here, but a file may carry more pickles: name what they import too.
+      const more =
+        scanTrailingPickles(view, result.end, shared) > 0 && shared.globals.size > 0 ? " (read as more pickles for their imports)" : "";
+      throw new PickleError(`${data.length - result.end} trailing bytes after STOP at byte ${result.end - 1}${more}`, result.end);
     }
     outcome.schema = extractSchema(result.root);
   } catch (error) {
@@ -144,14 +173,15 @@ function analyse(bytes: Uint8Array, limits: InspectLimits): Outcome {
 
 /**
  * Inspects the bytes of a .joblib file without unpickling anything. Pure and synchronous; never
- * throws (internal faults become a "malformed" report, which is never treated as safe).
+ * throws (internal faults become a "malformed" report, which is never treated as safe). `policy` is the
+ * registry's trust list: exact pairs it lifts from "unknown" to "trusted" (never a dangerous one).
  */
-export function inspectBytes(bytes: Uint8Array, limits?: Partial<InspectLimits>): InspectionReport {
+export function inspectBytes(bytes: Uint8Array, limits?: Partial<InspectLimits>, policy?: InspectionPolicy): InspectionReport {
   const started = performance.now();
   const resolved = resolveLimits(limits);
   let outcome: Outcome;
   try {
-    outcome = analyse(bytes, resolved);
+    outcome = analyse(bytes, resolved, policy);
   } catch (error) {
     // Fail closed on anything unforeseen (e.g. an engine RangeError): report, never crash the caller.
     outcome = {
@@ -275,9 +305,9 @@ export async function readFileForInspection(
  * Inspects a .joblib file on disk. Effects: reads the file (see readFileForInspection); the
  * inspection itself runs on the calling thread. Never rejects.
  */
-export async function inspectFile(path: string, limits?: Partial<InspectLimits>): Promise<InspectionReport> {
+export async function inspectFile(path: string, limits?: Partial<InspectLimits>, policy?: InspectionPolicy): Promise<InspectionReport> {
   const resolved = resolveLimits(limits);
   const read = await readFileForInspection(path, resolved);
   if (!read.ok) return read.report;
-  return inspectBytes(read.bytes, resolved);
+  return inspectBytes(read.bytes, resolved, policy);
 }

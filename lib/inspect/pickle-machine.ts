@@ -7,7 +7,7 @@ import { IMPORT_MAPPING, NAME_MAPPING } from "./compat-pickle";
 import { describeDtype, dtypeStateCost, snapshotDtype } from "./numpy-dtype";
 import { type ArgKind, OPCODE_BY_BYTE, type OpcodeSpec, type OpName } from "./opcodes";
 import { asciiOnly, escapeDecode, isPyFloat, latin1, parsePyInt, pyFloatValue, rawUnicodeEscape, validUtf8Surrogatepass } from "./py-text";
-import type { GlobalStatus, InspectLimits, PickleGlobal } from "./types";
+import type { GlobalStatus, InspectLimits, PickleGlobal, TrustedGlobal } from "./types";
 import {
   classOf,
   type DictValue,
@@ -54,12 +54,15 @@ export interface MachineShared {
   readonly resolved: Map<string, ResolvedGlobal>;
   /** A pre-0.10 joblib wrapper was built: its data lives in companion files. */
   legacy: boolean;
+  /** The registry's trust list, by "module.name". */
+  readonly trusted: ReadonlyMap<string, TrustedGlobal>;
 }
 
 /** Creates the shared state for one inspection. Pure. */
-export function newShared(limits: InspectLimits): MachineShared {
+export function newShared(limits: InspectLimits, trusted: ReadonlyMap<string, TrustedGlobal> = new Map()): MachineShared {
   return {
     limits,
+    trusted,
     opcodes: 0,
     work: 0,
     stringBytes: 0,
@@ -85,7 +88,7 @@ export interface MachineResult {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const STATUS_RANK: Readonly<Record<GlobalStatus, number>> = { allowed: 0, unknown: 1, dangerous: 2 };
+const STATUS_RANK: Readonly<Record<GlobalStatus, number>> = { allowed: 0, trusted: 1, unknown: 2, dangerous: 3 };
 const INT64_MAX = 2 ** 63 - 1;
 // Callables whose result the machine must know precisely, because joblib's BUILD override reacts
 // to *any* NumpyArrayWrapper instance: ones that instantiate a class passed as their first argument
@@ -154,6 +157,8 @@ export class PickleMachine {
     start: number,
     readonly shared: MachineShared,
     readonly joblib: boolean,
+    /** Torch-style payloads reference storages by persistent id: read them as opaque values. */
+    readonly persistentIds = false,
   ) {
     this.buf = buf;
     this.pos = start;
@@ -425,15 +430,21 @@ export class PickleMachine {
       if (renamed) [module, name] = renamed;
       else module = IMPORT_MAPPING.get(module) ?? module;
     }
-    const status = classifyGlobal(module, name);
+    let status = classifyGlobal(module, name);
+    // The trust list only ever lifts "unknown": a name on the deny list stays dangerous whoever trusts it.
+    const trust = status === "unknown" ? this.shared.trusted.get(`${module}.${name}`) : undefined;
+    if (trust) status = "trusted";
     const rawKey = `${rawModule}\0${rawName}`;
     let record = this.shared.globals.get(rawKey);
     if (record === undefined) {
       record = { module: rawModule, name: rawName, status, nested: false };
+      if (trust) record.trust = { by: trust.by, at: trust.at };
       this.shared.globals.set(rawKey, record);
     } else if (STATUS_RANK[status] > STATUS_RANK[record.status]) {
       // The same written name can mean two imports (before/after a PROTO change): keep the worse.
       record.status = status;
+      if (trust) record.trust = { by: trust.by, at: trust.at };
+      else delete record.trust;
     }
     return { value: { k: "global", module, name, role: roleOf(module, name) }, record };
   }
@@ -855,8 +866,14 @@ const BY_NAME: Record<OpName, Handler> = {
   STOP: (m) => {
     m.result = m.pop();
   },
-  PERSID: (m) => m.fail("persistent IDs are not used by joblib (no persistent_load exists)"),
-  BINPERSID: (m) => m.fail("persistent IDs are not used by joblib (no persistent_load exists)"),
+  PERSID: (m) => {
+    if (!m.persistentIds) m.fail("persistent IDs are not used by joblib (no persistent_load exists)");
+    m.push({ k: "opaque", why: "persistent id" });
+  },
+  BINPERSID: (m) => {
+    if (!m.persistentIds) m.fail("persistent IDs are not used by joblib (no persistent_load exists)");
+    m.setTop({ k: "opaque", why: "persistent id" });
+  },
 };
 
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true });

@@ -12,7 +12,7 @@ import type { Worker } from "node:worker_threads";
 import { nodeCrypto, nodeWorkerThreads } from "@/lib/registry/builtins";
 import { allowedGlobals } from "./allowlist";
 import type * as Inspector from "./inspect";
-import { type InspectionReport, type InspectLimits, resolveLimits } from "./types";
+import { type InspectionPolicy, type InspectionReport, type InspectLimits, resolveLimits } from "./types";
 import type { InspectRequest } from "./worker-entry";
 
 export interface IsolatedOptions {
@@ -26,6 +26,18 @@ export interface IsolatedOptions {
    * while the file's stat identity holds): a cached report is then returned without reading the file.
    */
   sha256?: string;
+  /** The registry's trust list; part of the cache key, so a change to it is seen at once. */
+  policy?: InspectionPolicy;
+}
+
+/**
+ * The cache key's policy part: the trust list's whole content (who and when are in the report too),
+ * order-independent. Empty for no trust list. Pure.
+ */
+export function policyFingerprint(policy: InspectionPolicy | undefined): string {
+  if (!policy || policy.trusted.length === 0) return "";
+  const lines = policy.trusted.map((t) => `${t.module}\0${t.name}\0${t.by}\0${t.at}`).sort();
+  return `:trust-${fingerprint(lines.join("\n"))}-${lines.length}`;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -71,7 +83,7 @@ function cachePut(key: string, report: InspectionReport): void {
 
 // Bump when a change to the inspector could change a verdict for the same bytes; the allowlist is
 // included by content. Reports saved under another epoch are never reused.
-const INSPECTOR_REVISION = 1;
+const INSPECTOR_REVISION = 2;
 let epoch: string | undefined;
 
 /**
@@ -252,19 +264,21 @@ function runInWorker(
  */
 export async function inspectFileIsolated(filePath: string, opts: IsolatedOptions = {}): Promise<InspectionReport> {
   const limits = resolveLimits(opts.limits);
-  const known = opts.sha256 ? cacheGet(`${opts.sha256}:${JSON.stringify(limits)}`) : undefined;
+  const policy = opts.policy;
+  const keyOf = (sha256: string) => `${sha256}:${JSON.stringify(limits)}${policyFingerprint(policy)}`;
+  const known = opts.sha256 ? cacheGet(keyOf(opts.sha256)) : undefined;
   if (known) return known;
   const { inspectBytes, readFileForInspection, refusedReport } = await inspector();
   const read = await readFileForInspection(filePath, limits);
   if (!read.ok) return read.report;
   const bytes = read.bytes;
-  const key = `${nodeCrypto().createHash("sha256").update(bytes).digest("hex")}:${JSON.stringify(limits)}`;
+  const key = keyOf(nodeCrypto().createHash("sha256").update(bytes).digest("hex"));
   const cached = cacheGet(key);
   if (cached) return cached;
 
   const entry = workerBundlePath();
   if (entry === null) {
-    const report = inspectBytes(bytes, limits);
+    const report = inspectBytes(bytes, limits, policy);
     cachePut(key, report);
     return report;
   }
@@ -275,7 +289,7 @@ export async function inspectFileIsolated(filePath: string, opts: IsolatedOption
     runInWorker(
       refusedReport,
       entry,
-      { kind: "registry-inspect", path: filePath, limits, bytes },
+      { kind: "registry-inspect", path: filePath, limits, bytes, policy },
       opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       opts.maxOldGenerationSizeMb ?? DEFAULT_HEAP_MB,
       bytes.byteLength,

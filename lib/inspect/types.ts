@@ -1,8 +1,25 @@
 /** What the inspector concluded about a file. */
 export type Verdict = "safe" | "unsafe" | "malformed" | "unsupported";
 
-/** How one imported global is judged: allowlisted, known to run code, or neither. */
-export type GlobalStatus = "allowed" | "unknown" | "dangerous";
+/**
+ * How one imported global is judged: on the built-in allowlist, trusted by the registry's own policy (an
+ * admin's exact module.name), known to run code (never trusted by anyone), or none of these.
+ */
+export type GlobalStatus = "allowed" | "trusted" | "unknown" | "dangerous";
+
+/** One exact module.name pair an admin trusts, as the inspector receives it (data, not a database). */
+export interface TrustedGlobal {
+  module: string;
+  name: string;
+  /** Who added it, and when (ISO 8601). */
+  by: string;
+  at: string;
+}
+
+/** What the registry's policy adds to the built-in rules: its trust list. */
+export interface InspectionPolicy {
+  trusted: readonly TrustedGlobal[];
+}
 
 /**
  * A (module, name) pair the pickle imports, as written in the stream (what pickletools shows).
@@ -15,6 +32,8 @@ export interface PickleGlobal {
   status: GlobalStatus;
   /** Seen in a nested object-array pickle (joblib writes those with plain pickle.dump). */
   nested: boolean;
+  /** Set when status is "trusted": whose trust-list entry allowed it. */
+  trust?: { by: string; at: string };
 }
 
 /** The feature contract the saved payload declares, read without executing it. */
@@ -29,7 +48,7 @@ export interface FeatureSchema {
   pipelineSteps: string[] | null;
 }
 
-export type ContainerKind = "none" | "zlib" | "gzip" | "bz2" | "lzma" | "xz" | "lz4" | "legacy-zf" | "unknown";
+export type ContainerKind = "none" | "zlib" | "gzip" | "bz2" | "lzma" | "xz" | "lz4" | "legacy-zf" | "zip" | "npy" | "unknown";
 
 export interface InspectionStats {
   opcodes: number;

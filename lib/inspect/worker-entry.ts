@@ -7,7 +7,7 @@ import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { packedBuffers, readSharedMetricsFiles } from "@/lib/registry/batch";
 import { metricsFileOf } from "@/lib/registry/names";
 import type { MetricsDetail } from "@/lib/registry/scan";
-import type { InspectionReport, InspectLimits } from "./types";
+import type { InspectionPolicy, InspectionReport, InspectLimits } from "./types";
 
 export interface InspectRequest {
   kind: "registry-inspect";
@@ -15,6 +15,8 @@ export interface InspectRequest {
   limits?: Partial<InspectLimits>;
   /** The file content already read (and hashed) by the caller; avoids reading a changed file twice. */
   bytes?: Uint8Array;
+  /** The registry's trust list, as data. */
+  policy?: InspectionPolicy;
 }
 
 /**
@@ -44,8 +46,19 @@ export function isInspectRequest(data: unknown): data is InspectRequest {
 export async function runInspectRequest(request: InspectRequest): Promise<InspectionReport> {
   // Loaded on demand: a spare worker that only reads metrics files starts without the inspector.
   const { inspectBytes, inspectFile } = await import("./inspect");
-  if (request.bytes instanceof Uint8Array) return inspectBytes(request.bytes, request.limits);
-  return inspectFile(request.path, request.limits);
+  const policy = validPolicy(request.policy);
+  if (request.bytes instanceof Uint8Array) return inspectBytes(request.bytes, request.limits, policy);
+  return inspectFile(request.path, request.limits, policy);
+}
+
+/** A structurally valid trust list from a message, else none (a malformed one trusts nothing). Pure. */
+function validPolicy(policy: unknown): InspectionPolicy | undefined {
+  const trusted = (policy as InspectionPolicy | undefined)?.trusted;
+  if (!Array.isArray(trusted)) return undefined;
+  const ok = trusted.every((t) =>
+    ["module", "name", "by", "at"].every((k) => typeof (t as unknown as Record<string, unknown>)?.[k] === "string"),
+  );
+  return ok ? { trusted } : undefined;
 }
 
 if (!isMainThread && parentPort) {

@@ -2,7 +2,7 @@ import { join } from "node:path";
 // Narrow imports: the inspector proper loads only when a file has to be inspected (see run-isolated.ts).
 import { inspectFileIsolated } from "@/lib/inspect/run-isolated";
 import { compareSchemas } from "@/lib/inspect/schema";
-import type { InspectionReport } from "@/lib/inspect/types";
+import type { InspectionPolicy, InspectionReport } from "@/lib/inspect/types";
 import type { SafetyEvidence } from "./checks";
 import { MAX_METRICS_BYTES, readSmallFileSync } from "./files";
 import type { LiveHistorySource } from "./live-history";
@@ -13,13 +13,14 @@ import { loadDeferredMetrics, loadDeferredModels, MODEL_ALIAS, type RegistryView
 /**
  * Reads the registry and plans a promotion or rollback against what is on disk now: scans (reading every
  * metrics file but only the candidate's and production's model files), reads the candidate's first bytes, and inspects the candidate and production model files statically (never
- * unpickling them); for a rollback, asks `history` (the audit log) whether the target's bytes were live.
- * Reads only. Throws typed errors for an unknown version or nothing to promote.
+ * unpickling them) with the registry's trust list `policy`; for a rollback, asks `history` (the audit log)
+ * whether the target's bytes were live. Reads only. Throws typed errors for an unknown version or nothing to promote.
  */
 export async function planFromDisk(
   root: string,
   request: ChangeRequest,
   history?: LiveHistorySource,
+  policy?: InspectionPolicy,
 ): Promise<{ registry: RegistryView; plan: Plan }> {
   const registry = await scanForPlan(root);
   const target = resolveTarget(registry, request);
@@ -29,7 +30,7 @@ export async function planFromDisk(
   if (request.kind === "rollback" && !history) throw new Error("planFromDisk: a rollback needs the audit log's history");
   const [artifact, safety, liveRecord] = await Promise.all([
     readArtifactEvidence(root, target),
-    safetyEvidence(root, target, registry, production),
+    safetyEvidence(root, target, registry, production, policy),
     request.kind === "rollback" ? history?.liveRecord(target.sha256) : undefined,
   ]);
   const plan = planChange(registry, { ...request, version: target.stem }, { artifact, safety, liveRecord });
@@ -42,13 +43,14 @@ export async function safetyEvidence(
   target: Version,
   registry: Pick<RegistryView, "production">,
   production: Version | null,
+  policy?: InspectionPolicy,
 ): Promise<SafetyEvidence> {
   // Production's schema comes from the alias bytes themselves when they match no known version.
   const productionFile = production ? production.modelFile : registry.production.sha256 ? MODEL_ALIAS : null;
   const [candidate, live] = await Promise.all([
-    inspectFileIsolated(join(root, target.modelFile), { sha256: target.sha256 }),
+    inspectFileIsolated(join(root, target.modelFile), { sha256: target.sha256, policy }),
     productionFile
-      ? inspectFileIsolated(join(root, productionFile), { sha256: registry.production.sha256 ?? undefined })
+      ? inspectFileIsolated(join(root, productionFile), { sha256: registry.production.sha256 ?? undefined, policy })
       : Promise.resolve(null),
   ]);
   const liveSchema = live && live.verdict !== "unsupported" ? live.schema : null;
@@ -66,7 +68,7 @@ export async function safetyEvidence(
 }
 
 function unsafeGlobals(report: InspectionReport): string[] {
-  return report.globals.filter((g) => g.status !== "allowed").map((g) => `${g.module}.${g.name} (${g.status})`);
+  return report.globals.filter((g) => g.status !== "allowed" && g.status !== "trusted").map((g) => `${g.module}.${g.name} (${g.status})`);
 }
 
 /**

@@ -20,6 +20,7 @@ import { productionHistory } from "@/lib/audit";
 import { can } from "@/lib/auth";
 import { safetyEvidence } from "@/lib/registry/service";
 import { inspectVersions } from "@/lib/server/inspection";
+import { trustPolicy } from "@/lib/trust/trust-list";
 import { loadSnapshot, minScore, withDocuments } from "@/lib/server/registry";
 import { db, requirePage } from "@/lib/server/session";
 import { applyChange, previewChange } from "../../actions";
@@ -72,9 +73,10 @@ export default async function VersionPage(props: Props) {
   }
   const threshold = minScore();
   const productionVersion = snapshot.versions.find((v) => v.stem === snapshot.production.stem) ?? null;
+  const policy = await trustPolicy(db());
   const [artifact, safety, reports] = await Promise.all([
     readArtifactEvidence(snapshot.root, target),
-    safetyEvidence(snapshot.root, target, snapshot, productionVersion),
+    safetyEvidence(snapshot.root, target, snapshot, productionVersion, policy),
     inspectVersions(snapshot.root, [target]),
   ]);
   const plan = planChange(viewOf(snapshot), { kind: "promote", version: stem, minScore: threshold, overrides: [] }, { artifact, safety });

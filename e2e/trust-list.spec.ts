@@ -1,0 +1,110 @@
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, type Page, test } from "@playwright/test";
+import { pickle } from "../lib/inspect/test-support/pickle-builder";
+import { BEST, cli, registryDir, stateFile } from "./accounts";
+
+// A team ships a pipeline with its own transformer class. An admin trusts that exact class on /admin/settings;
+// the version page then says it is trusted by registry policy, by whom and when; taking it off the list makes
+// the version unsafe again on the next page. Names that run code cannot be trusted by anyone.
+test.use({ storageState: stateFile("admin") });
+
+const STEM = "candidate_acme_20251204T080000Z";
+const model = join(registryDir(), "models", `${STEM}.joblib`);
+const metrics = join(registryDir(), "metrics", `${STEM}.json`);
+
+test.beforeAll(() => {
+  // The registry's payload: {"model": acme_features.Winsorizer(), "cat_cols": [], "num_cols": []}.
+  const bytes = pickle()
+    .proto(4)
+    .emptyDict()
+    .mark()
+    .unicode("model")
+    .stackGlobal("acme_features", "Winsorizer")
+    .emptyTuple()
+    .newObj()
+    .emptyDict()
+    .build()
+    .unicode("cat_cols")
+    .emptyList()
+    .unicode("num_cols")
+    .emptyList()
+    .setItems()
+    .stop()
+    .bytes();
+  writeFileSync(model, bytes);
+  const doc = JSON.parse(readFileSync(join(registryDir(), "metrics", `${BEST}.json`), "utf8"));
+  writeFileSync(metrics, JSON.stringify({ ...doc, artifact: `${STEM}.joblib`, metrics: { ...doc.metrics, roc_auc: 0.51 } }));
+});
+
+test.afterAll(() => {
+  rmSync(model, { force: true });
+  rmSync(metrics, { force: true });
+  cli("trust", "remove", "acme_features.Winsorizer", "--reason", "e2e clean-up");
+});
+
+async function inspection(page: Page) {
+  await page.goto(`/versions/${STEM}`);
+  return page.getByRole("region", { name: "Model file inspection" });
+}
+
+test("an admin trusts an in-house class, the version page says by whom, and removing it makes the version unsafe again", async ({
+  page,
+}) => {
+  let card = await inspection(page);
+  await expect(card.getByText("Unsafe", { exact: true })).toBeVisible();
+  await expect(card.getByRole("row", { name: /acme_features Winsorizer unknown/ })).toBeVisible();
+
+  await page.goto("/admin/settings");
+  const add = page.getByRole("form", { name: "Trust a class" });
+  await add.getByLabel("Module and name").fill("acme_features.Winsorizer");
+  await add.getByLabel("Why").fill("our clipping transformer, reviewed in PR 412");
+  await add.getByRole("button", { name: "Trust" }).click();
+  await expect(add.getByRole("status")).toHaveText("Trusted acme_features.Winsorizer.");
+  await expect(page.getByRole("row", { name: /acme_features\.Winsorizer admin/ })).toBeVisible();
+
+  card = await inspection(page);
+  await expect(card.getByText("Safe", { exact: true })).toBeVisible();
+  await expect(card.getByTestId("trusted-by")).toHaveText(/^trusted by registry policy \(by admin, \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/);
+
+  await page.goto("/admin/settings");
+  const remove = page.getByRole("form", { name: "Stop trusting acme_features.Winsorizer" });
+  await remove.getByLabel("Why stop trusting acme_features.Winsorizer").fill("replaced by sklearn's own");
+  await remove.getByRole("button", { name: "Remove" }).click();
+  await expect(page.getByText("Nothing is trusted beyond the built-in allowlist.")).toBeVisible();
+
+  card = await inspection(page);
+  await expect(card.getByText("Unsafe", { exact: true })).toBeVisible();
+  await expect(card.getByTestId("trusted-by")).toHaveCount(0);
+
+  const events = JSON.parse(cli("audit", "list", "--json", "--limit", "20").stdout).events as {
+    action: string;
+    actor: string;
+    reason: string;
+  }[];
+  const trust = events.filter((e) => e.action.startsWith("trust.")).reverse();
+  expect(trust.map((e) => [e.action, e.actor])).toEqual([
+    ["trust.added", "admin"],
+    ["trust.removed", "admin"],
+  ]);
+});
+
+test("nobody can trust a name that runs code, and the refusal is audited", async ({ page }) => {
+  await page.goto("/admin/settings");
+  const add = page.getByRole("form", { name: "Trust a class" });
+  await add.getByLabel("Module and name").fill("os.system");
+  await add.getByLabel("Why").fill("the model needs it");
+  await add.getByRole("button", { name: "Trust" }).click();
+  await expect(add.getByRole("status")).toContainText("deny list");
+  await expect(page.getByText("Nothing is trusted beyond the built-in allowlist.")).toBeVisible();
+  const refused = JSON.parse(cli("audit", "list", "--json", "--action", "trust.change_refused").stdout).events as { actor: string }[];
+  expect(refused.map((e) => e.actor)).toContain("admin");
+});
+
+test("a viewer cannot open the settings page", async ({ browser }) => {
+  const context = await browser.newContext({ storageState: stateFile("viewer") });
+  const page = await context.newPage();
+  await page.goto("/admin/settings");
+  await expect(page.getByRole("heading", { name: "Registry settings" })).toHaveCount(0);
+  await context.close();
+});
