@@ -1,42 +1,24 @@
-import { mkdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaClient } from "@/lib/generated/prisma/client";
-import { STATE_DIR } from "@/lib/registry";
-import { migrateDatabase } from "./migrate";
+import { closeDbs, type Db, databaseTarget, openDb } from "@/lib/db";
 
-export type AuditDb = PrismaClient;
+export type AuditDb = Db;
 
-/** The audit database file: DATABASE_URL (file:PATH) when set, else <root>/.registry/audit.db. */
+/** The SQLite audit file: DATABASE_URL (file:PATH) when set, else <root>/.registry/audit.db; null on PostgreSQL. */
 export function databaseFile(root: string): string {
-  const url = process.env.DATABASE_URL;
-  if (url) return resolve(/*turbopackIgnore: true*/ url.replace(/^file:/, ""));
-  return join(root, STATE_DIR, "audit.db");
+  const target = databaseTarget(root);
+  if (target.provider !== "sqlite") throw new Error("The registry's database is PostgreSQL: it has no file.");
+  return target.file;
 }
 
-// One client per database file per process; survives Next's module reloads in development.
-const g = globalThis as unknown as { __auditClients?: Map<string, PrismaClient> };
-g.__auditClients ??= new Map();
-const clients = g.__auditClients;
-
 /**
- * Opens the audit log for a registry, creating and migrating the SQLite file on first use, so no set-up
- * step is needed before the first promotion. Memoised per file.
+ * Opens the audit log (and every other table) for a registry, creating and migrating the database on
+ * first use, so no set-up step is needed before the first promotion. SQLite by default, PostgreSQL when
+ * DATABASE_URL (or REGISTRY_DATABASE_URL) is a postgresql:// URL (lib/db). Memoised per database.
  */
 export function openAudit(root: string): AuditDb {
-  const file = databaseFile(root);
-  let client = clients.get(file);
-  if (!client) {
-    mkdirSync(dirname(file), { recursive: true });
-    migrateDatabase(file);
-    client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file, timeout: 10_000 }) });
-    clients.set(file, client);
-  }
-  return client;
+  return openDb(root);
 }
 
 /** Closes every client this process opened (tests and the CLI call this before exiting). */
 export async function closeAudit(): Promise<void> {
-  await Promise.all([...clients.values()].map((c) => c.$disconnect()));
-  clients.clear();
+  await closeDbs();
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { LOCK_KEYS, lockForTransaction, providerOf } from "@/lib/db";
 import type { AuditEvent } from "@/lib/generated/prisma/client";
 import type { Check } from "@/lib/registry";
 import { type ChainedEvent, type ChainReport, eventHash, GENESIS, type HashedEvent, verifyChain } from "./chain";
@@ -72,23 +73,38 @@ export type { AuditEvent };
 
 const MAX_APPEND_TRIES = 50;
 
+type AppendDb = Pick<AuditDb, "auditEvent" | "$executeRawUnsafe"> & Partial<Pick<AuditDb, "$transaction">>;
+
 /**
  * Appends one event to the hash chain: reads the head, links to it, inserts with the next sequence
- * number. Concurrent writers collide on the unique sequence number and retry, so the chain stays linear.
- * `db` may be a transaction, so an event commits (or not) with the change it records.
+ * number. `db` may be a transaction, so an event commits (or not) with the change it records.
+ * On SQLite, concurrent writers collide on the unique sequence number and retry; on PostgreSQL, where a
+ * failed statement spoils its transaction, appends take turns on an advisory lock held to commit, so no
+ * two events from any replica or CLI ever share a predecessor.
  */
-export async function recordEvent(db: Pick<AuditDb, "auditEvent">, actor: Actor, input: EventInput): Promise<AuditEvent> {
+export async function recordEvent(db: AppendDb, actor: Actor, input: EventInput): Promise<AuditEvent> {
+  if (providerOf(db) === "postgresql") {
+    const append = async (tx: AppendDb) => {
+      await lockForTransaction(tx, LOCK_KEYS.auditAppend);
+      return appendAfterHead(tx, actor, input);
+    };
+    return db.$transaction ? db.$transaction((tx) => append(tx), { maxWait: 15_000, timeout: 20_000 }) : append(db);
+  }
   for (let attempt = 0; ; attempt++) {
-    const head = await db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
-    const fields = eventFields((head?.seq ?? 0) + 1, actor, input);
-    const prevHash = head?.hash ?? GENESIS;
     try {
-      return await db.auditEvent.create({ data: { ...fields, prevHash, hash: eventHash(prevHash, fields) } });
+      return await appendAfterHead(db, actor, input);
     } catch (e) {
       if (!isUniqueViolation(e) || attempt >= MAX_APPEND_TRIES) throw e;
       await new Promise((r) => setTimeout(r, Math.random() * 20));
     }
   }
+}
+
+async function appendAfterHead(db: Pick<AuditDb, "auditEvent">, actor: Actor, input: EventInput): Promise<AuditEvent> {
+  const head = await db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
+  const fields = eventFields((head?.seq ?? 0) + 1, actor, input);
+  const prevHash = head?.hash ?? GENESIS;
+  return db.auditEvent.create({ data: { ...fields, prevHash, hash: eventHash(prevHash, fields) } });
 }
 
 /** The hashed fields of a new event at position `seq`, as every writer of the chain stores them. Pure but for the clock and a fresh id. */
@@ -162,7 +178,7 @@ export async function verifyRecentChain(db: AuditDb, count: number): Promise<Cha
   const [total, newest, version] = await Promise.all([
     db.auditEvent.count(),
     db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } }),
-    dataVersion(db),
+    dataVersion(db, count),
   ]);
   const key = `${count}:${total}:${newest?.seq}:${newest?.hash}:${version}`;
   const known = recentReports.get(db);
@@ -174,9 +190,19 @@ export async function verifyRecentChain(db: AuditDb, count: number): Promise<Cha
 
 const recentReports = new WeakMap<AuditDb, { key: string; report: ChainReport & { window: number; total: number } }>();
 
-/** SQLite's data_version for this connection, or null when it cannot be read (then nothing is reused). */
-async function dataVersion(db: AuditDb): Promise<string | null> {
+/**
+ * SQLite's data_version for this connection; on PostgreSQL, the row versions (xmin) of the window, which
+ * change when any of its rows is edited. Null when it cannot be read (then nothing is reused).
+ */
+async function dataVersion(db: AuditDb, count: number): Promise<string | null> {
   try {
+    if (providerOf(db) === "postgresql") {
+      const rows = await db.$queryRawUnsafe<{ v: string | null }[]>(
+        `SELECT md5(string_agg(xmin::text, ',')) AS v FROM (SELECT xmin FROM "AuditEvent" ORDER BY "seq" DESC LIMIT $1) w`,
+        count + 1,
+      );
+      return rows[0]?.v ?? "empty";
+    }
     const rows = await db.$queryRawUnsafe<{ data_version: number | bigint }[]>("PRAGMA data_version");
     return rows[0] ? String(rows[0].data_version) : null;
   } catch {

@@ -1,0 +1,4 @@
+export * from "./client";
+export * from "./keys";
+export * from "./migrate-postgres";
+export * from "./url";
