@@ -74,12 +74,24 @@ function newSqliteMigration(name) {
   try {
     sql = execFileSync(
       "npx",
-      ["prisma", "migrate", "diff", "--from-migrations", SQLITE_MIGRATIONS, "--to-schema", join(root, "prisma", "schema.prisma"), "--script"],
+      [
+        "prisma",
+        "migrate",
+        "diff",
+        "--from-migrations",
+        SQLITE_MIGRATIONS,
+        "--to-schema",
+        join(root, "prisma", "schema.prisma"),
+        "--script",
+      ],
       { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
     );
   } catch (e) {
     throw new Error(
-      `prisma migrate diff failed (${String(e.stderr ?? e.message).trim().split("\n").at(-1)}).\nWrite prisma/migrations/${stamp()}_${name}/migration.sql by hand, then run \`npm run db:migration -- ${name}\` again.`,
+      `prisma migrate diff failed (${String(e.stderr ?? e.message)
+        .trim()
+        .split("\n")
+        .at(-1)}).\nWrite prisma/migrations/${stamp()}_${name}/migration.sql by hand, then run \`npm run db:migration -- ${name}\` again.`,
     );
   }
   const folder = join(SQLITE_MIGRATIONS, `${stamp()}_${name}`);

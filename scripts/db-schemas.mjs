@@ -21,7 +21,11 @@ export function postgresSchema(source) {
     out = out.replace(from, to);
   };
   swap(/provider\s*=\s*"sqlite"/, 'provider = "postgresql"', 'the datasource provider "sqlite"');
-  swap(/output\s*=\s*"\.\.\/lib\/generated\/prisma"/, 'output   = "../../lib/generated/prisma-pg"', 'the generator output "../lib/generated/prisma"');
+  swap(
+    /output\s*=\s*"\.\.\/lib\/generated\/prisma"/,
+    'output   = "../../lib/generated/prisma-pg"',
+    'the generator output "../lib/generated/prisma"',
+  );
   return HEADER + out;
 }
 
