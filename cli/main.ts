@@ -1,6 +1,4 @@
-import { mkdirSync } from "node:fs";
 import { userInfo } from "node:os";
-import { dirname } from "node:path";
 import type { Actor } from "@/lib/audit";
 import { startSpareWorker } from "@/lib/inspect/run-isolated";
 import {
@@ -76,7 +74,11 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   users reset-password NAME [--password-stdin]
                                a temporary password (generated and shown, or read) that must
                                be changed at the next sign-in
-  db migrate                   create and migrate the audit database (done on first use anyway)
+  db migrate                   create and migrate the database (done on first use anyway): the
+                               SQLite file, or PostgreSQL when DATABASE_URL is postgresql://…
+  db copy --to postgresql://…  copy accounts, sessions, settings, approvals and the audit log
+                               (every hash kept) into an empty PostgreSQL database (exit 3 if
+                               it is not empty or the copied chain does not verify)
   help [COMMAND]               this text, or one command's (as does COMMAND --help or -h);
                                help and bad usage read and write nothing
 
@@ -161,7 +163,8 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
       case "inspect":
         return await (await import("./inspect-command")).inspectCommand(rest, io);
       case "db":
-        return await dbCommand(rest, io);
+        await audit();
+        return await (await import("./db-commands")).dbCommand(rest, io);
       case "requests":
         await audit();
         return await (await import("./requests-commands")).requestsCommand(rest, io, osUser());
@@ -382,18 +385,6 @@ async function withScanCache<T>(root: string, fn: () => Promise<T>, { inspects =
   const result = await fn();
   saveScanCache(root, loaded);
   return result;
-}
-
-async function dbCommand(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, common, 1);
-  if (positionals[0] !== "migrate") throw new InvalidInputError("Usage: registry db migrate [--root DIR]");
-  const { databaseFile, migrateDatabase } = await audit();
-  const file = databaseFile(resolveRoot(values.root));
-  mkdirSync(dirname(file), { recursive: true });
-  const { applied } = migrateDatabase(file);
-  if (io.json) io.printJson({ database: file, applied });
-  else io.print(applied.length ? `Migrated ${file}: ${applied.join(", ")}` : `${file} is up to date.`);
-  return 0;
 }
 
 function osUser(): string {

@@ -28,7 +28,11 @@ const providers = g.__registryDbProviders;
  * the next query), so opening never waits on the network.
  */
 export function openDb(root: string): Db {
-  const target = databaseTarget(root);
+  return openDatabase(databaseTarget(root));
+}
+
+/** Opens (memoised) the database `target` names, as openDb does for a registry's. */
+export function openDatabase(target: DatabaseTarget): Db {
   const key = target.provider === "sqlite" ? target.file : target.url;
   let client = clients.get(key);
   if (!client) {
