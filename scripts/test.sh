@@ -20,6 +20,21 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+# PostgreSQL: the replica tests (lib/db, cli/db.test.ts, e2e/replicas.spec.ts) each make and drop their own
+# throwaway database on it. Turned off only explicitly, with REGISTRY_TEST_POSTGRES=0.
+if [ "${REGISTRY_TEST_POSTGRES:-1}" != "0" ]; then
+  step "PostgreSQL"
+  bash scripts/postgres-up.sh
+  export REGISTRY_TEST_POSTGRES_URL="${REGISTRY_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+  # Every throwaway database of this run is named with this prefix, and all are dropped when the run ends,
+  # whatever happened to the tests that made them.
+  export REGISTRY_TEST_POSTGRES_PREFIX="registry_run_$$_"
+  trap 'psql "$REGISTRY_TEST_POSTGRES_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE '"'"'${REGISTRY_TEST_POSTGRES_PREFIX}%'"'"'" 2>/dev/null |
+    while read -r db; do psql "$REGISTRY_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done' EXIT
+else
+  step "PostgreSQL tests turned off (REGISTRY_TEST_POSTGRES=0): the replica proofs will be reported as skipped"
+fi
+
 step "Prisma client and CLI bundle"
 npm run --silent db:generate >/dev/null
 npm run --silent cli:build

@@ -29,7 +29,8 @@ async function admin<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Pro
 
 /** Creates an empty database with a random name; returns its URL and a function that drops it. */
 export async function throwawayDatabase(adminUrl = ADMIN_URL): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
-  const name = `registry_test_${randomBytes(6).toString("hex")}`;
+  // scripts/test.sh names its run's databases with one prefix and drops them all when the run ends.
+  const name = `${process.env.REGISTRY_TEST_POSTGRES_PREFIX ?? "registry_test_"}${randomBytes(6).toString("hex")}`;
   await admin(adminUrl, (c) => c.query(`CREATE DATABASE "${name}"`));
   return {
     url: urlFor(name, adminUrl),
