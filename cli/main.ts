@@ -1,5 +1,6 @@
 import { userInfo } from "node:os";
 import type { Actor } from "@/lib/audit";
+import { isUnreachable } from "@/lib/db/url";
 import { startSpareWorker } from "@/lib/inspect/run-isolated";
 import {
   CHECK_NAMES,
@@ -19,6 +20,7 @@ import {
   scanRegistry,
   validateVersionName,
 } from "@/lib/registry";
+import { DatabaseUnavailableError } from "@/lib/registry/errors";
 import { allowChdirForStats } from "@/lib/registry/files";
 import { common, type Out, parse } from "./args";
 import { renderList, renderPlan, renderVersion } from "./output";
@@ -364,13 +366,22 @@ function report(
   else if (r.dryRun && plan.allowed) io.print("Dry run: nothing was written. Run again without --dry-run to apply.");
 }
 
-function fail(e: unknown, io: Out): number {
+function fail(error: unknown, io: Out): number {
+  // A database that cannot be reached is told as such, once, without a driver's stack trace.
+  const e = isUnreachable(error) && !(error instanceof RegistryError) ? databaseUnavailable(error) : error;
   const known = e instanceof RegistryError;
   const message = known ? e.message : `Unexpected error: ${(e as Error)?.stack ?? String(e)}`;
   const exitCode = known ? e.exitCode : 1;
   if (io.json) io.printJson({ error: { code: known ? e.code : "unexpected", message }, exitCode });
   else process.stderr.write(`registry: ${message}\n`);
   return exitCode;
+}
+
+function databaseUnavailable(cause: unknown): DatabaseUnavailableError {
+  return new DatabaseUnavailableError(
+    "The database cannot be reached: nothing was changed. Check DATABASE_URL and that the server is up, then try again.",
+    { cause },
+  );
 }
 
 /**

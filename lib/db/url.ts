@@ -36,3 +36,27 @@ export function redactUrl(url: string): string {
     return "(unparsable database URL)";
   }
 }
+
+/**
+ * True for an error that means the database server could not be reached or went away (refused, reset,
+ * shut down), as opposed to one about the query: such a failure is told as "the database is unavailable".
+ */
+export function isUnreachable(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown; cause?: unknown } | null;
+  if (!err) return false;
+  if (
+    typeof err.code === "string" &&
+    ["P1001", "P1002", "P1017", "ECONNREFUSED", "ECONNRESET", "57P01", "57P02", "57P03"].includes(err.code)
+  ) {
+    return true;
+  }
+  const text = typeof err.message === "string" ? err.message : "";
+  if (
+    /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|the database system is (shutting down|starting up)|Can't reach database|DatabaseNotReachable|ConnectionClosed/i.test(
+      text,
+    )
+  ) {
+    return true;
+  }
+  return err.cause !== undefined && err.cause !== e && isUnreachable(err.cause);
+}
