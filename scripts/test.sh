@@ -61,6 +61,11 @@ if [ "${CI:-}" = "true" ] || [ "${LONG_PROOFS:-}" = "1" ]; then
   CRASH_RANDOM_RUNS=40 npx vitest run cli/crash.test.ts --reporter=default --reporter=json --outputFile.json="$RESULTS/crash.json"
   step "Long proofs: 50 readers for 60 s while production changes"
   LOAD_SECONDS=60 node bench/load.mjs
+  if [ "${REGISTRY_TEST_POSTGRES:-1}" != "0" ]; then
+    step "Long proofs: 50 readers for 60 s over two replicas on PostgreSQL while production changes"
+    LOAD_SECONDS=60 LOAD_POSTGRES=1 node bench/load.mjs
+    long=2
+  fi
 fi
 
 node -e '
@@ -74,6 +79,6 @@ for (const f of ["vitest.json", "crash.json"]) {
 }
 const p = JSON.parse(fs.readFileSync(`${dir}/playwright.json`, "utf8")).stats;
 passed += p.expected; failed += p.unexpected + p.flaky; skipped += p.skipped;
-if (process.argv[2] === "1") passed += 1; // the load proof, which exits non-zero on failure
+passed += Number(process.argv[2]); // the load proofs, which exit non-zero on failure
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 ' "$RESULTS" "$long"
