@@ -89,11 +89,12 @@ async function serverFigures(root, helpers, withAudit, postgresUrl = null) {
   const db = join(root, ".registry", "bench-audit.db");
   rmSync(db, { force: true });
   const sqliteEnv = { ...process.env, REGISTRY_ROOT: root, DATABASE_URL: `file:${db}`, NEXT_TELEMETRY_DISABLED: "1" };
+  // The events first: adding the account appends its own event after them (the seeder starts at #1).
+  if (withAudit) run("node", [helpers, "audit", db, String(AUDIT_EVENTS)]);
   execFileSync(BIN, ["users", "add", "bench", "--role", "viewer", "--password-stdin", "--root", root], {
     env: sqliteEnv,
     input: "bench-password-1",
   });
-  if (withAudit) run("node", [helpers, "audit", db, String(AUDIT_EVENTS)]);
   const token = run("node", [helpers, "session", db, "bench"]).stdout.trim();
   // PostgreSQL gets the very same rows (account, session, events and their hashes) through `registry db copy`.
   if (postgresUrl) cli(["db", "copy", "--to", postgresUrl, "--root", root], true, { DATABASE_URL: `file:${db}` });
