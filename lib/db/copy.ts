@@ -53,7 +53,11 @@ export async function copyDatabase(from: Db, to: Db): Promise<CopyReport> {
     rows[m] = data.length;
   }
   rows.AuditEvent = await copyEvents(from, to);
-  if (providerOf(to) === "postgresql") await resetSequences(to);
+  if (providerOf(to) === "postgresql") {
+    await resetSequences(to);
+    // Fresh statistics and visibility map: counting a long log then reads an index, not the whole table.
+    await to.$executeRawUnsafe("VACUUM ANALYZE");
+  }
   const events = await to.auditEvent.findMany({ orderBy: { seq: "asc" } });
   const report = verifyChain(events);
   return { rows, chain: { ok: report.ok, count: report.count, headHash: report.headHash ?? null } };
@@ -65,9 +69,28 @@ async function copyEvents(from: Db, to: Db): Promise<number> {
   for (;;) {
     const page = await from.auditEvent.findMany({ where: { seq: { gt: after } }, orderBy: { seq: "asc" }, take: PAGE });
     if (page.length === 0) return copied;
-    await to.auditEvent.createMany({ data: page });
+    if (providerOf(to) === "postgresql") await insertRows(to, "AuditEvent", page);
+    else await to.auditEvent.createMany({ data: page });
     copied += page.length;
     after = page.at(-1)!.seq;
+  }
+}
+
+// PostgreSQL takes at most 65,535 parameters a statement.
+const ROWS_PER_INSERT = 1000;
+
+/**
+ * Inserts rows with plain multi-row INSERTs on PostgreSQL: the same rows createMany would write, several
+ * times faster for a long log (measured: 100k events). Column names come from the model, never from input.
+ */
+async function insertRows(db: Db, table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+  const columns = Object.keys(rows[0] ?? {});
+  const quoted = columns.map((c) => `"${c.replaceAll('"', '""')}"`).join(", ");
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+    const values: unknown[] = [];
+    const tuples = chunk.map((row) => `(${columns.map((c) => `$${values.push(row[c] ?? null)}`).join(", ")})`);
+    await db.$executeRawUnsafe(`INSERT INTO "${table}" (${quoted}) VALUES ${tuples.join(", ")}`, ...values);
   }
 }
 
