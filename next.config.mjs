@@ -12,7 +12,7 @@ const SECURITY_HEADERS = [
 /** @type {import("next").NextConfig} */
 const nextConfig = {
   // Native SQLite bindings must be loaded by Node at run time, not bundled.
-  serverExternalPackages: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "@node-rs/argon2"],
+  serverExternalPackages: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "pg", "@prisma/adapter-pg", "@node-rs/argon2"],
   poweredByHeader: false,
   typedRoutes: false,
   headers: async () => [{ source: "/:path*", headers: SECURITY_HEADERS }],

@@ -2,11 +2,15 @@
 // Passes when no request fails and no reader ever sees a torn production (a page whose alias state is not
 // "ok" outside a moment a writer holds the lock, or an alias file on disk whose hash matches no version).
 // LOAD_SECONDS (default 60) and LOAD_READERS (default 50) set the size. Writes bench/out/load.json.
+// LOAD_POSTGRES=1 runs it as a team deploys several machines: LOAD_REPLICAS (default 2) servers over one
+// folder and one throwaway PostgreSQL database (made on REGISTRY_TEST_POSTGRES_URL, dropped after), the
+// readers spread over the replicas, the writer a CLI on the same database. Writes bench/out/load-postgres.json.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { waitFor } from "./util.mjs";
 
 const repo = join(import.meta.dirname, "..");
@@ -17,13 +21,21 @@ const dir = `/tmp/registry-load-${PORT}`;
 const root = join(dir, "registry");
 const db = join(dir, "audit.db");
 const BIN = join(repo, "cli", "bin.mjs");
-const env = { ...process.env, REGISTRY_ROOT: root, DATABASE_URL: `file:${db}`, NEXT_TELEMETRY_DISABLED: "1" };
+const POSTGRES = process.env.LOAD_POSTGRES === "1";
+const REPLICAS = Number(process.env.LOAD_REPLICAS ?? (POSTGRES ? 2 : 1));
+const adminUrl = process.env.REGISTRY_TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const pgName = `${process.env.REGISTRY_TEST_POSTGRES_PREFIX ?? "registry_load_"}${process.pid}`;
+const pgUrl = Object.assign(new URL(adminUrl), { pathname: `/${pgName}` }).toString();
+const env = POSTGRES
+  ? { ...process.env, REGISTRY_ROOT: root, DATABASE_URL: "", REGISTRY_DATABASE_URL: pgUrl, NEXT_TELEMETRY_DISABLED: "1" }
+  : { ...process.env, REGISTRY_ROOT: root, DATABASE_URL: `file:${db}`, NEXT_TELEMETRY_DISABLED: "1" };
+if (POSTGRES) await onAdmin(`CREATE DATABASE "${pgName}"`);
 
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 cpSync(join(repo, "artifacts"), root, { recursive: true, filter: (s) => !s.includes("/.registry") });
 execFileSync("node", [BIN, "users", "add", "load", "--role", "viewer", "--password-stdin"], { env, input: "load-password-1" });
-const token = openSession();
+const token = POSTGRES ? await openPgSession() : openSession();
 
 const sha = (f) => createHash("sha256").update(readFileSync(f)).digest("hex");
 const versionHashes = new Set(
@@ -39,12 +51,15 @@ for (const v of targets) {
   execFileSync("node", [BIN, "promote", "--version", v, ...gates, "--actor", "load-writer"], { env, stdio: "ignore" });
 }
 
-const server = spawn("npx", ["next", "start", "-p", String(PORT), "-H", "127.0.0.1"], { cwd: repo, env, stdio: "ignore", detached: true });
+const ports = Array.from({ length: REPLICAS }, (_, i) => PORT + i);
+const servers = ports.map((p) =>
+  spawn("npx", ["next", "start", "-p", String(p), "-H", "127.0.0.1"], { cwd: repo, env, stdio: "ignore", detached: true }),
+);
 const stats = { requests: 0, errors: 0, tornPages: 0, tornFiles: 0, promotions: 0, promotionFailures: 0, latencies: [] };
 try {
-  await waitFor(`http://127.0.0.1:${PORT}/api/health`);
+  for (const p of ports) await waitFor(`http://127.0.0.1:${p}/api/health`);
   const deadline = Date.now() + SECONDS * 1000;
-  const readers = Array.from({ length: READERS }, () => reader(deadline));
+  const readers = Array.from({ length: READERS }, (_, i) => reader(deadline, ports[i % ports.length]));
   const writer = (async () => {
     for (let i = 0; Date.now() < deadline; i++) {
       const r = spawnSync("node", [BIN, "rollback", "--to", targets[i % targets.length], "--reason", "load", "--actor", "load-writer"], {
@@ -58,13 +73,16 @@ try {
   })();
   await Promise.all([...readers, writer]);
 } finally {
-  process.kill(-server.pid, "SIGTERM");
+  for (const server of servers) process.kill(-server.pid, "SIGTERM");
 }
 
 const s = [...stats.latencies].sort((a, b) => a - b);
 const pct = (p) => Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0);
 const verify = JSON.parse(spawnSync("node", [BIN, "audit", "verify", "--json"], { env, encoding: "utf8" }).stdout);
+if (POSTGRES) await onAdmin(`DROP DATABASE IF EXISTS "${pgName}" WITH (FORCE)`);
 const result = {
+  database: POSTGRES ? "postgresql" : "sqlite",
+  replicas: REPLICAS,
   seconds: SECONDS,
   readers: READERS,
   requests: stats.requests,
@@ -78,7 +96,7 @@ const result = {
   auditChain: verify.ok ? `intact (${verify.count} events)` : "BROKEN",
 };
 mkdirSync(join(repo, "bench", "out"), { recursive: true });
-writeFileSync(join(repo, "bench", "out", "load.json"), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(join(repo, "bench", "out", POSTGRES ? "load-postgres.json" : "load.json"), `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(result, null, 2));
 const ok =
   result.errors === 0 &&
@@ -90,11 +108,11 @@ const ok =
 console.log(ok ? "load proof: 1 passed, 0 failed" : "load proof: 0 passed, 1 failed");
 process.exit(ok ? 0 : 1);
 
-async function reader(deadline) {
+async function reader(deadline, port) {
   while (Date.now() < deadline) {
     const t = performance.now();
     try {
-      const res = await fetch(`http://127.0.0.1:${PORT}/`, { headers: { cookie: `registry_session=${token}` } });
+      const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { cookie: `registry_session=${token}` } });
       const html = await res.text();
       stats.latencies.push(performance.now() - t);
       stats.requests++;
@@ -126,4 +144,35 @@ function openSession() {
     );
   conn.close();
   return value;
+}
+
+/** The same session, written into PostgreSQL. */
+async function openPgSession() {
+  const c = new pg.Client({ connectionString: pgUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query(`SELECT id FROM "User" WHERE username = $1`, ["load"]);
+    const value = randomBytes(32).toString("base64url");
+    const now = Date.now();
+    await c.query(`INSERT INTO "Session" (id, "userId", "createdAt", "expiresAt", address) VALUES ($1, $2, $3, $4, $5)`, [
+      createHash("sha256").update(value).digest("hex"),
+      rows[0].id,
+      new Date(now).toISOString(),
+      new Date(now + 3_600_000).toISOString(),
+      "load",
+    ]);
+    return value;
+  } finally {
+    await c.end();
+  }
+}
+
+async function onAdmin(sql) {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
 }

@@ -18,7 +18,7 @@ const PAIRED_RUNS = Math.max(RUNS, 9);
 const AUDIT_EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 100_000);
 // The command as installed (package.json "bin"): the launcher that starts Node on cli/bin.mjs.
 const BIN = join(repo, "cli", "registry");
-const PORT = 3299;
+const PORT = Number(process.env.BENCH_PORT ?? 3299);
 
 const results = { machine: machine(), runs: RUNS, sizes: {}, promotion: null, inspection: null };
 
@@ -75,6 +75,7 @@ async function main() {
     const reflinkDir = process.env.BENCH_REFLINK_DIR;
     if (reflinkDir) results.promotionReflink = promotionFigures(helpers, reflinkDir);
   }
+  if (process.env.BENCH_POSTGRES !== "0") results.postgres = await postgresFigures(helpers);
   results.inspection = inspectionFigures();
   writeFileSync(join(OUT, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   const md = table();
@@ -84,16 +85,20 @@ async function main() {
 
 // ---- server ---------------------------------------------------------------------------------------
 
-async function serverFigures(root, helpers, withAudit) {
+async function serverFigures(root, helpers, withAudit, postgresUrl = null) {
   const db = join(root, ".registry", "bench-audit.db");
   rmSync(db, { force: true });
-  const env = { ...process.env, REGISTRY_ROOT: root, DATABASE_URL: `file:${db}`, NEXT_TELEMETRY_DISABLED: "1" };
+  const sqliteEnv = { ...process.env, REGISTRY_ROOT: root, DATABASE_URL: `file:${db}`, NEXT_TELEMETRY_DISABLED: "1" };
+  // The events first: adding the account appends its own event after them (the seeder starts at #1).
+  if (withAudit) run("node", [helpers, "audit", db, String(AUDIT_EVENTS)]);
   execFileSync(BIN, ["users", "add", "bench", "--role", "viewer", "--password-stdin", "--root", root], {
-    env,
+    env: sqliteEnv,
     input: "bench-password-1",
   });
-  if (withAudit) run("node", [helpers, "audit", db, String(AUDIT_EVENTS)]);
   const token = run("node", [helpers, "session", db, "bench"]).stdout.trim();
+  // PostgreSQL gets the very same rows (account, session, events and their hashes) through `registry db copy`.
+  if (postgresUrl) cli(["db", "copy", "--to", postgresUrl, "--root", root], true, { DATABASE_URL: `file:${db}` });
+  const env = postgresUrl ? { ...sqliteEnv, DATABASE_URL: "", REGISTRY_DATABASE_URL: postgresUrl } : sqliteEnv;
   // The way `npm start` runs it (which also caps glibc's malloc arenas: see package.json and README).
   const server = spawn("npm", ["start", "--", "-p", String(PORT), "-H", "127.0.0.1"], {
     cwd: repo,
@@ -126,7 +131,7 @@ async function serverFigures(root, helpers, withAudit) {
       f.auditEvents = AUDIT_EVENTS;
     }
     f.serverRssMB = rssMB(server.pid);
-    f.browser = await browserFigures(token);
+    if (!postgresUrl) f.browser = await browserFigures(token);
     return f;
   } finally {
     process.kill(-server.pid, "SIGTERM");
@@ -238,7 +243,42 @@ async function browserFigures(token) {
 
 // ---- promotion of a 200 MB model -------------------------------------------------------------------
 
-function promotionFigures(helpers, base) {
+/**
+ * The server and promotion figures again with PostgreSQL (a throwaway database on REGISTRY_TEST_POSTGRES_URL,
+ * dropped after), at the largest size, beside the SQLite ones of the same run. BENCH_POSTGRES=0 skips it.
+ */
+async function postgresFigures(helpers) {
+  const admin = process.env.REGISTRY_TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+  const n = Math.max(...SIZES);
+  const out = { size: n };
+  const fresh = () => {
+    const name = `registry_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    run("psql", [admin, "-qc", `CREATE DATABASE "${name}"`]);
+    return { name, url: Object.assign(new URL(admin), { pathname: `/${name}` }).toString() };
+  };
+  const drop = (d) => run("psql", [admin, "-qc", `DROP DATABASE IF EXISTS "${d.name}" WITH (FORCE)`], { allowFail: true });
+  log(`\n## PostgreSQL, ${n} versions`);
+  if (process.env.BENCH_SERVER !== "0") {
+    const d = fresh();
+    try {
+      Object.assign(out, await serverFigures(join(WORK, `r${n}`), helpers, true, d.url));
+    } finally {
+      drop(d);
+    }
+  }
+  if (process.env.BENCH_PROMOTION !== "0") {
+    const d = fresh();
+    try {
+      out.promotion = promotionFigures(helpers, WORK, { DATABASE_URL: "", REGISTRY_DATABASE_URL: d.url });
+    } finally {
+      drop(d);
+    }
+  }
+  log(JSON.stringify(out, null, 1));
+  return out;
+}
+
+function promotionFigures(helpers, base, dbEnv = { DATABASE_URL: "" }) {
   const root = join(base, "big");
   const fileSystem = run("findmnt", ["-n", "-o", "FSTYPE", "-T", base]).stdout.trim();
   log(`\n## promotion of a 200 MB model on ${fileSystem} (${base})`);
@@ -261,7 +301,7 @@ function promotionFigures(helpers, base) {
     join(root, "models", "small_20240101T000000Z.joblib"),
   );
   writeFileSync(join(root, "metrics", "small_20240101T000000Z.json"), JSON.stringify({ metrics: { pr_auc: 0.7 } }));
-  const env = { DATABASE_URL: "" };
+  const env = dbEnv;
   // Put live once by a promotion, so the rollbacks below go back to a version that was live.
   cli(["promote", "--version", "small_20240101T000000Z", "--reason", "bench", "--root", root], true, env);
   const promote = [];
@@ -528,6 +568,33 @@ function table() {
         ` (${p.applyRatioDurable.toFixed(2)} of the durable \`cp\`)`,
       ),
       line("whole `registry promote` (node start, plan, audit log)", p.promote200MB),
+    );
+  }
+  const pg = results.postgres;
+  if (pg) {
+    const sq = results.sizes[pg.size] ?? {};
+    const both = (label, a, b) => `| ${label} | ${cell(a)} | ${cell(b)} |`;
+    lines.push(
+      "",
+      `SQLite beside PostgreSQL 15 (same run, ${Number(pg.size).toLocaleString("en-US")} versions, the same ${AUDIT_EVENTS.toLocaleString("en-US")} events copied by \`registry db copy\`):`,
+      "",
+      "| figure | SQLite | PostgreSQL |",
+      "| --- | --- | --- |",
+      both(
+        "overview page, first request",
+        sq.overviewFirst && [`${round(sq.overviewFirst.ms)} ms`],
+        pg.overviewFirst && [`${round(pg.overviewFirst.ms)} ms`],
+      ),
+      both("overview page, repeated", sq.overviewRepeat, pg.overviewRepeat),
+      both("version page", sq.versionPage, pg.versionPage),
+      both(`audit page, ${AUDIT_EVENTS.toLocaleString("en-US")} events`, sq.auditPage, pg.auditPage),
+      both("audit page, filtered + paged", sq.auditPageFiltered, pg.auditPageFiltered),
+      both("whole `registry promote` of a 200 MB model", results.promotion?.promote200MB, pg.promotion?.promote200MB),
+      both(
+        "server memory (RSS, largest process)",
+        sq.serverRssMB && [`${sq.serverRssMB.largestMB} MB`],
+        pg.serverRssMB && [`${pg.serverRssMB.largestMB} MB`],
+      ),
     );
   }
   if (results.inspection) lines.push("", `Inspection: ${JSON.stringify(results.inspection)}`);

@@ -6,7 +6,6 @@ import {
   type Actor,
   type ChainReport,
   compactDatabase,
-  databaseFile,
   eventsWithRejectedInput,
   exportHead,
   exportText,
@@ -19,6 +18,7 @@ import {
   verifyExport,
   verifyStoredChain,
 } from "@/lib/audit";
+import { databaseTarget } from "@/lib/db/url";
 import { InvalidInputError, type ProductionAt, parseInstant, periodFacts, resolveRoot } from "@/lib/registry";
 import { common, type Out, parse } from "./args";
 import { renderProductionAt } from "./output";
@@ -75,8 +75,10 @@ async function verify(args: string[], io: Out): Promise<number> {
   if (values.file) return report(verifyExport(readFileSync(values.file, "utf8")), [], io);
   const root = resolveRoot(values.root);
   const chain = await verifyStoredChain(openAudit(root));
-  // An intact chain may still hold what the dashboard recorded of refused input before secrets were kept out.
-  return report(chain, eventsWithRejectedInput(databaseFile(root)), io);
+  // An intact chain may still hold what the dashboard recorded of refused input before secrets were kept out
+  // (only logs of that age, which are SQLite files, can).
+  const target = databaseTarget(root);
+  return report(chain, target.provider === "sqlite" ? eventsWithRejectedInput(target.file) : [], io);
 }
 
 function report(r: ChainReport, rejectedInputs: number[], io: Out): number {
@@ -160,7 +162,13 @@ async function redact(args: string[], io: Out): Promise<number> {
     "dry-run": { type: "boolean" },
     compact: { type: "boolean" },
   });
-  const file = databaseFile(resolveRoot(values.root));
+  const target = databaseTarget(resolveRoot(values.root));
+  if (target.provider !== "sqlite") {
+    throw new InvalidInputError(
+      "registry audit redact rewrites the SQLite file and does not work on PostgreSQL yet: nothing was changed.",
+    );
+  }
+  const file = target.file;
   if (values.compact) {
     if (values.seq || values["rejected-inputs"]) throw new InvalidInputError("--compact runs alone: it only rebuilds the database file.");
     const compacted = compactDatabase(file);

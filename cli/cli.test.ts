@@ -155,7 +155,17 @@ describe("registry show on hostile metrics files", () => {
     expect(json.json.metricChanges).toContainEqual(expect.objectContaining({ metric: "pr_auc", to: 0.5 }));
 
     // Promoted anyway: the audit event records the bounded list, not 150,000 entries.
-    const promoted = await run("promote", "--version", stem, "--override", "min_score", "--override", "no_degradation", "--reason", "load test");
+    const promoted = await run(
+      "promote",
+      "--version",
+      stem,
+      "--override",
+      "min_score",
+      "--override",
+      "no_degradation",
+      "--reason",
+      "load test",
+    );
     expect(promoted.code).toBe(0);
     const audit = await run("audit", "list", "--action", "model.promoted", "--json");
     const event = (audit.json.events as { details: unknown }[])[0];

@@ -1,8 +1,7 @@
-import { existsSync, mkdirSync } from "node:fs";
 import { userInfo } from "node:os";
-import { dirname } from "node:path";
 import type { Actor } from "@/lib/audit";
-import { databaseFile } from "@/lib/audit/db-file";
+import { databaseExists } from "@/lib/audit/db-file";
+import { isUnreachable } from "@/lib/db/url";
 import { startSpareWorker } from "@/lib/inspect/run-isolated";
 import type { InspectionPolicy } from "@/lib/inspect/types";
 import {
@@ -23,6 +22,7 @@ import {
   scanRegistry,
   validateVersionName,
 } from "@/lib/registry";
+import { DatabaseUnavailableError } from "@/lib/registry/errors";
 import { allowChdirForStats } from "@/lib/registry/files";
 import { common, type Out, parse } from "./args";
 import { renderList, renderPlan, renderVersion } from "./output";
@@ -92,7 +92,11 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   webhooks deliveries ID       a webhook's latest deliveries with their attempts and status
   webhooks redeliver DELIVERY_ID | test ID (send a ping now; exit 3 if not delivered)
   webhooks send                send every due delivery once (where no server runs)
-  db migrate                   create and migrate the audit database (done on first use anyway)
+  db migrate                   create and migrate the database (done on first use anyway): the
+                               SQLite file, or PostgreSQL when DATABASE_URL is postgresql://…
+  db copy --to postgresql://…  copy accounts, sessions, settings, approvals and the audit log
+                               (every hash kept) into an empty PostgreSQL database (exit 3 if
+                               it is not empty or the copied chain does not verify)
   help [COMMAND]               this text, or one command's (as does COMMAND --help or -h);
                                help and bad usage read and write nothing
 
@@ -150,7 +154,7 @@ function audit() {
 
 /** The registry's trust list for the inspector: empty for a registry with no database (none is created). */
 async function trustPolicyOf(root: string): Promise<InspectionPolicy> {
-  if (!existsSync(databaseFile(root))) return { trusted: [] };
+  if (!databaseExists(root)) return { trusted: [] };
   await audit();
   return (await import("@/lib/trust/trust-list")).trustPolicyOf(root);
 }
@@ -184,7 +188,8 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
       case "inspect":
         return await (await import("./inspect-command")).inspectCommand(rest, io, trustPolicyOf);
       case "db":
-        return await dbCommand(rest, io);
+        await audit();
+        return await (await import("./db-commands")).dbCommand(rest, io);
       case "requests":
         await audit();
         return await (await import("./requests-commands")).requestsCommand(rest, io, osUser());
@@ -391,13 +396,22 @@ function report(
   else if (r.dryRun && plan.allowed) io.print("Dry run: nothing was written. Run again without --dry-run to apply.");
 }
 
-function fail(e: unknown, io: Out): number {
+function fail(error: unknown, io: Out): number {
+  // A database that cannot be reached is told as such, once, without a driver's stack trace.
+  const e = isUnreachable(error) && !(error instanceof RegistryError) ? databaseUnavailable(error) : error;
   const known = e instanceof RegistryError;
   const message = known ? e.message : `Unexpected error: ${(e as Error)?.stack ?? String(e)}`;
   const exitCode = known ? e.exitCode : 1;
   if (io.json) io.printJson({ error: { code: known ? e.code : "unexpected", message }, exitCode });
   else process.stderr.write(`registry: ${message}\n`);
   return exitCode;
+}
+
+function databaseUnavailable(cause: unknown): DatabaseUnavailableError {
+  return new DatabaseUnavailableError(
+    "The database cannot be reached: nothing was changed. Check DATABASE_URL and that the server is up, then try again.",
+    { cause },
+  );
 }
 
 /**
@@ -412,18 +426,6 @@ async function withScanCache<T>(root: string, fn: () => Promise<T>, { inspects =
   const result = await fn();
   saveScanCache(root, loaded);
   return result;
-}
-
-async function dbCommand(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, common, 1);
-  if (positionals[0] !== "migrate") throw new InvalidInputError("Usage: registry db migrate [--root DIR]");
-  const { databaseFile, migrateDatabase } = await audit();
-  const file = databaseFile(resolveRoot(values.root));
-  mkdirSync(dirname(file), { recursive: true });
-  const { applied } = migrateDatabase(file);
-  if (io.json) io.printJson({ database: file, applied });
-  else io.print(applied.length ? `Migrated ${file}: ${applied.join(", ")}` : `${file} is up to date.`);
-  return 0;
 }
 
 function osUser(): string {

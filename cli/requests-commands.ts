@@ -1,6 +1,4 @@
 import { hostname } from "node:os";
-import type { Actor } from "@/lib/audit";
-import { openAudit, repairOnStart } from "@/lib/audit";
 import {
   approveRequest,
   authenticate,
@@ -8,11 +6,13 @@ import {
   type Identity,
   identityOfUser,
   openRequests,
-  type RequestView,
   type Requester,
+  type RequestView,
   rejectRequest,
   withdrawRequest,
 } from "@/lib/approvals";
+import type { Actor } from "@/lib/audit";
+import { openAudit, repairOnStart } from "@/lib/audit";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
 import { readSettings } from "@/lib/settings/settings";
 import { common, type Out, parse } from "./args";

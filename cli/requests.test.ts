@@ -86,7 +86,9 @@ describe("registry promote under the two-person rule", () => {
     process.env.REGISTRY_APPROVALS = "off";
     expect((await run(["promote", "--reason", "weekly", "--actor", "ci-bot"])).code).toBe(0);
     process.env.REGISTRY_APPROVALS = "required";
-    expect((await run(["rollback", "--previous", "--reason", "pager", "--json"])).json).toMatchObject({ error: { code: "account_required" } });
+    expect((await run(["rollback", "--previous", "--reason", "pager", "--json"])).json).toMatchObject({
+      error: { code: "account_required" },
+    });
     const r = await run(["rollback", "--previous", "--reason", "pager: latency", "--json", ...as("alice")], "alice-password");
     expect(r).toMatchObject({ code: 0, json: { rolledBack: true, emergency: true, requested: false, to: PRODUCTION } });
     expect(live()).toBe(sha(join(root, `models/${PRODUCTION}.joblib`)));

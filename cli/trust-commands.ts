@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { type Actor, databaseFile, openAudit } from "@/lib/audit";
+import { type Actor, databaseExists, openAudit } from "@/lib/audit";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
 import { addTrusted, listTrusted, removeTrusted, trustedPathSchema, trustReasonSchema, UnknownTrustError } from "@/lib/trust/trust-list";
 import { common, type Out, parse } from "./args";
@@ -17,7 +16,7 @@ export async function trustCommand(args: string[], io: Out, actor: string): Prom
   const root = resolveRoot(values.root);
   if (sub === "list") {
     if (values.reason !== undefined) throw new InvalidInputError("registry trust list takes no --reason.");
-    const entries = existsSync(databaseFile(root)) ? await listTrusted(openAudit(root)) : [];
+    const entries = databaseExists(root) ? await listTrusted(openAudit(root)) : [];
     if (io.json) io.printJson({ trusted: entries });
     else if (entries.length === 0) io.print("The trust list is empty: only the built-in allowlist applies.");
     else for (const e of entries) io.print(`${e.path.padEnd(48)} by ${e.addedBy} at ${e.addedAt}: ${e.reason}`);
@@ -29,7 +28,7 @@ export async function trustCommand(args: string[], io: Out, actor: string): Prom
   const reason = trustReasonSchema.safeParse(values.reason ?? "");
   if (!reason.success) throw new InvalidInputError(`--reason: ${reason.error.issues[0]?.message ?? "required"}`);
   const who: Actor = { name: actor, role: "cli", source: "cli" };
-  if (sub === "remove" && !existsSync(databaseFile(root))) throw new UnknownTrustError(`${path.data} is not on the trust list.`);
+  if (sub === "remove" && !databaseExists(root)) throw new UnknownTrustError(`${path.data} is not on the trust list.`);
   const db = openAudit(root);
   if (sub === "add") {
     const { added, entry } = await addTrusted(db, who, path.data, reason.data);

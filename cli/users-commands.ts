@@ -1,19 +1,20 @@
 import { existsSync } from "node:fs";
-import { type Actor, databaseFile, openAudit } from "@/lib/audit";
+import { type Actor, openAudit } from "@/lib/audit";
 import {
   AccountError,
   changeRoles,
   createAccount,
   deleteAccount,
   generatePassword,
-  MIN_PASSWORD,
   listAccounts,
-  resetPassword,
+  MIN_PASSWORD,
   requireRoles,
+  resetPassword,
   setDisabled,
   UnknownAccountError,
   USERNAME,
 } from "@/lib/auth";
+import { databaseTarget } from "@/lib/db/url";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
 import { common, type Out, parse } from "./args";
 
@@ -47,7 +48,8 @@ export async function usersCommand(args: string[], io: Out, actor: string): Prom
   const who: Actor = { name: actor, role: "cli", source: "cli" };
   // Every argument is checked before the database is opened, so bad usage creates nothing; reading or
   // changing accounts of a registry with no database yet never creates one.
-  const hasDb = existsSync(databaseFile(root));
+  const target = databaseTarget(root);
+  const hasDb = target.provider !== "sqlite" || existsSync(target.file);
   try {
     if (sub === "list") {
       const users = hasDb ? await listAccounts(openAudit(root)) : [];

@@ -24,7 +24,7 @@ export async function buildCli() {
     // Less source for V8 to scan at every start; the source map keeps stack traces readable.
     minify: false,
     alias: { "@": root },
-    external: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "@prisma/client", "@prisma/client/*", "@node-rs/argon2", "server-only"],
+    external: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "pg", "@prisma/adapter-pg", "@prisma/client", "@prisma/client/*", "@node-rs/argon2", "server-only"],
     // CommonJS dependencies inside an ESM bundle need a require().
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: "warning",

@@ -20,6 +20,21 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+# PostgreSQL: the replica tests (lib/db, cli/db.test.ts, e2e/replicas.spec.ts) each make and drop their own
+# throwaway database on it. Turned off only explicitly, with REGISTRY_TEST_POSTGRES=0.
+if [ "${REGISTRY_TEST_POSTGRES:-1}" != "0" ]; then
+  step "PostgreSQL"
+  bash scripts/postgres-up.sh
+  export REGISTRY_TEST_POSTGRES_URL="${REGISTRY_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+  # Every throwaway database of this run is named with this prefix, and all are dropped when the run ends,
+  # whatever happened to the tests that made them.
+  export REGISTRY_TEST_POSTGRES_PREFIX="registry_run_$$_"
+  trap 'psql "$REGISTRY_TEST_POSTGRES_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE '"'"'${REGISTRY_TEST_POSTGRES_PREFIX}%'"'"'" 2>/dev/null |
+    while read -r db; do psql "$REGISTRY_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done' EXIT
+else
+  step "PostgreSQL tests turned off (REGISTRY_TEST_POSTGRES=0): the replica proofs will be reported as skipped"
+fi
+
 step "Prisma client and CLI bundle"
 npm run --silent db:generate >/dev/null
 npm run --silent cli:build
@@ -46,6 +61,11 @@ if [ "${CI:-}" = "true" ] || [ "${LONG_PROOFS:-}" = "1" ]; then
   CRASH_RANDOM_RUNS=40 npx vitest run cli/crash.test.ts --reporter=default --reporter=json --outputFile.json="$RESULTS/crash.json"
   step "Long proofs: 50 readers for 60 s while production changes"
   LOAD_SECONDS=60 node bench/load.mjs
+  if [ "${REGISTRY_TEST_POSTGRES:-1}" != "0" ]; then
+    step "Long proofs: 50 readers for 60 s over two replicas on PostgreSQL while production changes"
+    LOAD_SECONDS=60 LOAD_POSTGRES=1 node bench/load.mjs
+    long=2
+  fi
 fi
 
 node -e '
@@ -59,6 +79,6 @@ for (const f of ["vitest.json", "crash.json"]) {
 }
 const p = JSON.parse(fs.readFileSync(`${dir}/playwright.json`, "utf8")).stats;
 passed += p.expected; failed += p.unexpected + p.flaky; skipped += p.skipped;
-if (process.argv[2] === "1") passed += 1; // the load proof, which exits non-zero on failure
+passed += Number(process.argv[2]); // the load proofs, which exit non-zero on failure
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 ' "$RESULTS" "$long"

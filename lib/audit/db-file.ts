@@ -1,11 +1,21 @@
-import { join, resolve } from "node:path";
-import { STATE_DIR } from "@/lib/registry/lock";
+import { existsSync } from "node:fs";
+import { databaseTarget } from "@/lib/db/url";
 
 // Apart from db.ts so that a command can ask whether a database exists without loading Prisma.
 
-/** The audit database file: DATABASE_URL (file:PATH) when set, else <root>/.registry/audit.db. */
+/** The SQLite audit file: DATABASE_URL (file:PATH) when set, else <root>/.registry/audit.db; throws on PostgreSQL. */
 export function databaseFile(root: string): string {
-  const url = process.env.DATABASE_URL;
-  if (url) return resolve(/*turbopackIgnore: true*/ url.replace(/^file:/, ""));
-  return join(root, STATE_DIR, "audit.db");
+  const target = databaseTarget(root);
+  if (target.provider !== "sqlite") throw new Error("The registry's database is PostgreSQL: it has no file.");
+  return target.file;
+}
+
+/**
+ * Whether the registry already has a database: the SQLite file exists, or the database is a PostgreSQL server
+ * (which exists by configuration; its tables are made on first use). Lets read-only commands answer "empty"
+ * without creating a SQLite file.
+ */
+export function databaseExists(root: string): boolean {
+  const target = databaseTarget(root);
+  return target.provider === "postgresql" || existsSync(target.file);
 }

@@ -1,37 +1,19 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaClient } from "@/lib/generated/prisma/client";
-import { databaseFile } from "./db-file";
-import { migrateDatabase } from "./migrate";
+import { closeDbs, type Db, openDb } from "@/lib/db";
 
-export type AuditDb = PrismaClient;
+export type AuditDb = Db;
 
-export { databaseFile } from "./db-file";
-
-// One client per database file per process; survives Next's module reloads in development.
-const g = globalThis as unknown as { __auditClients?: Map<string, PrismaClient> };
-g.__auditClients ??= new Map();
-const clients = g.__auditClients;
+export { databaseExists, databaseFile } from "./db-file";
 
 /**
- * Opens the audit log for a registry, creating and migrating the SQLite file on first use, so no set-up
- * step is needed before the first promotion. Memoised per file.
+ * Opens the audit log (and every other table) for a registry, creating and migrating the database on
+ * first use, so no set-up step is needed before the first promotion. SQLite by default, PostgreSQL when
+ * DATABASE_URL (or REGISTRY_DATABASE_URL) is a postgresql:// URL (lib/db). Memoised per database.
  */
 export function openAudit(root: string): AuditDb {
-  const file = databaseFile(root);
-  let client = clients.get(file);
-  if (!client) {
-    mkdirSync(dirname(file), { recursive: true });
-    migrateDatabase(file);
-    client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file, timeout: 10_000 }) });
-    clients.set(file, client);
-  }
-  return client;
+  return openDb(root);
 }
 
 /** Closes every client this process opened (tests and the CLI call this before exiting). */
 export async function closeAudit(): Promise<void> {
-  await Promise.all([...clients.values()].map((c) => c.$disconnect()));
-  clients.clear();
+  await closeDbs();
 }

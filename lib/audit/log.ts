@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { LOCK_KEYS, lockForTransaction, providerOf } from "@/lib/db";
 import type { AuditEvent } from "@/lib/generated/prisma/client";
 import type { Check } from "@/lib/registry";
 import { type ChainedEvent, type ChainReport, eventHash, GENESIS, type HashedEvent, verifyChain } from "./chain";
@@ -84,52 +85,58 @@ export type { AuditEvent };
 
 const MAX_APPEND_TRIES = 50;
 
-/** A client or a transaction: what recordEvent writes through. */
-export type AuditWriter = Pick<AuditDb, "auditEvent"> & OutboxTx;
+/** A client or a transaction: what recordEvent writes through (with the outbox's tables). */
+export type AuditWriter = Pick<AuditDb, "auditEvent" | "$executeRawUnsafe"> & Partial<Pick<AuditDb, "$transaction">> & OutboxTx;
 
 /**
  * Appends one event to the hash chain: reads the head, links to it, inserts with the next sequence
- * number. Concurrent writers collide on the unique sequence number and retry, so the chain stays linear.
- * `db` may be a transaction, so an event commits (or not) with the change it records. An event webhooks
- * announce (a promotion, a rollback, a refusal of either) also writes its outbox rows, in the same
+ * number. `db` may be a transaction, so an event commits (or not) with the change it records. An event
+ * webhooks announce (a promotion, a rollback, a refusal of either) also writes its outbox rows in the same
  * transaction: given a client, this opens one.
+ * On SQLite, concurrent writers collide on the unique sequence number and retry; on PostgreSQL, where a
+ * failed statement spoils its transaction, appends take turns on an advisory lock held to commit, so no
+ * two events from any replica or CLI ever share a predecessor.
  */
 export async function recordEvent(db: AuditWriter, actor: Actor, input: EventInput): Promise<AuditEvent> {
   const type = webhookEventOf(input);
-  if (!type) return appendEvent(db, actor, input);
-  if (!("$transaction" in db)) return appendAnnounced(db, type, actor, input);
-  const client = db as AuditDb;
-  const event = await client.$transaction(
+  const postgres = providerOf(db) === "postgresql";
+  if (!type && !postgres) return appendWithRetries(db, actor, input);
+  const append = async (tx: AuditWriter) => {
+    await lockForTransaction(tx, LOCK_KEYS.auditAppend);
+    const event = postgres ? await appendAfterHead(tx, actor, input) : await appendWithRetries(tx, actor, input);
+    if (type) await enqueueDeliveries(tx, type, event);
+    return event;
+  };
+  if (!db.$transaction) return append(db);
+  const event = await db.$transaction(
     async (tx) => {
-      // The transaction's first statement writes (a no-op update), so it holds SQLite's write lock from the
-      // start and no other process appends between reading the head and inserting.
-      await tx.$executeRawUnsafe(`UPDATE "AuditEvent" SET "seq" = "seq" WHERE 1 = 0`);
-      return appendAnnounced(tx, type, actor, input);
+      // On SQLite the transaction's first statement writes (a no-op update), so it holds the write lock from
+      // the start and no other process appends between reading the head and inserting.
+      if (!postgres) await tx.$executeRawUnsafe(`UPDATE "AuditEvent" SET "seq" = "seq" WHERE 1 = 0`);
+      return append(tx);
     },
     { maxWait: 15_000, timeout: 20_000 },
   );
-  notifyEnqueued();
+  if (type) notifyEnqueued();
   return event;
 }
 
-async function appendAnnounced(tx: AuditWriter, type: WebhookEvent, actor: Actor, input: EventInput): Promise<AuditEvent> {
-  const event = await appendEvent(tx, actor, input);
-  await enqueueDeliveries(tx, type, event);
-  return event;
-}
-
-async function appendEvent(db: Pick<AuditDb, "auditEvent">, actor: Actor, input: EventInput): Promise<AuditEvent> {
+async function appendWithRetries(db: Pick<AuditDb, "auditEvent">, actor: Actor, input: EventInput): Promise<AuditEvent> {
   for (let attempt = 0; ; attempt++) {
-    const head = await db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
-    const fields = eventFields((head?.seq ?? 0) + 1, actor, input);
-    const prevHash = head?.hash ?? GENESIS;
     try {
-      return await db.auditEvent.create({ data: { ...fields, prevHash, hash: eventHash(prevHash, fields) } });
+      return await appendAfterHead(db, actor, input);
     } catch (e) {
       if (!isUniqueViolation(e) || attempt >= MAX_APPEND_TRIES) throw e;
       await new Promise((r) => setTimeout(r, Math.random() * 20));
     }
   }
+}
+
+async function appendAfterHead(db: Pick<AuditDb, "auditEvent">, actor: Actor, input: EventInput): Promise<AuditEvent> {
+  const head = await db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
+  const fields = eventFields((head?.seq ?? 0) + 1, actor, input);
+  const prevHash = head?.hash ?? GENESIS;
+  return db.auditEvent.create({ data: { ...fields, prevHash, hash: eventHash(prevHash, fields) } });
 }
 
 /** The hashed fields of a new event at position `seq`, as every writer of the chain stores them. Pure but for the clock and a fresh id. */
@@ -203,7 +210,7 @@ export async function verifyRecentChain(db: AuditDb, count: number): Promise<Cha
   const [total, newest, version] = await Promise.all([
     db.auditEvent.count(),
     db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } }),
-    dataVersion(db),
+    dataVersion(db, count),
   ]);
   const key = `${count}:${total}:${newest?.seq}:${newest?.hash}:${version}`;
   const known = recentReports.get(db);
@@ -215,9 +222,19 @@ export async function verifyRecentChain(db: AuditDb, count: number): Promise<Cha
 
 const recentReports = new WeakMap<AuditDb, { key: string; report: ChainReport & { window: number; total: number } }>();
 
-/** SQLite's data_version for this connection, or null when it cannot be read (then nothing is reused). */
-async function dataVersion(db: AuditDb): Promise<string | null> {
+/**
+ * SQLite's data_version for this connection; on PostgreSQL, the row versions (xmin) of the window, which
+ * change when any of its rows is edited. Null when it cannot be read (then nothing is reused).
+ */
+async function dataVersion(db: AuditDb, count: number): Promise<string | null> {
   try {
+    if (providerOf(db) === "postgresql") {
+      const rows = await db.$queryRawUnsafe<{ v: string | null }[]>(
+        `SELECT md5(string_agg(xmin::text, ',')) AS v FROM (SELECT xmin FROM "AuditEvent" ORDER BY "seq" DESC LIMIT $1) w`,
+        count + 1,
+      );
+      return rows[0]?.v ?? "empty";
+    }
     const rows = await db.$queryRawUnsafe<{ data_version: number | bigint }[]>("PRAGMA data_version");
     return rows[0] ? String(rows[0].data_version) : null;
   } catch {

@@ -65,7 +65,7 @@ export async function recordRefusal(db: AuditDb, refusal: Refusal, now: Date = n
       "details", "oneByOne", "seen", "written", "summarised", "firstAt", "lastAt")
     VALUES (${key}, ${windowStart}, ${refusal.kind}, ${!refusal.user}, ${actor}, ${role}, ${address}, ${action}, ${reason},
       ${details}, ${oneByOne}, 1, 0, 0, ${at}, ${at})
-    ON CONFLICT ("key", "windowStart") DO UPDATE SET "seen" = "seen" + 1, "lastAt" = excluded."lastAt"
+    ON CONFLICT ("key", "windowStart") DO UPDATE SET "seen" = "RefusalWindow"."seen" + 1, "lastAt" = excluded."lastAt"
     RETURNING "id", "seen"`;
   if (!row) throw new Error("RefusalWindow upsert returned no row");
   const id = Number(row.id);

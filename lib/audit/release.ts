@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { trustPolicyOf } from "@/lib/trust/trust-list";
+import { isUnreachable } from "@/lib/db/url";
 import {
   applyPlan,
   type ChangeRequest,
@@ -13,6 +14,7 @@ import {
   SourceChangedError,
   scanForPlan,
 } from "@/lib/registry";
+import { DatabaseUnavailableError } from "@/lib/registry/errors";
 import { type AuditDb, openAudit } from "./db";
 import { type Actor, type AuditAction, recordEvent } from "./log";
 import { productionHistory } from "./production-history";
@@ -95,7 +97,10 @@ export async function release(root: string, request: ChangeRequest, actor: Actor
       {
         onRecovered: (r) => recordRecovery(db, actor, r),
         beforeCommit: async () => {
-          await recordEvent(db, actor, { ...facts, action: actions.started, outcome: "intent", correlationId });
+          // No alias changes before its intent is in the log: a database gone away refuses the change here.
+          await recordEvent(db, actor, { ...facts, action: actions.started, outcome: "intent", correlationId }).catch((e) => {
+            throw unavailable(e, "Its intent could not be recorded in the audit log, so nothing was changed", UNCHANGED);
+          });
         },
         afterCommit: async () => {
           await recordEvent(db, actor, { ...facts, action: actions.done, outcome: "succeeded", correlationId });
@@ -109,15 +114,32 @@ export async function release(root: string, request: ChangeRequest, actor: Actor
     }
     return { status: "done", plan, correlationId };
   } catch (e) {
+    const failure = unavailable(e, "The change did not complete", UNSURE);
     await recordEvent(db, actor, {
       ...facts,
       action: e instanceof RegistryError && e.exitCode === 3 && e.code === "refused" ? actions.refused : actions.failed,
       outcome: e instanceof RegistryError && e.code === "refused" ? "refused" : "failed",
       correlationId,
-      details: { ...facts.details, error: { code: (e as RegistryError).code ?? "unexpected", message: (e as Error).message } },
+      details: { ...facts.details, error: { code: (failure as RegistryError).code ?? "unexpected", message: failure.message } },
+    }).catch((auditError) => {
+      // The failure itself cannot be recorded: say so, with the reason the change stopped.
+      if (failure instanceof DatabaseUnavailableError) throw failure;
+      throw isUnreachable(auditError)
+        ? unavailable(auditError, "Its outcome could not be recorded in the audit log", ` ${failure.message}`)
+        : auditError;
     });
-    throw e;
+    throw failure;
   }
+}
+
+const UNCHANGED = " Production was left as it was; try again when the database is back.";
+const UNSURE =
+  " If both aliases were already replaced, the crash journal beside them makes the next start or change (with the database back) finish and record it.";
+
+/** `e` as it is told: a database that went away becomes DatabaseUnavailableError, anything else is kept. */
+function unavailable(e: unknown, what: string, tail: string): Error {
+  if (e instanceof DatabaseUnavailableError || !isUnreachable(e)) return e as Error;
+  return new DatabaseUnavailableError(`${what}: the database cannot be reached.${tail}`, { cause: e });
 }
 
 /**

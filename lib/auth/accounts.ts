@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { hash, verify } from "@node-rs/argon2";
 import type { AuditDb } from "@/lib/audit/db";
 import { recordEvent } from "@/lib/audit/log";
+import { LOCK_KEYS, lockForTransaction } from "@/lib/db";
 import { addressBucket } from "./client-address.mjs";
 import { parseRoles, type Role, requireRoles } from "./roles";
 import { type Charge, chargeAttempt, DAY, refundAttempt, type SignInPolicy, signInPolicy } from "./throttle";
@@ -52,9 +53,11 @@ export async function createFirstAdmin(
   const createdAt = new Date().toISOString();
   return db.$transaction(async (tx) => {
     // One statement that writes only into an empty table, and the transaction's first: it takes SQLite's
-    // write lock, so no other writer (another request, the CLI) can add an account in between.
+    // write lock, so no other writer (another request, the CLI) can add an account in between. PostgreSQL
+    // takes the accounts' advisory lock first, as every account change does.
+    await lockForTransaction(tx, LOCK_KEYS.accounts);
     const created = await tx.$executeRaw`
-      INSERT INTO "User" (username, passwordHash, roles, createdAt, createdBy)
+      INSERT INTO "User" ("username", "passwordHash", "roles", "createdAt", "createdBy")
       SELECT ${input.username}, ${passwordHash}, 'admin', ${createdAt}, ${FIRST_RUN}
       WHERE NOT EXISTS (SELECT 1 FROM "User")`;
     if (created !== 1) return null;

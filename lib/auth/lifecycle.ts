@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hash, verify } from "@node-rs/argon2";
 import type { AuditDb } from "@/lib/audit/db";
 import { type Actor, recordEvent } from "@/lib/audit/log";
+import { LOCK_KEYS, lockForTransaction } from "@/lib/db";
 import type { Prisma, User } from "@/lib/generated/prisma/client";
 import { RegistryError } from "@/lib/registry/errors";
 import { AccountError, MIN_PASSWORD, tokenId, USERNAME } from "./accounts";
@@ -116,7 +117,10 @@ export async function findAccount(db: AuditDb, username: string): Promise<Accoun
 async function writeTransaction<T>(db: AuditDb, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.$transaction(
     async (tx) => {
-      await tx.$executeRawUnsafe(`UPDATE "User" SET "id" = "id" WHERE 0`);
+      // SQLite: a write as the first statement takes the database's write lock. PostgreSQL: an advisory lock
+      // that every account change of every replica takes first.
+      await tx.$executeRawUnsafe(`UPDATE "User" SET "id" = "id" WHERE 1 = 0`);
+      await lockForTransaction(tx, LOCK_KEYS.accounts);
       return fn(tx);
     },
     { maxWait: 15_000, timeout: 20_000 },
@@ -127,7 +131,7 @@ async function writeTransaction<T>(db: AuditDb, fn: (tx: Tx) => Promise<T>): Pro
 async function otherAdmins(tx: Tx, exceptId: number): Promise<number> {
   const rows = await tx.$queryRaw<{ n: bigint | number }[]>`
     SELECT COUNT(*) AS n FROM "User"
-    WHERE "id" <> ${exceptId} AND "deletedAt" IS NULL AND "disabled" = 0 AND (',' || "roles" || ',') LIKE ${ADMIN_LIKE}`;
+    WHERE "id" <> ${exceptId} AND "deletedAt" IS NULL AND "disabled" = false AND (',' || "roles" || ',') LIKE ${ADMIN_LIKE}`;
   return Number(rows[0]?.n ?? 0);
 }
 

@@ -1,4 +1,5 @@
 import type { AuditDb } from "@/lib/audit/db";
+import { LOCK_KEYS, lockForTransaction, type Provider, providerOf } from "@/lib/db";
 
 /**
  * Sign-in limits that slow guessing down rather than lock people out. Each key (an account, an address, a
@@ -54,24 +55,34 @@ export type Charged = { ok: true } | { ok: false; key: string; waitMs: number };
  */
 export async function chargeAttempt(db: AuditDb, charges: Charge[], now: number, forgetMs: number): Promise<Charged> {
   if (charges.length === 0) return { ok: true };
-  const sql = new Sql();
-  // One row of the time: every "?" below appears once, in the order its value is collected.
-  const clock = `clock(now, forgotten) AS (VALUES (${sql.value(now)}, ${sql.value(now - forgetMs)}))`;
+  const sql = new Sql(providerOf(db));
+  // One row of the time: every placeholder below appears once, in the order its value is collected.
+  const clock = `clock(now, forgotten) AS (VALUES (${sql.int(now)}, ${sql.int(now - forgetMs)}))`;
   const limits = limitsTable(sql, charges);
   const NOW = "(SELECT now FROM clock)";
   // The failures after this attempt: the stored count plus one, or one when the stored count is forgotten.
   const next = `CASE WHEN "LoginThrottle"."lastAt" >= (SELECT forgotten FROM clock) THEN "LoginThrottle"."failures" + 1 ELSE 1 END`;
   const text = `
     WITH ${clock}, ${limits}
-    INSERT INTO "LoginThrottle" (key, failures, lastAt, until)
-    SELECT l.key, 1, ${NOW}, ${NOW} + ${waitAfter("1", "l")} FROM limits l
-    WHERE NOT EXISTS (SELECT 1 FROM "LoginThrottle" t JOIN limits w ON w.key = t.key WHERE t.until > ${NOW})
-    ON CONFLICT(key) DO UPDATE SET
-      failures = ${next},
-      until = ${NOW} + (SELECT ${waitAfter(next, "l")} FROM limits l WHERE l.key = "LoginThrottle".key),
-      lastAt = ${NOW}
-    RETURNING key`;
-  const counted = await db.$queryRawUnsafe<{ key: string }[]>(text, ...sql.values);
+    INSERT INTO "LoginThrottle" ("key", "failures", "lastAt", "until")
+    SELECT l.key, 1, ${NOW}, ${NOW} + ${waitAfter(sql, "1", "l")} FROM limits l
+    WHERE NOT EXISTS (SELECT 1 FROM "LoginThrottle" t JOIN limits w ON w.key = t."key" WHERE t."until" > ${NOW})
+    ON CONFLICT("key") DO UPDATE SET
+      "failures" = ${next},
+      "until" = ${NOW} + (SELECT ${waitAfter(sql, next, "l")} FROM limits l WHERE l.key = "LoginThrottle"."key"),
+      "lastAt" = ${NOW}
+    RETURNING "key"`;
+  // SQLite runs one statement at a time; PostgreSQL's replicas take turns on a lock held for the statement.
+  const counted =
+    providerOf(db) === "sqlite"
+      ? await db.$queryRawUnsafe<{ key: string }[]>(text, ...sql.values)
+      : await db.$transaction(
+          async (tx) => {
+            await lockForTransaction(tx, LOCK_KEYS.throttle);
+            return tx.$queryRawUnsafe<{ key: string }[]>(text, ...sql.values);
+          },
+          { maxWait: 15_000, timeout: 20_000 },
+        );
   if (counted.length === charges.length) return { ok: true };
   // Refused: say which key waits longest and for how long (read after the fact; only for the message).
   const [longest] = await db.loginThrottle.findMany({
@@ -93,35 +104,52 @@ export async function chargeAttempt(db: AuditDb, charges: Charge[], now: number,
  */
 export async function refundAttempt(db: AuditDb, charges: Charge[]): Promise<void> {
   if (charges.length === 0) return;
-  const sql = new Sql();
-  const fewer = `max("LoginThrottle"."failures" - 1, 0)`;
+  const sql = new Sql(providerOf(db));
+  const fewer = `${sql.greatest}("LoginThrottle"."failures" - 1, 0)`;
   const text = `
     WITH ${limitsTable(sql, charges)}
     UPDATE "LoginThrottle" SET
-      failures = ${fewer},
-      until = "LoginThrottle"."lastAt" + (SELECT ${waitAfter(fewer, "l")} FROM limits l WHERE l.key = "LoginThrottle".key)
-    WHERE key IN (SELECT key FROM limits)`;
+      "failures" = ${fewer},
+      "until" = "LoginThrottle"."lastAt" + (SELECT ${waitAfter(sql, fewer, "l")} FROM limits l WHERE l.key = "LoginThrottle"."key")
+    WHERE "key" IN (SELECT key FROM limits)`;
   await db.$executeRawUnsafe(text, ...sql.values);
 }
 
 /** The wait after `n` failures, as SQL over a `limits` row `b`: none below free, else firstWait × 2^(n − free), at most maxWait. */
-function waitAfter(n: string, b: string): string {
-  return `CASE WHEN ${n} >= ${b}.free THEN min(${b}.firstWait * (1 << min(${n} - ${b}.free, 40)), ${b}.maxWait) ELSE 0 END`;
+function waitAfter(sql: Sql, n: string, b: string): string {
+  const doublings = `CAST(${sql.least}(${n} - ${b}.free, 40) AS INTEGER)`;
+  return `CASE WHEN ${n} >= ${b}.free THEN ${sql.least}(${b}.firstWait * (CAST(1 AS BIGINT) << ${doublings}), ${b}.maxWait) ELSE 0 END`;
 }
 
 /** A `limits(key, free, firstWait, maxWait)` table of the charges. */
 function limitsTable(sql: Sql, charges: Charge[]): string {
   const rows = charges.map(
-    (c) => `(${sql.value(c.key)}, ${sql.value(c.backoff.free)}, ${sql.value(c.backoff.firstWaitMs)}, ${sql.value(c.backoff.maxWaitMs)})`,
+    (c) => `(${sql.text(c.key)}, ${sql.int(c.backoff.free)}, ${sql.int(c.backoff.firstWaitMs)}, ${sql.int(c.backoff.maxWaitMs)})`,
   );
   return `limits(key, free, firstWait, maxWait) AS (VALUES ${rows.join(", ")})`;
 }
 
-/** Collects a statement's values in the order of its "?" placeholders (better-sqlite3 has no numbered ones). */
+/**
+ * Collects a statement's values in the order of its placeholders: "?" for SQLite (better-sqlite3 has no
+ * numbered ones), "$n" with a type for PostgreSQL (which cannot infer one inside VALUES). Also names the
+ * two-argument min and max, which the dialects spell differently.
+ */
 class Sql {
   readonly values: (string | number)[] = [];
-  value(v: string | number): string {
+  readonly least: string;
+  readonly greatest: string;
+  constructor(private readonly provider: Provider) {
+    this.least = provider === "postgresql" ? "LEAST" : "min";
+    this.greatest = provider === "postgresql" ? "GREATEST" : "max";
+  }
+  text(v: string): string {
+    return this.value(v, "TEXT");
+  }
+  int(v: number): string {
+    return this.value(v, "BIGINT");
+  }
+  private value(v: string | number, type: string): string {
     this.values.push(v);
-    return "?";
+    return this.provider === "postgresql" ? `CAST($${this.values.length} AS ${type})` : "?";
   }
 }

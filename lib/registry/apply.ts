@@ -1,5 +1,5 @@
 import { constants, existsSync } from "node:fs";
-import { copyFile, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { copyFile, mkdir, open, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { nodeCrypto } from "./builtins";
 import { AliasBlockedError, ProductionChangedError, RefusedError, RegistryError, SourceChangedError, WriteFailedError } from "./errors";
@@ -113,6 +113,7 @@ export async function applyPlan(root: string, plan: Plan, hooks: ApplyHooks = {}
         await stage(root, plan, journal);
         await writeJournal(root, { ...journal, state: "staged" });
         faultPoint("after_journal");
+        await pausePoint(root, "after_journal");
         if (hooks.beforeCommit) await hooks.beforeCommit(plan);
       } catch (e) {
         await discard(root, journal);
@@ -487,6 +488,17 @@ function writeFailure(e: unknown): WriteFailedError {
  * Test-only crash switch: when REGISTRY_FAULT names this step, the process kills itself right here, so the
  * crash-recovery tests can stop a real promotion between any two writes. Unset in production: a no-op.
  */
+/**
+ * Tests only: with REGISTRY_FAULT=pause:STEP the change stops at STEP, holding the lock, until the marker
+ * file .registry/paused-STEP it wrote is removed (to take the database away at that moment, say).
+ */
+async function pausePoint(root: string, step: string): Promise<void> {
+  if (process.env.REGISTRY_FAULT !== `pause:${step}`) return;
+  const marker = join(root, STATE_DIR, `paused-${step}`);
+  await writeFile(marker, String(process.pid));
+  while (existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
+}
+
 function faultPoint(step: string): void {
   if (process.env.REGISTRY_FAULT !== step) return;
   // A disk that fills up mid-copy fails the write; every other fault point is a crash.

@@ -56,6 +56,12 @@ export class LockTimeoutError extends RegistryError {
 }
 
 /** Writing the alias failed (disk full, read-only folder…); production was left as it was. */
+/** The database that holds the promotion lock (PostgreSQL) cannot be reached: nothing was written. */
+export class DatabaseUnavailableError extends RegistryError {
+  override readonly code = "database_unavailable";
+  override readonly exitCode = 1;
+}
+
 export class WriteFailedError extends RegistryError {
   override readonly code = "write_failed";
   override readonly exitCode = 1;

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
+import { databaseUrl, isPostgresUrl } from "@/lib/db/url";
 import { LockTimeoutError, WriteFailedError } from "./errors";
 
 export const STATE_DIR = ".registry";
@@ -16,12 +17,24 @@ export interface LockOptions {
 }
 
 /**
- * Runs `fn` while holding the registry's cross-process write lock, then releases it.
- * The lock is an exclusive SQLite transaction on `<root>/.registry/lock.db`: the kernel drops it when the
+ * Runs `fn` while holding the registry's write lock, then releases it: the promotion lock that every
+ * promotion, rollback and repair, from any process or replica, holds for its whole check-copy-journal-
+ * rename-record sequence. With a postgresql:// DATABASE_URL it is a PostgreSQL advisory lock
+ * (lock-postgres.ts), which several machines over one shared folder can share; else the file lock below.
+ */
+export async function withRegistryLock<T>(root: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const url = databaseUrl();
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  if (url && isPostgresUrl(url)) return (await import("./lock-postgres")).withPostgresLock(url, fn, timeoutMs);
+  return withFileLock(root, fn, timeoutMs);
+}
+
+/**
+ * The embedded default: an exclusive SQLite transaction on `<root>/.registry/lock.db`: the kernel drops it when the
  * holder dies, so a killed process never leaves a stale lock, and SQLite serialises connections within
  * one process too (two requests in one server wait for each other).
  */
-export async function withRegistryLock<T>(root: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+async function withFileLock<T>(root: string, fn: () => Promise<T>, timeoutMs: number): Promise<T> {
   const dir = join(root, STATE_DIR);
   const Driver = await sqlite();
   let db: Database.Database;
@@ -35,7 +48,7 @@ export async function withRegistryLock<T>(root: string, fn: () => Promise<T>, op
     );
   }
   try {
-    await acquire(db, options.timeoutMs ?? 30_000);
+    await acquire(db, timeoutMs);
     try {
       return await fn();
     } finally {

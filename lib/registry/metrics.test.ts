@@ -62,7 +62,9 @@ describe("deeply nested files", () => {
 
   it("reads a file nested 100,000 levels deep, keeping its score, with nothing deeper than MAX_NESTING", () => {
     for (const nan of ["", ', "f1": NaN']) {
-      const doc = parse(`{"metrics": {"pr_auc": 0.7, "curve": ${deep(100_000)}${nan}}, "hyperparameters": {"layers": ${deep(100_000)}, "C": 1}, "lineage": ${deep(100_000)}}`);
+      const doc = parse(
+        `{"metrics": {"pr_auc": 0.7, "curve": ${deep(100_000)}${nan}}, "hyperparameters": {"layers": ${deep(100_000)}, "C": 1}, "lineage": ${deep(100_000)}}`,
+      );
       expect(doc.score).toBe(0.7);
       expect(doc.hyperparameters?.C).toBe(1);
       expect(JSON.stringify(doc.hyperparameters?.layers)).toContain(JSON.stringify(NESTED_TOO_DEEPLY));

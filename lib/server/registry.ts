@@ -1,7 +1,8 @@
 import "server-only";
 import { type FSWatcher, watch } from "node:fs";
 import { join } from "node:path";
-import { repairOnStart } from "@/lib/audit";
+import { openAudit, repairOnStart } from "@/lib/audit";
+import { providerOf } from "@/lib/db";
 import {
   folderStamps,
   loadDeferredMetrics,
@@ -83,7 +84,7 @@ export function withModelFacts(root: string, versions: readonly Version[]): void
 // The last scan, reused while nothing in models/ or metrics/ changed. Two signals, both required:
 // the folders' own stat (an added, removed or renamed file changes it at once, before any request can see
 // the file) and inotify events (an in-place edit of an existing file). Writes never use this cache.
-let cached: { root: string; stamp: string; changes: number; snapshot: Snapshot } | null = null;
+let cached: { root: string; stamp: string; changes: number; change: number; snapshot: Snapshot } | null = null;
 let changes = 0;
 let watched: { root: string; watchers: FSWatcher[] } | null = null;
 
@@ -119,7 +120,10 @@ export async function loadSnapshot(): Promise<Snapshot> {
   await repairOnStart(root, SYSTEM);
   const watching = watchFolders(root);
   const stamp = folderStamps(root).dirs;
-  if (watching && cached && cached.root === root && cached.stamp === stamp && cached.changes === changes) return cached.snapshot;
+  const change = await lastProductionChange(root);
+  if (watching && cached?.root === root && cached.stamp === stamp && cached.changes === changes && cached.change === change) {
+    return cached.snapshot;
+  }
   const before = changes;
   let snapshot = await scanRegistry(root, LEAN);
   if (snapshot.production.state !== "ok" && needsRecovery(root)) {
@@ -127,8 +131,26 @@ export async function loadSnapshot(): Promise<Snapshot> {
     await repairOnStart(root, SYSTEM);
     snapshot = await scanRegistry(root, LEAN);
   }
-  cached = { root, stamp, changes: before, snapshot };
+  cached = { root, stamp, changes: before, change, snapshot };
   return snapshot;
+}
+
+const PRODUCTION_CHANGES = ["model.promoted", "model.rolled_back", "model.change_recovered"];
+
+/**
+ * With PostgreSQL, several replicas may serve one shared folder: inotify does not see another machine's
+ * writes, and shared storage may cache a folder's stat. Every promotion, rollback or repair from any
+ * replica or CLI is in the database, so its newest one is a third signal (one indexed read). 0 on SQLite.
+ */
+async function lastProductionChange(root: string): Promise<number> {
+  const db = openAudit(root);
+  if (providerOf(db) !== "postgresql") return 0;
+  const last = await db.auditEvent.findFirst({
+    where: { action: { in: PRODUCTION_CHANGES } },
+    orderBy: { seq: "desc" },
+    select: { seq: true },
+  });
+  return last?.seq ?? 0;
 }
 
 const views = new WeakMap<Snapshot, { rows: VersionRow[]; charts: ChartData }>();

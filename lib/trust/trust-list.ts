@@ -1,10 +1,9 @@
 // The registry's trust list: exact module.name pairs an admin allows in model files beyond the inspector's
 // built-in allowlist (a team's own transformer classes). Stored in the database, every change audited with
 // its reason; handed to the inspector as data (lib/inspect imports nothing from here).
-import { existsSync } from "node:fs";
 import { z } from "zod";
 import type { Actor, AuditDb } from "@/lib/audit";
-import { databaseFile, openAudit } from "@/lib/audit/db";
+import { databaseExists, openAudit } from "@/lib/audit/db";
 import { recordEvent } from "@/lib/audit/log";
 import { classifyGlobal } from "@/lib/inspect/allowlist";
 import type { InspectionPolicy } from "@/lib/inspect/types";
@@ -74,7 +73,7 @@ export async function trustPolicy(db: AuditDb): Promise<InspectionPolicy> {
  * creates one). Reads only.
  */
 export async function trustPolicyOf(root: string): Promise<InspectionPolicy> {
-  if (!existsSync(databaseFile(root))) return { trusted: [] };
+  if (!databaseExists(root)) return { trusted: [] };
   return trustPolicy(openAudit(root));
 }
 
