@@ -6,6 +6,9 @@ import { createFirstAdmin, createUser, endSession, signIn, userForToken } from "
 import { createAccount, deleteAccount, setDisabled } from "@/lib/auth/lifecycle";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { changeSetting, readSettings } from "@/lib/settings/settings";
+import { addTrusted, listTrusted, removeTrusted, trustPolicy } from "@/lib/trust/trust-list";
+import { addWebhook, sendAllDue } from "@/lib/webhooks";
+import { startReceiver } from "@/lib/webhooks/test-support/receiver";
 import { migratePostgres, postgresMigrationsDir, providerOf } from ".";
 import { POSTGRES_OFF, sqlOn, throwawayDatabase } from "./test-support/postgres";
 
@@ -32,7 +35,7 @@ describe.skipIf(POSTGRES_OFF)("PostgreSQL (DATABASE_URL=postgresql://…)", () =
     await openAudit(root).auditEvent.count();
     await sqlOn(
       database.url,
-      `TRUNCATE "AuditEvent", "User", "Session", "LoginThrottle", "KnownBrowser", "Setting", "ApprovalRequest", "RefusalWindow" RESTART IDENTITY CASCADE`,
+      `TRUNCATE "AuditEvent", "User", "Session", "LoginThrottle", "KnownBrowser", "Setting", "ApprovalRequest", "RefusalWindow", "Webhook", "WebhookDelivery", "WebhookAttempt", "TrustedGlobal" RESTART IDENTITY CASCADE`,
     );
   });
 
@@ -120,6 +123,42 @@ describe.skipIf(POSTGRES_OFF)("PostgreSQL (DATABASE_URL=postgresql://…)", () =
     expect(await recordRefusal(db, refusal)).toBe("recorded");
     expect(await recordRefusal(db, refusal)).toBe("counted");
     expect((await countingRefusals(db)).windows).toMatchObject([{ pending: 1, seen: 2 }]);
+  });
+
+  it("writes each announced event's webhook delivery with it, and two senders deliver each exactly once", async () => {
+    const db = openAudit(root);
+    const secret = "a-webhook-secret-long-enough";
+    const receiver = await startReceiver(secret);
+    const allow = process.env.REGISTRY_WEBHOOKS_ALLOW_PRIVATE;
+    process.env.REGISTRY_WEBHOOKS_ALLOW_PRIVATE = "127.0.0.1";
+    try {
+      await addWebhook(db, root, ADMIN, { url: receiver.url, secret, events: ["model.promoted"] });
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) => recordEvent(db, ADMIN, { action: "model.promoted", outcome: "succeeded", reason: `p${i}` })),
+      );
+      const deliveries = await db.webhookDelivery.findMany({ orderBy: { auditSeq: "asc" } });
+      const promoted = (await allEvents(db)).filter((e) => e.action === "model.promoted").map((e) => e.seq);
+      expect(deliveries.map((d) => d.auditSeq)).toEqual(promoted);
+      await Promise.all([sendAllDue(db, root, { source: "cli" }), sendAllDue(db, root, { source: "cli" })]);
+      const ids = receiver.received.map((r) => r.headers["x-registry-delivery"]);
+      expect(ids.length).toBe(12);
+      expect(new Set(ids).size).toBe(12);
+      expect(receiver.received.every((r) => r.signatureValid)).toBe(true);
+      expect(await verifyStoredChain(db)).toMatchObject({ ok: true });
+    } finally {
+      if (allow === undefined) delete process.env.REGISTRY_WEBHOOKS_ALLOW_PRIVATE;
+      else process.env.REGISTRY_WEBHOOKS_ALLOW_PRIVATE = allow;
+      await receiver.close();
+    }
+  });
+
+  it("keeps the trust list: added, consulted by the inspector's policy, removed, each audited", async () => {
+    const db = openAudit(root);
+    await addTrusted(db, ADMIN, "acme_features.Winsorizer", "reviewed in PR 412");
+    expect((await trustPolicy(db)).trusted.map((t) => `${t.module}.${t.name}`)).toEqual(["acme_features.Winsorizer"]);
+    await removeTrusted(db, ADMIN, "acme_features.Winsorizer", "replaced");
+    expect(await listTrusted(db)).toEqual([]);
+    expect((await allEvents(db)).map((e) => e.action)).toEqual(["trust.added", "trust.removed"]);
   });
 
   it("round-trips every field of every model", async () => {
