@@ -5,13 +5,15 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-export async function buildCli() {
+/** `outdir` and `plugins` let a test build a variant of the CLI (cli/scan-cache-rule.test.ts). */
+export async function buildCli({ outdir = join(root, "cli/dist"), plugins = [] } = {}) {
   const { build } = await import("esbuild");
   // Chunk names carry content hashes: start clean so stale chunks never pile up.
-  rmSync(join(root, "cli/dist"), { recursive: true, force: true });
+  rmSync(outdir, { recursive: true, force: true });
   await build({
+    plugins,
     entryPoints: { registry: join(root, "cli/main.ts"), "inspect-worker": join(root, "lib/inspect/worker-entry.ts") },
-    outdir: join(root, "cli/dist"),
+    outdir,
     outExtension: { ".js": ".mjs" },
     // Chunks keep the audit log (and Prisma) out of commands that never touch it.
     splitting: true,

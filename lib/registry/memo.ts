@@ -11,7 +11,7 @@ const MODEL = STAMP + 2;
 const WIDTH = MODEL + STAMP;
 // The reading rule is part of the format: 6 lists a name only when it can be named (names.ts) and reads
 // deeply nested files that 5 called invalid JSON, so a memo of 5 is read again from the files.
-const FORMAT = 6;
+export const MEMO_FORMAT = 6;
 /** Per version, the hex sha256 of its metrics file then of its model file (zeros when not known). */
 const SHA = 64;
 const SHAS = 2 * SHA;
@@ -255,7 +255,7 @@ export class ScanMemo {
     const stems = Buffer.from(this.stems.join("\0"), "utf8");
     const layout = regions(json.length, n, modelTypes !== null, stems.length);
     const out = Buffer.alloc(layout.end);
-    out.writeUInt32LE(FORMAT, 0);
+    out.writeUInt32LE(MEMO_FORMAT, 0);
     out.writeUInt32LE(n, 4);
     out.writeUInt32LE(json.length, 8);
     out.writeUInt32LE(stems.length, 12);
@@ -278,7 +278,7 @@ export class ScanMemo {
 
   /** Reads what `encode` wrote; null for anything else (another format, a torn or foreign file). */
   static decode(buf: Buffer): { memo: ScanMemo; extra: unknown; listing: ListedVersion[] | null } | null {
-    if (buf.length < HEADER || buf.readUInt32LE(0) !== FORMAT) return null;
+    if (buf.length < HEADER || buf.readUInt32LE(0) !== MEMO_FORMAT) return null;
     const n = buf.readUInt32LE(4);
     const jsonLength = buf.readUInt32LE(8);
     const stemsLength = buf.readUInt32LE(12);
