@@ -25,14 +25,16 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
   const page = queryRows(rows, query);
   // Only the rows on screen are inspected (cached by content hash): the table stays fast at any size.
   const byStem = new Map(snapshot.versions.map((v) => [v.stem, v]));
-  const onScreen = page.rows.map((r) => byStem.get(r.stem)).filter((v) => v !== undefined);
-  withModelFacts(snapshot.root, onScreen);
+  const onScreen = withModelFacts(
+    snapshot.root,
+    page.rows.map((r) => byStem.get(r.stem)).filter((v) => v !== undefined),
+  );
   const reports = await inspectVersions(snapshot.root, onScreen);
-  for (const r of page.rows) {
+  // Rows and versions are shared by every request for the same scan: this page's verdicts go on copies.
+  page.rows = page.rows.map((r) => {
     const report = reports.get(r.stem);
-    // Rows are shared between requests for the same scan: set, never read-modify-write.
-    r.safety = report ? { verdict: report.verdict, reason: report.reason } : null;
-  }
+    return { ...r, safety: report ? { verdict: report.verdict, reason: report.reason } : null };
+  });
   const releaser = can(user.roles, "model.promote");
   const database = db();
   const [timeline, previous, pending] = await Promise.all([

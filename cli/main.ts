@@ -23,7 +23,6 @@ import {
   validateVersionName,
 } from "@/lib/registry";
 import { DatabaseUnavailableError } from "@/lib/registry/errors";
-import { allowChdirForStats } from "@/lib/registry/files";
 import { common, type Out, parse } from "./args";
 import { renderList, renderPlan, renderVersion } from "./output";
 
@@ -161,8 +160,6 @@ async function trustPolicyOf(root: string): Promise<InspectionPolicy> {
 
 /** Runs one CLI invocation and returns its exit code; never exits the process (bin.mjs sets the exit code). */
 export async function main(argv: string[], out: Out = defaultOut()): Promise<number> {
-  // Every path this process opens is absolute (resolveRoot), so a scan may stat from inside a folder.
-  allowChdirForStats();
   const [command, ...rest] = argv;
   const json = rest.includes("--json");
   const io = { ...out, json };

@@ -12,7 +12,7 @@ export async function buildCli({ outdir = join(root, "cli/dist"), plugins = [] }
   rmSync(outdir, { recursive: true, force: true });
   await build({
     plugins,
-    entryPoints: { registry: join(root, "cli/main.ts"), "inspect-worker": join(root, "lib/inspect/worker-entry.ts") },
+    entryPoints: { registry: join(root, "cli/main.ts"), "inspect-worker": join(root, "lib/worker/entry.ts") },
     outdir,
     outExtension: { ".js": ".mjs" },
     // Chunks keep the audit log (and Prisma) out of commands that never touch it.

@@ -1,85 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { LOCK_KEYS, lockForTransaction, providerOf } from "@/lib/db";
 import type { AuditEvent } from "@/lib/generated/prisma/client";
-import type { Check } from "@/lib/registry";
 import { type ChainedEvent, type ChainReport, eventHash, GENESIS, type HashedEvent, verifyChain } from "./chain";
 import type { AuditDb } from "./db";
+import type { Actor, EventInput } from "./events";
 import { enqueueDeliveries, notifyEnqueued, type OutboxTx, type WebhookEvent, webhookEventOf } from "./outbox";
 
-export const AUDIT_ACTIONS = [
-  "model.promotion_started",
-  "model.promoted",
-  "model.promotion_refused",
-  "model.promotion_failed",
-  "model.promotion_noop",
-  "model.rollback_started",
-  "model.rolled_back",
-  "model.rollback_refused",
-  "model.rollback_failed",
-  "model.rollback_noop",
-  "model.change_recovered",
-  "auth.denied",
-  "auth.denied_aggregated",
-  "request.rejected",
-  "request.cross_origin",
-  "request.cross_origin_aggregated",
-  "audit.exported",
-  "user.created",
-  "user.person_changed",
-  "approval.requested",
-  "approval.approved",
-  "approval.rejected",
-  "approval.withdrawn",
-  "approval.expired",
-  "approval.refused",
-  "settings.changed",
-  "settings.change_refused",
-  "user.disabled",
-  "user.enabled",
-  "user.deleted",
-  "user.roles_changed",
-  "user.password_reset",
-  "user.password_changed",
-  "user.change_refused",
-  "audit.redacted",
-  "webhook.created",
-  "webhook.enabled",
-  "webhook.disabled",
-  "webhook.removed",
-  "webhook.change_refused",
-  "webhook.redelivered",
-  "webhook.tested",
-  "webhook.delivery_failed",
-  "trust.added",
-  "trust.removed",
-  "trust.change_refused",
-] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export type Outcome = "intent" | "succeeded" | "refused" | "failed" | "noop" | "recovered";
-
-export interface Actor {
-  name: string;
-  role: string;
-  source: "web" | "cli";
-}
-
-export interface VersionFacts {
-  stem: string | null;
-  sha256: string | null;
-  score: number | null;
-}
-
-export interface EventInput {
-  action: AuditAction;
-  outcome: Outcome;
-  correlationId?: string;
-  from?: VersionFacts | null;
-  to?: VersionFacts | null;
-  metric?: string | null;
-  reason?: string | null;
-  checks?: Check[];
-  details?: Record<string, unknown>;
-}
+export * from "./events";
 
 export type { AuditEvent };
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AuditEvent, Prisma } from "@/lib/generated/prisma/client";
-import type { EventInput } from "./log";
+import type { EventInput } from "./events";
 
 // The webhook outbox's writing half. It lives beside the audit log because a delivery row is written in
 // the same transaction as the audit event it reports: an event that commits is sent (at least once), one

@@ -1,12 +1,6 @@
-import { type DictValue, isSeq, type ObjValue, strText, type Value } from "./values";
+import { type DictValue, type DtypeResult, isSeq, type ObjValue, strText, type Value } from "./values";
 
-/** What joblib's read_array needs from a dtype: how many bytes per item, and whether it pickles items. */
-export interface DtypeInfo {
-  itemsize: number;
-  hasObject: boolean;
-}
-
-export type DtypeResult = { ok: true; info: DtypeInfo } | { ok: false; reason: string };
+export type { DtypeInfo, DtypeResult } from "./values";
 
 interface SpecInfo {
   size: number;

@@ -21,9 +21,9 @@ function withoutTiming(report: InspectionReport): Omit<InspectionReport, "stats"
 }
 
 beforeAll(async () => {
-  // The same bundle the CLI build produces from worker-entry.ts.
+  // The same bundle the CLI build produces from lib/worker/entry.ts.
   await build({
-    entryPoints: [path.resolve(__dirname, "worker-entry.ts")],
+    entryPoints: [path.resolve(__dirname, "../worker/entry.ts")],
     bundle: true,
     platform: "node",
     format: "esm",
@@ -77,18 +77,28 @@ describe("inspectFileIsolated", () => {
     expect(report.reason).toMatch(/bundle exploded/);
   });
 
-  it("falls back to in-thread inspection when no bundle is configured or built", async () => {
+  it("runs the web server's own bundle, never the CLI's, and says so when it has none", async () => {
     const cwd = process.cwd();
     const empty = mkdtempSync(path.join(dir, "cwd-"));
     delete process.env.REGISTRY_INSPECT_WORKER;
     process.chdir(empty);
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => void warnings.push(w.code ?? "");
+    process.on("warning", onWarning);
     try {
-      expect(workerBundlePath()).toBeNull();
-      expect((await inspectFileIsolated(fixturePath)).verdict).toBe("safe");
+      // A CLI build's bundle may be older than the server's code: it is not the server's worker.
       mkdirSync(path.join(empty, "cli/dist"), { recursive: true });
       writeFileSync(path.join(empty, "cli/dist/inspect-worker.mjs"), "");
-      expect(workerBundlePath()).toBe(path.join(empty, "cli/dist/inspect-worker.mjs"));
+      expect(workerBundlePath()).toBeNull();
+      expect((await inspectFileIsolated(fixturePath)).verdict).toBe("safe");
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).toContain("REGISTRY_NO_INSPECT_WORKER");
+      // What `npm run build` writes beside the web app.
+      mkdirSync(path.join(empty, ".next"), { recursive: true });
+      writeFileSync(path.join(empty, ".next/inspect-worker.mjs"), "");
+      expect(workerBundlePath()).toBe(path.join(empty, ".next/inspect-worker.mjs"));
     } finally {
+      process.off("warning", onWarning);
       process.chdir(cwd);
     }
   });

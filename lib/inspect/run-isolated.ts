@@ -2,18 +2,20 @@
 // caches reports by content hash.
 //
 // The worker is created with `eval: true` from the small CommonJS source below, which imports a
-// prebuilt ESM bundle of worker-entry.ts. That way neither Next.js nor any bundler has to resolve a
-// TypeScript worker file. The bundle path is, in order: $REGISTRY_INSPECT_WORKER, then
-// <cwd>/cli/dist/inspect-worker.mjs if it exists (the CLI build writes it). With neither, the
-// inspection runs in-thread: still bounded by the machine's own limits, but without the deadline.
+// prebuilt ESM bundle of lib/worker/entry.ts. That way neither Next.js nor any bundler has to resolve a
+// TypeScript worker file. Each program brings its own bundle, built from the same sources at the same time
+// as itself: the CLI sets $REGISTRY_INSPECT_WORKER to cli/dist/inspect-worker.mjs (cli/bin.mjs), the web
+// server finds <cwd>/.next/inspect-worker.mjs (written by `npm run build` and `npm run dev`). With none,
+// the inspection runs in-thread, bounded by the inspector's own size limits but not by the deadline, and
+// says so once on stderr.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Worker } from "node:worker_threads";
-import { nodeCrypto, nodeWorkerThreads } from "@/lib/registry/builtins";
+import { nodeCrypto, nodeWorkerThreads } from "@/lib/lazy-builtins";
 import { allowedGlobals } from "./allowlist";
 import type * as Inspector from "./inspect";
 import { type InspectionPolicy, type InspectionReport, type InspectLimits, resolveLimits } from "./types";
-import type { InspectRequest } from "./worker-entry";
+import type { InspectRequest } from "@/lib/worker/protocol";
 
 export interface IsolatedOptions {
   /** Deadline for one inspection; default 30 s. */
@@ -117,8 +119,20 @@ function fingerprint(text: string): string {
 export function workerBundlePath(): string | null {
   const configured = process.env.REGISTRY_INSPECT_WORKER;
   if (configured) return path.resolve(configured);
-  const built = path.resolve(process.cwd(), "cli/dist/inspect-worker.mjs");
+  const built = path.resolve(/*turbopackIgnore: true*/ process.cwd(), ".next/inspect-worker.mjs");
   return existsSync(built) ? built : null;
+}
+
+let warnedInThread = false;
+
+/** Says once per process that inspections run without their deadline, rather than silently. */
+function warnInThread(): void {
+  if (warnedInThread) return;
+  warnedInThread = true;
+  process.emitWarning(
+    "No inspection worker bundle (npm run build writes .next/inspect-worker.mjs; or set REGISTRY_INSPECT_WORKER): model files are inspected in-thread, without the time limit.",
+    { code: "REGISTRY_NO_INSPECT_WORKER" },
+  );
 }
 
 function looksLikeReport(value: unknown): value is InspectionReport {
@@ -175,7 +189,7 @@ export function hasSpareWorker(): boolean {
 }
 
 /**
- * Runs a request (see worker-entry.ts) on the idle spare worker and resolves with its answer, or null
+ * Runs a request (see lib/worker/entry.ts) on the idle spare worker and resolves with its answer, or null
  * when there is no idle spare or it fails: the caller then does the work itself.
  */
 export function askSpareWorker<T>(request: object, transfer: ArrayBuffer[] = []): Promise<T | null> {
@@ -278,6 +292,7 @@ export async function inspectFileIsolated(filePath: string, opts: IsolatedOption
 
   const entry = workerBundlePath();
   if (entry === null) {
+    warnInThread();
     const report = inspectBytes(bytes, limits, policy);
     cachePut(key, report);
     return report;

@@ -1,7 +1,13 @@
-import type { DtypeResult } from "./numpy-dtype";
-
 // Symbolic stand-ins for the Python objects a pickle would build. Nothing here is ever executed:
 // calls and instantiations only record who would have been called with what.
+
+/** What joblib's read_array needs from a dtype: how many bytes per item, and whether it pickles items. */
+export interface DtypeInfo {
+  itemsize: number;
+  hasObject: boolean;
+}
+
+export type DtypeResult = { ok: true; info: DtypeInfo } | { ok: false; reason: string };
 
 export interface NoneValue {
   readonly k: "none";

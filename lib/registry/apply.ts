@@ -1,7 +1,7 @@
 import { constants, existsSync } from "node:fs";
 import { copyFile, mkdir, open, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { nodeCrypto } from "./builtins";
+import { nodeCrypto } from "@/lib/lazy-builtins";
 import { AliasBlockedError, ProductionChangedError, RefusedError, RegistryError, SourceChangedError, WriteFailedError } from "./errors";
 import { checkRegularFile, hashFile, identityOf, knownHash, openRegular } from "./files";
 import { STATE_DIR, withRegistryLock } from "./lock";

@@ -1,18 +1,12 @@
 // Reading many registry files in one go: the part of a scan that a worker thread can share (see
 // scanRegistry). Plain functions over paths, no caches, results that survive structured cloning.
-import { nodeCrypto } from "./builtins";
+import { nodeCrypto } from "@/lib/lazy-builtins";
 import { MAX_METRICS_BYTES, readSmallFileSync, STAT_ROW, StatKind, settledAt, stampAt } from "./files";
 import { highlightsOf, type MetricsParse, parseMetricsScore, parseMetricsText, SCORE_KEYS, UNKNOWN_METRIC } from "./metrics";
-import type { MetricsDetail, MetricsRead, Problem } from "./scan";
+import type { FileStamp, MetricsDetail, MetricsRead, Problem } from "./types";
 
-/** What identifies a file's content while it is unchanged: a subset of Stats that clones cheaply. */
-export interface FileStamp {
-  dev: number;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-}
+export type { FileStamp } from "./types";
+
 
 /** One metrics file as read: the parse, and the stamp of the descriptor it was read through. */
 export interface MetricsFileRead extends MetricsRead {

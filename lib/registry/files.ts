@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from "node:fs";
 import { lstat, open } from "node:fs/promises";
-import { nodeCrypto } from "./builtins";
+import { nodeCrypto } from "@/lib/lazy-builtins";
+import { FILE_CACHE_ENTRIES, setBounded } from "./bounded";
 
 /** Per name in lstatNames' result: the file's kind, then its stamp (dev, ino, size, mtimeMs, ctimeMs). */
 export const STAT_ROW = 6;
@@ -94,23 +95,14 @@ export type Stamp = Pick<Stats, "dev" | "ino" | "size" | "mtimeMs" | "ctimeMs">;
 /**
  * Reads a whole small regular file (no links, capped size) and the stamp of the descriptor it was read
  * through. Throws errno-style errors (ETOOLARGE above the cap, ENOTREG for anything but a regular file).
- * A first CLI run reads 20,000 of these: where Node's stat binding checks out (see rawStat) no Stats
- * object is built, each of which comes with four Dates.
  */
 export function readSmallFileSync(path: string, maxBytes: number): { bytes: Buffer; stamp: Stamp } {
   const fd = openSync(path, READ_FLAGS);
   try {
     const row = scratchRow;
-    const raw = rawStat();
-    if (raw) {
-      const v = raw.fstat(fd);
-      row[0] = kindOfMode(v[1] as number);
-      stampRaw(row, 1, v);
-    } else {
-      const st = fstatSync(fd);
-      row[0] = kindOfMode(st.mode);
-      stampStats(row, 1, st);
-    }
+    const st = fstatSync(fd);
+    row[0] = kindOfMode(st.mode);
+    stampStats(row, 1, st);
     if (row[0] !== StatKind.file) throw Object.assign(new Error("not a regular file"), { code: "ENOTREG" });
     const stamp = stampAt(row, 0);
     if (stamp.size > maxBytes) throw Object.assign(new Error("too large"), { code: "ETOOLARGE" });
@@ -163,7 +155,7 @@ export function hashFileSync(path: string, stats?: Stats): string {
       hash.update(buf.subarray(0, n));
     }
     const sha256 = hash.digest("hex");
-    if (settledAt(opened, started)) hashes.set(id, sha256);
+    if (settledAt(opened, started)) setBounded(hashes, id, sha256, FILE_CACHE_ENTRIES);
     return sha256;
   });
 }
@@ -184,7 +176,7 @@ export async function hashFile(path: string, stats?: Stats): Promise<string> {
       hash.update(buf.subarray(0, bytesRead));
     }
     const sha256 = hash.digest("hex");
-    if (settledAt(opened, started)) hashes.set(identityOf(opened), sha256);
+    if (settledAt(opened, started)) setBounded(hashes, identityOf(opened), sha256, FILE_CACHE_ENTRIES);
     return sha256;
   } finally {
     await fh.close();
@@ -198,67 +190,29 @@ export function knownHash(stats: Stats): string | undefined {
 
 /** Teaches the hash cache a sha256 learned elsewhere (the CLI's scan memo), for the stats it holds for. */
 export const hashCache = {
-  set: (identity: string, sha256: string) => void hashes.set(identity, sha256),
+  set: (identity: string, sha256: string) => setBounded(hashes, identity, sha256, FILE_CACHE_ENTRIES),
 };
-
-let chdirAllowed = false;
-
-/**
- * Lets inFolder (and lstatNames) look names up from inside their folder: a process-wide working-directory
- * change for the length of one synchronous loop. Only for a process whose own paths are all absolute and
- * that runs nothing else on this thread meanwhile: the CLI. A server never calls this.
- */
-export function allowChdirForStats(): void {
-  chdirAllowed = true;
-}
 
 /**
  * lstat of every name in `dir` (plain names, no slashes), as STAT_ROW numbers per name: a kind from
  * StatKind, then the stamp (NaN when missing or unreadable; all NaN for an empty name, which is skipped).
  * Reads nothing and never follows a link.
- * The repeated CLI run's cost at 20,000 versions is mostly this, so it avoids what it can (measured):
- * looking each name up from inside the folder rather than from / (where allowed, see allowChdirForStats)
- * and, where Node's own stat binding checks out, building no Stats object (each comes with four Dates).
  */
 export function lstatNames(dir: string, names: readonly string[]): Float64Array {
   const out = new Float64Array(names.length * STAT_ROW).fill(Number.NaN);
-  inFolder(dir, (base) => {
-    const prefix = base === "." ? "" : `${base}/`;
-    const raw = rawStat();
-    for (let i = 0; i < names.length; i++) {
-      const at = i * STAT_ROW;
-      const name = names[i] as string;
-      if (name === "") continue;
-      const path = prefix + name;
-      try {
-        if (raw) {
-          const v = raw.lstat(path);
-          out[at] = v === undefined ? StatKind.missing : kindOfMode(v[1] as number);
-          if (v !== undefined) stampRaw(out, at + 1, v);
-        } else {
-          const st = lstatSync(path, { throwIfNoEntry: false });
-          out[at] = st === undefined ? StatKind.missing : kindOfMode(st.mode);
-          if (st !== undefined) stampStats(out, at + 1, st);
-        }
-      } catch {
-        out[at] = StatKind.unreadable;
-      }
+  for (let i = 0; i < names.length; i++) {
+    const at = i * STAT_ROW;
+    const name = names[i] as string;
+    if (name === "") continue;
+    try {
+      const st = lstatSync(`${dir}/${name}`, { throwIfNoEntry: false });
+      out[at] = st === undefined ? StatKind.missing : kindOfMode(st.mode);
+      if (st !== undefined) stampStats(out, at + 1, st);
+    } catch {
+      out[at] = StatKind.unreadable;
     }
-  });
-  return out;
-}
-
-/**
- * Runs `fn` (synchronous) with the path to use for `dir`: "." from inside it where allowed (see
- * allowChdirForStats: each file under it is then looked up from there, not from /), else `dir` itself.
- */
-export function inFolder<T>(dir: string, fn: (base: string) => T): T {
-  const back = chdirAllowed ? enter(dir) : null;
-  try {
-    return fn(back === null ? dir : ".");
-  } finally {
-    if (back !== null) process.chdir(back);
   }
+  return out;
 }
 
 /** Row i of lstatNames' result as a FileStamp-shaped object (for the rare file that must be read). */
@@ -273,18 +227,6 @@ export function stampAt(rows: Float64Array, i: number): Stamp {
   };
 }
 
-/** chdir into `dir`, returning where to go back to; null when that is not possible here. */
-function enter(dir: string): string | null {
-  try {
-    const back = process.cwd();
-    process.chdir(dir);
-    return back;
-  } catch {
-    // A worker thread (no chdir), a deleted working directory, a folder we may not enter: use full paths.
-    return null;
-  }
-}
-
 function kindOfMode(mode: number): number {
   const type = mode & constants.S_IFMT;
   return type === constants.S_IFREG ? StatKind.file : type === constants.S_IFLNK ? StatKind.symlink : StatKind.other;
@@ -296,66 +238,4 @@ function stampStats(out: Float64Array, at: number, st: Stats): void {
   out[at + 2] = st.size;
   out[at + 3] = st.mtimeMs;
   out[at + 4] = st.ctimeMs;
-}
-
-// Node's fs binding fills one shared Float64Array per stat: dev, mode, nlink, uid, gid, rdev, blksize,
-// ino, size, blocks, then seconds and nanoseconds of atime, mtime, ctime, birthtime. The times in ms are
-// computed exactly as Node's Stats computes them, so stamps from either path compare equal.
-function stampRaw(out: Float64Array, at: number, v: Float64Array): void {
-  out[at] = v[0] as number;
-  out[at + 1] = v[7] as number;
-  out[at + 2] = v[8] as number;
-  out[at + 3] = (v[12] as number) * 1e3 + (v[13] as number) / 1e6;
-  out[at + 4] = (v[14] as number) * 1e3 + (v[15] as number) / 1e6;
-}
-
-interface RawStat {
-  lstat(path: string): Float64Array | undefined;
-  fstat(fd: number): Float64Array;
-}
-let rawChecked = false;
-let raw: RawStat | null = null;
-
-/**
- * Node's internal lstat and fstat (what fs.lstatSync and fs.fstatSync call before they build a Stats
- * object), if this Node has them with the layout above: checked once against the public API on a real
- * file, else null and the public API is used.
- */
-function rawStat(): RawStat | null {
-  if (rawChecked) return raw;
-  rawChecked = true;
-  type Binding = {
-    lstat?: (path: string, bigint: boolean, req: undefined, throwIfNoEntry: boolean) => Float64Array | undefined;
-    fstat?: (fd: number, bigint: boolean, req: undefined, shouldNotThrow: boolean) => Float64Array;
-  };
-  let fd = -1;
-  try {
-    const binding = (process as unknown as { binding?: (name: string) => unknown }).binding?.("fs") as Binding | undefined;
-    const { lstat, fstat } = binding ?? {};
-    if (typeof lstat !== "function" || typeof fstat !== "function") return null;
-    const candidate: RawStat = {
-      lstat: (path) => lstat.call(binding, path, false, undefined, false),
-      fstat: (fd) => fstat.call(binding, fd, false, undefined, false),
-    };
-    const probe = process.execPath;
-    fd = openSync(probe, "r");
-    const same = (v: Float64Array | undefined, st: Stats) => {
-      if (!(v instanceof Float64Array) || v.length < 16 || v[1] !== st.mode) return false;
-      const mine = new Float64Array(5);
-      const theirs = new Float64Array(5);
-      stampRaw(mine, 0, v);
-      stampStats(theirs, 0, st);
-      return mine.every((x, k) => x === theirs[k]);
-    };
-    const ok =
-      same(candidate.lstat(probe), lstatSync(probe)) &&
-      same(candidate.fstat(fd), fstatSync(fd)) &&
-      candidate.lstat(`${probe}.absent-${process.pid}`) === undefined;
-    if (ok) raw = candidate;
-  } catch {
-    // Not available here: the public API does the same work.
-  } finally {
-    if (fd >= 0) closeSync(fd);
-  }
-  return raw;
 }

@@ -1,6 +1,5 @@
-import type { FileStamp } from "./batch";
 import { COMPACT_TIMESTAMP, searchByTimestamp } from "./names";
-import type { ListedVersion, ProblemCode } from "./scan";
+import type { FileStamp, ListedVersion, ProblemCode } from "./types";
 
 // Numbers kept per version: the metrics file's stamp, score and metric (as an index into metricNames),
 // then the model file's stamp. A stamp is device, inode, size, mtime, ctime; NaN means "not known".

@@ -3,15 +3,14 @@ import { lstatSync, statSync } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { askSpareWorker, hasSpareWorker } from "@/lib/inspect/run-isolated";
-import { type FileStamp, type MetricsFileRead, type PackedReads, packedFacts, readMetricsFile, unpackRead } from "./batch";
-import { nodeCrypto } from "./builtins";
+import { type MetricsFileRead, type PackedReads, packedFacts, readMetricsFile, unpackRead } from "./batch";
+import { nodeCrypto } from "@/lib/lazy-builtins";
 import { RegistryError, SourceChangedError } from "./errors";
 import {
   checkRegularFileSync,
   hashCache,
   hashFileSync,
   identityOf,
-  inFolder,
   kindOf,
   lstatNames,
   STAT_ROW,
@@ -19,7 +18,11 @@ import {
   settledAt,
   stampAt,
 } from "./files";
+import { FILE_CACHE_ENTRIES, setBounded } from "./bounded";
 import { ScanMemo } from "./memo";
+import type { FileStamp, ListedVersion, MetricsDetail, MetricsRead, Problem, ProblemCode } from "./types";
+
+export type { FileStamp, ListedVersion, MetricsDetail, MetricsRead, Problem, ProblemCode } from "./types";
 import { highlightsOf, type MetricsDoc, type MetricsHighlights, NO_SCORE, UNKNOWN_METRIC } from "./metrics";
 import {
   ALIAS_STEM,
@@ -69,27 +72,7 @@ export interface Version {
   isBest: boolean;
 }
 
-export type ProblemCode =
-  | "orphan_metrics"
-  | "bad_name"
-  | "bad_timestamp"
-  | "invalid_json"
-  | "not_object"
-  | "unreadable"
-  | "symlink"
-  | "not_regular_file"
-  | "too_large"
-  | "unexpected_file"
-  | "temp_file";
 
-export interface Problem {
-  /** Path relative to the registry root, e.g. "metrics/x.json". */
-  file: string;
-  /** Stable code, e.g. "orphan_metrics". */
-  reason: ProblemCode;
-  /** What is wrong and what to do, for people. */
-  message: string;
-}
 
 /**
  * "blocked": an alias path holds a folder, pipe, socket or device, which no rename can replace and nothing
@@ -166,7 +149,6 @@ export interface ScanOptions {
   metrics?: MetricsDetail;
 }
 
-export type MetricsDetail = "documents" | "highlights" | "scores";
 
 /**
  * Reads the registry folders and returns every version, every problem, the production alias state and
@@ -243,38 +225,32 @@ async function scanCore(root: string, options: ScanOptions, lean: boolean): Prom
   const built: (Version | undefined)[] = held ? new Array(listed.length) : [];
   // Reads versions from..to-1 in order; with `claims` (see shareWork), only while it can claim each one
   // first. Returns where it stopped.
-  const read = (from: number, to: number, claims?: Uint8Array): number =>
-    inFolder(root, (base) => {
-      ctx.base = base;
-      try {
-        for (let i = from; i < to; i++) {
-          if (claims && Atomics.compareExchange(claims, i, 0, 1) !== 0) return i;
-          ctx.i = i;
-          ctx.j = prior ? prior.indexOf(listed[i]![0], i) : -1;
-          if (held && isHeld(ctx)) {
-            held[i] = 1;
-            continue;
-          }
-          // A lean scan keeps a sound file the worker read as the memo row it becomes, built from the packing.
-          const facts = held && ctx.prefetch && listed[i]![3] ? packedFacts(ctx.prefetch, i) : null;
-          if (facts) {
-            (next as ScanMemo).setMetricsAt(i, ctx.prefetch!.stamps, i * STAT_ROW + 1, facts);
-            held![i] = 1;
-            continue;
-          }
-          const v = readVersion(root, listed[i]!, problems, ctx);
-          if (v === ROW) {
-            held![i] = 1;
-            continue;
-          }
-          if (v) versions.push(v);
-          if (v && held) built[i] = v;
-        }
-        return to;
-      } finally {
-        ctx.base = undefined;
+  const read = (from: number, to: number, claims?: Uint8Array): number => {
+    for (let i = from; i < to; i++) {
+      if (claims && Atomics.compareExchange(claims, i, 0, 1) !== 0) return i;
+      ctx.i = i;
+      ctx.j = prior ? prior.indexOf(listed[i]![0], i) : -1;
+      if (held && isHeld(ctx)) {
+        held[i] = 1;
+        continue;
       }
-    });
+      // A lean scan keeps a sound file the worker read as the memo row it becomes, built from the packing.
+      const facts = held && ctx.prefetch && listed[i]![3] ? packedFacts(ctx.prefetch, i) : null;
+      if (facts) {
+        (next as ScanMemo).setMetricsAt(i, ctx.prefetch!.stamps, i * STAT_ROW + 1, facts);
+        held![i] = 1;
+        continue;
+      }
+      const v = readVersion(root, listed[i]!, problems, ctx);
+      if (v === ROW) {
+        held![i] = 1;
+        continue;
+      }
+      if (v) versions.push(v);
+      if (v && held) built[i] = v;
+    }
+    return to;
+  };
   const shared = shareWork(root, listed, ctx);
   const met = read(0, listed.length, shared?.claims);
   if (shared) {
@@ -410,8 +386,6 @@ function shareWork(root: string, listed: ListedVersion[], ctx: ReadContext): Sha
 interface ReadContext {
   /** Reads a worker already did (see shareWork), by listing index, if any. */
   prefetch: PackedReads | null;
-  /** The path to read the root's files through while a scan loop runs inside it (see inFolder), else unset. */
-  base?: string;
   /** Lean (see scanForPlan): a version whose facts are all in a row of `next` stays that row (readVersion returns ROW). */
   rows?: boolean;
   /** Set by readMetrics: the read just went into `next`. */
@@ -428,11 +402,6 @@ interface ReadContext {
   i: number;
 }
 
-/**
- * One version as its file names describe it: [stem, model type, compact timestamp ("20250101T103045Z",
- * the stem's last characters: ordered as the instants are), has a metrics file].
- */
-export type ListedVersion = [stem: string, modelType: string, timestamp: string, hasMetrics: boolean];
 
 /** What the two folders' names say, before any file is opened. */
 export interface Listing {
@@ -447,11 +416,13 @@ export interface Listing {
 // Listings by root. Adding, removing or renaming an entry changes its folder's mtime and ctime, so a
 // listing is reused while both folders' identities are unchanged (and were settled when it was made).
 const listings = new Map<string, Listing>();
+// Registries a process lists (a server has one; a test process many).
+const LISTINGS = 16;
 
 /** The listing cache, for the persistent scan cache to load and save. */
 export const listingCache = {
   get: (root: string) => listings.get(root),
-  set: (root: string, listing: Listing) => void listings.set(root, listing),
+  set: (root: string, listing: Listing) => setBounded(listings, root, listing, LISTINGS),
 };
 
 /**
@@ -524,7 +495,7 @@ async function listRegistry(root: string): Promise<Listing> {
 
   versions.sort((a, b) => (a[2] === b[2] ? a[0].localeCompare(b[0]) : a[2] < b[2] ? -1 : 1));
   const listing = { dirs, versions, problems };
-  if (settled) listings.set(root, listing);
+  if (settled) setBounded(listings, root, listing, LISTINGS);
   return listing;
 }
 
@@ -686,7 +657,7 @@ const DEFERRED_MODEL: ModelFacts = { sha256: "", size: Number.NaN, modifiedAt: "
  * comes from the memo while the file's stamp matches it; a file hashed afresh is memoised once settled.
  */
 function readModel(root: string, modelFile: string, ctx: ReadContext | null): ModelFacts | { problem: Problem | null } {
-  const modelPath = `${ctx?.base ?? root}/${modelFile}`;
+  const modelPath = `${root}/${modelFile}`;
   const check = checkRegularFileSync(modelPath);
   if (!check.ok) {
     return { problem: check.code === "missing" ? null : { file: modelFile, reason: check.code, message: check.message } };
@@ -731,14 +702,6 @@ export function loadDeferredModels(root: string, versions: Iterable<Version | nu
   }
 }
 
-export interface MetricsRead {
-  doc: MetricsDoc | null;
-  sha256: string | null;
-  error: string | null;
-  problem: Problem | null;
-  /** Set instead of `doc` when only the score is known (from the persistent scan cache). */
-  summary?: { score: number; metric: string; highlights?: MetricsHighlights };
-}
 
 // Parsed metrics by stat identity: an unchanged file is never read twice in a process.
 const metricsCache = new Map<string, MetricsRead>();
@@ -778,7 +741,7 @@ function readMetrics(root: string, file: string, ctx: ReadContext, st: FileStamp
     if (cached && sufficient(cached, ctx.detail)) return cached;
   }
   const pre = ctx.prefetch ? unpackRead(ctx.prefetch, ctx.i) : null;
-  const read = pre ? remember(root, file, pre) : remember(root, file, readMetricsFile(ctx.base ?? root, file, ctx.detail));
+  const read = pre ? remember(root, file, pre) : remember(root, file, readMetricsFile(root, file, ctx.detail));
   if (ctx.next && read.stamp && read.sha256 && read.settled) {
     const problem = read.problem ? ([read.problem.reason, read.problem.message] as [ProblemCode, string]) : null;
     const score = read.doc?.score ?? read.summary?.score ?? NO_SCORE;
@@ -804,7 +767,7 @@ function remember(root: string, file: string, read: MetricsFileRead): MetricsFil
   // CLI scans remember through their memo; the in-memory caches are for long-lived processes.
   if (read.stamp && read.sha256 && read.settled && !memos.has(root)) {
     const { stamp, settled: _, ...plain } = read;
-    (plain.summary ? summaryCache : metricsCache).set(`${file}|${identityOf(stamp)}`, plain);
+    setBounded(plain.summary ? summaryCache : metricsCache, `${file}|${identityOf(stamp)}`, plain, FILE_CACHE_ENTRIES);
   }
   return read;
 }
@@ -905,12 +868,13 @@ function identifyProduction(root: string, pool: VersionPool, deferModels: boolea
 // The alias files' hashes by identity, as this process read them: the persistent cache keeps these (a
 // 200 MB production model is not re-hashed by every command).
 const aliasHashes = new Map<string, string>();
+const ALIAS_HASHES = 64;
 
 /** Alias hashes by file identity, for the persistent scan cache. */
 export const aliasHashCache = {
   entries: () => [...aliasHashes.entries()],
   set: (identity: string, sha256: string) => {
-    aliasHashes.set(identity, sha256);
+    setBounded(aliasHashes, identity, sha256, ALIAS_HASHES);
     hashCache.set(identity, sha256);
   },
 };
@@ -949,7 +913,7 @@ export async function readAlias(root: string, file: string): Promise<AliasRead> 
     if (check.ok) {
       const started = Date.now();
       const sha256 = hashFileSync(path, check.stats);
-      if (settledAt(check.stats, started)) aliasHashes.set(identityOf(check.stats), sha256);
+      if (settledAt(check.stats, started)) setBounded(aliasHashes, identityOf(check.stats), sha256, ALIAS_HASHES);
       return { ...none, sha256, since: check.stats.mtime.toISOString() };
     }
     if (check.code === "not_regular_file") {

@@ -67,18 +67,22 @@ export function* eachWithDocument(snapshot: Snapshot, versions: Iterable<Version
 }
 
 /**
- * Reads the model file facts of versions on screen (one lstat each; the sha256 is remembered by the
- * file's stat identity, so a repeated page hashes nothing). A version whose model file became unusable
- * since the scan is left without them: the next scan reports it. Mutates those Version objects.
+ * These versions with their model file facts (one lstat each; the sha256 is remembered by the file's
+ * stat identity, so a repeated page hashes nothing), as copies: the cached snapshot is shared by every
+ * request and never changed. A version whose model file became unusable since the scan is returned
+ * without them: the next scan reports it.
  */
-export function withModelFacts(root: string, versions: readonly Version[]): void {
-  for (const v of versions) {
+export function withModelFacts(root: string, versions: readonly Version[]): Version[] {
+  return versions.map((v) => {
+    if (!v.modelDeferred) return v;
+    const copy = { ...v };
     try {
-      loadDeferredModels(root, [v]);
+      loadDeferredModels(root, [copy]);
     } catch (e) {
       if (!(e instanceof SourceChangedError)) throw e;
     }
-  }
+    return copy;
+  });
 }
 
 // The last scan, reused while nothing in models/ or metrics/ changed. Two signals, both required:

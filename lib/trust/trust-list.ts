@@ -2,8 +2,8 @@
 // built-in allowlist (a team's own transformer classes). Stored in the database, every change audited with
 // its reason; handed to the inspector as data (lib/inspect imports nothing from here).
 import { z } from "zod";
-import type { Actor, AuditDb } from "@/lib/audit";
-import { databaseExists, openAudit } from "@/lib/audit/db";
+import { type AuditDb, databaseExists, openAudit } from "@/lib/audit/db";
+import type { Actor } from "@/lib/audit/events";
 import { recordEvent } from "@/lib/audit/log";
 import { classifyGlobal } from "@/lib/inspect/allowlist";
 import type { InspectionPolicy } from "@/lib/inspect/types";
