@@ -291,7 +291,10 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
   });
   const minScore = resolveMinScore(values["min-score"]);
   const version = named === undefined ? undefined : validateVersionName(named);
-  if (!dryRun || needsRecovery(root)) await (await audit()).repairOnStart(root, actor);
+  if (!dryRun || needsRecovery(root)) {
+    await audit();
+    await (await import("@/lib/release")).repairOnStart(root, actor);
+  }
   // One scan cache for the whole command: the scan that finds the previous version, the plan and the
   // release all start from it (and from each other), and it is loaded and saved once.
   return withScanCache(root, async () => {

@@ -12,7 +12,8 @@ import {
   withdrawRequest,
 } from "@/lib/approvals";
 import type { Actor } from "@/lib/audit";
-import { openAudit, repairOnStart } from "@/lib/audit";
+import { openAudit } from "@/lib/audit";
+import { repairOnStart } from "@/lib/release";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
 import { readSettings } from "@/lib/settings/settings";
 import { common, type Out, parse } from "./args";

@@ -1,7 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Actor, allEvents, closeAudit, openAudit, recordEvent, release } from "@/lib/audit";
+import { type Actor, allEvents, closeAudit, openAudit, recordEvent } from "@/lib/audit";
+import { release } from "@/lib/release";
 import { createUser, signIn, userForToken } from "@/lib/auth";
 import { DEFAULT_MIN_SCORE } from "@/lib/registry";
 import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";

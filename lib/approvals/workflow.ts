@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { type Actor, type AuditDb, openAudit, type ReleaseOutcome, type ReleaseStatus, release } from "@/lib/audit";
+import { type Actor, type AuditDb, openAudit } from "@/lib/audit";
+import { type ReleaseOutcome, type ReleaseStatus, release } from "@/lib/release";
 import { lastChange, recordEvent } from "@/lib/audit/log";
 import { previousProduction, productionHistory } from "@/lib/audit/production-history";
 import { can } from "@/lib/auth/roles";

@@ -10,7 +10,7 @@ import { exportHead, exportText, toCsvExport, toJsonExport, verifyExport } from 
 import { type Actor, allEvents, recordEvent, verifyStoredChain } from "./log";
 import { MigrationError, migrateDatabase } from "./migrate";
 import { previousProduction } from "./production-history";
-import { release, repairOnStart } from "./release";
+import { release, repairOnStart } from "@/lib/release";
 
 const MIGRATIONS = resolve(__dirname, "../../prisma/migrations");
 const alice: Actor = { name: "alice", role: "releaser", source: "web" };

@@ -5,6 +5,5 @@ export * from "./log";
 export * from "./migrate";
 export * from "./production-history";
 export * from "./redact";
-export * from "./release";
 export * from "./secrets";
 export * from "./outbox";

@@ -16,7 +16,7 @@ import { eventHash, GENESIS } from "./chain";
 import { closeAudit, databaseFile, openAudit } from "./db";
 import { type Actor, allEvents, recordEvent } from "./log";
 import { previousProduction, productionAtInstant, productionHistory, productionTimeline } from "./production-history";
-import { release } from "./release";
+import { release } from "@/lib/release";
 
 const MIGRATIONS = resolve(__dirname, "../../prisma/migrations");
 const alice: Actor = { name: "alice", role: "releaser", source: "web" };

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeAudit, openAudit, verifyStoredChain } from "@/lib/audit";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { AccountError, BROWSER_TTL_MS, createFirstAdmin, createUser, endSession, signIn, sweepExpired, userForToken } from "./accounts";
-import { proxyConfig, proxyIdentity } from "./proxy";
+import { proxyConfig, proxyIdentity } from "./proxy-sign-in";
 import { can, PERMISSIONS, type Permission, parseRoles, ROLES, type Role, requireRoles } from "./roles";
 import { DAY, signInPolicy } from "./throttle";
 

@@ -1,4 +1,4 @@
 export * from "./accounts";
 export * from "./lifecycle";
-export * from "./proxy";
+export * from "./proxy-sign-in";
 export * from "./roles";

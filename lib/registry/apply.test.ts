@@ -14,7 +14,7 @@ import {
 import { historyOf } from "./live-history";
 import { STATE_DIR } from "./lock";
 import { scanRegistry } from "./scan";
-import { planFromDisk } from "./service";
+import { planFromDisk } from "./plan-from-disk";
 import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "./test-support/fixture";
 
 let root: string;

@@ -9,4 +9,4 @@ export * from "./names";
 export * from "./plan";
 export * from "./scan";
 export * from "./scan-cache";
-export * from "./service";
+export * from "./plan-from-disk";

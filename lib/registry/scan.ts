@@ -3,8 +3,7 @@ import { lstatSync, statSync } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { askSpareWorker, hasSpareWorker } from "@/lib/inspect/run-isolated";
-import { type MetricsFileRead, type PackedReads, packedFacts, readMetricsFile, unpackRead } from "./batch";
-import { nodeCrypto } from "@/lib/lazy-builtins";
+import { type MetricsFileRead, type PackedReads, packedFacts, readMetricsFile, unpackRead } from "./shared-reads";
 import { RegistryError, SourceChangedError } from "./errors";
 import {
   checkRegularFileSync,
@@ -956,10 +955,6 @@ export function aliasObstacle(root: string, file: string): string | null {
 
 function obstacleMessage(file: string, st: Stats): string {
   return `${file} is ${kindOf(st)}, not a file: no promotion or rollback can replace it, and none will remove it.`;
-}
-
-export function sha256Of(bytes: Uint8Array): string {
-  return nodeCrypto().hash("sha256", bytes, "hex");
 }
 
 function errCode(e: unknown): string {

@@ -1,7 +1,8 @@
 import "server-only";
 import { type FSWatcher, watch } from "node:fs";
 import { join } from "node:path";
-import { openAudit, repairOnStart } from "@/lib/audit";
+import { openAudit } from "@/lib/audit";
+import { repairOnStart } from "@/lib/release";
 import { providerOf } from "@/lib/db";
 import {
   folderStamps,

@@ -18,7 +18,7 @@ import { ReleaseActions } from "@/components/release-dialog";
 import { InspectionCard } from "@/components/inspection-card";
 import { productionHistory } from "@/lib/audit";
 import { can } from "@/lib/auth";
-import { safetyEvidence } from "@/lib/registry/service";
+import { safetyEvidence } from "@/lib/registry/plan-from-disk";
 import { inspectVersions } from "@/lib/server/inspection";
 import { trustPolicy } from "@/lib/trust/trust-list";
 import { loadSnapshot, minScore, withDocuments } from "@/lib/server/registry";

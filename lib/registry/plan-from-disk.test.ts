@@ -2,7 +2,7 @@ import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { scanRegistry } from "./scan";
-import { readMetricsBytes } from "./service";
+import { readMetricsBytes } from "./plan-from-disk";
 import { BEST, removeRegistry, tempRegistry } from "./test-support/fixture";
 
 let root: string;

@@ -15,9 +15,9 @@ import {
   scanForPlan,
 } from "@/lib/registry";
 import { DatabaseUnavailableError } from "@/lib/registry/errors";
-import { type AuditDb, openAudit } from "./db";
-import { type Actor, type AuditAction, recordEvent } from "./log";
-import { productionHistory } from "./production-history";
+import { type AuditDb, openAudit } from "@/lib/audit/db";
+import { type Actor, type AuditAction, recordEvent } from "@/lib/audit/log";
+import { productionHistory } from "@/lib/audit/production-history";
 
 export interface ReleaseOptions {
   dryRun?: boolean;

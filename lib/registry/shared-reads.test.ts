@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MessageChannel } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PackedReads, packedBuffers, packedFacts, packReads, readMetricsFiles, readSharedMetricsFiles, unpackRead } from "./batch";
+import { type PackedReads, packedBuffers, packedFacts, packReads, readMetricsFiles, readSharedMetricsFiles, unpackRead } from "./shared-reads";
 
 describe("packReads and unpackRead", () => {
   let root: string;
