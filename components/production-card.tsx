@@ -33,11 +33,17 @@ export function ProductionCard(props: {
   const handCopied = latest !== null && p.sha256 !== null && latest.sha256 !== p.sha256;
   const tone = p.state === "ok" ? "good" : p.state === "missing" ? "warn" : "bad";
   const bestGain = best && p.score !== null && best.metric === p.metric && best.stem !== p.stem ? best.score - p.score : null;
+  const belowThreshold = p.stem !== null && p.score !== null && p.score < minScore;
   return (
     <section className="card production-card" aria-labelledby="production-title">
       <div className="card-head">
         <h2 id="production-title">Production</h2>
         <span className={`badge badge-${tone}`}>{STATE_LABEL[p.state]}</span>
+        {belowThreshold ? (
+          <span className="badge badge-bad" data-testid="below-threshold">
+            Below threshold
+          </span>
+        ) : null}
       </div>
       <div className="production-grid">
         <div>
@@ -59,7 +65,7 @@ export function ProductionCard(props: {
         </div>
         <div>
           <div className="label">Score</div>
-          <div className="value tabular">{p.score === null ? "—" : fmtMetric(p.score)}</div>
+          <div className={`value tabular${belowThreshold ? " delta-bad" : ""}`}>{p.score === null ? "—" : fmtMetric(p.score)}</div>
           <div className="hint">
             {p.metric ?? "no metric"} · threshold {fmtMetric(minScore)}
           </div>
@@ -100,6 +106,7 @@ export function ProductionCard(props: {
           </div>
         </div>
       </div>
+      {belowThreshold ? <ThresholdFinding production={p} best={best} minScore={minScore} /> : null}
       <p className={`alias-state alias-${tone}`}>
         <strong>{STATE_LABEL[p.state]}:</strong> {p.explanation}
         {p.action && (
@@ -118,5 +125,24 @@ export function ProductionCard(props: {
         {props.children}
       </div>
     </section>
+  );
+}
+
+/** Said plainly when what is live scores under the release threshold, with whether the best candidate passes. */
+function ThresholdFinding(props: { production: Production; best: { stem: string; score: number; metric: string } | null; minScore: number }) {
+  const { production: p, best, minScore } = props;
+  const bestPasses = best !== null && best.stem !== p.stem && best.score >= minScore;
+  return (
+    <p className="alert alert-bad threshold-finding" role="note" data-testid="threshold-finding">
+      <strong>Production fails <code>min_score</code>:</strong> its {p.metric} {fmtMetric(p.score)} is below the release threshold{" "}
+      {fmtMetric(minScore)}.{" "}
+      {bestPasses ? (
+        <>
+          The best candidate <span className="mono">{best.stem}</span> passes ({best.metric} {fmtMetric(best.score)}).
+        </>
+      ) : (
+        "No candidate passes it either."
+      )}
+    </p>
   );
 }

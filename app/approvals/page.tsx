@@ -9,6 +9,7 @@ import { readSettings, SETTING_KEYS, SETTINGS, type Settings } from "@/lib/setti
 import { fmtAgo, fmtMetric, fmtTime } from "@/lib/views/format";
 import { approveAction, rejectAction, settingsAction, withdrawAction } from "./actions";
 import "@/components/approvals.css";
+import { ScrollBox } from "@/components/scroll-box";
 
 export const metadata: Metadata = { title: "Approvals" };
 export const dynamic = "force-dynamic";
@@ -113,37 +114,39 @@ export default async function ApprovalsPage() {
         {closed.length === 0 ? (
           <p className="muted">Nothing decided yet.</p>
         ) : (
-          <table className="requests-table">
-            <caption className="sr-only">The latest decided requests, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Change</th>
-                <th scope="col">State</th>
-                <th scope="col">Asked by</th>
-                <th scope="col">Decided by</th>
-                <th scope="col">Why</th>
-              </tr>
-            </thead>
-            <tbody>
-              {closed.map((r) => (
-                <tr key={r.id}>
-                  <td className="mono">{r.id}</td>
-                  <td>
-                    {r.kind === "promote" ? "Promote" : "Roll back to"} <span className="mono">{r.targetStem}</span>
-                  </td>
-                  <td>
-                    <span className={`badge ${STATE_BADGE[r.state] ?? ""}`}>{r.state}</span>
-                  </td>
-                  <td>{r.requester.username}</td>
-                  <td>
-                    {r.decider ? r.decider.username : "—"} {r.decidedAt ? <span className="muted">{fmtTime(r.decidedAt)}</span> : null}
-                  </td>
-                  <td>{r.outcome ?? r.decisionReason ?? ""}</td>
+          <ScrollBox label="Recently decided requests">
+            <table className="requests-table">
+              <caption className="sr-only">The latest decided requests, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">#</th>
+                  <th scope="col">Change</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Asked by</th>
+                  <th scope="col">Decided by</th>
+                  <th scope="col">Why</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {closed.map((r) => (
+                  <tr key={r.id}>
+                    <td className="mono">{r.id}</td>
+                    <td>
+                      {r.kind === "promote" ? "Promote" : "Roll back to"} <span className="mono">{r.targetStem}</span>
+                    </td>
+                    <td>
+                      <span className={`badge ${STATE_BADGE[r.state] ?? ""}`}>{r.state}</span>
+                    </td>
+                    <td>{r.requester.username}</td>
+                    <td>
+                      {r.decider ? r.decider.username : "—"} {r.decidedAt ? <span className="muted">{fmtTime(r.decidedAt)}</span> : null}
+                    </td>
+                    <td>{r.outcome ?? r.decisionReason ?? ""}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </ScrollBox>
         )}
       </section>
 

@@ -17,6 +17,7 @@ import { countingRefusals, flushRefusals } from "@/lib/audit/refusals";
 import { InvalidInputError, parseInstant } from "@/lib/registry";
 import { db, requirePage } from "@/lib/server/session";
 import { versionHref } from "@/lib/views/links";
+import { ScrollBox } from "@/components/scroll-box";
 
 export const metadata: Metadata = { title: "Audit log" };
 export const dynamic = "force-dynamic";
@@ -223,28 +224,30 @@ function EventRow({ e }: { e: AuditEvent }) {
             </dd>
           </dl>
           {checks.length ? (
-            <table className="checks">
-              <caption className="sr-only">Readiness checks at the time</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Check</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">Evidence</th>
-                </tr>
-              </thead>
-              <tbody>
-                {checks.map((c) => (
-                  <tr key={c.name}>
-                    <td className="mono">{c.name}</td>
-                    <td>{c.skipped ? "skipped" : c.passed ? "pass" : c.overridden ? "overridden" : "fail"}</td>
-                    <td>
-                      {c.detail}
-                      {c.evidence ? <pre className="evidence">{JSON.stringify(c.evidence, null, 1)}</pre> : null}
-                    </td>
+            <ScrollBox label="Readiness checks at the time">
+              <table className="checks">
+                <caption className="sr-only">Readiness checks at the time</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Check</th>
+                    <th scope="col">Result</th>
+                    <th scope="col">Evidence</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {checks.map((c) => (
+                    <tr key={c.name}>
+                      <td className="mono">{c.name}</td>
+                      <td>{c.skipped ? "skipped" : c.passed ? "pass" : c.overridden ? "overridden" : "fail"}</td>
+                      <td>
+                        {c.detail}
+                        {c.evidence ? <pre className="evidence">{JSON.stringify(c.evidence, null, 1)}</pre> : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </ScrollBox>
           ) : null}
           <pre className="evidence">{JSON.stringify(safeJson(e.details), null, 2)}</pre>
         </div>
@@ -337,32 +340,34 @@ async function CountingRefusals() {
         Past the first refusal a minute from an address (five for a signed-in person), refusals are counted and written to the log as one
         summary row once their minute has closed.
       </p>
-      <table className="timeline">
-        <thead>
-          <tr>
-            <th scope="col">Who</th>
-            <th scope="col">Address</th>
-            <th scope="col">Attempted</th>
-            <th scope="col">Minute (UTC)</th>
-            <th scope="col" className="num">
-              Counted, not yet in the log
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {windows.map((w) => (
-            <tr key={`${w.kind}|${w.actor}|${w.address}|${w.action}|${w.windowStart}`}>
-              <td>{w.actor}</td>
-              <td className="mono">{w.address}</td>
-              <td>
-                <span className="mono">{w.action}</span> <span className="muted">({w.kind})</span>
-              </td>
-              <td>{w.windowStart.slice(11, 16)}</td>
-              <td className="num">{w.pending.toLocaleString("en-US")}</td>
+      <ScrollBox label="Refusals being counted">
+        <table className="timeline">
+          <thead>
+            <tr>
+              <th scope="col">Who</th>
+              <th scope="col">Address</th>
+              <th scope="col">Attempted</th>
+              <th scope="col">Minute (UTC)</th>
+              <th scope="col" className="num">
+                Counted, not yet in the log
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {windows.map((w) => (
+              <tr key={`${w.kind}|${w.actor}|${w.address}|${w.action}|${w.windowStart}`}>
+                <td>{w.actor}</td>
+                <td className="mono">{w.address}</td>
+                <td>
+                  <span className="mono">{w.action}</span> <span className="muted">({w.kind})</span>
+                </td>
+                <td>{w.windowStart.slice(11, 16)}</td>
+                <td className="num">{w.pending.toLocaleString("en-US")}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </ScrollBox>
       {more ? <p className="muted">…and {more.toLocaleString("en-US")} more.</p> : null}
     </section>
   );

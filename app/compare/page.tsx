@@ -8,6 +8,7 @@ import { requirePage } from "@/lib/server/session";
 import { Comparer, type Comparison, type CompareRow, MAX_COMPARE_ROWS } from "@/lib/views/compare";
 import { fmtCount } from "@/lib/views/format";
 import { compareHref, metricsHref, versionHref } from "@/lib/views/links";
+import { ScrollBox } from "@/components/scroll-box";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Compare" };
@@ -119,7 +120,7 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
             Comparison
           </h2>
           <DiffOnlySwitch initial={params.diff === "1"}>
-            <div className="table-scroll fit">
+            <ScrollBox label="Comparison" fit>
               <table className="compare-table">
                 <thead>
                   <tr>
@@ -190,7 +191,7 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
                   );
                 })}
               </table>
-            </div>
+            </ScrollBox>
             {differing === 0 && shown.length >= 2 && <p className="muted diff-empty">These versions are identical in every field shown.</p>}
           </DiffOnlySwitch>
           <NotShown comparison={comparison} section="metrics" noun="metrics" />
