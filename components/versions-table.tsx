@@ -154,7 +154,7 @@ function Toolbar(props: Props & { table: Table; text: string; setText: (t: strin
         <fieldset>
           <legend className="sr-only">Visible columns</legend>
           {hideable.map((c) => (
-            <label key={c.id} className="check">
+            <label key={c.id} className="column-choice">
               <input type="checkbox" checked={c.getIsVisible()} onChange={c.getToggleVisibilityHandler()} />
               {LABELS[c.id as SortColumn] ?? c.id}
             </label>
