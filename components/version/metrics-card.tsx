@@ -69,6 +69,14 @@ export function MetricsCard(props: {
         </ScrollBox>
       )}
       <More count={props.omitted} noun="metrics" testId="metrics-more" download={download} />
+      <Hyperparameters hyper={hyper} download={download} />
+    </section>
+  );
+}
+
+function Hyperparameters({ hyper, download }: { hyper: Rows; download: string | null }) {
+  return (
+    <>
       <h2 id="hyper-title" className="section-gap">
         Hyperparameters
       </h2>
@@ -91,6 +99,6 @@ export function MetricsCard(props: {
         </ScrollBox>
       )}
       <More count={hyper.more} noun="hyperparameters" testId="hyperparameters-more" download={download} />
-    </section>
+    </>
   );
 }

@@ -12,6 +12,7 @@ import {
   UNKNOWN_METRIC,
   UnknownVersionError,
   validateVersionName,
+  type Version,
 } from "@/lib/registry";
 import { ReleaseActions } from "@/components/release-dialog";
 import { InspectionCard } from "@/components/inspection-card";
@@ -92,23 +93,7 @@ export default async function VersionPage(props: Props) {
 
   return (
     <>
-      <nav aria-label="Breadcrumb" className="breadcrumb">
-        <Link href="/">Overview</Link> <span aria-hidden="true">/</span> <span className="mono">{stem}</span>
-      </nav>
-      <div className="page-head">
-        <h1 className="mono">{stem}</h1>
-        <div className="badges">
-          {target.isProduction && <span className="badge badge-good">Production</span>}
-          {target.isBest && <span className="badge badge-accent">Best</span>}
-          {!hasScore && <span className="badge badge-warn">No score</span>}
-        </div>
-      </div>
-
-      {target.metricsError && (
-        <p className="alert alert-bad" role="note">
-          <strong>Metrics file is broken:</strong> {target.metricsError} The version is listed without metrics until the file is fixed.
-        </p>
-      )}
+      <VersionHead version={target} hasScore={hasScore} />
 
       <SummaryStrip
         version={target}
@@ -140,16 +125,7 @@ export default async function VersionPage(props: Props) {
           />
         ) : null}
       </SummaryStrip>
-      {releaser && !target.isProduction && blocked.length > 0 ? (
-        <p className="alert alert-bad" data-testid="cannot-release">
-          <strong>Cannot go to production:</strong> {blocked.map((c) => c.name).join(", ")} failed, and no reason can override{" "}
-          {blocked.length === 1 ? "it" : "them"}. See the readiness checks below.
-        </p>
-      ) : rollback ? (
-        <p className={rollback.legitimate ? "muted" : "alert"} id="rollback-eligibility" data-finding={rollback.code}>
-          {rollback.legitimate ? `Rollback possible: ${rollback.explanation}` : `No rollback to this version: ${rollback.explanation}`}
-        </p>
-      ) : null}
+      <ReleaseNote blocked={releaser && !target.isProduction ? blocked.map((c) => c.name) : []} rollback={rollback} />
 
       <div className="two-col">
         <MetricsCard
@@ -171,5 +147,48 @@ export default async function VersionPage(props: Props) {
         threshold={threshold}
       />
     </>
+  );
+}
+
+/** The breadcrumb, the name with its badges, and a broken metrics file said first. */
+function VersionHead({ version: v, hasScore }: { version: Version; hasScore: boolean }) {
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <Link href="/">Overview</Link> <span aria-hidden="true">/</span> <span className="mono">{v.stem}</span>
+      </nav>
+      <div className="page-head">
+        <h1 className="mono">{v.stem}</h1>
+        <div className="badges">
+          {v.isProduction && <span className="badge badge-good">Production</span>}
+          {v.isBest && <span className="badge badge-accent">Best</span>}
+          {!hasScore && <span className="badge badge-warn">No score</span>}
+        </div>
+      </div>
+
+      {v.metricsError && (
+        <p className="alert alert-bad" role="note">
+          <strong>Metrics file is broken:</strong> {v.metricsError} The version is listed without metrics until the file is fixed.
+        </p>
+      )}
+    </>
+  );
+}
+
+/** Why the release buttons are missing (a check nothing can override), or whether a rollback is possible. */
+function ReleaseNote({ blocked, rollback }: { blocked: string[]; rollback: RollbackEligibility | null }) {
+  if (blocked.length > 0) {
+    return (
+      <p className="alert alert-bad" data-testid="cannot-release">
+        <strong>Cannot go to production:</strong> {blocked.join(", ")} failed, and no reason can override{" "}
+        {blocked.length === 1 ? "it" : "them"}. See the readiness checks below.
+      </p>
+    );
+  }
+  if (!rollback) return null;
+  return (
+    <p className={rollback.legitimate ? "muted" : "alert"} id="rollback-eligibility" data-finding={rollback.code}>
+      {rollback.legitimate ? `Rollback possible: ${rollback.explanation}` : `No rollback to this version: ${rollback.explanation}`}
+    </p>
   );
 }
