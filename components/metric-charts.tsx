@@ -159,7 +159,7 @@ function ChartFrame({ title, children }: { title: string; children: ReactNode })
 type Field = "t" | MetricKey;
 
 // Room below and left of the plot for the axis titles.
-const CHART_MARGIN = { top: 8, right: 16, bottom: 22, left: 10 };
+const CHART_MARGIN = { top: 8, right: 16, bottom: 22, left: 20 };
 const AXIS_TITLE = { fill: "#59626e", fontSize: 12 };
 /** About the height of a tooltip (five lines), so it stays inside the plot near its lower edge. */
 const TOOLTIP_HEIGHT = 120;
@@ -202,7 +202,7 @@ function TimeChart(props: { data: ChartData; metric: MetricKey; onOpen: (stem: s
         interval={0}
         tickFormatter={fmtTick}
         width={44}
-        label={{ value: METRIC_TITLE[metric], angle: -90, position: "insideLeft", offset: -6, ...AXIS_TITLE }}
+        label={{ value: METRIC_TITLE[metric], angle: -90, position: "insideLeft", offset: -10, ...AXIS_TITLE }}
       />
       {/* Named in the legend, not on the line, where a point could cover its label. */}
       {threshold !== undefined && <ReferenceLine y={threshold} stroke={THRESHOLD_COLOR} strokeDasharray="5 4" />}
@@ -241,7 +241,7 @@ function VersusChart({ data, onOpen, threshold }: { data: ChartData; onOpen: (st
         interval={0}
         tickFormatter={fmtTick}
         width={44}
-        label={{ value: "PR-AUC", angle: -90, position: "insideLeft", offset: -6, ...AXIS_TITLE }}
+        label={{ value: "PR-AUC", angle: -90, position: "insideLeft", offset: -10, ...AXIS_TITLE }}
       />
       <ReferenceLine y={threshold} stroke={THRESHOLD_COLOR} strokeDasharray="5 4" />
       <Frame x="rocAuc" y="prAuc" xDomain={xDomain} yDomain={yDomain} />

@@ -9,6 +9,7 @@ import { kept } from "@/lib/views/form-values";
 import { fmtMetric } from "@/lib/views/format";
 import { LivePeriods } from "./live-periods";
 import { PlanChecks, PlanFiles, PlanMetrics } from "./release-plan-tables";
+import { useHydrated } from "./use-hydrated";
 
 /** approval: how confirming goes through under the two-person rule (lib/approvals routeFor). */
 type Preview = {
@@ -50,6 +51,7 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
   // Once the change went through, the title says what happened instead of asking for a review.
   const [doneTitle, setDoneTitle] = useState<string | null>(null);
   const [loading, startPreview] = useTransition();
+  const hydrated = useHydrated();
 
   const open = (action: ReleaseAction) => {
     setActive(action);
@@ -70,6 +72,7 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
           type="button"
           className={`btn ${a.danger ? "btn-danger" : "btn-primary"}`}
           onClick={() => open(a)}
+          disabled={!hydrated}
         >
           {a.label}
         </button>

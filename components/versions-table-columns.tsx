@@ -6,6 +6,7 @@ import { fmtCount, fmtDelta, fmtMetric, fmtTime } from "@/lib/views/format";
 import { versionHref } from "@/lib/views/links";
 import type { SortColumn } from "@/lib/views/table-state";
 import type { VersionRow } from "@/lib/views/version-rows";
+import { useHydrated } from "./use-hydrated";
 
 // The overview table's columns: what each shows and how it is labelled (components/versions-table.tsx renders them).
 export const features = tableFeatures({ rowSortingFeature, rowPaginationFeature, columnVisibilityFeature, rowSelectionFeature });
@@ -38,12 +39,7 @@ export const columns = helper.columns([
     enableHiding: false,
     header: () => <span className="sr-only">Select for comparison</span>,
     cell: ({ row }) => (
-      <input
-        type="checkbox"
-        aria-label={`Select ${row.original.stem} for comparison`}
-        checked={row.getIsSelected()}
-        onChange={row.getToggleSelectedHandler()}
-      />
+      <SelectBox stem={row.original.stem} checked={row.getIsSelected()} onChange={row.getToggleSelectedHandler()} />
     ),
   }),
   helper.accessor("stem", {
@@ -99,6 +95,20 @@ export const columns = helper.columns([
     cell: (c) => <span className="mono">{c.getValue() ?? "—"}</span>,
   }),
 ]);
+
+/** A row's tick box for "compare selected", live once the page has hydrated (see useHydrated). */
+function SelectBox(props: { stem: string; checked: boolean; onChange: (e: unknown) => void }) {
+  const live = useHydrated();
+  return (
+    <input
+      type="checkbox"
+      aria-label={`Select ${props.stem} for comparison`}
+      checked={props.checked}
+      onChange={props.onChange}
+      disabled={!live}
+    />
+  );
+}
 
 function DeltaCell({ row }: { row: VersionRow }) {
   if (row.isProduction) return <span className="muted">live</span>;

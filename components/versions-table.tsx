@@ -18,6 +18,7 @@ import { compareHref } from "@/lib/views/links";
 import { PAGE_SIZES, SORTABLE_COLUMNS, type SortColumn, type TableQuery, tableQueryToSearch } from "@/lib/views/table-state";
 import type { VersionRow } from "@/lib/views/version-rows";
 import { ScrollBox } from "./scroll-box";
+import { useHydrated } from "./use-hydrated";
 import { columns, features, LABELS, NUMERIC } from "./versions-table-columns";
 
 // Sorting, filtering and paging happen on the server (thousands of versions); the table only renders
@@ -63,7 +64,9 @@ function useTableUrl(query: TableQuery) {
     return () => clearTimeout(id);
   }, [text, query.q]);
 
-  return { pending, text, setText, hidden, hide, go };
+  // Until the script runs, every control here would do nothing: they are disabled until then.
+  const live = useHydrated();
+  return { pending, text, setText, hidden, hide, go, live };
 }
 
 function useVersionsTable(
@@ -110,21 +113,21 @@ export function VersionsTable(props: Props) {
   const table = useVersionsTable(props, url, selection);
   const selected = Object.keys(selection[0]).filter((k) => selection[0][k]);
   return (
-    <div className="versions-table">
-      <Toolbar {...props} table={table} text={url.text} setText={url.setText} go={url.go} selected={selected} />
+    <div className="versions-table" data-hydrated={url.live}>
+      <Toolbar {...props} table={table} text={url.text} setText={url.setText} go={url.go} selected={selected} live={url.live} />
       <ScrollBox label="Model versions">
         <table aria-busy={url.pending} aria-label="Model versions" className={url.pending ? "is-pending" : undefined}>
-          <TableHead table={table} />
+          <TableHead table={table} live={url.live} />
           <TableBody table={table} />
         </table>
       </ScrollBox>
-      <Pager table={table} query={props.query} pageCount={props.pageCount} />
+      <Pager table={table} query={props.query} pageCount={props.pageCount} live={url.live} />
     </div>
   );
 }
 
-function Toolbar(props: Props & { table: Table; text: string; setText: (t: string) => void; go: Go; selected: string[] }) {
-  const { table, total, selected, go } = props;
+function Toolbar(props: Props & { table: Table; text: string; setText: (t: string) => void; go: Go; selected: string[]; live: boolean }) {
+  const { table, total, selected, go, live } = props;
   const hideable = table.getAllLeafColumns().filter((c) => c.getCanHide());
   return (
     <search className="toolbar" aria-label="Filter versions">
@@ -134,13 +137,19 @@ function Toolbar(props: Props & { table: Table; text: string; setText: (t: strin
           type="search"
           value={props.text}
           onChange={(e) => props.setText(e.target.value)}
+          disabled={!live}
           placeholder="name, commit, data version…"
           data-testid="filter-text"
         />
       </label>
       <label className="field">
         <span>Model type</span>
-        <select value={props.query.type} onChange={(e) => go({ type: e.target.value, page: 1 })} data-testid="filter-type">
+        <select
+          value={props.query.type}
+          onChange={(e) => go({ type: e.target.value, page: 1 })}
+          data-testid="filter-type"
+          disabled={!live}
+        >
           <option value="">All types</option>
           {props.modelTypes.map((t) => (
             <option key={t} value={t}>
@@ -155,7 +164,7 @@ function Toolbar(props: Props & { table: Table; text: string; setText: (t: strin
           <legend className="sr-only">Visible columns</legend>
           {hideable.map((c) => (
             <label key={c.id} className="column-choice">
-              <input type="checkbox" checked={c.getIsVisible()} onChange={c.getToggleVisibilityHandler()} />
+              <input type="checkbox" checked={c.getIsVisible()} onChange={c.getToggleVisibilityHandler()} disabled={!live} />
               {LABELS[c.id as SortColumn] ?? c.id}
             </label>
           ))}
@@ -179,7 +188,7 @@ function Toolbar(props: Props & { table: Table; text: string; setText: (t: strin
   );
 }
 
-function TableHead({ table }: { table: Table }) {
+function TableHead({ table, live }: { table: Table; live: boolean }) {
   return (
     <thead>
       {table.getHeaderGroups().map((group) => (
@@ -195,7 +204,7 @@ function TableHead({ table }: { table: Table }) {
                 aria-sort={sorted === "asc" ? "ascending" : sorted === "desc" ? "descending" : undefined}
               >
                 {col.getCanSort() ? (
-                  <button type="button" className="sort-button" onClick={col.getToggleSortingHandler()}>
+                  <button type="button" className="sort-button" onClick={col.getToggleSortingHandler()} disabled={!live}>
                     <table.FlexRender header={header} />
                     <span aria-hidden="true" className="sort-icon">
                       {sorted === "asc" ? "▲" : sorted === "desc" ? "▼" : "↕"}
@@ -241,12 +250,12 @@ function TableBody({ table }: { table: Table }) {
   );
 }
 
-function Pager({ table, query, pageCount }: { table: Table; query: TableQuery; pageCount: number }) {
+function Pager({ table, query, pageCount, live }: { table: Table; query: TableQuery; pageCount: number; live: boolean }) {
   return (
     <nav className="pager" aria-label="Pages">
       <label className="field field-inline">
         <span>Rows per page</span>
-        <select value={query.size} onChange={(e) => table.setPageSize(Number(e.target.value))}>
+        <select value={query.size} onChange={(e) => table.setPageSize(Number(e.target.value))} disabled={!live}>
           {PAGE_SIZES.map((s) => (
             <option key={s} value={s}>
               {s}
@@ -258,16 +267,16 @@ function Pager({ table, query, pageCount }: { table: Table; query: TableQuery; p
         Page {query.page} of {pageCount}
       </span>
       <div className="pager-buttons">
-        <button type="button" onClick={() => table.firstPage()} disabled={query.page <= 1}>
+        <button type="button" onClick={() => table.firstPage()} disabled={!live || query.page <= 1}>
           First
         </button>
-        <button type="button" onClick={() => table.previousPage()} disabled={query.page <= 1}>
+        <button type="button" onClick={() => table.previousPage()} disabled={!live || query.page <= 1}>
           Previous
         </button>
-        <button type="button" onClick={() => table.nextPage()} disabled={query.page >= pageCount}>
+        <button type="button" onClick={() => table.nextPage()} disabled={!live || query.page >= pageCount}>
           Next
         </button>
-        <button type="button" onClick={() => table.lastPage()} disabled={query.page >= pageCount}>
+        <button type="button" onClick={() => table.lastPage()} disabled={!live || query.page >= pageCount}>
           Last
         </button>
       </div>
