@@ -4,8 +4,9 @@ import { type ReactNode, useEffect, useRef, useState } from "react";
 
 /**
  * A wide table's own sideways-scrolling box, so the page itself never scrolls sideways on a phone. When
- * the content is wider than the box, it says so in words above it (and shadows mark the hidden edges),
- * and the box takes keyboard focus so arrow keys can scroll it.
+ * the content is wider than the box, it says so in words above it (and a shadow marks the hidden edge),
+ * and the box becomes a named region that takes keyboard focus, so arrow keys can scroll it. Otherwise it
+ * is no landmark at all: a card and its table do not read as two regions of one name.
  */
 export function ScrollBox({ label, children, fit = false }: { label: string; children: ReactNode; fit?: boolean }) {
   const box = useRef<HTMLElement>(null);
@@ -29,7 +30,7 @@ export function ScrollBox({ label, children, fit = false }: { label: string; chi
         </p>
       ) : null}
       {/* Focusable only while it scrolls: a keyboard needs to reach a box to scroll it (WCAG 2.1.1). */}
-      <section ref={box} className="table-scroll" aria-label={label} tabIndex={overflows ? 0 : undefined}>
+      <section ref={box} className="table-scroll" aria-label={overflows ? `${label}, scrolls sideways` : undefined} tabIndex={overflows ? 0 : undefined}>
         {children}
       </section>
     </div>

@@ -30,7 +30,7 @@ test.describe("the versions table on a phone", () => {
     await page.setViewportSize({ width: 360, height: 800 });
     await page.goto("/");
     await page.locator(".versions-table[data-hydrated='true']").waitFor();
-    const box = page.getByRole("region", { name: "Model versions" });
+    const box = page.getByRole("region", { name: "Model versions, scrolls sideways" });
     await expect(page.locator(".versions-table").getByTestId("scroll-hint")).toHaveText(/Scroll sideways for more columns/);
     const before = await box.evaluate((el) => ({ left: el.scrollLeft, overflow: el.scrollWidth - el.clientWidth }));
     expect(before).toMatchObject({ left: 0 });

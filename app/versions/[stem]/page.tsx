@@ -114,14 +114,19 @@ export default async function VersionPage(props: Props) {
             Compare with best
           </Link>
         )}
-        {releaser && !target.isProduction && blocked.length === 0 ? (
+        {/* Rendered even with no action to offer: it owns the dialog, whose result must outlive the refresh. */}
+        {releaser ? (
           <ReleaseActions
             preview={previewChange}
             apply={applyChange}
-            actions={[
-              { kind: "promote", version: stem, label: "Promote" },
-              ...(rollback?.legitimate ? [{ kind: "rollback" as const, version: stem, label: "Rollback to this version", danger: true }] : []),
-            ]}
+            actions={
+              target.isProduction || blocked.length > 0
+                ? []
+                : [
+                    { kind: "promote", version: stem, label: "Promote" },
+                    ...(rollback?.legitimate ? [{ kind: "rollback" as const, version: stem, label: "Rollback to this version", danger: true }] : []),
+                  ]
+            }
           />
         ) : null}
       </SummaryStrip>
