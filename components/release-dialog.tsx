@@ -79,7 +79,7 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
       ))}
       <dialog ref={dialog} className="release" aria-labelledby={titleId}>
         <div className="release-body">
-          <h2 id={titleId}>{doneTitle ?? `${active?.label ?? ""}: review before anything changes`}</h2>
+          <h2 id={titleId}>{doneTitle ?? (active ? `${active.label}: review before anything changes` : "")}</h2>
           {loading || !result ? (
             <p aria-live="polite">Planning on the server…</p>
           ) : result.ok ? (

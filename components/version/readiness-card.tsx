@@ -51,7 +51,12 @@ export function ReadinessCard(props: {
 
 function CheckItem({ check: c }: { check: Check }) {
   const status = c.skipped ? "skipped" : c.passed ? "passed" : "failed";
-  const evidence = entriesOf(c.evidence, { fixed: true }).rows;
+  // Row i is the evidence's i-th key (entriesOf keeps the order); a JSON null reads as a dash, not "null".
+  const keys = Object.keys(c.evidence);
+  const evidence = entriesOf(c.evidence, { fixed: true }).rows.map(([k, v], i): [string, string | null] => [
+    k,
+    c.evidence[keys[i] ?? ""] === null ? null : v,
+  ]);
   return (
     <li className={`check check-${status}`} data-check={c.name}>
       <span className={`badge ${status === "passed" ? "badge-good" : status === "failed" ? "badge-bad" : "badge-muted"}`}>
