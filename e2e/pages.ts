@@ -12,7 +12,7 @@ export interface AppPage {
 
 export const APP_PAGES: AppPage[] = [
   { name: "overview", path: "/", as: "releaser", heading: /^Overview$/ },
-  { name: "versions table, second page size", path: "/?size=25&hide=none", as: "viewer", heading: /^Overview$/ },
+  { name: "overview with every column", path: "/?size=25&hide=none", as: "viewer", heading: /^Overview$/ },
   { name: "a version", path: "/versions/candidate_logreg_20250305T101000Z", as: "releaser", heading: /candidate_logreg_20250305T101000Z/ },
   { name: "production's own page", path: "/versions/baseline_logreg_20250211T143000Z", as: "releaser", heading: /baseline_logreg_20250211T143000Z/ },
   {
