@@ -16,7 +16,6 @@ import { can } from "@/lib/auth";
 import { countingRefusals, flushRefusals } from "@/lib/audit/refusals";
 import { InvalidInputError, parseInstant } from "@/lib/registry";
 import { db, requirePage } from "@/lib/server/session";
-import { versionHref } from "@/lib/views/links";
 import { ScrollBox } from "@/components/scroll-box";
 
 export const metadata: Metadata = { title: "Audit log" };
