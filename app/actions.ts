@@ -117,6 +117,8 @@ export const applyChange = defineAction(
         from: outcome.plan.current.stem,
         requestId: outcome.request?.id ?? null,
         emergency: outcome.emergency,
+        // The dialog links the change's events in the audit log (/audit?correlation=…).
+        correlationId: outcome.correlationId,
       },
     };
   },

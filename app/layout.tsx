@@ -7,6 +7,7 @@ import { currentUser } from "@/lib/server/session";
 import { signOutAction } from "./login/actions";
 import "./globals.css";
 import "./forms.css";
+import "./small-screens.css";
 
 export const metadata: Metadata = {
   title: { default: "Model Registry", template: "%s · Model Registry" },

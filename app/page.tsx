@@ -1,7 +1,7 @@
 import { MetricCharts } from "@/components/metric-charts-mount";
 import { PendingApprovals } from "@/components/pending-approvals";
 import { countPending } from "@/lib/approvals";
-import { ReleaseActions } from "@/components/release-dialog";
+import { type ReleaseAction, ReleaseActions } from "@/components/release-dialog";
 import { previousProduction, productionTimeline } from "@/lib/audit";
 import { can } from "@/lib/auth";
 import { inspectVersions } from "@/lib/server/inspection";
@@ -15,6 +15,17 @@ import { parseTableQuery, queryRows } from "@/lib/views/table-query";
 
 // Every load re-scans the registry: a run written a second ago must show up.
 export const dynamic = "force-dynamic";
+
+/** Promote the best and roll back to the previous production, each only when it would change something. */
+function overviewActions(snapshot: { production: { stem: string | null } }, best?: string | null, previous?: string | null): ReleaseAction[] {
+  const live = snapshot.production.stem;
+  return [
+    ...(best && best !== live ? [{ kind: "promote" as const, label: "Promote best" }] : []),
+    ...(previous && previous !== live
+      ? [{ kind: "rollback" as const, version: "previous", label: `Roll back to previous production (${previous})`, danger: true }]
+      : []),
+  ];
+}
 
 export default async function OverviewPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requirePage("registry.read", "/");
@@ -68,23 +79,7 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
         latest={timeline.periods[0] ?? null}
       >
         {releaser ? (
-          <ReleaseActions
-            preview={previewChange}
-            apply={applyChange}
-            actions={[
-              ...(best && best.stem !== snapshot.production.stem ? [{ kind: "promote" as const, label: "Promote best" }] : []),
-              ...(previous.previous?.stem && previous.previous.stem !== snapshot.production.stem
-                ? [
-                    {
-                      kind: "rollback" as const,
-                      version: "previous",
-                      label: `Roll back to previous production (${previous.previous.stem})`,
-                      danger: true,
-                    },
-                  ]
-                : []),
-            ]}
-          />
+          <ReleaseActions preview={previewChange} apply={applyChange} actions={overviewActions(snapshot, best?.stem, previous.previous?.stem)} />
         ) : null}
       </ProductionCard>
       <section className="card" aria-labelledby="versions-title">

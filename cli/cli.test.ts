@@ -117,6 +117,38 @@ describe("registry CLI contract", () => {
   });
 });
 
+describe("human-readable wording (JSON and exit codes unchanged)", () => {
+  it("show names the estimator once, beside the model type from the name, with spaced labels", async () => {
+    const { code, text } = await run("show", BEST);
+    expect(code).toBe(0);
+    expect(text.match(/model type/g)).toHaveLength(1);
+    expect(text).toContain("  model type   candidate_logreg  (from the name)");
+    expect(text).toMatch(/\n {2}estimator {4}\S/);
+    expect(text).toMatch(/\n {2}git commit {3}\S/);
+    expect(text).not.toMatch(/gitCommit|trainedBy|dataVersion/);
+  });
+
+  it("a dry-run rollback says 'Roll back to', and a refusal ends in one full stop", async () => {
+    expect((await run("promote")).code).toBe(0);
+    const dry = await run("rollback", "--previous", "--dry-run");
+    expect(dry.text).toContain(`[dry run] Roll back to ${PRODUCTION} (pr_auc`);
+    const low = await run("promote", "--version", "baseline_logreg_20250114T091500Z");
+    expect(low.code).toBe(3);
+    expect(low.text).toMatch(/threshold 0\.6000\)/);
+    expect(low.text).not.toContain(".).");
+  });
+
+  it("without metrics, promote does not advise overriding what cannot save it", async () => {
+    const r = await run("promote", "--version", "candidate_logreg_20251120T093000Z");
+    expect(r.code).toBe(3);
+    expect(r.text).toContain("metrics_exist cannot be overridden: fix it first.");
+    expect(r.text).not.toContain("To go ahead anyway");
+    // A refusal that overrides can lift still says how.
+    const low = await run("promote", "--version", "baseline_logreg_20250114T091500Z");
+    expect(low.text).toContain("To go ahead anyway, override min_score");
+  });
+});
+
 describe("registry show on hostile metrics files", () => {
   const add = async (stem: string, metrics: string) => {
     const { copyFileSync, writeFileSync } = await import("node:fs");

@@ -32,6 +32,18 @@ export function renderList(s: Snapshot): string {
   return lines.join("\n");
 }
 
+/** The metrics file's metadata as the terminal names it: model_type is the estimator, not the name's prefix. */
+const META_LABEL: Record<string, string> = {
+  modelType: "estimator",
+  trainedBy: "trained by",
+  gitCommit: "git commit",
+  dataVersion: "data version",
+  trainRows: "train rows",
+  testRows: "test rows",
+  churnRateTrain: "churn train",
+  churnRateTest: "churn test",
+};
+
 /**
  * One version for a terminal. Bounded whatever its metrics file holds: at most MAX_ROWS metrics and
  * hyperparameters, long keys and values cut, values nested too deeply named as such; `--json` has the rest.
@@ -40,14 +52,16 @@ export function renderVersion(v: Version, checks: Check[]): string {
   const m = v.metrics;
   const out = [
     `${v.stem}${v.isProduction ? "  (production)" : ""}${v.isBest ? "  (best)" : ""}`,
-    `  model type   ${v.modelType}`,
-    `  trained at   ${v.timestamp}`,
+    `  model type   ${v.modelType}  (from the name)`,
+    `  trained at   ${m?.meta.trainedAt ?? v.timestamp}`,
     `  model file   ${v.modelFile}  ${v.size} bytes  sha256 ${v.sha256}`,
     `  metrics      ${v.metricsFile ?? "— none"}${v.metricsError ? `  (${v.metricsError})` : ""}`,
     `  score        ${v.metric === "unknown" ? "—" : fmt(v.score)} (${v.metric})`,
   ];
   if (m) {
-    for (const [k, val] of Object.entries(m.meta)) if (val !== null) out.push(`  ${k.padEnd(12)} ${clip(String(val), MAX_VALUE_CHARS)}`);
+    for (const [k, val] of Object.entries(m.meta)) {
+      if (val !== null && k !== "trainedAt") out.push(`  ${(META_LABEL[k] ?? k).padEnd(12)} ${clip(String(val), MAX_VALUE_CHARS)}`);
+    }
     const see = `see ${v.metricsFile ?? "the metrics file"}`;
     out.push("  metrics:", ...section(entriesOf(m.metrics), "metrics", see));
     // Hyperparameters as JSON, as written: a string is quoted.
@@ -64,7 +78,7 @@ function section(entries: BoundedEntries, noun: string, see: string): string[] {
 }
 
 export function renderPlan(plan: Plan, dryRun: boolean): string {
-  const verb = plan.kind === "rollback" ? "Roll back" : "Promote";
+  const verb = plan.kind === "rollback" ? "Roll back to" : "Promote";
   const out = [
     `${dryRun ? "[dry run] " : ""}${verb} ${plan.target.stem} (${plan.target.metric} ${plan.target.metric === "unknown" ? "—" : fmt(plan.target.score)})`,
     `  production now: ${plan.current.stem ?? "—"} [${plan.current.state}]`,

@@ -42,7 +42,7 @@ export function RolesForm(props: {
   return (
     <form action={formAction} className="form-stack">
       <input type="hidden" name="username" value={props.username} />
-      <fieldset className="field" aria-describedby={fe?.role ? "roles-error" : undefined}>
+      <fieldset className="field role-choices" aria-describedby={fe?.role ? "roles-error" : undefined}>
         <legend>Roles of {props.username}</legend>
         {props.roles.map((r) => (
           <label key={`${r}-${checked.join()}`}>

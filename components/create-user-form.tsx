@@ -28,7 +28,7 @@ export function CreateUserForm({ action, roles }: { action: Action; roles: reado
     <form action={formAction} className="form-card" key={state?.ok ? state.data.username : "new"}>
       <Field name="username" label="Username" autoComplete="off" errors={fe?.username} defaultValue={kept(typed, "username")} />
       <Field name="password" label="Initial password" type="password" autoComplete="new-password" errors={fe?.password} />
-      <fieldset className="field" aria-describedby={fe?.role ? "new-role-error" : undefined}>
+      <fieldset className="field role-choices" aria-describedby={fe?.role ? "new-role-error" : undefined}>
         <legend>Roles</legend>
         {roles.map((r) => (
           <label key={`${r}-${checked.includes(r)}`}>

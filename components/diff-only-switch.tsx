@@ -1,6 +1,7 @@
 "use client";
 
 import { type ReactNode, useState } from "react";
+import { useHydrated } from "./use-hydrated";
 
 /**
  * A "differences only" switch around a server-rendered comparison: it only flips a data attribute that
@@ -8,6 +9,7 @@ import { type ReactNode, useState } from "react";
  */
 export function DiffOnlySwitch({ initial, children }: { initial: boolean; children: ReactNode }) {
   const [on, setOn] = useState(initial);
+  const hydrated = useHydrated();
   const toggle = () => {
     const next = !on;
     setOn(next);
@@ -20,7 +22,7 @@ export function DiffOnlySwitch({ initial, children }: { initial: boolean; childr
   return (
     <div className="diff-scope" data-diff-only={on ? "true" : "false"}>
       <div className="switch-row">
-        <button type="button" role="switch" aria-checked={on} onClick={toggle} className="switch" id="diff-only">
+        <button type="button" role="switch" aria-checked={on} onClick={toggle} className="switch" id="diff-only" disabled={!hydrated}>
           <span className="switch-track" aria-hidden="true">
             <span className="switch-thumb" />
           </span>

@@ -1,5 +1,6 @@
 import type { InspectionReport, PickleGlobal } from "@/lib/inspect";
 import { fmtBytes } from "@/lib/views/format";
+import { ScrollBox } from "./scroll-box";
 
 const VERDICT: Record<InspectionReport["verdict"], { label: string; tone: string; meaning: string }> = {
   safe: {
@@ -62,30 +63,32 @@ export function InspectionCard({ report }: { report: InspectionReport }) {
         {report.schema.modelClass ? `; model ${report.schema.modelClass}` : ""}
         {report.schema.finalEstimator ? ` ending in ${report.schema.finalEstimator}` : ""}.
       </p>
-      <table className="globals">
-        <caption>Globals the pickle imports ({report.globals.length})</caption>
-        <thead>
-          <tr>
-            <th scope="col">Module</th>
-            <th scope="col">Name</th>
-            <th scope="col">Status</th>
-          </tr>
-        </thead>
-        <tbody>
-          {report.globals.map((g) => (
-            <tr key={`${g.module}.${g.name}`}>
-              <td className="mono">{g.module}</td>
-              <td className="mono">
-                {g.name}
-                {g.nested ? <span className="muted"> (inside an object array)</span> : null}
-              </td>
-              <td>
-                <GlobalStatusBadge global={g} />
-              </td>
+      <ScrollBox label="Globals the pickle imports">
+        <table className="globals">
+          <caption>Globals the pickle imports ({report.globals.length})</caption>
+          <thead>
+            <tr>
+              <th scope="col">Module</th>
+              <th scope="col">Name</th>
+              <th scope="col">Status</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {report.globals.map((g) => (
+              <tr key={`${g.module}.${g.name}`}>
+                <td className="mono">{g.module}</td>
+                <td className="mono">
+                  {g.name}
+                  {g.nested ? <span className="muted"> (inside an object array)</span> : null}
+                </td>
+                <td>
+                  <GlobalStatusBadge global={g} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </ScrollBox>
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import type { LivePeriod } from "@/lib/registry/live-history";
+import { ScrollBox } from "./scroll-box";
 
 /** An instant to the second, "2026-03-01 12:00:03 UTC": an audit answer needs more than minutes. */
 export function fmtSecond(iso: string): string {
@@ -61,48 +62,50 @@ export function LivePeriods(props: {
   const { periods, score = false, link = true } = props;
   const columns = score ? 7 : 6;
   return (
-    <table className={props.className ?? "timeline"}>
-      <caption>{props.caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Version live</th>
-          <th scope="col">sha256</th>
-          {score ? (
-            <th scope="col" className="num">
-              Score
-            </th>
-          ) : null}
-          <th scope="col">From</th>
-          <th scope="col">Until</th>
-          <th scope="col">Put there by</th>
-          <th scope="col">Reason</th>
-        </tr>
-      </thead>
-      <tbody>
-        {periods.map((p) => {
-          if (p === "gap") {
+    <ScrollBox label={props.caption}>
+      <table className={props.className ?? "timeline"}>
+        <caption>{props.caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Version live</th>
+            <th scope="col">sha256</th>
+            {score ? (
+              <th scope="col" className="num">
+                Score
+              </th>
+            ) : null}
+            <th scope="col">From</th>
+            <th scope="col">Until</th>
+            <th scope="col">Put there by</th>
+            <th scope="col">Reason</th>
+          </tr>
+        </thead>
+        <tbody>
+          {periods.map((p) => {
+            if (p === "gap") {
+              return (
+                <tr key="gap" className="muted">
+                  <td colSpan={columns}>⋯ earlier changes not shown: ask for a date-time to see what was live then</td>
+                </tr>
+              );
+            }
+            const change = p.start.how === "promoted" || p.start.how === "rolled_back" ? p.start.change : null;
             return (
-              <tr key="gap" className="muted">
-                <td colSpan={columns}>⋯ earlier changes not shown: ask for a date-time to see what was live then</td>
+              <tr key={`${p.start.how}-${change?.seq ?? p.since ?? "start"}-${p.until ?? "now"}`} data-period={p.start.how}>
+                <td className="mono">{periodVersion(p, link)}</td>
+                <td className="mono" title={p.sha256 ?? undefined}>
+                  {p.sha256 ? `${p.sha256.slice(0, 12)}…` : "—"}
+                </td>
+                {score ? <td className="num">{change?.score != null ? `${change.score.toFixed(4)} ${change.metric ?? ""}` : "—"}</td> : null}
+                <td>{periodSince(p)}</td>
+                <td>{periodUntil(p)}</td>
+                <td>{putThereBy(p)}</td>
+                <td>{change?.reason ?? <span className="muted">—</span>}</td>
               </tr>
             );
-          }
-          const change = p.start.how === "promoted" || p.start.how === "rolled_back" ? p.start.change : null;
-          return (
-            <tr key={`${p.start.how}-${change?.seq ?? p.since ?? "start"}-${p.until ?? "now"}`} data-period={p.start.how}>
-              <td className="mono">{periodVersion(p, link)}</td>
-              <td className="mono" title={p.sha256 ?? undefined}>
-                {p.sha256 ? `${p.sha256.slice(0, 12)}…` : "—"}
-              </td>
-              {score ? <td className="num">{change?.score != null ? `${change.score.toFixed(4)} ${change.metric ?? ""}` : "—"}</td> : null}
-              <td>{periodSince(p)}</td>
-              <td>{periodUntil(p)}</td>
-              <td>{putThereBy(p)}</td>
-              <td>{change?.reason ?? <span className="muted">—</span>}</td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+          })}
+        </tbody>
+      </table>
+    </ScrollBox>
   );
 }

@@ -4,14 +4,17 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { createContext, type ReactNode, useContext, useState } from "react";
 import { CartesianGrid, ReferenceLine, Scatter, ScatterChart, usePlotArea, useXAxisScale, useYAxisScale, XAxis, YAxis } from "recharts";
-import { type ChartData, type ChartPoint, metricDomain, metricTicks, monthTicks } from "@/lib/views/chart-data";
+import { type ChartData, type ChartPoint, metricDomain, metricTicks, monthTicks, timeDomain } from "@/lib/views/chart-data";
 import { fmtCount, fmtMetric, fmtTime } from "@/lib/views/format";
 import { versionHref } from "@/lib/views/links";
+import { ScrollBox } from "./scroll-box";
 
 const PALETTE = ["#2557d6", "#0f8a7e", "#8e44ad", "#c0392b", "#d98e04", "#5d6d7e", "#1f9ed1", "#7b8d1f"];
 const PRODUCTION_COLOR = "#16794a";
 const BEST_COLOR = "#b8590a";
-const CHART_HEIGHT = 260;
+const THRESHOLD_COLOR = "#b42318";
+const METRIC_TITLE = { prAuc: "PR-AUC", rocAuc: "ROC-AUC" } as const;
+const CHART_HEIGHT = 320;
 
 type MetricKey = "prAuc" | "rocAuc";
 
@@ -65,12 +68,21 @@ export function MetricCharts({ data, minScore }: { data: ChartData; minScore: nu
           <TimeChart data={data} metric="rocAuc" onOpen={open} />
         </ChartFrame>
         <ChartFrame title="PR-AUC vs ROC-AUC">
-          <VersusChart data={data} onOpen={open} />
+          <VersusChart data={data} onOpen={open} threshold={minScore} />
         </ChartFrame>
       </div>
-      <ChartLegend data={data} />
-      <details className="chart-table">
-        <summary>Highlighted versions as a table</summary>
+      <ChartLegend data={data} threshold={minScore} />
+      <HighlightsTable highlights={highlights} />
+    </section>
+  );
+}
+
+/** Production and the best candidate as a table: the charts' key facts for keyboard and screen-reader users. */
+function HighlightsTable({ highlights }: { highlights: (ChartPoint & { role: string })[] }) {
+  return (
+    <details className="chart-table">
+      <summary>Highlighted versions as a table</summary>
+      <ScrollBox label="Highlighted versions">
         <table>
           <caption className="sr-only">Production and best candidate</caption>
           <thead>
@@ -102,8 +114,8 @@ export function MetricCharts({ data, minScore }: { data: ChartData; minScore: nu
             ))}
           </tbody>
         </table>
-      </details>
-    </section>
+      </ScrollBox>
+    </details>
   );
 }
 
@@ -146,8 +158,9 @@ function ChartFrame({ title, children }: { title: string; children: ReactNode })
 /** What a chart plots on each axis: a point's training time or one of its metrics. */
 type Field = "t" | MetricKey;
 
-const DAY_MS = 86_400_000;
-const CHART_MARGIN = { top: 8, right: 16, bottom: 8, left: 0 };
+// Room below and left of the plot for the axis titles.
+const CHART_MARGIN = { top: 8, right: 16, bottom: 22, left: 20 };
+const AXIS_TITLE = { fill: "#59626e", fontSize: 12 };
 /** About the height of a tooltip (five lines), so it stays inside the plot near its lower edge. */
 const TOOLTIP_HEIGHT = 120;
 /** About the width of a tooltip with a long version name. */
@@ -159,7 +172,8 @@ function TimeChart(props: { data: ChartData; metric: MetricKey; onOpen: (stem: s
   const times = data.series.flatMap((s) => s.points.map((p) => p.t));
   // A day either side of a single instant, so one version (or several trained at once) has a time axis.
   const [first, last] = [Math.min(...times), Math.max(...times)];
-  const xDomain: [number, number] = first < last ? [first, last] : [first - DAY_MS, last + DAY_MS];
+  // Padded, so the first and last versions are not drawn on the plot's edges.
+  const xDomain = timeDomain(first, last);
   // Four labels fit even a phone-width chart, so every tick is drawn (interval 0) and recharts measures none.
   const ticks = monthTicks(first, last, 4);
   const domain = metricDomain(
@@ -169,31 +183,67 @@ function TimeChart(props: { data: ChartData; metric: MetricKey; onOpen: (stem: s
   return (
     <ScatterChart responsive style={{ width: "100%", height: CHART_HEIGHT }} margin={CHART_MARGIN}>
       <CartesianGrid stroke="#e6e9ee" />
-      <XAxis type="number" dataKey="t" name="Trained at" domain={xDomain} scale="time" ticks={ticks} interval={0} tickFormatter={month} />
-      <YAxis type="number" dataKey={metric} domain={domain} ticks={metricTicks(domain)} interval={0} tickFormatter={fmtTick} width={44} />
-      {threshold !== undefined && (
-        <ReferenceLine
-          y={threshold}
-          stroke="#b42318"
-          strokeDasharray="5 4"
-          label={{ value: `threshold ${threshold.toFixed(2)}`, position: "insideBottomRight", fill: "#b42318", fontSize: 11 }}
-        />
-      )}
+      <XAxis
+        type="number"
+        dataKey="t"
+        name="Trained at"
+        domain={xDomain}
+        scale="time"
+        ticks={ticks}
+        interval={0}
+        tickFormatter={month}
+        label={{ value: "Trained at (month, UTC)", position: "insideBottom", offset: -16, ...AXIS_TITLE }}
+      />
+      <YAxis
+        type="number"
+        dataKey={metric}
+        domain={domain}
+        ticks={metricTicks(domain)}
+        interval={0}
+        tickFormatter={fmtTick}
+        width={44}
+        label={{ value: METRIC_TITLE[metric], angle: -90, position: "insideLeft", offset: -10, ...AXIS_TITLE }}
+      />
+      {/* Named in the legend, not on the line, where a point could cover its label. */}
+      {threshold !== undefined && <ReferenceLine y={threshold} stroke={THRESHOLD_COLOR} strokeDasharray="5 4" />}
       <Frame x="t" y={metric} xDomain={xDomain} yDomain={domain} />
       <Points data={data} x="t" y={metric} lines onOpen={onOpen} />
     </ScatterChart>
   );
 }
 
-function VersusChart({ data, onOpen }: { data: ChartData; onOpen: (stem: string) => void }) {
+function VersusChart({ data, onOpen, threshold }: { data: ChartData; onOpen: (stem: string) => void; threshold: number }) {
   const all = data.series.flatMap((s) => s.points);
   const xDomain = metricDomain(all.map((p) => p.rocAuc));
-  const yDomain = metricDomain(all.map((p) => p.prAuc));
+  const yDomain = metricDomain(
+    all.map((p) => p.prAuc),
+    [threshold],
+  );
   return (
     <ScatterChart responsive style={{ width: "100%", height: CHART_HEIGHT }} margin={CHART_MARGIN}>
       <CartesianGrid stroke="#e6e9ee" />
-      <XAxis type="number" dataKey="rocAuc" name="ROC-AUC" domain={xDomain} ticks={metricTicks(xDomain)} interval={0} tickFormatter={fmtTick} />
-      <YAxis type="number" dataKey="prAuc" name="PR-AUC" domain={yDomain} ticks={metricTicks(yDomain)} interval={0} tickFormatter={fmtTick} width={44} />
+      <XAxis
+        type="number"
+        dataKey="rocAuc"
+        name="ROC-AUC"
+        domain={xDomain}
+        ticks={metricTicks(xDomain)}
+        interval={0}
+        tickFormatter={fmtTick}
+        label={{ value: "ROC-AUC", position: "insideBottom", offset: -16, ...AXIS_TITLE }}
+      />
+      <YAxis
+        type="number"
+        dataKey="prAuc"
+        name="PR-AUC"
+        domain={yDomain}
+        ticks={metricTicks(yDomain)}
+        interval={0}
+        tickFormatter={fmtTick}
+        width={44}
+        label={{ value: "PR-AUC", angle: -90, position: "insideLeft", offset: -10, ...AXIS_TITLE }}
+      />
+      <ReferenceLine y={threshold} stroke={THRESHOLD_COLOR} strokeDasharray="5 4" />
       <Frame x="rocAuc" y="prAuc" xDomain={xDomain} yDomain={yDomain} />
       <Points data={data} x="rocAuc" y="prAuc" onOpen={onOpen} />
     </ScatterChart>
@@ -320,7 +370,7 @@ function PointTooltip({ point }: { point: ChartPoint }) {
 }
 
 /** The colours of the model types and of the two highlighted versions, once for the three charts. */
-function ChartLegend({ data }: { data: ChartData }) {
+function ChartLegend({ data, threshold }: { data: ChartData; threshold: number }) {
   return (
     <ul className="chart-legend">
       {data.series.map((s, i) => (
@@ -341,6 +391,10 @@ function ChartLegend({ data }: { data: ChartData }) {
           Best candidate
         </li>
       )}
+      <li>
+        <span className="swatch-line" style={{ borderColor: THRESHOLD_COLOR }} aria-hidden="true" />
+        Release threshold {fmtMetric(threshold)} (dashed, on PR-AUC)
+      </li>
     </ul>
   );
 }

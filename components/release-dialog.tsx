@@ -6,9 +6,10 @@ import { useFormStatus } from "react-dom";
 import type { Plan } from "@/lib/registry/plan";
 import type { ActionResult } from "@/lib/server/action";
 import { kept } from "@/lib/views/form-values";
-import { fmtCount, fmtDelta, fmtMetric } from "@/lib/views/format";
-import { clip, MAX_KEY_CHARS } from "@/lib/views/json-display";
+import { fmtMetric } from "@/lib/views/format";
 import { LivePeriods } from "./live-periods";
+import { PlanChecks, PlanFiles, PlanMetrics } from "./release-plan-tables";
+import { useHydrated } from "./use-hydrated";
 
 /** approval: how confirming goes through under the two-person rule (lib/approvals routeFor). */
 type Preview = {
@@ -17,12 +18,15 @@ type Preview = {
   approval?: "direct" | "request" | "emergency";
 };
 type PreviewAction = (prev: unknown, input: { kind: Plan["kind"]; version?: string }) => Promise<ActionResult<Preview>>;
-type ApplyAction = (
-  prev: unknown,
-  input: FormData,
-) => Promise<ActionResult<{ status: string; to: string; from: string | null; requestId?: number | null; emergency?: boolean }>>;
-
-const short = (sha: string | null) => (sha ? `${sha.slice(0, 12)}…` : "(none)");
+type Applied = {
+  status: string;
+  to: string;
+  from: string | null;
+  requestId?: number | null;
+  emergency?: boolean;
+  correlationId?: string;
+};
+type ApplyAction = (prev: unknown, input: FormData) => Promise<ActionResult<Applied>>;
 
 export interface ReleaseAction {
   kind: Plan["kind"];
@@ -44,11 +48,15 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
   const [active, setActive] = useState<ReleaseAction | null>(null);
   const [result, setResult] = useState<ActionResult<Preview> | null>(null);
   const [attempt, setAttempt] = useState(0);
+  // Once the change went through, the title says what happened instead of asking for a review.
+  const [doneTitle, setDoneTitle] = useState<string | null>(null);
   const [loading, startPreview] = useTransition();
+  const hydrated = useHydrated();
 
   const open = (action: ReleaseAction) => {
     setActive(action);
     setResult(null);
+    setDoneTitle(null);
     setAttempt((n) => n + 1);
     if (!dialog.current?.open) dialog.current?.showModal();
     startPreview(async () => setResult(await preview(null, { kind: action.kind, version: action.version })));
@@ -64,13 +72,14 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
           type="button"
           className={`btn ${a.danger ? "btn-danger" : "btn-primary"}`}
           onClick={() => open(a)}
+          disabled={!hydrated}
         >
           {a.label}
         </button>
       ))}
       <dialog ref={dialog} className="release" aria-labelledby={titleId}>
         <div className="release-body">
-          <h2 id={titleId}>{active?.label}: review before anything changes</h2>
+          <h2 id={titleId}>{doneTitle ?? (active ? `${active.label}: review before anything changes` : "")}</h2>
           {loading || !result ? (
             <p aria-live="polite">Planning on the server…</p>
           ) : result.ok ? (
@@ -86,6 +95,7 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
                 approval={result.data.approval ?? "direct"}
                 apply={apply}
                 onClose={close}
+                onDone={setDoneTitle}
                 onReview={() => active && open(active)}
                 onPromoteInstead={() => open({ kind: "promote", version: result.data.plan.target.stem, label: "Promote" })}
               />
@@ -108,78 +118,104 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
   );
 }
 
-function PlanView({
-  plan,
-  approval,
-  apply,
-  onClose,
-  onReview,
-  onPromoteInstead,
-}: {
+/** The dialog's title once a confirmed change went through. */
+function titleOf(d: Applied, kind: Plan["kind"]): string {
+  if (d.status === "requested") return `Request #${d.requestId} filed: waiting for a second releaser`;
+  if (d.status === "noop") return "Nothing to do: already in production";
+  return kind === "promote" ? `Promoted: ${d.to} is in production` : `Rolled back: ${d.to} is in production`;
+}
+
+function PlanView(props: {
   plan: Plan;
   approval: NonNullable<Preview["approval"]>;
   apply: ApplyAction;
   onClose: () => void;
+  onDone: (title: string) => void;
   onReview: () => void;
   onPromoteInstead: () => void;
 }) {
+  const { plan, approval, onDone } = props;
   const router = useRouter();
-  const [state, formAction] = useActionState(apply, null);
-  const failedOverridable = plan.checks.filter((c) => !c.passed && c.overridable);
-  const blockedOutright = plan.checks.filter((c) => !c.passed && !c.overridable);
-  const neverLive = plan.refusalCode === "never_live";
+  const [state, formAction] = useActionState(props.apply, null);
   const [overrides, setOverrides] = useState<string[]>([]);
   const fe = state && !state.ok ? state.fieldErrors : undefined;
   // What was typed comes back with a refusal: React resets the form after its action.
   const typed = state && !state.ok ? state.values : undefined;
   const stale = state && !state.ok && (state.code === "production_changed" || state.code === "source_changed");
+  const failedOverridable = plan.checks.filter((c) => !c.passed && c.overridable);
+  const blockedOutright = plan.checks.filter((c) => !c.passed && !c.overridable);
+  // Still submittable when a check blocks it: the server refuses, and the refused attempt is on record.
+  const willBeRefused = blockedOutright.length > 0 || !failedOverridable.every((c) => overrides.includes(c.name));
 
   useEffect(() => {
-    if (state?.ok) router.refresh();
-  }, [state, router]);
+    if (state?.ok) {
+      onDone(titleOf(state.data, plan.kind));
+      router.refresh();
+    }
+  }, [state, router, onDone, plan.kind]);
 
-  if (state?.ok) {
-    return (
-      <>
-        <p className="form-ok" role="status" aria-live="polite">
-          {state.data.status === "requested" ? (
-            <>
-              Request #{state.data.requestId} sent: nothing changes until a second releaser approves it on{" "}
-              <a href="/approvals">Approvals</a>.
-            </>
-          ) : state.data.status === "noop" ? (
-            `${state.data.to} was already in production: nothing changed.`
-          ) : (
-            `Done: production is now ${state.data.to} (was ${state.data.from ?? "nothing"}). The change is in the audit log.${
-              state.data.emergency ? " Emergency rollback: approval skipped, flagged for review." : ""
-            }`
-          )}
-        </p>
-        <div className="row-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Close
-          </button>
-        </div>
-      </>
-    );
-  }
+  if (state?.ok) return <Done data={state.data} onClose={props.onClose} />;
 
-  const allOverridden = failedOverridable.every((c) => overrides.includes(c.name));
-  // Still submittable when a check blocks it: the server refuses, and the refused attempt is on record.
-  const willBeRefused = blockedOutright.length > 0 || !allOverridden;
   return (
     <form action={formAction}>
       <input type="hidden" name="kind" value={plan.kind} />
       <input type="hidden" name="version" value={plan.target.stem} />
       <input type="hidden" name="expectedProductionSha256" value={plan.current.sha256 ?? ""} />
       <input type="hidden" name="expectedTargetSha256" value={plan.target.sha256} />
+      <PlanIntro plan={plan} />
+      <PlanFiles files={plan.files} />
+      <PlanMetrics plan={plan} />
+      <PlanChecks checks={plan.checks} overrides={overrides} setOverrides={setOverrides} />
+      <RefusalNote plan={plan} blocked={blockedOutright.map((c) => c.name)} willBeRefused={willBeRefused} onPromoteInstead={props.onPromoteInstead} />
+      <ReasonFields plan={plan} overrides={overrides} typed={typed} errors={fe} />
+      {approval === "request" && !plan.noop && !willBeRefused ? (
+        <p className="muted">
+          The two-person rule is on: this files a request, and a second releaser must approve it before anything changes.
+        </p>
+      ) : approval === "emergency" ? (
+        <p className="muted">
+          Emergency rollback to the version live just before: it applies now without a second releaser, and the audit log flags it for
+          review.
+        </p>
+      ) : null}
+      <p aria-live="polite" role="status" className={state && !state.ok ? "form-error" : "sr-only"}>
+        {state && !state.ok ? state.error : ""}
+      </p>
+      <div className="row-actions">
+        {stale ? (
+          <button type="button" className="btn" onClick={props.onReview}>
+            Review the new state
+          </button>
+        ) : null}
+        <button type="button" className="btn" onClick={props.onClose}>
+          Cancel
+        </button>
+        <Confirm disabled={plan.noop || Boolean(stale)} kind={plan.kind} refused={willBeRefused} request={approval === "request"} />
+      </div>
+    </form>
+  );
+}
+
+/** What will happen, in a sentence, and for a rollback when the target was live and whether it meets the threshold. */
+function PlanIntro({ plan }: { plan: Plan }) {
+  const scored = plan.target.metric !== "unknown";
+  const belowThreshold = plan.kind === "rollback" && (!scored || plan.target.score < plan.minScore);
+  const neverLive = plan.refusalCode === "never_live";
+  return (
+    <>
       <p>
         {plan.kind === "promote" ? "Promote" : "Roll back to"} <strong className="mono">{plan.target.stem}</strong> ({plan.target.metric}{" "}
-        {fmtMetric(plan.target.metric === "unknown" ? null : plan.target.score)}). Production now:{" "}
-        <strong className="mono">{plan.current.stem ?? "nothing"}</strong> ({plan.current.state}).
+        {fmtMetric(scored ? plan.target.score : null)}). Production now: <strong className="mono">{plan.current.stem ?? "nothing"}</strong>{" "}
+        ({plan.current.state}).
       </p>
       {plan.noop ? <p className="muted">This version already is production with a consistent alias pair: there is nothing to do.</p> : null}
-
+      {belowThreshold && !neverLive ? (
+        <p className="alert alert-warn" data-testid="rollback-below-threshold">
+          <strong>Below the release threshold:</strong> {plan.target.stem} scores {scored ? `${plan.target.metric} ${fmtMetric(plan.target.score)}` : "nothing"}, under{" "}
+          {fmtMetric(plan.minScore)}. A rollback to a version that was live skips <code>min_score</code>, so this is allowed, but production will be
+          below the threshold until a better version is promoted.
+        </p>
+      ) : null}
       {plan.rollback ? (
         plan.rollback.periods.length ? (
           <LivePeriods
@@ -194,119 +230,47 @@ function PlanView({
           </p>
         )
       ) : null}
+    </>
+  );
+}
 
-      {plan.files.length ? (
-        <table className="release-files">
-          <caption>Files that will be replaced</caption>
-          <thead>
-            <tr>
-              <th scope="col">Alias</th>
-              <th scope="col">Copied from</th>
-              <th scope="col">sha256 now → after</th>
-            </tr>
-          </thead>
-          <tbody>
-            {plan.files.map((f) => (
-              <tr key={f.alias}>
-                <td className="mono">{f.alias}</td>
-                <td className="mono">{f.source}</td>
-                <td className="mono" title={`${f.currentSha256 ?? "none"} → ${f.newSha256}`}>
-                  {short(f.currentSha256)} → {short(f.newSha256)}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
-
-      {plan.metricChanges.length ? (
-        <table className="release-metrics">
-          <caption>
-            Metrics against production
-            {plan.metricChangesOmitted > 0 &&
-              ` (the first ${fmtCount(plan.metricChanges.length)}; ${fmtCount(plan.metricChangesOmitted)} more not shown)`}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Metric</th>
-              <th scope="col" className="num">
-                Production
-              </th>
-              <th scope="col" className="num">
-                {plan.kind === "promote" ? "Candidate" : "Rollback target"}
-              </th>
-              <th scope="col" className="num">
-                Δ
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {plan.metricChanges.map((m) => (
-              <tr key={m.metric}>
-                <td className="mono">{clip(m.metric, MAX_KEY_CHARS)}</td>
-                <td className="num">{fmtMetric(m.from)}</td>
-                <td className="num">{fmtMetric(m.to)}</td>
-                <td className={`num ${m.delta !== null && m.delta < 0 ? "check-fail" : ""}`}>{fmtDelta(m.delta)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
-
-      <table className="release-checks">
-        <caption>Readiness checks</caption>
-        <thead>
-          <tr>
-            <th scope="col">Check</th>
-            <th scope="col">Result</th>
-            <th scope="col">Evidence</th>
-          </tr>
-        </thead>
-        <tbody>
-          {plan.checks.map((c) => (
-            <tr key={c.name} data-check={c.name}>
-              <td className="mono">{c.name}</td>
-              <td className={c.skipped ? "check-skip" : c.passed ? "check-pass" : "check-fail"}>
-                {c.skipped ? "skipped" : c.passed ? "pass" : c.overridable ? "fail (overridable)" : "fail"}
-              </td>
-              <td>
-                {c.detail}
-                {!c.passed && c.overridable ? (
-                  <label className="override">
-                    <input
-                      type="checkbox"
-                      name="override"
-                      value={c.name}
-                      checked={overrides.includes(c.name)}
-                      onChange={(e) => setOverrides((o) => (e.target.checked ? [...o, c.name] : o.filter((x) => x !== c.name)))}
-                    />{" "}
-                    Override {c.name}
-                  </label>
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-
-      {neverLive ? (
-        <div className="form-error" role="note">
-          <p>
-            Not a rollback: <span className="mono">{plan.target.stem}</span> was never in production, so it cannot skip the score gates.
-            Promote it instead: every readiness check applies.
-          </p>
-          <button type="button" className="btn btn-primary" onClick={onPromoteInstead}>
-            Plan a promotion instead
-          </button>
-        </div>
-      ) : blockedOutright.length ? (
-        <p className="form-error">
-          {blockedOutright.map((c) => c.name).join(", ")} failed and cannot be overridden: this version cannot go to production.
+function RefusalNote(props: { plan: Plan; blocked: string[]; willBeRefused: boolean; onPromoteInstead: () => void }) {
+  const { plan, blocked } = props;
+  if (plan.refusalCode === "never_live") {
+    return (
+      <div className="form-error" role="note">
+        <p>
+          Not a rollback: <span className="mono">{plan.target.stem}</span> was never in production, so it cannot skip the score gates.
+          Promote it instead: every readiness check applies.
         </p>
-      ) : willBeRefused && !plan.noop ? (
-        <p className="form-error">Failed checks are not overridden: the server will refuse this change (and record the refusal).</p>
-      ) : null}
+        <button type="button" className="btn btn-primary" onClick={props.onPromoteInstead}>
+          Plan a promotion instead
+        </button>
+      </div>
+    );
+  }
+  if (blocked.length) {
+    return <p className="form-error">{blocked.join(", ")} failed and cannot be overridden: this version cannot go to production.</p>;
+  }
+  if (props.willBeRefused && !plan.noop) {
+    return (
+      <p className="form-error">
+        A failed check is not overridden: tick its override and give a reason, or submit to have the refusal recorded in the audit log.
+      </p>
+    );
+  }
+  return null;
+}
 
+function ReasonFields(props: {
+  plan: Plan;
+  overrides: string[];
+  typed: Parameters<typeof kept>[0];
+  errors: Record<string, string[] | undefined> | undefined;
+}) {
+  const { overrides, typed, errors: fe } = props;
+  return (
+    <>
       {overrides.length ? (
         <div className="field">
           <label htmlFor="overrideReason">Why override {overrides.join(" and ")}?</label>
@@ -324,8 +288,7 @@ function PlanView({
           ) : null}
         </div>
       ) : null}
-
-      {!plan.noop ? (
+      {!props.plan.noop ? (
         <div className="field">
           <label htmlFor="reason">Reason for this change (goes into the audit log)</label>
           <textarea
@@ -343,40 +306,48 @@ function PlanView({
           ) : null}
         </div>
       ) : null}
+    </>
+  );
+}
 
-      {approval === "request" && !plan.noop && !willBeRefused ? (
-        <p className="muted">
-          The two-person rule is on: this files a request, and a second releaser must approve it before anything changes.
-        </p>
-      ) : approval === "emergency" ? (
-        <p className="muted">
-          Emergency rollback to the version live just before: it applies now without a second releaser, and the audit log flags it for
-          review.
-        </p>
-      ) : null}
-
-      <p aria-live="polite" role="status" className={state && !state.ok ? "form-error" : "sr-only"}>
-        {state && !state.ok ? state.error : ""}
+/** What happened, with the way to its record: the audit log's events of this change, or the request. */
+function Done({ data, onClose }: { data: Applied; onClose: () => void }) {
+  const audit = data.correlationId ? `/audit?correlation=${encodeURIComponent(data.correlationId)}` : "/audit";
+  return (
+    <>
+      <p className="form-ok" role="status" aria-live="polite">
+        {data.status === "requested" ? (
+          <>
+            Request #{data.requestId} sent: nothing changes until a second releaser approves it on <a href="/approvals">Approvals</a>.
+          </>
+        ) : data.status === "noop" ? (
+          `${data.to} was already in production: nothing changed.`
+        ) : (
+          <>
+            Done: production is now <strong className="mono">{data.to}</strong> (was {data.from ?? "nothing"}). Both alias files were replaced
+            and the change is recorded in the audit log.
+            {data.emergency ? " Emergency rollback: approval skipped, flagged for review." : ""}
+          </>
+        )}
       </p>
       <div className="row-actions">
-        {stale ? (
-          <button type="button" className="btn" onClick={onReview}>
-            Review the new state
-          </button>
-        ) : null}
-        <button type="button" className="btn" onClick={onClose}>
-          Cancel
+        {data.status === "requested" ? null : (
+          <a className="btn" href={audit} data-testid="audit-event-link">
+            See it in the audit log
+          </a>
+        )}
+        <button type="button" className="btn btn-primary" onClick={onClose}>
+          Close
         </button>
-        <Confirm disabled={plan.noop || Boolean(stale)} kind={plan.kind} refused={willBeRefused} request={approval === "request"} />
       </div>
-    </form>
+    </>
   );
 }
 
 function Confirm({ disabled, kind, refused, request }: { disabled: boolean; kind: Plan["kind"]; refused: boolean; request: boolean }) {
   const { pending } = useFormStatus();
   const label = refused
-    ? "Submit anyway (will be refused)"
+    ? "Submit and record the refusal"
     : request
       ? "Request approval"
       : kind === "promote"

@@ -56,7 +56,7 @@ test("a folder at the production alias, with a journal left pointing at it, neve
   const dialog = page.getByRole("dialog");
   await expect(dialog.locator('tr[data-check="alias_replaceable"]')).toContainText("fail");
   await dialog.getByLabel(/Reason for this change/).fill("Weekly release");
-  await dialog.getByRole("button", { name: "Submit anyway (will be refused)" }).click();
+  await dialog.getByRole("button", { name: "Submit and record the refusal" }).click();
   await expect(dialog.getByRole("status")).toContainText("Refused: alias_replaceable failed");
   expect(lstatSync(alias()).isDirectory()).toBe(true);
   expect(existsSync(journal())).toBe(false);

@@ -48,7 +48,7 @@ test.describe("a release manager", () => {
     const dialog = page.getByRole("dialog");
     await expect(dialog.getByRole("table", { name: "Readiness checks" })).toBeVisible();
     await dialog.getByLabel(/Reason for this change/).fill("Trying the old baseline for EU");
-    await dialog.getByRole("button", { name: "Submit anyway (will be refused)" }).click();
+    await dialog.getByRole("button", { name: "Submit and record the refusal" }).click();
     await expect(dialog.getByRole("status")).toContainText("Refused");
     await expect(dialog.getByLabel(/Reason for this change/)).toHaveValue("Trying the old baseline for EU");
   });

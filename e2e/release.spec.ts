@@ -29,8 +29,10 @@ test("preview then promote the best: the files, the production card and the audi
   // The preview shows exactly what will change before anything is written.
   const files = dialog.getByRole("table", { name: "Files that will be replaced" });
   await expect(files).toContainText("models/production_latest.joblib");
-  await expect(files).toContainText(`${sha(`models/${PRODUCTION}.joblib`).slice(0, 12)}… → ${sha(`models/${BEST}.joblib`).slice(0, 12)}…`);
-  await expect(dialog.getByRole("table", { name: "Metrics against production" })).toContainText("+0.0853");
+  await expect(files).toContainText(`now ${sha(`models/${PRODUCTION}.joblib`).slice(0, 12)}…`);
+  await expect(files).toContainText(`after ${sha(`models/${BEST}.joblib`).slice(0, 12)}…`);
+  // A gain reads green here as in the versions table.
+  await expect(dialog.getByRole("table", { name: "Metrics against production" }).locator("td.delta-good", { hasText: "+0.0853" })).toBeVisible();
   for (const check of ["metrics_exist", "min_score", "no_degradation", "artifact_readable", "artifact_safe", "feature_schema"]) {
     await expect(dialog.locator(`tr[data-check="${check}"]`)).toContainText("pass");
   }
@@ -40,16 +42,23 @@ test("preview then promote the best: the files, the production card and the audi
   await dialog.getByLabel(/Reason for this change/).fill("Weekly release: best PR-AUC");
   await dialog.getByRole("button", { name: "Confirm promotion" }).click();
   await expect(dialog.getByRole("status")).toContainText(`production is now ${BEST}`);
+  // The title says what happened, no longer "review before anything changes".
+  await expect(dialog.getByRole("heading", { level: 2 })).toHaveText(`Promoted: ${BEST} is in production`);
   expect(sha("models/production_latest.joblib")).toBe(sha(`models/${BEST}.joblib`));
   expect(sha("metrics/production_latest.json")).toBe(sha(`metrics/${BEST}.json`));
+  const auditLink = await dialog.getByRole("link", { name: "See it in the audit log" }).getAttribute("href");
+  expect(auditLink).toMatch(/^\/audit\?correlation=[0-9a-f-]{36}$/);
 
   await dialog.getByRole("button", { name: "Close" }).click();
   const card = page.getByRole("region", { name: "Production" });
   await expect(card).toContainText(BEST);
   await expect(card).toContainText("promoted by releaser");
 
-  await page.goto("/audit");
-  const newest = page.getByRole("list", { name: "Audit events" }).getByRole("listitem").first();
+  // The dialog's link lists this change's events only: its intent and its completion.
+  await page.goto(auditLink as string);
+  const events = page.getByRole("list", { name: "Audit events" }).getByRole("listitem");
+  await expect(events).toHaveCount(2);
+  const newest = events.first();
   await expect(newest).toContainText("model.promoted");
   await expect(newest).toContainText("releaser");
   await expect(newest).toContainText("Weekly release: best PR-AUC");
@@ -61,7 +70,7 @@ test("a promotion below the threshold is refused, writes nothing and is logged",
   const dialog = await openDialog(page, "Promote");
   await expect(dialog.locator('tr[data-check="min_score"]')).toContainText("fail (overridable)");
   await dialog.getByLabel(/Reason for this change/).fill("Trying the old baseline");
-  await dialog.getByRole("button", { name: "Submit anyway (will be refused)" }).click();
+  await dialog.getByRole("button", { name: "Submit and record the refusal" }).click();
   await expect(dialog.getByRole("status")).toContainText("Refused: min_score failed");
   expect(readFileSync(`${process.env.E2E_DIR}/registry/models/production_latest.joblib`)).toEqual(before);
   expect(latestEvent()).toMatchObject({ action: "model.promotion_refused", outcome: "refused", actor: "releaser", toStem: LOW });
@@ -108,6 +117,8 @@ test("one click rolls back to the previous production, from the audit log; again
 test("a stale preview is refused when production changed meanwhile, and nothing is written", async ({ page }) => {
   await page.goto(`/versions/${PRODUCTION}`);
   const dialog = await openDialog(page, "Rollback to this version");
+  // The target was live, so min_score is skipped, but the dialog still says it is below the threshold.
+  await expect(dialog.getByTestId("rollback-below-threshold")).toContainText("pr_auc 0.5679, under 0.6000");
   // Meanwhile a CI pipeline promotes another version from the CLI.
   const other = "candidate_logreg_20250709T120000Z";
   expect(

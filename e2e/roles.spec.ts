@@ -22,6 +22,9 @@ test.describe("a viewer", () => {
     expect(exportResponse.status()).toBe(403);
     await page.goto("/admin/users");
     await expect(page).toHaveURL(/\/forbidden/);
+    // The page names the role a person can ask for, not an internal permission.
+    await expect(page.getByRole("main")).toContainText("It needs the admin role.");
+    await expect(page.getByRole("main")).not.toContainText("users.manage");
   });
 });
 

@@ -159,8 +159,8 @@ test("the pages work under the policy: charts, table, dialogs and forms hydrate 
   // Overview: the charts draw in the browser, the table sorts, the promote dialog opens.
   await page.goto("/");
   await expect(page.locator(".recharts-surface")).toHaveCount(3);
-  await page.getByRole("button", { name: /^PR-AUC/ }).click();
-  await expect(page).toHaveURL(/sort=prAuc/);
+  await page.getByRole("button", { name: /^Score/ }).click();
+  await expect(page).toHaveURL(/sort=score/);
   await page.getByRole("button", { name: "Promote best" }).click();
   await expect(page.getByRole("dialog")).toBeVisible();
   await expect(page.getByRole("dialog").getByText("Readiness")).toBeVisible();

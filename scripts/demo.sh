@@ -16,7 +16,10 @@ npm run --silent cli:build
 # The audit database is created and migrated on first use anyway; doing it here shows where it lives.
 node cli/bin.mjs db migrate
 node scripts/demo-accounts.mjs
-npm run --silent build > /tmp/next-build.log 2>&1 || { cat /tmp/next-build.log; exit 1; }
+# The build's output goes to a private temporary file (not a fixed /tmp path another user could own), shown on failure.
+build_log="$(mktemp "${TMPDIR:-/tmp}/model-registry-build.XXXXXX")"
+npm run --silent build > "$build_log" 2>&1 || { cat "$build_log"; rm -f "$build_log"; exit 1; }
+rm -f "$build_log"
 node cli/bin.mjs list
 echo
 exec bash scripts/demo-serve.sh

@@ -9,6 +9,7 @@ import { readSettings, SETTING_KEYS, SETTINGS, type Settings } from "@/lib/setti
 import { fmtAgo, fmtMetric, fmtTime } from "@/lib/views/format";
 import { approveAction, rejectAction, settingsAction, withdrawAction } from "./actions";
 import "@/components/approvals.css";
+import { ScrollBox } from "@/components/scroll-box";
 
 export const metadata: Metadata = { title: "Approvals" };
 export const dynamic = "force-dynamic";
@@ -60,112 +61,13 @@ export default async function ApprovalsPage() {
         </p>
       </div>
 
-      <section className="card" aria-labelledby="open-title">
-        <div className="card-head">
-          <h2 id="open-title">Waiting for a second releaser</h2>
-          <span className="muted">
-            {pending} pending{open.length < pending ? ` (the oldest ${open.length} shown)` : ""}
-          </span>
-        </div>
-        {open.length === 0 ? (
-          <p className="muted">No request is waiting.</p>
-        ) : (
-          <ol className="requests" aria-label="Open requests">
-            {open.map((r) => (
-              <li key={r.id} className="request" data-request={r.id}>
-                <RequestSummary r={r} now={now} />
-                {r.state !== "pending" ? (
-                  <p className="muted">Being applied by {r.decider?.username ?? "a releaser"}…</p>
-                ) : !releaser ? (
-                  <p className="muted">Only releasers decide requests.</p>
-                ) : samePerson({ accountId: r.requester.accountId, person: r.requester.person }, me) ? (
-                  <WithdrawForm id={r.id} withdraw={withdrawAction} />
-                ) : (
-                  <DecisionForms id={r.id} approve={approveAction} reject={rejectAction} />
-                )}
-              </li>
-            ))}
-          </ol>
-        )}
-      </section>
+      <OpenRequests open={open} pending={pending} now={now} releaser={releaser} me={me} />
 
-      {flagged.length ? (
-        <section className="card" aria-labelledby="emergency-title">
-          <div className="card-head">
-            <h2 id="emergency-title">Emergency rollbacks to review</h2>
-            <span className="muted">applied without a second releaser</span>
-          </div>
-          <ul className="plain-list">
-            {flagged.map((e) => (
-              <li key={e.id}>
-                <span className="badge badge-warn">needs review</span> <time dateTime={e.at}>{fmtTime(e.at)}</time> {e.actor} rolled back{" "}
-                <span className="mono">{e.fromStem ?? "—"}</span> → <span className="mono">{e.toStem ?? "—"}</span>
-                {e.reason ? <span className="muted"> — {e.reason}</span> : null}{" "}
-                <Link href={`/audit?action=model.rolled_back&version=${encodeURIComponent(e.toStem ?? "")}`}>in the audit log</Link>
-              </li>
-            ))}
-          </ul>
-        </section>
-      ) : null}
+      <FlaggedEmergencies flagged={flagged} />
 
-      <section className="card" aria-labelledby="closed-title">
-        <h2 id="closed-title">Recently decided</h2>
-        {closed.length === 0 ? (
-          <p className="muted">Nothing decided yet.</p>
-        ) : (
-          <table className="requests-table">
-            <caption className="sr-only">The latest decided requests, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Change</th>
-                <th scope="col">State</th>
-                <th scope="col">Asked by</th>
-                <th scope="col">Decided by</th>
-                <th scope="col">Why</th>
-              </tr>
-            </thead>
-            <tbody>
-              {closed.map((r) => (
-                <tr key={r.id}>
-                  <td className="mono">{r.id}</td>
-                  <td>
-                    {r.kind === "promote" ? "Promote" : "Roll back to"} <span className="mono">{r.targetStem}</span>
-                  </td>
-                  <td>
-                    <span className={`badge ${STATE_BADGE[r.state] ?? ""}`}>{r.state}</span>
-                  </td>
-                  <td>{r.requester.username}</td>
-                  <td>
-                    {r.decider ? r.decider.username : "—"} {r.decidedAt ? <span className="muted">{fmtTime(r.decidedAt)}</span> : null}
-                  </td>
-                  <td>{r.outcome ?? r.decisionReason ?? ""}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+      <RecentlyDecided closed={closed} />
 
-      <section className="card" aria-labelledby="settings-title">
-        <h2 id="settings-title">Settings</h2>
-        <SettingsFacts settings={settings} />
-        {admin ? (
-          <ApprovalSettingsForm
-            action={settingsAction}
-            fields={SETTING_KEYS.map(
-              (key): SettingField => ({
-                key,
-                label: SETTINGS[key].label,
-                value: String(settings[key].value),
-                pinnedBy: settings[key].source === "env" ? SETTINGS[key].env : null,
-              }),
-            )}
-          />
-        ) : (
-          <p className="muted">Admins change these here; an environment variable, when set, pins a setting.</p>
-        )}
-      </section>
+      <SettingsCard settings={settings} admin={admin} />
     </>
   );
 }
@@ -241,5 +143,137 @@ function SettingsFacts({ settings }: { settings: Settings }) {
         );
       })}
     </dl>
+  );
+}
+
+
+function OpenRequests(props: {
+  open: Awaited<ReturnType<typeof openRequests>>;
+  pending: number;
+  now: Date;
+  releaser: boolean;
+  me: Awaited<ReturnType<typeof identityOfUser>>;
+}) {
+  const { open, pending, now, releaser, me } = props;
+  return (
+    <section className="card" aria-labelledby="open-title">
+      <div className="card-head">
+        <h2 id="open-title">Waiting for a second releaser</h2>
+        <span className="muted">
+          {pending} pending{open.length < pending ? ` (the oldest ${open.length} shown)` : ""}
+        </span>
+      </div>
+      {open.length === 0 ? (
+        <p className="muted">No request is waiting.</p>
+      ) : (
+        <ol className="requests" aria-label="Open requests">
+          {open.map((r) => (
+            <li key={r.id} className="request" data-request={r.id}>
+              <RequestSummary r={r} now={now} />
+              {r.state !== "pending" ? (
+                <p className="muted">Being applied by {r.decider?.username ?? "a releaser"}…</p>
+              ) : !releaser ? (
+                <p className="muted">Only releasers decide requests.</p>
+              ) : samePerson({ accountId: r.requester.accountId, person: r.requester.person }, me) ? (
+                <WithdrawForm id={r.id} withdraw={withdrawAction} />
+              ) : (
+                <DecisionForms id={r.id} approve={approveAction} reject={rejectAction} />
+              )}
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+function FlaggedEmergencies({ flagged }: { flagged: Awaited<ReturnType<typeof flaggedEmergencies>> }) {
+  if (!flagged.length) return null;
+  return (
+    <section className="card" aria-labelledby="emergency-title">
+      <div className="card-head">
+        <h2 id="emergency-title">Emergency rollbacks to review</h2>
+        <span className="muted">applied without a second releaser</span>
+      </div>
+      <ul className="plain-list">
+        {flagged.map((e) => (
+          <li key={e.id}>
+            <span className="badge badge-warn">needs review</span> <time dateTime={e.at}>{fmtTime(e.at)}</time> {e.actor} rolled back{" "}
+            <span className="mono">{e.fromStem ?? "—"}</span> → <span className="mono">{e.toStem ?? "—"}</span>
+            {e.reason ? <span className="muted"> — {e.reason}</span> : null}{" "}
+            <Link href={`/audit?action=model.rolled_back&version=${encodeURIComponent(e.toStem ?? "")}`}>in the audit log</Link>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function RecentlyDecided({ closed }: { closed: Awaited<ReturnType<typeof closedRequests>> }) {
+  return (
+    <section className="card" aria-labelledby="closed-title">
+      <h2 id="closed-title">Recently decided</h2>
+      {closed.length === 0 ? (
+        <p className="muted">Nothing decided yet.</p>
+      ) : (
+        <ScrollBox label="Recently decided requests">
+          <table className="requests-table">
+            <caption className="sr-only">The latest decided requests, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">Change</th>
+                <th scope="col">State</th>
+                <th scope="col">Asked by</th>
+                <th scope="col">Decided by</th>
+                <th scope="col">Why</th>
+              </tr>
+            </thead>
+            <tbody>
+              {closed.map((r) => (
+                <tr key={r.id}>
+                  <td className="mono">{r.id}</td>
+                  <td>
+                    {r.kind === "promote" ? "Promote" : "Roll back to"} <span className="mono">{r.targetStem}</span>
+                  </td>
+                  <td>
+                    <span className={`badge ${STATE_BADGE[r.state] ?? ""}`}>{r.state}</span>
+                  </td>
+                  <td>{r.requester.username}</td>
+                  <td>
+                    {r.decider ? r.decider.username : "—"} {r.decidedAt ? <span className="muted">{fmtTime(r.decidedAt)}</span> : null}
+                  </td>
+                  <td>{r.outcome ?? r.decisionReason ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </ScrollBox>
+      )}
+    </section>
+  );
+}
+
+function SettingsCard({ settings, admin }: { settings: Awaited<ReturnType<typeof readSettings>>; admin: boolean }) {
+  return (
+    <section className="card" aria-labelledby="settings-title">
+      <h2 id="settings-title">Settings</h2>
+      <SettingsFacts settings={settings} />
+      {admin ? (
+        <ApprovalSettingsForm
+          action={settingsAction}
+          fields={SETTING_KEYS.map(
+            (key): SettingField => ({
+              key,
+              label: SETTINGS[key].label,
+              value: String(settings[key].value),
+              pinnedBy: settings[key].source === "env" ? SETTINGS[key].env : null,
+            }),
+          )}
+        />
+      ) : (
+        <p className="muted">Admins change these here; an environment variable, when set, pins a setting.</p>
+      )}
+    </section>
   );
 }

@@ -16,7 +16,7 @@ import { can } from "@/lib/auth";
 import { countingRefusals, flushRefusals } from "@/lib/audit/refusals";
 import { InvalidInputError, parseInstant } from "@/lib/registry";
 import { db, requirePage } from "@/lib/server/session";
-import { versionHref } from "@/lib/views/links";
+import { ScrollBox } from "@/components/scroll-box";
 
 export const metadata: Metadata = { title: "Audit log" };
 export const dynamic = "force-dynamic";
@@ -34,6 +34,11 @@ const query = z.object({
   action: z.enum(AUDIT_ACTIONS).optional().catch(undefined),
   actor: text,
   version: text,
+  correlation: z
+    .string()
+    .regex(/^[0-9a-zA-Z-]{1,64}$/)
+    .optional()
+    .catch(undefined),
   from: day,
   to: day,
   page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
@@ -54,29 +59,13 @@ function instantOf(raw: string | undefined): { at: string | null; error: string 
   }
 }
 
+type Query = z.output<typeof query>;
+
 export default async function AuditPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requirePage("audit.read", "/audit");
   const q = query.parse(await props.searchParams);
-  const database = db();
   // Refusals counted in minutes that have closed go into the chain before it is shown.
-  await flushRefusals(database);
-  const { events, total } = await listEvents(
-    database,
-    {
-      action: q.action,
-      actor: q.actor || undefined,
-      version: q.version || undefined,
-      from: q.from,
-      to: q.to ? `${q.to}T23:59:59.999Z` : undefined,
-    },
-    q.page,
-    PAGE_SIZE,
-  );
-  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-  const canExport = can(user.roles, "audit.export");
-  const link = (page: number) =>
-    `/audit?${new URLSearchParams(Object.entries({ ...q, page: String(page) }).filter(([, v]) => v !== undefined && v !== "" && v !== NOT_ONE_VALUE) as [string, string][])}`;
-
+  await flushRefusals(db());
   return (
     <>
       <div className="page-head">
@@ -96,65 +85,60 @@ export default async function AuditPage(props: { searchParams: Promise<Record<st
         <CountingRefusals />
       </Suspense>
 
-      <section className="card" aria-labelledby="history-title">
-        <div className="card-head">
-          <h2 id="history-title">History</h2>
-          <span className="muted">{total.toLocaleString("en-US")} events</span>
-          {canExport ? (
-            <span className="card-actions">
-              <a className="btn" href="/audit/export?format=csv" download>
-                Export CSV
-              </a>
-              <a className="btn" href="/audit/export?format=json" download>
-                Export JSON
-              </a>
-            </span>
-          ) : null}
-        </div>
-        <form className="filters" method="get" action="/audit">
-          <div className="field">
-            <label htmlFor="f-action">Action</label>
-            <select id="f-action" name="action" defaultValue={q.action ?? ""}>
-              <option value="">Any action</option>
-              {AUDIT_ACTIONS.map((a) => (
-                <option key={a} value={a}>
-                  {a}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor="f-actor">Actor</label>
-            <input id="f-actor" name="actor" defaultValue={q.actor ?? ""} />
-          </div>
-          <div className="field">
-            <label htmlFor="f-version">Version</label>
-            <input id="f-version" name="version" defaultValue={q.version ?? ""} placeholder="stem" />
-          </div>
-          <div className="field">
-            <label htmlFor="f-from">From</label>
-            <input id="f-from" name="from" type="date" defaultValue={q.from ?? ""} />
-          </div>
-          <div className="field">
-            <label htmlFor="f-to">To</label>
-            <input id="f-to" name="to" type="date" defaultValue={q.to ?? ""} />
-          </div>
-          <button type="submit" className="btn">
-            Filter
-          </button>
-          <Link href="/audit" className="btn btn-ghost">
-            Clear
-          </Link>
-        </form>
-        {events.length === 0 ? (
-          <p className="muted">No events match.</p>
-        ) : (
-          <ol className="events" aria-label="Audit events">
-            {events.map((e) => (
-              <EventRow key={e.id} e={e} />
-            ))}
-          </ol>
-        )}
+      <History q={q} canExport={can(user.roles, "audit.export")} />
+    </>
+  );
+}
+
+/** The events themselves, filtered and a page at a time, newest first. */
+async function History({ q, canExport }: { q: Query; canExport: boolean }) {
+  const filter = {
+    action: q.action,
+    actor: q.actor || undefined,
+    version: q.version || undefined,
+    from: q.from,
+    to: q.to ? `${q.to}T23:59:59.999Z` : undefined,
+    correlation: q.correlation || undefined,
+  };
+  const { events, total } = await listEvents(db(), filter, q.page, PAGE_SIZE);
+  const filtered = Object.values(filter).some((v) => v !== undefined);
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const link = (page: number) =>
+    `/audit?${new URLSearchParams(Object.entries({ ...q, page: String(page) }).filter(([, v]) => v !== undefined && v !== "" && v !== NOT_ONE_VALUE) as [string, string][])}`;
+  return (
+    <section className="card" aria-labelledby="history-title">
+      <div className="card-head">
+        <h2 id="history-title">History</h2>
+        <span className="muted">{total.toLocaleString("en-US")} events</span>
+        {canExport ? (
+          <span className="card-actions">
+            <a className="btn" href="/audit/export?format=csv" download>
+              Export CSV
+            </a>
+            <a className="btn" href="/audit/export?format=json" download>
+              Export JSON
+            </a>
+          </span>
+        ) : null}
+      </div>
+      <HistoryFilters q={q} />
+      {q.correlation ? (
+        <p className="muted" data-testid="correlation-filter">
+          The events of one change: <code>{q.correlation}</code>.
+        </p>
+      ) : null}
+      {events.length === 0 ? (
+        <p className="muted">
+          {filtered ? "No events match these filters." : "No events yet: every promotion, rollback and refusal will be listed here."}
+        </p>
+      ) : (
+        <ol className="events" aria-label="Audit events">
+          {events.map((e) => (
+            <EventRow key={e.id} e={e} />
+          ))}
+        </ol>
+      )}
+      {total > PAGE_SIZE ? (
         <nav className="pager" aria-label="Audit pages">
           {q.page > 1 ? <Link href={link(q.page - 1)}>← Newer</Link> : <span />}
           <span className="muted">
@@ -162,8 +146,48 @@ export default async function AuditPage(props: { searchParams: Promise<Record<st
           </span>
           {q.page < pages ? <Link href={link(q.page + 1)}>Older →</Link> : <span />}
         </nav>
-      </section>
-    </>
+      ) : null}
+    </section>
+  );
+}
+
+function HistoryFilters({ q }: { q: Query }) {
+  return (
+    <form className="filters" method="get" action="/audit">
+      <div className="field">
+        <label htmlFor="f-action">Action</label>
+        <select id="f-action" name="action" defaultValue={q.action ?? ""}>
+          <option value="">Any action</option>
+          {AUDIT_ACTIONS.map((a) => (
+            <option key={a} value={a}>
+              {a}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="f-actor">Actor</label>
+        <input id="f-actor" name="actor" defaultValue={q.actor ?? ""} />
+      </div>
+      <div className="field">
+        <label htmlFor="f-version">Version</label>
+        <input id="f-version" name="version" defaultValue={q.version ?? ""} placeholder="stem" />
+      </div>
+      <div className="field">
+        <label htmlFor="f-from">From</label>
+        <input id="f-from" name="from" type="date" defaultValue={q.from ?? ""} />
+      </div>
+      <div className="field">
+        <label htmlFor="f-to">To</label>
+        <input id="f-to" name="to" type="date" defaultValue={q.to ?? ""} />
+      </div>
+      <button type="submit" className="btn">
+        Filter
+      </button>
+      <Link href="/audit" className="btn btn-ghost">
+        Clear
+      </Link>
+    </form>
   );
 }
 
@@ -223,28 +247,30 @@ function EventRow({ e }: { e: AuditEvent }) {
             </dd>
           </dl>
           {checks.length ? (
-            <table className="checks">
-              <caption className="sr-only">Readiness checks at the time</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Check</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">Evidence</th>
-                </tr>
-              </thead>
-              <tbody>
-                {checks.map((c) => (
-                  <tr key={c.name}>
-                    <td className="mono">{c.name}</td>
-                    <td>{c.skipped ? "skipped" : c.passed ? "pass" : c.overridden ? "overridden" : "fail"}</td>
-                    <td>
-                      {c.detail}
-                      {c.evidence ? <pre className="evidence">{JSON.stringify(c.evidence, null, 1)}</pre> : null}
-                    </td>
+            <ScrollBox label="Readiness checks at the time">
+              <table className="checks">
+                <caption className="sr-only">Readiness checks at the time</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Check</th>
+                    <th scope="col">Result</th>
+                    <th scope="col">Evidence</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {checks.map((c) => (
+                    <tr key={c.name}>
+                      <td className="mono">{c.name}</td>
+                      <td>{c.skipped ? "skipped" : c.passed ? "pass" : c.overridden ? "overridden" : "fail"}</td>
+                      <td>
+                        {c.detail}
+                        {c.evidence ? <pre className="evidence">{JSON.stringify(c.evidence, null, 1)}</pre> : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </ScrollBox>
           ) : null}
           <pre className="evidence">{JSON.stringify(safeJson(e.details), null, 2)}</pre>
         </div>
@@ -264,6 +290,13 @@ const RECENT = 1000;
 async function ChainStatus({ full }: { full: boolean }) {
   const report = full ? { ...(await verifyStoredChain(db())), window: 0, total: 0 } : await verifyRecentChain(db(), RECENT);
   const scope = full ? `all ${report.count.toLocaleString("en-US")} events` : "the newest events";
+  if (report.ok && report.count === 0) {
+    return (
+      <p className="card chain-ok" role="status">
+        <span className="badge badge-muted">Empty</span> The audit log has no events yet, so there is no chain to verify.
+      </p>
+    );
+  }
   return report.ok ? (
     <p className="card chain-ok" role="status">
       <span className="badge badge-good">Chain intact</span>{" "}
@@ -337,32 +370,34 @@ async function CountingRefusals() {
         Past the first refusal a minute from an address (five for a signed-in person), refusals are counted and written to the log as one
         summary row once their minute has closed.
       </p>
-      <table className="timeline">
-        <thead>
-          <tr>
-            <th scope="col">Who</th>
-            <th scope="col">Address</th>
-            <th scope="col">Attempted</th>
-            <th scope="col">Minute (UTC)</th>
-            <th scope="col" className="num">
-              Counted, not yet in the log
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {windows.map((w) => (
-            <tr key={`${w.kind}|${w.actor}|${w.address}|${w.action}|${w.windowStart}`}>
-              <td>{w.actor}</td>
-              <td className="mono">{w.address}</td>
-              <td>
-                <span className="mono">{w.action}</span> <span className="muted">({w.kind})</span>
-              </td>
-              <td>{w.windowStart.slice(11, 16)}</td>
-              <td className="num">{w.pending.toLocaleString("en-US")}</td>
+      <ScrollBox label="Refusals being counted">
+        <table className="timeline">
+          <thead>
+            <tr>
+              <th scope="col">Who</th>
+              <th scope="col">Address</th>
+              <th scope="col">Attempted</th>
+              <th scope="col">Minute (UTC)</th>
+              <th scope="col" className="num">
+                Counted, not yet in the log
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {windows.map((w) => (
+              <tr key={`${w.kind}|${w.actor}|${w.address}|${w.action}|${w.windowStart}`}>
+                <td>{w.actor}</td>
+                <td className="mono">{w.address}</td>
+                <td>
+                  <span className="mono">{w.action}</span> <span className="muted">({w.kind})</span>
+                </td>
+                <td>{w.windowStart.slice(11, 16)}</td>
+                <td className="num">{w.pending.toLocaleString("en-US")}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </ScrollBox>
       {more ? <p className="muted">…and {more.toLocaleString("en-US")} more.</p> : null}
     </section>
   );

@@ -5,9 +5,11 @@ import { DiffOnlySwitch } from "@/components/diff-only-switch";
 import { InvalidInputError, type Snapshot, type Version, validateVersionName } from "@/lib/registry";
 import { eachWithDocument, loadSnapshot } from "@/lib/server/registry";
 import { requirePage } from "@/lib/server/session";
-import { Comparer, type Comparison, type CompareRow, MAX_COMPARE_ROWS } from "@/lib/views/compare";
+import { Comparer, type Comparison, MAX_COMPARE_ROWS } from "@/lib/views/compare";
 import { fmtCount } from "@/lib/views/format";
-import { compareHref, metricsHref, versionHref } from "@/lib/views/links";
+import { compareHref, metricsHref } from "@/lib/views/links";
+import { CompareTable } from "@/components/compare-table";
+import { ScrollBox } from "@/components/scroll-box";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Compare" };
@@ -23,34 +25,13 @@ const paramsSchema = z.object({
   diff: z.preprocess((d) => (Array.isArray(d) ? d[0] : d), z.enum(["1"]).optional()).catch(undefined),
 });
 
-const SECTIONS: { id: CompareRow["section"]; title: string }[] = [
-  { id: "metrics", title: "Metrics" },
-  { id: "metadata", title: "Metadata" },
-  { id: "hyperparameters", title: "Hyperparameters" },
-];
 
 export default async function ComparePage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   await requirePage("registry.read", "/compare");
   const params = paramsSchema.parse(await props.searchParams);
   const snapshot = await loadSnapshot();
-  const byStem = new Map(snapshot.versions.map((v) => [v.stem, v]));
 
-  const invalid: string[] = [];
-  const unknown: string[] = [];
-  const picked: Version[] = [];
-  for (const raw of [...new Set(params.v)]) {
-    let stem: string;
-    try {
-      stem = validateVersionName(raw);
-    } catch (e) {
-      if (!(e instanceof InvalidInputError)) throw e;
-      invalid.push(raw.slice(0, 80));
-      continue;
-    }
-    const v = byStem.get(stem);
-    if (!v) unknown.push(stem);
-    else if (!picked.includes(v)) picked.push(v);
-  }
+  const { invalid, unknown, picked } = pickVersions(params.v, snapshot);
   const shown = picked.slice(0, MAX_COMPARED);
   const comparison = shown.length >= 1 ? await compareInTurn(snapshot, shown) : null;
   const differing = comparison?.rows.filter((r) => r.differs).length ?? 0;
@@ -78,40 +59,9 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
         </p>
       </div>
 
-      {(invalid.length > 0 || unknown.length > 0 || picked.length > MAX_COMPARED) && (
-        <div className="alert alert-warn" role="status">
-          {invalid.length > 0 && <p>Not version names, ignored: {invalid.map((s) => `“${s}”`).join(", ")}.</p>}
-          {unknown.length > 0 && <p>Not in the registry, ignored: {unknown.join(", ")}.</p>}
-          {picked.length > MAX_COMPARED && (
-            <p>
-              Showing the first {MAX_COMPARED} of {picked.length} versions.
-            </p>
-          )}
-        </div>
-      )}
+      <Ignored invalid={invalid} unknown={unknown} picked={picked.length} />
 
-      <form className="card picker" method="get" action="/compare">
-        {shown.map((v) => (
-          <input key={v.stem} type="hidden" name="v" value={v.stem} />
-        ))}
-        <label className="field">
-          <span>Add a version</span>
-          <input name="v" list="version-options" placeholder="type or pick a version name" required className="mono" />
-        </label>
-        <datalist id="version-options">
-          {suggestions.map((s) => (
-            <option key={s} value={s} />
-          ))}
-        </datalist>
-        <button type="submit" className="button">
-          Add
-        </button>
-        {snapshot.production.stem && snapshot.best && snapshot.best !== snapshot.production.stem && (
-          <Link className="button" href={compareHref([snapshot.production.stem, snapshot.best])}>
-            Production vs best
-          </Link>
-        )}
-      </form>
+      <Picker shown={shown} suggestions={suggestions} production={snapshot.production.stem} best={snapshot.best} />
 
       {comparison && shown.length >= 1 && (
         <section className="card" aria-labelledby="compare-title">
@@ -119,78 +69,9 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
             Comparison
           </h2>
           <DiffOnlySwitch initial={params.diff === "1"}>
-            <div className="table-scroll fit">
-              <table className="compare-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Field</th>
-                    {shown.map((v) => (
-                      <th scope="col" key={v.stem} className="compare-col">
-                        <Link href={versionHref(v.stem)} className="mono">
-                          {v.stem}
-                        </Link>
-                        <div className="badges">
-                          {v.isProduction && <span className="badge badge-good">Production</span>}
-                          {v.isBest && <span className="badge badge-accent">Best</span>}
-                          <Link href={hrefWithout(v.stem)} className="remove-link" aria-label={`Remove ${v.stem} from the comparison`}>
-                            remove
-                          </Link>
-                        </div>
-                      </th>
-                    ))}
-                  </tr>
-                </thead>
-                {SECTIONS.map((section) => {
-                  const rows = comparison.rows.filter((r) => r.section === section.id);
-                  if (rows.length === 0) return null;
-                  return (
-                    <tbody key={section.id} data-all-same={rows.every((r) => !r.differs) ? "true" : "false"}>
-                      <tr className="section-row">
-                        <th scope="colgroup" colSpan={shown.length + 1}>
-                          {section.title}
-                        </th>
-                      </tr>
-                      {rows.map((r) => (
-                        <tr
-                          key={`${r.section}:${r.key}`}
-                          data-same={r.differs ? "false" : "true"}
-                          className={r.differs ? "differs" : undefined}
-                        >
-                          <th scope="row">
-                            {r.label}
-                            {r.differs && <span className="sr-only"> (differs)</span>}
-                          </th>
-                          {r.display.map((text, i) => {
-                            const best = r.best.includes(i);
-                            return (
-                              <td
-                                key={comparison.stems[i]}
-                                className={`${typeof r.values[i] === "number" ? "num" : ""} ${best ? "best-cell" : ""} ${r.key === "sha256" ? "mono wrap-hash" : ""}`}
-                              >
-                                {r.key === "sha256" && typeof r.values[i] === "string" ? (
-                                  <span title={text}>{text.slice(0, 12)}…</span>
-                                ) : text.length > 40 ? (
-                                  <span className="cell-text">{text}</span>
-                                ) : (
-                                  text
-                                )}
-                                {best && (
-                                  <>
-                                    {" "}
-                                    <span aria-hidden="true">★</span>
-                                    <span className="sr-only">(best)</span>
-                                  </>
-                                )}
-                              </td>
-                            );
-                          })}
-                        </tr>
-                      ))}
-                    </tbody>
-                  );
-                })}
-              </table>
-            </div>
+            <ScrollBox label="Comparison" fit>
+              <CompareTable shown={shown} comparison={comparison} hrefWithout={hrefWithout} />
+            </ScrollBox>
             {differing === 0 && shown.length >= 2 && <p className="muted diff-empty">These versions are identical in every field shown.</p>}
           </DiffOnlySwitch>
           <NotShown comparison={comparison} section="metrics" noun="metrics" />
@@ -198,6 +79,73 @@ export default async function ComparePage(props: { searchParams: Promise<Record<
         </section>
       )}
     </>
+  );
+}
+
+/** The versions a link names, in order and once each; names that are malformed or unknown are kept to be named. */
+function pickVersions(asked: string[], snapshot: Snapshot) {
+  const byStem = new Map(snapshot.versions.map((v) => [v.stem, v]));
+  const invalid: string[] = [];
+  const unknown: string[] = [];
+  const picked: Version[] = [];
+  for (const raw of [...new Set(asked)]) {
+    let stem: string;
+    try {
+      stem = validateVersionName(raw);
+    } catch (e) {
+      if (!(e instanceof InvalidInputError)) throw e;
+      invalid.push(raw.slice(0, 80));
+      continue;
+    }
+    const v = byStem.get(stem);
+    if (!v) unknown.push(stem);
+    else if (!picked.includes(v)) picked.push(v);
+  }
+  return { invalid, unknown, picked };
+}
+
+/** Names what the link asked for but the page cannot show, instead of dropping it silently. */
+function Ignored({ invalid, unknown, picked }: { invalid: string[]; unknown: string[]; picked: number }) {
+  if (invalid.length === 0 && unknown.length === 0 && picked <= MAX_COMPARED) return null;
+  return (
+    <div className="alert alert-warn" role="status">
+      {invalid.length > 0 && <p>Not version names, ignored: {invalid.map((s) => `“${s}”`).join(", ")}.</p>}
+      {unknown.length > 0 && <p>Not in the registry, ignored: {unknown.join(", ")}.</p>}
+      {picked > MAX_COMPARED && (
+        <p>
+          Showing the first {MAX_COMPARED} of {picked} versions.
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** Adds a version to the comparison by name (a GET form: the comparison is a link anyone can share). */
+function Picker(props: { shown: readonly Version[]; suggestions: string[]; production: string | null; best: string | null }) {
+  const { shown, suggestions, production, best } = props;
+  return (
+    <form className="card picker" method="get" action="/compare">
+      {shown.map((v) => (
+        <input key={v.stem} type="hidden" name="v" value={v.stem} />
+      ))}
+      <label className="field">
+        <span>Add a version</span>
+        <input name="v" list="version-options" placeholder="type or pick a version name" required className="mono" />
+      </label>
+      <datalist id="version-options">
+        {suggestions.map((s) => (
+          <option key={s} value={s} />
+        ))}
+      </datalist>
+      <button type="submit" className="button">
+        Add
+      </button>
+      {production && best && best !== production && (
+        <Link className="button" href={compareHref([production, best])}>
+          Production vs best
+        </Link>
+      )}
+    </form>
   );
 }
 

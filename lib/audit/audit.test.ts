@@ -7,7 +7,7 @@ import { ProductionChangedError, scanRegistry } from "@/lib/registry";
 import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { closeAudit, databaseFile, openAudit } from "./db";
 import { exportHead, exportText, toCsvExport, toJsonExport, verifyExport } from "./export";
-import { type Actor, allEvents, recordEvent, verifyStoredChain } from "./log";
+import { type Actor, allEvents, listEvents, recordEvent, verifyStoredChain } from "./log";
 import { MigrationError, migrateDatabase } from "./migrate";
 import { previousProduction } from "./production-history";
 import { release, repairOnStart } from "@/lib/release";
@@ -184,6 +184,14 @@ describe("release with the audit trail", () => {
     expect(JSON.parse(events[1]!.checks).map((c: { name: string }) => c.name)).toContain("min_score");
     const prod = (await scanRegistry(root)).production;
     expect((await previousProduction(openAudit(root), prod)).previous?.stem).toBe(PRODUCTION);
+  });
+
+  it("lists the events of one change by its correlation id (the link the release dialog shows)", async () => {
+    const first = await release(root, request(), alice);
+    await release(root, request("baseline_logreg_20250114T091500Z"), alice);
+    const { events, total } = await listEvents(openAudit(root), { correlation: first.correlationId }, 1, 50);
+    expect(total).toBe(2);
+    expect(events.map((e) => e.action)).toEqual(["model.promoted", "model.promotion_started"]);
   });
 
   it("records a refused promotion and writes nothing", async () => {

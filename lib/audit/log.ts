@@ -96,6 +96,8 @@ export interface EventFilter {
   version?: string;
   from?: string;
   to?: string;
+  /** The events of one change (its correlation id), e.g. the link the release dialog shows when it is done. */
+  correlation?: string;
 }
 
 /** A page of events, newest first, with the total that matched. Reads only. */
@@ -113,6 +115,7 @@ function whereOf(f: EventFilter) {
     ...(f.action ? { action: f.action } : {}),
     ...(f.actor ? { actor: f.actor } : {}),
     ...(f.version ? { OR: [{ toStem: f.version }, { fromStem: f.version }] } : {}),
+    ...(f.correlation ? { correlationId: f.correlation } : {}),
     ...(f.from || f.to ? { at: { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lte: f.to } : {}) } } : {}),
   };
 }

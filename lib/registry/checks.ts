@@ -208,6 +208,7 @@ function skippedCheck(name: CheckName, detail: string): Check {
   return { ...make(name, true, { detail, evidence: {} }), skipped: true };
 }
 
+/** Four decimals always, as every page and the CLI show metrics ("+0.0000", never "+0.00"). Pure. */
 export function fmt(n: number): string {
-  return Number.isInteger(n) ? n.toFixed(2) : n.toFixed(4);
+  return n.toFixed(4);
 }

@@ -82,6 +82,13 @@ export interface Plan {
   metricChangesOmitted: number;
 }
 
+/** What to do about failed checks: an override helps only when every failed check can be overridden. */
+function adviceFor(blocking: readonly Check[]): string {
+  const fixed = blocking.filter((c) => !c.overridable).map((c) => c.name);
+  if (fixed.length) return `${fixed.join(" and ")} cannot be overridden: fix ${fixed.length === 1 ? "it" : "them"} first.`;
+  return `To go ahead anyway, override ${blocking.map((c) => c.name).join(" and ")} with a written reason.`;
+}
+
 /** The most metric changes a plan lists (a metrics file may hold 150,000 keys within its size cap). */
 export const MAX_METRIC_CHANGES = 200;
 
@@ -152,14 +159,8 @@ export function planChange(registry: RegistryView, request: ChangeRequest, evide
   const refusal = neverLive
     ? `Refused as a rollback: ${rollback.explanation} To put it in production, promote it (registry promote --version ${target.stem}, or Promote on its page).`
     : blocking.length
-      ? `Refused: ${blocking.map((c) => `${c.name} failed (${c.detail})`).join("; ")}.${
-          blocking.some((c) => c.overridable)
-            ? ` To go ahead anyway, override ${blocking
-                .filter((c) => c.overridable)
-                .map((c) => c.name)
-                .join(" and ")} with a written reason.`
-            : ""
-        }`
+      ? // A detail is a sentence: its own full stop would end up inside the brackets ("0.6000.).").
+        `Refused: ${blocking.map((c) => `${c.name} failed (${c.detail.replace(/\.$/, "")})`).join("; ")}. ${adviceFor(blocking)}`
       : null;
   return {
     kind: request.kind,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildChartData, MAX_POINTS_PER_SERIES, metricDomain, metricTicks, monthTicks } from "./chart-data";
+import { buildChartData, MAX_POINTS_PER_SERIES, metricDomain, metricTicks, monthTicks, timeDomain } from "./chart-data";
 import { makeRow } from "./test-support";
 
 describe("buildChartData", () => {
@@ -49,6 +49,16 @@ describe("monthTicks", () => {
     expect(ticks.map((t) => new Date(t).toISOString().slice(0, 7))).toEqual(["2025-02", "2025-04", "2025-06", "2025-08", "2025-10"]);
     expect(monthTicks(Date.parse("2025-01-02T00:00:00Z"), Date.parse("2025-01-05T00:00:00Z"))).toHaveLength(2);
     expect(monthTicks(5, 5)).toEqual([5]);
+  });
+});
+
+describe("timeDomain", () => {
+  it("keeps the first and last points off the plot's edges, and gives one instant an axis", () => {
+    const [first, last] = [Date.parse("2025-01-14T09:15:00Z"), Date.parse("2025-11-20T09:30:00Z")];
+    const [lo, hi] = timeDomain(first, last);
+    expect(lo).toBeLessThan(first - 7 * 86_400_000);
+    expect(hi).toBeGreaterThan(last + 7 * 86_400_000);
+    expect(timeDomain(first, first)).toEqual([first - 86_400_000, first + 86_400_000]);
   });
 });
 

@@ -120,6 +120,17 @@ export function monthTicks(min: number, max: number, maxTicks = 6): number[] {
   return firsts.filter((_, i) => i % step === 0);
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * A time axis's range: the first and last instants with a margin of 4% of the span (at least a day) either
+ * side, so no point sits on the plot's edge, and a single instant still has an axis. Pure.
+ */
+export function timeDomain(first: number, last: number): [number, number] {
+  const pad = Math.max(DAY_MS, (last - first) * 0.04);
+  return [first - pad, last + pad];
+}
+
 /**
  * A metric axis's range: the values' minimum and maximum (and any `include`, e.g. the release threshold,
  * which is kept off the edges) widened to the next multiple of `step` (never past 0 or 1, where the metrics

@@ -24,6 +24,10 @@ describe("compareVersions on the demo registry", () => {
     const cParam = c.rows.find((r) => r.section === "hyperparameters" && r.key === "C")!;
     expect(cParam.display).toEqual(["0.001", "1"]);
     expect(c.rows.find((r) => r.key === "score")!.best).toEqual([1]);
+    // Times read as on every other page; the stem's prefix and the file's estimator are two rows, not one.
+    expect(c.rows.find((r) => r.key === "trainedAt")!.display).toEqual(["2025-02-11 14:30 UTC", "2025-03-05 10:10 UTC"]);
+    expect(c.rows.find((r) => r.key === "modelType")!.display).toEqual(["baseline_logreg", "candidate_logreg"]);
+    expect(c.rows.find((r) => r.key === "estimator")!.display).toEqual(["logistic_regression", "logistic_regression"]);
   });
 
   it("shows a missing metric as a dash and keeps it out of the best", async () => {

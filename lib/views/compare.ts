@@ -1,4 +1,5 @@
 import { fmt, type JsonValue, SCORE_KEYS, UNKNOWN_METRIC, type Version } from "@/lib/registry";
+import { fmtTime } from "./format";
 import { clip, MAX_KEY_CHARS, valueText } from "./json-display";
 
 export type CellValue = string | number | boolean | null;
@@ -38,7 +39,9 @@ type Getter = (v: Version) => CellValue;
 const META: [key: string, label: string, get: Getter][] = [
   ["score", "Score", (v) => (v.metric === UNKNOWN_METRIC ? null : v.score)],
   ["metric", "Score metric", (v) => v.metric],
-  ["modelType", "Model type", (v) => v.metrics?.meta.modelType ?? v.modelType],
+  // "Model type" is the name's prefix everywhere; the metrics file's model_type names the estimator.
+  ["modelType", "Model type", (v) => v.modelType],
+  ["estimator", "Estimator", (v) => v.metrics?.meta.modelType ?? null],
   ["trainedAt", "Trained at", (v) => v.metrics?.meta.trainedAt ?? v.timestamp],
   ["trainedBy", "Trained by", (v) => v.metrics?.meta.trainedBy ?? null],
   ["gitCommit", "Git commit", (v) => v.metrics?.meta.gitCommit ?? null],
@@ -97,7 +100,9 @@ export class Comparer {
     META.forEach(([key, label], m) => {
       const values = this.meta[m] as CellValue[];
       const best = key === "score" && sameMetric ? bestIndexes(values.map((x) => (typeof x === "number" ? x : null)), false) : [];
-      rows.push(row("metadata", key, values, best, label));
+      if (key !== "trainedAt") rows.push(row("metadata", key, values, best, label));
+      // Shown as every other page shows an instant ("2025-02-11 14:30 UTC"), compared as written (to the second).
+      else rows.push({ ...row("metadata", key, values, best, label, values), display: values.map((x) => (typeof x === "string" ? fmtTime(x) : show(x))) });
     });
     hyper.keys.forEach((key, k) => {
       const values = hyper.valuesOf(k, stems.length);

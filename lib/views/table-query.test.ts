@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseTableQuery, queryRows } from "./table-query";
-import { DEFAULT_QUERY, tableQueryToSearch } from "./table-state";
+import { DEFAULT_HIDDEN, DEFAULT_QUERY, HIDE_NONE, tableQueryToSearch } from "./table-state";
 import { makeRow } from "./test-support";
 
 describe("parseTableQuery", () => {
@@ -30,6 +30,15 @@ describe("parseTableQuery", () => {
     const search = tableQueryToSearch(q);
     expect(search).toBe("?sort=score&dir=asc&q=a+b&page=2");
     expect(parseTableQuery(Object.fromEntries(new URLSearchParams(search)))).toEqual(q);
+  });
+
+  it("hides the default columns unless the link says otherwise, and keeps 'show every column' in the link", () => {
+    expect(parseTableQuery({}).hide).toEqual([...DEFAULT_HIDDEN]);
+    const all = { ...DEFAULT_QUERY, hide: [] };
+    expect(tableQueryToSearch(all)).toBe(`?hide=${HIDE_NONE}`);
+    expect(parseTableQuery({ hide: HIDE_NONE }).hide).toEqual([]);
+    const fewer = { ...DEFAULT_QUERY, hide: ["gitCommit" as const] };
+    expect(parseTableQuery(Object.fromEntries(new URLSearchParams(tableQueryToSearch(fewer))))).toEqual(fewer);
   });
 });
 

@@ -18,7 +18,7 @@ const querySchema = z.object({
   ),
   hide: field(
     z.string().transform((s) => s.split(",").filter((c): c is SortColumn => (SORTABLE_COLUMNS as readonly string[]).includes(c))),
-    [],
+    DEFAULT_QUERY.hide,
   ),
 });
 

@@ -21,6 +21,14 @@ export const SORTABLE_COLUMNS = [
 ] as const satisfies readonly (keyof VersionRow)[];
 export type SortColumn = (typeof SORTABLE_COLUMNS)[number];
 
+/**
+ * Hidden until asked for, so the table fits a laptop screen: the score already is the score metric's value
+ * (PR-AUC in the demo), and the rest are details a person opens the version for.
+ */
+export const DEFAULT_HIDDEN: readonly SortColumn[] = ["metric", "prAuc", "precisionAt50", "recallAt50", "trainRows", "testRows"];
+/** The `hide` value meaning "show every column" (an empty list would read as "the default"). */
+export const HIDE_NONE = "none";
+
 export const PAGE_SIZES = [25, 50, 100, 200] as const;
 
 export interface TableQuery {
@@ -33,7 +41,7 @@ export interface TableQuery {
   /** 1-based, as people read it in the URL. */
   page: number;
   size: number;
-  /** Column ids the user chose to hide. */
+  /** Column ids hidden: DEFAULT_HIDDEN unless the user chose others. */
   hide: SortColumn[];
 }
 
@@ -44,8 +52,10 @@ export const DEFAULT_QUERY: TableQuery = {
   type: "",
   page: 1,
   size: 50,
-  hide: [],
+  hide: [...DEFAULT_HIDDEN],
 };
+
+const sameColumns = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((c) => b.includes(c));
 
 /** Writes the table state as search params, leaving defaults out so shared links stay short. Pure. */
 export function tableQueryToSearch(query: TableQuery): string {
@@ -58,7 +68,7 @@ export function tableQueryToSearch(query: TableQuery): string {
   if (query.type) out.set("type", query.type);
   if (query.page !== 1) out.set("page", String(query.page));
   if (query.size !== DEFAULT_QUERY.size) out.set("size", String(query.size));
-  if (query.hide.length) out.set("hide", query.hide.join(","));
+  if (!sameColumns(query.hide, DEFAULT_HIDDEN)) out.set("hide", query.hide.length ? query.hide.join(",") : HIDE_NONE);
   const s = out.toString();
   return s ? `?${s}` : "";
 }

@@ -8,6 +8,7 @@ import { listAccounts, ROLES } from "@/lib/auth";
 import { db, requirePage } from "@/lib/server/session";
 import { createUserAction } from "./actions";
 import { setPersonAction } from "./person-actions";
+import { ScrollBox } from "@/components/scroll-box";
 
 export const metadata: Metadata = { title: "Accounts" };
 export const dynamic = "force-dynamic";
@@ -29,34 +30,36 @@ export default async function UsersPage() {
       <div className="two-col">
         <section className="card" aria-labelledby="users-title">
           <h2 id="users-title">People ({live.length})</h2>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Roles</th>
-                <th scope="col">Person</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {live.map((u) => (
-                <tr key={u.id}>
-                  <td>
-                    <Link href={`/admin/users/${encodeURIComponent(u.username)}`}>{u.username}</Link>
-                  </td>
-                  <td>{u.roles.join(", ")}</td>
-                  <td>{persons.get(u.id) ?? <span className="muted">(username)</span>}</td>
-                  <td>
-                    <AccountStatus account={u} />
-                  </td>
-                  <td className="muted">
-                    {u.createdAt.slice(0, 10)} by {u.createdBy}
-                  </td>
+          <ScrollBox label="Accounts">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Username</th>
+                  <th scope="col">Roles</th>
+                  <th scope="col">Person</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Created</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {live.map((u) => (
+                  <tr key={u.id}>
+                    <td>
+                      <Link href={`/admin/users/${encodeURIComponent(u.username)}`}>{u.username}</Link>
+                    </td>
+                    <td>{u.roles.join(", ")}</td>
+                    <td>{persons.get(u.id) ?? <span className="muted">(username)</span>}</td>
+                    <td>
+                      <AccountStatus account={u} />
+                    </td>
+                    <td className="muted">
+                      {u.createdAt.slice(0, 10)} by {u.createdBy}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </ScrollBox>
           {deleted.length ? (
             <p className="muted">
               Deleted (their names stay reserved, so past events keep naming one person): {deleted.map((d) => d.username).join(", ")}.

@@ -1,0 +1,85 @@
+import type { Check } from "@/lib/registry";
+import { fmtMetric } from "@/lib/views/format";
+import { entriesOf } from "@/lib/views/json-display";
+import { Fact } from "./facts";
+
+/** Plain names of the checks people meet most; any other check shows under its own name, so a new one needs no change here. */
+const CHECK_LABEL: Partial<Record<string, string>> = {
+  metrics_exist: "Metrics exist",
+  min_score: "Meets the release threshold",
+  no_degradation: "No regression vs production",
+  artifact_readable: "Model file readable",
+  artifact_safe: "Model file safe to load",
+  feature_schema: "Feature schema matches production",
+  was_live: "Was live before (rollback only)",
+  alias_replaceable: "Production alias can be replaced",
+};
+
+/** A check's name for people: its label, or its code with the underscores read as spaces. */
+export function checkLabel(name: string): string {
+  const label = CHECK_LABEL[name] ?? name.replaceAll("_", " ");
+  return label.charAt(0).toUpperCase() + label.slice(1);
+}
+
+/** Every readiness check a promotion of a version would run now, with its detail and evidence. */
+export function ReadinessCard(props: {
+  checks: readonly Check[];
+  verdict: "noop" | "allowed" | "refused";
+  production: string | null;
+  threshold: number;
+}) {
+  return (
+    <section className="card" aria-labelledby="checks-title">
+      <div className="card-head">
+        <h2 id="checks-title">Readiness for production</h2>
+        <span className={`badge ${props.verdict === "refused" ? "badge-bad" : "badge-good"}`}>
+          {props.verdict === "noop" ? "Already live" : props.verdict === "allowed" ? "Would pass" : "Would be refused"}
+        </span>
+      </div>
+      <p className="muted">
+        Checks a promotion of this version would run now, against production{" "}
+        {props.production ? <span className="mono">{props.production}</span> : "(none)"} and the threshold {fmtMetric(props.threshold)}.
+      </p>
+      <ul className="checks">
+        {props.checks.map((c) => (
+          <CheckItem key={c.name} check={c} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function CheckItem({ check: c }: { check: Check }) {
+  const status = c.skipped ? "skipped" : c.passed ? "passed" : "failed";
+  // Row i is the evidence's i-th key (entriesOf keeps the order); a JSON null reads as a dash, not "null".
+  const keys = Object.keys(c.evidence);
+  const evidence = entriesOf(c.evidence, { fixed: true }).rows.map(([k, v], i): [string, string | null] => [
+    k,
+    c.evidence[keys[i] ?? ""] === null ? null : v,
+  ]);
+  return (
+    <li className={`check check-${status}`} data-check={c.name}>
+      <span className={`badge ${status === "passed" ? "badge-good" : status === "failed" ? "badge-bad" : "badge-muted"}`}>
+        {status === "passed" ? "✓ Passed" : status === "failed" ? "✗ Failed" : "Skipped"}
+      </span>
+      <div className="check-body">
+        <div className="check-name">
+          {checkLabel(c.name)} <code>{c.name}</code>
+          {!c.passed && (c.overridable ? <span className="muted"> · can be overridden with a reason</span> : <span className="muted"> · cannot be overridden</span>)}
+        </div>
+        <div>{c.detail}</div>
+        {evidence.length > 0 && (
+          <details>
+            <summary>Evidence</summary>
+            <dl className="facts facts-small">
+              {evidence.map(([k, v], i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: rows are a fixed, ordered projection of the evidence
+                <Fact key={i} term={k} value={v} mono wrap />
+              ))}
+            </dl>
+          </details>
+        )}
+      </div>
+    </li>
+  );
+}
