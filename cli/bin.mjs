@@ -8,6 +8,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const bundle = join(here, "dist", "registry.mjs");
 process.env.REGISTRY_MIGRATIONS_DIR ??= join(here, "..", "prisma", "migrations");
 process.env.REGISTRY_INSPECT_WORKER ??= join(here, "dist", "inspect-worker.mjs");
+process.env.REGISTRY_LOAD_LOADER ??= join(here, "..", "lib", "load-check", "loader.py");
 if (!existsSync(bundle)) {
   const { buildCli } = await import("../scripts/build-cli.mjs");
   await buildCli();

@@ -57,6 +57,7 @@ describe("registry CLI contract", () => {
       "artifact_safe",
       "feature_schema",
       "alias_replaceable",
+      "loads_and_predicts",
     ]);
     expect(fingerprint(root)).toEqual(before);
 

@@ -9,10 +9,16 @@ RESULTS="$(mktemp -d)"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-if [ ! -x /usr/bin/chromium ]; then
-  step "Installing Debian's Chromium for Playwright"
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+# Debian packages the tests need: Chromium for Playwright; bubblewrap and the scikit-learn stack for the
+# sandboxed loads_and_predicts check (lib/load-check).
+missing=""
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+[ -x /usr/bin/bwrap ] || missing="$missing bubblewrap"
+/usr/bin/python3 -c "import sklearn, joblib, pandas" 2>/dev/null || missing="$missing python3-sklearn python3-joblib python3-pandas"
+if [ -n "$missing" ]; then
+  step "Installing Debian packages:$missing"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null; fi
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

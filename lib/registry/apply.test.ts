@@ -43,6 +43,7 @@ describe("plan", () => {
       ["artifact_safe", true],
       ["feature_schema", true],
       ["alias_replaceable", true],
+      ["loads_and_predicts", true],
     ]);
     expect(plan.files.map((f) => [f.alias, f.newSha256])).toEqual([
       ["models/production_latest.joblib", sha(join(root, "models", `${BEST}.joblib`))],

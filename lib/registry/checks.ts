@@ -12,11 +12,12 @@ export const CHECK_NAMES = [
   "feature_schema",
   "was_live",
   "alias_replaceable",
+  "loads_and_predicts",
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
 /** Checks a release manager may override with a written reason; the others protect production outright. */
-export const OVERRIDABLE: ReadonlySet<CheckName> = new Set(["min_score", "no_degradation", "feature_schema"]);
+export const OVERRIDABLE: ReadonlySet<CheckName> = new Set(["min_score", "no_degradation", "feature_schema", "loads_and_predicts"]);
 export const DEFAULT_MIN_SCORE = 0.6;
 
 export interface Check {
@@ -47,6 +48,18 @@ export interface SafetyEvidence {
   schemaMatch: { matches: boolean; detail: string } | null;
 }
 
+/**
+ * What loading the candidate in a sandbox found (lib/load-check): it loaded and predicted, it did not, or the
+ * check could not run (no serving Python, no sandbox, a file not judged safe), which blocks only where the
+ * registry says so.
+ */
+export interface LoadCheckFacts {
+  status: "passed" | "failed" | "not_run";
+  detail: string;
+  evidence: Record<string, JsonValue>;
+  notRunBlocks?: boolean;
+}
+
 export interface CheckInputs {
   kind: "promote" | "rollback";
   target: Version;
@@ -57,6 +70,8 @@ export interface CheckInputs {
   safety: SafetyEvidence | null;
   /** For a rollback: whether the target was live, from the audit log (see rollbackEligibility). */
   rollback?: RollbackEligibility | null;
+  /** The sandboxed load of the candidate, when it was tried (see LoadCheckFacts). */
+  loadCheck?: LoadCheckFacts | null;
 }
 
 /** How many of a target's live periods a check's evidence keeps (the newest); the count says how many in all. */
@@ -141,7 +156,14 @@ export function runChecks(input: CheckInputs): Check[] {
       evidence: { productionState: input.production.state },
     }),
   );
+  if (input.loadCheck) checks.push(loadsAndPredicts(input.loadCheck));
   return checks;
+}
+
+/** The sandboxed load as a check: passed, failed (overridable with a reason), or not run (blocking only if required). */
+function loadsAndPredicts(facts: LoadCheckFacts): Check {
+  const passed = facts.status === "passed" || (facts.status === "not_run" && facts.notRunBlocks !== true);
+  return make("loads_and_predicts", passed, { detail: facts.detail, evidence: { status: facts.status, ...facts.evidence } });
 }
 
 /** The rollback rule as a check: its evidence is when the target's bytes were live, and who put them there. */

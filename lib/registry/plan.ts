@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { type ArtifactEvidence, type Check, type CheckName, OVERRIDABLE, runChecks, type SafetyEvidence } from "./checks";
+import { type ArtifactEvidence, type Check, type CheckName, type LoadCheckFacts, OVERRIDABLE, runChecks, type SafetyEvidence } from "./checks";
 import { InvalidInputError, RefusedError, UnknownVersionError } from "./errors";
 import { openRegular } from "./files";
 import { type LiveRecord, type RollbackEligibility, rollbackEligibility } from "./live-history";
@@ -98,6 +98,8 @@ export interface Evidence {
   safety: SafetyEvidence | null;
   /** For a rollback: what the audit log recorded about the target's bytes being production. */
   liveRecord?: LiveRecord;
+  /** The candidate loaded and asked to predict in a sandbox (lib/load-check), when it was tried. */
+  loadCheck?: LoadCheckFacts | null;
 }
 
 /** Picks the version a request names (or the best one for a plain promotion). Pure; throws typed errors. */
@@ -149,6 +151,7 @@ export function planChange(registry: RegistryView, request: ChangeRequest, evide
     artifact: evidence.artifact,
     safety: evidence.safety,
     rollback,
+    loadCheck: evidence.loadCheck ?? null,
   }).map((c) => {
     const o = request.overrides.find((x) => x.check === c.name);
     return !c.passed && o && c.overridable ? { ...c, overridden: true, overrideReason: o.reason } : c;

@@ -1,0 +1,162 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
+import { loaderPath, probePython, runLoadCheck } from ".";
+import { type PythonEnv, runSandboxed } from "./sandbox";
+
+// Debian's python3-sklearn, python3-joblib and python3-pandas (scripts/test.sh installs them with bubblewrap).
+const PYTHON = "/usr/bin/python3";
+const GOOD = "candidate_logreg_20250305T101000Z";
+let dir: string;
+let root: string;
+let env: PythonEnv;
+
+/** Writes a pickle made by Python `code` (which must bind `obj`) to `name` in the test folder. */
+function pickle(name: string, code: string): string {
+  const file = join(dir, name);
+  execFileSync(PYTHON, ["-c", `import pickle, sys\n${code}\nopen(sys.argv[1], "wb").write(pickle.dumps(obj, protocol=2))`, file]);
+  return file;
+}
+
+describe("loads_and_predicts: the model loaded and asked to predict, in a sandbox", () => {
+  beforeAll(() => {
+    process.env.REGISTRY_LOAD_PYTHON = PYTHON;
+    process.env.REGISTRY_LOAD_LOADER = resolve(__dirname, "loader.py");
+    dir = mkdtempSync(join(tmpdir(), "load-check-"));
+    root = tempRegistry();
+    const probed = probePython();
+    if (typeof probed === "string") throw new Error(`the test needs Debian's python3-sklearn: ${probed}`);
+    env = probed;
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    removeRegistry(root);
+  });
+
+  it("passes a real model, with what it saw as evidence, and remembers the answer by content and environment", async () => {
+    const model = { file: `models/${GOOD}.joblib`, sha256: "a".repeat(64), stem: GOOD };
+    const facts = await runLoadCheck(root, model, "safe");
+    expect(facts.status).toBe("passed");
+    expect(facts.detail).toMatch(/predict_proba gave 5×2 values in \[0\.\d{4}, 0\.\d{4}\]/);
+    expect(facts.evidence).toMatchObject({ method: "predict_proba", outputShape: [5, 2], versions: { sklearn: "1.2.1" } });
+    expect(existsSync(join(root, ".registry", "load-checks"))).toBe(true);
+    // The same bytes in the same environment: the remembered answer (the file is gone, so a new run would fail).
+    rmSync(join(root, model.file));
+    expect((await runLoadCheck(root, model, "safe")).status).toBe("passed");
+  });
+
+  it("never loads a file the static inspector did not judge safe", async () => {
+    const facts = await runLoadCheck(root, { file: `models/${GOOD}.joblib`, sha256: "b".repeat(64), stem: GOOD }, "unsafe");
+    expect(facts).toMatchObject({ status: "not_run" });
+    expect(facts.detail).toContain("judged the file unsafe");
+  });
+
+  it("says clearly when the serving Python has no scikit-learn, and does not block unless required", async () => {
+    const saved = process.env.REGISTRY_LOAD_PYTHON;
+    process.env.REGISTRY_LOAD_PYTHON = "/definitely/not/python3";
+    try {
+      const facts = await runLoadCheck(root, { file: `models/${GOOD}.joblib`, sha256: "c".repeat(64), stem: GOOD }, "safe");
+      expect(facts.status).toBe("not_run");
+      expect(facts.detail).toMatch(/^Not run: \/definitely\/not\/python3 was not found; set REGISTRY_LOAD_PYTHON/);
+      expect(facts.notRunBlocks).toBe(false);
+    } finally {
+      process.env.REGISTRY_LOAD_PYTHON = saved;
+    }
+  });
+
+  it("fails a model pickled against a class the environment lacks, with the import error as evidence", async () => {
+    const file = join(dir, "missing-class.joblib");
+    writeFileSync(file, Buffer.from("\x80\x02cacme_features\nWinsorizer\n)\x81.", "latin1"));
+    const run = await runSandboxed(env, loaderPath(), file, null);
+    expect(run.kind).toBe("answered");
+    expect(run.kind === "answered" && run.output).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("No module named 'acme_features'"),
+    });
+  });
+
+  it("fails a pipeline that raises on predict", async () => {
+    const file = pickle(
+      "unfitted.joblib",
+      "from sklearn.linear_model import LogisticRegression\nobj = {'model': LogisticRegression(), 'cat_cols': [], 'num_cols': ['a', 'b']}",
+    );
+    const run = await runSandboxed(env, loaderPath(), file, null);
+    expect(run.kind === "answered" && run.output).toMatchObject({ ok: false, error: expect.stringContaining("NotFittedError") });
+  });
+
+  it("gives a model no network: a connection it opens at load time reaches nothing on the host", async () => {
+    let contacted = 0;
+    const server: Server = createServer((s) => {
+      contacted++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const file = pickle(
+        "phones-home.joblib",
+        `import socket\nclass R:\n    def __reduce__(self):\n        return (socket.create_connection, (("127.0.0.1", ${port}), 3))\nobj = R()`,
+      );
+      const run = await runSandboxed(env, loaderPath(), file, null);
+      expect(run.kind === "answered" && run.output).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(/ConnectionRefused|unreachable|OSError/),
+      });
+      const outside = pickle(
+        "phones-out.joblib",
+        `import socket\nclass R:\n    def __reduce__(self):\n        return (socket.create_connection, (("1.1.1.1", 53), 3))\nobj = R()`,
+      );
+      const out = await runSandboxed(env, loaderPath(), outside, null);
+      expect(out.kind === "answered" && out.output).toMatchObject({ ok: false, error: expect.stringMatching(/unreachable|OSError/) });
+      expect(contacted).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("lets a model write nowhere but its private /tmp", async () => {
+    const target = `/usr/lib/registry-pwned-${process.pid}`;
+    const file = pickle(
+      "writes.joblib",
+      `class R:\n    def __reduce__(self):\n        return (open, (${JSON.stringify(target)}, "w"))\nobj = R()`,
+    );
+    const run = await runSandboxed(env, loaderPath(), file, null);
+    expect(run.kind === "answered" && run.output).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/Read-only file system|Permission denied/),
+    });
+    expect(existsSync(target)).toBe(false);
+    // Its own model file is read-only too.
+    const self = pickle(
+      "overwrites.joblib",
+      `class R:\n    def __reduce__(self):\n        return (open, ("/sandbox/model.joblib", "w"))\nobj = R()`,
+    );
+    const again = await runSandboxed(env, loaderPath(), self, null);
+    expect(again.kind === "answered" && again.output).toMatchObject({ ok: false });
+  });
+
+  it("kills a model that loops at load time at the CPU limit, and reports it", async () => {
+    const file = pickle(
+      "loops.joblib",
+      "import collections, itertools\nclass R:\n    def __reduce__(self):\n        return (collections.deque, (itertools.repeat(1), 0))\nobj = R()",
+    );
+    const run = await runSandboxed(env, loaderPath(), file, null, { wallMs: 60_000, cpuSeconds: 2, memoryBytes: 1024 ** 3 });
+    expect(run.kind).toBe("killed");
+    expect(run.kind === "killed" && run.reason).toMatch(/CPU-time or memory limit/);
+  });
+
+  it("stops a model that allocates without bound at the memory limit", async () => {
+    const file = pickle(
+      "allocates.joblib",
+      "import itertools\nclass R:\n    def __reduce__(self):\n        return (list, (itertools.count(),))\nobj = R()",
+    );
+    const run = await runSandboxed(env, loaderPath(), file, null, { wallMs: 60_000, cpuSeconds: 60, memoryBytes: 512 * 1024 ** 2 });
+    // Python raises MemoryError at the address-space limit (reported as the failure), or the kernel kills it.
+    if (run.kind === "answered") expect(run.output).toMatchObject({ ok: false, error: expect.stringContaining("MemoryError") });
+    else expect(run.kind === "killed" && run.reason).toMatch(/memory|limit/);
+  });
+});
