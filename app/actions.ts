@@ -3,13 +3,15 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { identityOfUser, routeFor, submitChange } from "@/lib/approvals";
-import { previousProduction, productionHistory } from "@/lib/audit";
-import { CHECK_NAMES, InvalidInputError, type Plan, planFromDisk, scanForPlan, validateVersionName } from "@/lib/registry";
+import { productionHistory } from "@/lib/audit";
+import { previousTarget } from "@/lib/release";
+import { CHECK_NAMES, planFromDisk, validateVersionName } from "@/lib/registry";
 import { defineAction } from "@/lib/server/action";
 import { minScore, registryRoot } from "@/lib/server/registry";
 import { db } from "@/lib/server/session";
 import { settingValues } from "@/lib/settings/settings";
 import { trustPolicy } from "@/lib/trust/trust-list";
+import type { Preview } from "@/lib/views/preview";
 
 const stem = z
   .string()
@@ -29,22 +31,11 @@ const target = z.object({
   version: z.union([stem, z.literal("previous")]).optional(),
 });
 
-export interface Preview {
-  plan: Plan;
-  /** Set when "previous production" was asked for: which version that is on the line of production, and why. */
-  previous: { stem: string; explanation: string } | null;
-  /** How confirming goes through under the two-person rule: applied, filed as a request, or an emergency rollback. */
-  approval: "direct" | "request" | "emergency";
-}
-
 /** The version a preview names: as given, or the one live before the current production was promoted. */
 async function resolveVersion(input: z.output<typeof target>): Promise<{ version: string | undefined; previous: Preview["previous"] }> {
   if (input.version !== "previous") return { version: input.version, previous: null };
-  const { production } = await scanForPlan(registryRoot());
-  const answer = await previousProduction(db(), { stem: production.stem, sha256: production.sha256 });
-  const stem = answer.previous?.stem;
-  if (!stem) throw new InvalidInputError(`There is no previous production to roll back to. ${answer.explanation}`);
-  return { version: stem, previous: { stem, explanation: answer.explanation } };
+  const { stem, explanation } = await previousTarget(registryRoot(), db());
+  return { version: stem, previous: { stem, explanation } };
 }
 
 /** Plans a promotion or rollback for the preview dialog. Reads only; the plan is re-made on confirm. */

@@ -301,16 +301,10 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
     let stem = version;
     let previous: Previous | null = null;
     if (kind === "rollback" && values.previous) {
-      const { openAudit, previousProduction } = await audit();
-      const { production } = await scanForPlan(root);
-      const answer = await previousProduction(openAudit(root), { stem: production.stem, sha256: production.sha256 });
-      if (!answer.previous?.stem) {
-        throw new InvalidInputError(
-          `There is no previous production to roll back to. ${answer.explanation} Name a version that was live with --to STEM (see \`registry audit production\`).`,
-        );
-      }
-      stem = answer.previous.stem;
-      previous = { stem, sha256: answer.previous.sha256, explanation: answer.explanation };
+      const { openAudit } = await audit();
+      const { previousTarget } = await import("@/lib/release");
+      previous = await previousTarget(root, openAudit(root), " Name a version that was live with --to STEM (see `registry audit production`).");
+      stem = previous.stem;
     }
     const request: ChangeRequest = { kind, version: stem, minScore, overrides, reason: values.reason ?? null };
     if (dryRun) {

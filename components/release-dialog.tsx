@@ -7,16 +7,11 @@ import type { Plan } from "@/lib/registry/plan";
 import type { ActionResult } from "@/lib/server/action";
 import { kept } from "@/lib/views/form-values";
 import { fmtMetric } from "@/lib/views/format";
+import type { Preview } from "@/lib/views/preview";
 import { LivePeriods } from "./live-periods";
 import { PlanChecks, PlanFiles, PlanMetrics } from "./release-plan-tables";
 import { useHydrated } from "./use-hydrated";
 
-/** approval: how confirming goes through under the two-person rule (lib/approvals routeFor). */
-type Preview = {
-  plan: Plan;
-  previous: { stem: string; explanation: string } | null;
-  approval?: "direct" | "request" | "emergency";
-};
 type PreviewAction = (prev: unknown, input: { kind: Plan["kind"]; version?: string }) => Promise<ActionResult<Preview>>;
 type Applied = {
   status: string;
@@ -166,7 +161,12 @@ function PlanView(props: {
       <PlanFiles files={plan.files} />
       <PlanMetrics plan={plan} />
       <PlanChecks checks={plan.checks} overrides={overrides} setOverrides={setOverrides} />
-      <RefusalNote plan={plan} blocked={blockedOutright.map((c) => c.name)} willBeRefused={willBeRefused} onPromoteInstead={props.onPromoteInstead} />
+      <RefusalNote
+        plan={plan}
+        blocked={blockedOutright.map((c) => c.name)}
+        willBeRefused={willBeRefused}
+        onPromoteInstead={props.onPromoteInstead}
+      />
       <ReasonFields plan={plan} overrides={overrides} typed={typed} errors={fe} />
       {approval === "request" && !plan.noop && !willBeRefused ? (
         <p className="muted">
@@ -211,9 +211,10 @@ function PlanIntro({ plan }: { plan: Plan }) {
       {plan.noop ? <p className="muted">This version already is production with a consistent alias pair: there is nothing to do.</p> : null}
       {belowThreshold && !neverLive ? (
         <p className="alert alert-warn" data-testid="rollback-below-threshold">
-          <strong>Below the release threshold:</strong> {plan.target.stem} scores {scored ? `${plan.target.metric} ${fmtMetric(plan.target.score)}` : "nothing"}, under{" "}
-          {fmtMetric(plan.minScore)}. A rollback to a version that was live skips <code>min_score</code>, so this is allowed, but production will be
-          below the threshold until a better version is promoted.
+          <strong>Below the release threshold:</strong> {plan.target.stem} scores{" "}
+          {scored ? `${plan.target.metric} ${fmtMetric(plan.target.score)}` : "nothing"}, under {fmtMetric(plan.minScore)}. A rollback to a
+          version that was live skips <code>min_score</code>, so this is allowed, but production will be below the threshold until a better
+          version is promoted.
         </p>
       ) : null}
       {plan.rollback ? (
@@ -324,8 +325,8 @@ function Done({ data, onClose }: { data: Applied; onClose: () => void }) {
           `${data.to} was already in production: nothing changed.`
         ) : (
           <>
-            Done: production is now <strong className="mono">{data.to}</strong> (was {data.from ?? "nothing"}). Both alias files were replaced
-            and the change is recorded in the audit log.
+            Done: production is now <strong className="mono">{data.to}</strong> (was {data.from ?? "nothing"}). Both alias files were
+            replaced and the change is recorded in the audit log.
             {data.emergency ? " Emergency rollback: approval skipped, flagged for review." : ""}
           </>
         )}
