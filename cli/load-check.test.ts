@@ -18,7 +18,11 @@ interface Outcome {
 }
 
 async function registry(...args: string[]): Promise<Outcome> {
-  const env = { ...process.env, REGISTRY_LOAD_PYTHON: "/usr/bin/python3", REGISTRY_MIGRATIONS_DIR: resolve(__dirname, "../prisma/migrations") };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REGISTRY_LOAD_PYTHON: "/usr/bin/python3",
+    REGISTRY_MIGRATIONS_DIR: resolve(__dirname, "../prisma/migrations"),
+  };
   delete env.DATABASE_URL;
   try {
     const { stdout } = await promisify(execFile)("node", [BIN, ...args, "--root", root, "--json"], { env, maxBuffer: 16 * 1024 * 1024 });
@@ -61,7 +65,17 @@ describe("registry promote with the loads_and_predicts check", () => {
     const before = sha(join(root, "models", "production_latest.joblib"));
     expect(before).toBe(sha(join(root, "models", `${PRODUCTION}.joblib`)));
 
-    const overridden = await registry("promote", "--version", BROKEN, "--override", "loads_and_predicts", "--reason", "serving wraps it", "--actor", "rm");
+    const overridden = await registry(
+      "promote",
+      "--version",
+      BROKEN,
+      "--override",
+      "loads_and_predicts",
+      "--reason",
+      "serving wraps it",
+      "--actor",
+      "rm",
+    );
     expect(overridden.code).toBe(0);
     expect(check(overridden)).toMatchObject({ passed: false, overridden: true });
     expect(sha(join(root, "models", "production_latest.joblib"))).toBe(sha(join(root, "models", `${BROKEN}.joblib`)));
