@@ -11,7 +11,6 @@ import {
   loadScanCache,
   needsRecovery,
   type Plan,
-  periodFacts,
   planFromDisk,
   RegistryError,
   resolveMinScore,
@@ -22,6 +21,7 @@ import {
   validateVersionName,
 } from "@/lib/registry";
 import { allowChdirForStats } from "@/lib/registry/files";
+import { type Previous, problemsJson, productionJson, releaseJson, versionJson } from "@/lib/api/release-report";
 import { common, type Out, parse } from "./args";
 import { renderList, renderPlan, renderVersion } from "./output";
 
@@ -76,9 +76,18 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   users reset-password NAME [--password-stdin]
                                a temporary password (generated and shown, or read) that must
                                be changed at the next sign-in
+  tokens create --name NAME --role ROLE [--expires 90d]
+                               an API token for the HTTP API (/api/v1), scoped to one role and
+                               expiring (at most 366 days); printed once, only its sha256 is kept
+  tokens list | tokens revoke ID|NAME
   db migrate                   create and migrate the audit database (done on first use anyway)
   help [COMMAND]               this text, or one command's (as does COMMAND --help or -h);
                                help and bad usage read and write nothing
+
+Remote: registry --server https://HOST COMMAND … with $REGISTRY_TOKEN runs list, show, promote,
+rollback, audit list and audit verify through the server's API: same flags (not --root, --actor,
+--user, --min-score: the token's name is the actor), same --json, same exit codes; promote and rollback
+also take --expect-production SHA256 (exit 3 if production changed meanwhile).
 
 Exit codes: 0 done, requested or nothing to do, 1 unexpected error, 2 bad usage or unknown version
 or request, 3 refused by a readiness check (a rollback to a version never live included) or the two-person rule, or nothing to promote,
@@ -136,16 +145,18 @@ function audit() {
 export async function main(argv: string[], out: Out = defaultOut()): Promise<number> {
   // Every path this process opens is absolute (resolveRoot), so a scan may stat from inside a folder.
   allowChdirForStats();
-  const [command, ...rest] = argv;
-  const json = rest.includes("--json");
+  const json = argv.slice(1).includes("--json");
   const io = { ...out, json };
   try {
+    const { server, args } = serverOf(argv);
+    const [command, ...rest] = args;
     const help = helpFor(command, rest);
     if (help) {
       if (json) io.printJson({ usage: help.text });
       else io.print(help.text);
       return help.exitCode;
     }
+    if (server !== undefined) return await (await import("./remote")).remoteCommand(server, args, io);
     switch (command) {
       case "list":
         return await list(rest, io);
@@ -168,6 +179,9 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
       case "users":
         await audit();
         return await (await import("./users-commands")).usersCommand(rest, io, osUser());
+      case "tokens":
+        await audit();
+        return await (await import("./tokens-commands")).tokensCommand(rest, io, osUser());
       default:
         throw new InvalidInputError(`Unknown command "${command}". Run \`registry --help\` for the commands.`);
     }
@@ -178,6 +192,21 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
   }
 }
 
+/** `--server URL` (or `--server=URL`) anywhere before a `--`, taken out of the arguments. */
+function serverOf(argv: string[]): { server: string | undefined; args: string[] } {
+  const end = argv.includes("--") ? argv.indexOf("--") : argv.length;
+  for (let i = 0; i < end; i++) {
+    const a = argv[i] as string;
+    if (a === "--server") {
+      const url = argv[i + 1];
+      if (url === undefined || url.startsWith("--")) throw new InvalidInputError("--server needs a URL.");
+      return { server: url, args: [...argv.slice(0, i), ...argv.slice(i + 2)] };
+    }
+    if (a.startsWith("--server=")) return { server: a.slice(9), args: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+  }
+  return { server: undefined, args: argv };
+}
+
 async function list(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, common);
   const root = resolveRoot(values.root);
@@ -185,26 +214,10 @@ async function list(args: string[], io: Out): Promise<number> {
   if (io.json) {
     io.printJson({
       root: s.root,
-      production: {
-        stem: s.production.stem,
-        sha256: s.production.sha256,
-        state: s.production.state,
-        explanation: s.production.explanation,
-      },
+      production: productionJson(s),
       best: s.best,
-      versions: s.versions.map((v) => ({
-        stem: v.stem,
-        modelType: v.modelType,
-        timestamp: v.timestamp,
-        score: v.score,
-        metric: v.metric,
-        sha256: v.sha256,
-        isProduction: v.isProduction,
-        isBest: v.isBest,
-        metricsFile: v.metricsFile,
-        size: v.size,
-      })),
-      problems: s.problems.map((p) => ({ file: p.file, reason: p.reason, message: p.message })),
+      versions: s.versions.map(versionJson),
+      problems: problemsJson(s),
     });
   } else {
     io.print(renderList(s));
@@ -295,13 +308,6 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
   });
 }
 
-/** What `rollback --previous` resolved to, and why. */
-interface Previous {
-  stem: string;
-  sha256: string | null;
-  explanation: string;
-}
-
 function report(
   plan: Plan,
   r: { dryRun: boolean; done: boolean; correlationId: string; previous: Previous | null },
@@ -310,38 +316,7 @@ function report(
 ): void {
   const request = submitted?.status === "requested" ? submitted.request : null;
   if (io.json) {
-    io.printJson({
-      promoted: plan.kind === "promote" && r.done,
-      ...(plan.kind === "rollback" ? { rolledBack: r.done } : {}),
-      kind: plan.kind,
-      from: plan.current.stem,
-      to: plan.target.stem,
-      metric: plan.target.metric,
-      score: plan.target.score,
-      checks: plan.checks.map((c) => ({ name: c.name, passed: c.passed, detail: c.detail, overridden: c.overridden, skipped: c.skipped })),
-      dryRun: r.dryRun,
-      noop: plan.noop,
-      refused: !plan.allowed,
-      refusal: plan.refusal,
-      refusalCode: plan.refusalCode,
-      files: plan.files,
-      auditCorrelationId: r.dryRun ? null : r.correlationId,
-      requested: request !== null,
-      ...(request ? { requestId: request.id, expiresAt: request.expiresAt } : {}),
-      ...(submitted?.emergency ? { emergency: true } : {}),
-      ...(plan.rollback
-        ? {
-            rollback: {
-              legitimate: plan.rollback.legitimate,
-              finding: plan.rollback.code,
-              explanation: plan.rollback.explanation,
-              timesLive: plan.rollback.total,
-              periods: plan.rollback.periods.map(periodFacts),
-            },
-          }
-        : {}),
-      ...(r.previous ? { previous: r.previous } : {}),
-    });
+    io.printJson(releaseJson(plan, r, submitted));
     return;
   }
   if (r.previous) io.print(`Previous production: ${r.previous.stem}. ${r.previous.explanation}`);

@@ -40,14 +40,21 @@ export const AUDIT_ACTIONS = [
   "user.password_changed",
   "user.change_refused",
   "audit.redacted",
+  "token.created",
+  "token.revoked",
+  "api.rate_limited",
+  "api.rate_limited_aggregated",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type Outcome = "intent" | "succeeded" | "refused" | "failed" | "noop" | "recovered";
 
+/** The door an actor came through: the dashboard, the command line, or the HTTP API with a token. */
+export type Source = "web" | "cli" | "api";
+
 export interface Actor {
   name: string;
   role: string;
-  source: "web" | "cli";
+  source: Source;
 }
 
 export interface VersionFacts {
@@ -131,6 +138,25 @@ export async function listEvents(db: AuditDb, filter: EventFilter, page: number,
     db.auditEvent.count({ where }),
   ]);
   return { events, total };
+}
+
+/**
+ * Up to `limit` events older than event `before` (all when null), newest first, with the total that match
+ * the filter and the cursor of the next page (null on the last one): the API's paging. Reads only.
+ */
+export async function eventsBefore(db: AuditDb, filter: EventFilter, before: number | null, limit: number) {
+  const where = whereOf(filter);
+  const [events, total] = await Promise.all([
+    db.auditEvent.findMany({
+      where: { ...where, ...(before !== null ? { seq: { lt: before } } : {}) },
+      orderBy: { seq: "desc" },
+      take: limit + 1,
+    }),
+    db.auditEvent.count({ where }),
+  ]);
+  const more = events.length > limit;
+  const page = more ? events.slice(0, limit) : events;
+  return { events: page, total, nextCursor: more ? String(page.at(-1)?.seq ?? 0) : null };
 }
 
 function whereOf(f: EventFilter) {
