@@ -114,10 +114,10 @@ type Page = {
 
 async function list(api: Api, base: URL, args: string[], io: Out): Promise<number> {
   parse(args, common);
-  const first = (await api.get("/api/v1/versions?limit=1000&sort=stem&dir=asc")) as Page;
+  const first = (await api.get("/api/v1/versions?limit=1000&sort=trainedAt&dir=asc")) as Page;
   const versions = [...first.versions];
   for (let page = first; page.nextCursor; ) {
-    page = (await api.get(`/api/v1/versions?limit=1000&sort=stem&dir=asc&cursor=${encodeURIComponent(page.nextCursor)}`)) as Page;
+    page = (await api.get(`/api/v1/versions?limit=1000&sort=trainedAt&dir=asc&cursor=${encodeURIComponent(page.nextCursor)}`)) as Page;
     versions.push(...page.versions);
   }
   const result = { root: base.origin, production: first.production, best: first.best, versions, problems: first.problems ?? [] };

@@ -80,7 +80,7 @@ export async function createApiToken(
   input: { name: string; role: string; expiresInMs: number; by: Actor },
   now = new Date(),
 ): Promise<CreatedToken> {
-  const name = input.name.trim();
+  const name = input.name;
   if (!NAME.test(name))
     throw new TokenInputError(`A token name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.`);
   const role = (ROLES as readonly string[]).includes(input.role) ? (input.role as Role) : null;
