@@ -13,7 +13,9 @@ const LINKS = [
 /** The top navigation; marks the current section for screen readers and the eye alike. */
 export function NavLinks({ admin = false }: { admin?: boolean }) {
   const pathname = usePathname();
-  const links = admin ? [...LINKS, { href: "/admin/users", label: "Accounts" } as const] : LINKS;
+  const links = admin
+    ? [...LINKS, { href: "/admin/users", label: "Accounts" } as const, { href: "/admin/tokens", label: "API tokens" } as const]
+    : LINKS;
   return (
     <nav aria-label="Main">
       <ul className="nav">
