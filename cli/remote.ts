@@ -1,3 +1,4 @@
+import { exitCodeOf } from "@/lib/api/errors";
 import { InvalidInputError, RegistryError } from "@/lib/registry/errors";
 import { common, type Out, parse } from "./args";
 
@@ -13,14 +14,6 @@ export class RemoteError extends RegistryError {
   ) {
     super(message);
   }
-}
-
-/** The local command's exit code for an API status: the statuses are mapped from those same codes. Pure. */
-export function exitCodeOf(status: number): number {
-  if (status === 400 || status === 404) return 2;
-  if (status === 409 || status === 422) return 3;
-  if (status === 401 || status === 403) return 4;
-  return 1;
 }
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -158,8 +151,43 @@ async function change(api: Api, kind: "promote" | "rollback", args: string[], io
       ? { ...shared, ...(values.version !== undefined ? { version: values.version } : {}), ...(overrides.length ? { overrides } : {}) }
       : { ...shared, ...(values.previous ? { previous: true } : {}), ...(values.to !== undefined ? { to: values.to } : {}) };
   const { body: result } = await api.post(kind === "promote" ? "/api/v1/promotions" : "/api/v1/rollbacks", body);
-  const r = result as { refused?: boolean; requested?: boolean };
-  return print(io, result, r.requested || !r.refused ? 0 : 3);
+  const r = result as ChangeResult;
+  const exitCode = r.requested || !r.refused ? 0 : 3;
+  if (io.json) io.printJson(result);
+  else io.print(describeChange(r));
+  return exitCode;
+}
+
+interface ChangeResult {
+  kind: string;
+  from: string | null;
+  to: string;
+  dryRun: boolean;
+  noop: boolean;
+  refused: boolean;
+  refusal: string | null;
+  requested: boolean;
+  requestId?: number;
+  expiresAt?: string;
+  checks: { name: string; passed: boolean; overridden: boolean; skipped: boolean; detail: string }[];
+}
+
+/** A promotion's or rollback's answer for a terminal, in the local command's words. Pure. */
+export function describeChange(r: ChangeResult): string {
+  const verb = r.kind === "rollback" ? "Roll back to" : "Promote";
+  const lines = [`${r.dryRun ? "[dry run] " : ""}${verb} ${r.to} (production now: ${r.from ?? "—"})`, "  checks:"];
+  for (const c of r.checks) {
+    const mark = c.skipped ? "skip" : c.passed ? "pass" : c.overridden ? "OVERRIDDEN" : "FAIL";
+    lines.push(`    ${mark.padEnd(10)} ${c.name.padEnd(18)} ${c.detail}`);
+  }
+  if (r.refused) lines.push(`  ${r.refusal ?? "Refused."}`);
+  else if (r.requested)
+    lines.push(`Request #${r.requestId} filed: nothing was written. A second releaser approves it before ${r.expiresAt}.`);
+  else if (r.noop) lines.push(`${r.to} is already in production: nothing to do.`);
+  else if (r.dryRun) lines.push("Dry run: nothing was written. Run again without --dry-run to apply.");
+  else
+    lines.push(`${r.kind === "rollback" ? "Rolled back to" : "Promoted"} ${r.to}: production_latest.joblib and .json now hold its bytes.`);
+  return lines.join("\n");
 }
 
 async function audit(api: Api, args: string[], io: Out): Promise<number> {

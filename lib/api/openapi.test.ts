@@ -84,8 +84,15 @@ describe("the OpenAPI document", () => {
       zodOnly: [{}, { version: "../etc/passwd", reason: "ship it" }],
     },
     rollbacks: {
-      ok: [{ previous: true, reason: "bad model" }, { to: STEM, reason: "bad model" }, { to: STEM, dryRun: true }],
-      bad: [{ previous: false, reason: "bad model" }, { to: STEM, reason: "bad model", version: STEM }],
+      ok: [
+        { previous: true, reason: "bad model" },
+        { to: STEM, reason: "bad model" },
+        { to: STEM, dryRun: true },
+      ],
+      bad: [
+        { previous: false, reason: "bad model" },
+        { to: STEM, reason: "bad model", version: STEM },
+      ],
       zodOnly: [{ reason: "bad model" }, { to: STEM, previous: true, reason: "bad model" }],
     },
     versions: {

@@ -1,5 +1,6 @@
 import "server-only";
 import type { z } from "zod";
+import { statusOf } from "@/lib/api/errors";
 import type { Endpoint } from "@/lib/api/spec";
 import { apiRateLimit, RateLimiter } from "@/lib/api/rate-limit";
 import { type Actor, type AuditDb, describeIssues, errorForLog, openAudit, recordEvent, sentStrings } from "@/lib/audit";
@@ -40,17 +41,6 @@ export function apiError(
   headers?: HeadersInit,
 ): Response {
   return Response.json({ error: { code, message }, ...extra }, { status, headers });
-}
-
-/** The HTTP status for a registry error: one table for every endpoint. */
-export function statusOf(e: RegistryError): number {
-  if (e.code === "unknown_version" || e.code === "unknown_request") return 404;
-  if (e.code === "production_changed" || e.code === "source_changed" || e.code === "request_stale") return 409;
-  if (e.code === "lock_timeout") return 503;
-  if (e.exitCode === 2) return 400;
-  if (e.exitCode === 3) return 422;
-  if (e.exitCode === 4) return e.code === "unauthenticated" ? 401 : 403;
-  return 500;
 }
 
 /**
