@@ -28,7 +28,7 @@ export interface ApiContext {
 type Handler<S extends z.ZodType> = (input: z.output<S>, ctx: ApiContext, params: Record<string, unknown>) => Promise<Response>;
 type RouteContext = { params?: Promise<Record<string, string | string[]>> };
 
-// Refusals of these change something or read the whole history: each is evidence, so invalid input is kept too.
+// Far more than any body of ours needs; a larger one is refused unread.
 const BODY_LIMIT = 64 * 1024;
 const g = globalThis as unknown as { __apiLimiter?: RateLimiter };
 
@@ -57,37 +57,8 @@ export function defineApiRoute<E extends Endpoint>(endpoint: E, handler: Handler
     const auth = await authenticate(db, req, endpoint, address);
     if (auth instanceof Response) return auth;
     const ctx: ApiContext = { token: auth, actor: { name: auth.name, role: auth.role, source: "api" }, address, db, root };
-    g.__apiLimiter ??= new RateLimiter(apiRateLimit());
-    const limited = g.__apiLimiter;
-    const taken = limited.take(`token:${auth.id}`, Date.now());
-    if (!taken.ok) {
-      await refuse(db, {
-        kind: "api.rate_limited",
-        user: auth,
-        address,
-        action: endpoint.name,
-        reason: `Refused ${endpoint.name}: token "${auth.name}" is over its rate limit (${limited.limit} a minute).`,
-      });
-      const seconds = Math.ceil(taken.retryAfterMs / 1000);
-      return apiError(
-        429,
-        "rate_limited",
-        `Too many requests for this token: try again in ${seconds} s.`,
-        {},
-        { "Retry-After": String(seconds) },
-      );
-    }
-    if (!can([auth.role], endpoint.permission)) {
-      await refuse(db, {
-        kind: "auth.denied",
-        user: auth,
-        address,
-        action: endpoint.name,
-        reason: `Refused ${endpoint.name}: token "${auth.name}" (${auth.role}) may not ${endpoint.permission}.`,
-        details: { permission: endpoint.permission },
-      });
-      return apiError(403, "forbidden", `This token's role (${auth.role}) does not allow this (${endpoint.permission}).`);
-    }
+    const refused = await gate(db, endpoint, auth, address);
+    if (refused) return refused;
     const input = await inputOf(req, endpoint, route);
     if (input instanceof Response) return input;
     const params = endpoint.params ? endpoint.params.safeParse(input.params) : { success: true as const, data: {} };
@@ -102,6 +73,42 @@ export function defineApiRoute<E extends Endpoint>(endpoint: E, handler: Handler
       return apiError(500, "unexpected", "Something went wrong on the server; nothing was changed. The error is in the server log.");
     }
   };
+}
+
+/** The token's rate limit (429) and its role's permission (403), each refusal audited; null when both allow. */
+async function gate(db: AuditDb, endpoint: Endpoint, auth: ApiContext["token"], address: string): Promise<Response | null> {
+  g.__apiLimiter ??= new RateLimiter(apiRateLimit());
+  const limited = g.__apiLimiter;
+  const taken = limited.take(`token:${auth.id}`, Date.now());
+  if (!taken.ok) {
+    await refuse(db, {
+      kind: "api.rate_limited",
+      user: auth,
+      address,
+      action: endpoint.name,
+      reason: `Refused ${endpoint.name}: token "${auth.name}" is over its rate limit (${limited.limit} a minute).`,
+    });
+    const seconds = Math.ceil(taken.retryAfterMs / 1000);
+    return apiError(
+      429,
+      "rate_limited",
+      `Too many requests for this token: try again in ${seconds} s.`,
+      {},
+      { "Retry-After": String(seconds) },
+    );
+  }
+  if (!can([auth.role], endpoint.permission)) {
+    await refuse(db, {
+      kind: "auth.denied",
+      user: auth,
+      address,
+      action: endpoint.name,
+      reason: `Refused ${endpoint.name}: token "${auth.name}" (${auth.role}) may not ${endpoint.permission}.`,
+      details: { permission: endpoint.permission },
+    });
+    return apiError(403, "forbidden", `This token's role (${auth.role}) does not allow this (${endpoint.permission}).`);
+  }
+  return null;
 }
 
 const UNAUTHENTICATED: Record<Exclude<BearerCheck, { ok: true }>["why"], string> = {
