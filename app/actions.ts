@@ -4,23 +4,13 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { identityOfUser, routeFor, submitChange } from "@/lib/approvals";
 import { previousProduction, productionHistory } from "@/lib/audit";
-import { CHECK_NAMES, InvalidInputError, type Plan, planFromDisk, scanForPlan, validateVersionName } from "@/lib/registry";
+import { changeReason, versionName as stem } from "@/lib/api/spec";
+import { CHECK_NAMES, InvalidInputError, type Plan, planFromDisk, scanForPlan } from "@/lib/registry";
 import { defineAction } from "@/lib/server/action";
 import { minScore, registryRoot } from "@/lib/server/registry";
 import { db } from "@/lib/server/session";
 import { settingValues } from "@/lib/settings/settings";
 
-const stem = z
-  .string()
-  .max(250)
-  .transform((s, ctx) => {
-    try {
-      return validateVersionName(s);
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: (e as Error).message });
-      return z.NEVER;
-    }
-  });
 const kind = z.enum(["promote", "rollback"]);
 const target = z.object({
   kind,
@@ -66,7 +56,7 @@ const confirm = target.extend({
     .nullable()
     .or(z.literal("").transform(() => null)),
   expectedTargetSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  reason: z.string().trim().min(3, "Say why, in a few words: it goes into the audit log.").max(2000),
+  reason: changeReason,
   override: z
     .union([z.enum(CHECK_NAMES), z.array(z.enum(CHECK_NAMES))])
     .optional()

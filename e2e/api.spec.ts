@@ -172,6 +172,9 @@ test("token life cycle: missing, unknown, expired, revoked and wrong-role tokens
   expect(cli(["tokens", "revoke", "gone"]).status).toBe(0);
 
   expect((await api.get("/api/v1/production")).status()).toBe(401);
+  const unknown = await api.get("/api/v1/production", { headers: { authorization: `Bearer mrt_${"B".repeat(43)}` } });
+  expect(unknown.status()).toBe(401);
+  expect((await unknown.json()).error.message).toMatch(/not recognised/);
   const expired = await api.get("/api/v1/production", bearer("old"));
   expect(expired.status()).toBe(401);
   expect((await expired.json()).error.message).toMatch(/expired/);
