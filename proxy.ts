@@ -14,6 +14,9 @@ import { literalPercents } from "@/lib/views/links";
 // script nonce for each page, and stops two kinds of request before Next's action handler, which would
 // answer them with a 500: unsafe requests from another origin (403, audited: lib/server/cross-origin-audit.ts)
 // and server-action requests our pages could not have sent (400, or 413 when too large).
+// The HTTP API (/api/v1) needs nothing more here: it reads bearer tokens only, never cookies, so a request
+// carries no credential its sender did not put there. Pipelines and scripts send no Origin and pass; a web
+// page on another site is still refused (the API offers no CORS), and the pages keep every protection.
 
 /** The headers every answer carries; next.config.mjs sets the same on the static files this proxy skips. */
 const STATIC_SECURITY_HEADERS: Record<string, string> = {

@@ -4,8 +4,9 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { identityOfUser, routeFor, submitChange } from "@/lib/approvals";
 import { productionHistory } from "@/lib/audit";
+import { changeReason, versionName as stem } from "@/lib/api/spec";
 import { previousTarget } from "@/lib/release";
-import { CHECK_NAMES, planFromDisk, validateVersionName } from "@/lib/registry";
+import { CHECK_NAMES, planFromDisk } from "@/lib/registry";
 import { defineAction } from "@/lib/server/action";
 import { minScore, registryRoot } from "@/lib/server/registry";
 import { db } from "@/lib/server/session";
@@ -13,17 +14,6 @@ import { settingValues } from "@/lib/settings/settings";
 import { trustPolicy } from "@/lib/trust/trust-list";
 import type { Preview } from "@/lib/views/preview";
 
-const stem = z
-  .string()
-  .max(250)
-  .transform((s, ctx) => {
-    try {
-      return validateVersionName(s);
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: (e as Error).message });
-      return z.NEVER;
-    }
-  });
 const kind = z.enum(["promote", "rollback"]);
 const target = z.object({
   kind,
@@ -59,7 +49,7 @@ const confirm = target.extend({
     .nullable()
     .or(z.literal("").transform(() => null)),
   expectedTargetSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  reason: z.string().trim().min(3, "Say why, in a few words: it goes into the audit log.").max(2000),
+  reason: changeReason,
   override: z
     .union([z.enum(CHECK_NAMES), z.array(z.enum(CHECK_NAMES))])
     .optional()

@@ -18,6 +18,7 @@ const PAIRED_RUNS = Math.max(RUNS, 9);
 const AUDIT_EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 100_000);
 // The command as installed (package.json "bin"): the launcher that starts Node on cli/bin.mjs.
 const BIN = join(repo, "cli", "registry");
+// BENCH_PORT: another port when 3299 is taken (several people benchmarking on one machine).
 const PORT = Number(process.env.BENCH_PORT ?? 3299);
 
 const results = { machine: machine(), runs: RUNS, sizes: {}, promotion: null, inspection: null };
@@ -88,7 +89,8 @@ async function main() {
 async function serverFigures(root, helpers, withAudit, postgresUrl = null) {
   const db = join(root, ".registry", "bench-audit.db");
   rmSync(db, { force: true });
-  const sqliteEnv = { ...process.env, REGISTRY_ROOT: root, DATABASE_URL: `file:${db}`, NEXT_TELEMETRY_DISABLED: "1" };
+  // The API's per-token limit is lifted: the figures are latencies, not the limiter.
+  const sqliteEnv = { ...process.env, REGISTRY_ROOT: root, DATABASE_URL: `file:${db}`, NEXT_TELEMETRY_DISABLED: "1", REGISTRY_API_RATE_LIMIT: "1000000" };
   // The events first: adding the account appends its own event after them (the seeder starts at #1).
   if (withAudit) run("node", [helpers, "audit", db, String(AUDIT_EVENTS)]);
   execFileSync(BIN, ["users", "add", "bench", "--role", "viewer", "--password-stdin", "--root", root], {
@@ -96,6 +98,9 @@ async function serverFigures(root, helpers, withAudit, postgresUrl = null) {
     input: "bench-password-1",
   });
   const token = run("node", [helpers, "session", db, "bench"]).stdout.trim();
+  const apiToken = JSON.parse(
+    execFileSync(BIN, ["tokens", "create", "--name", "bench", "--role", "viewer", "--json", "--root", root], { env: sqliteEnv, encoding: "utf8" }),
+  ).token;
   // PostgreSQL gets the very same rows (account, session, events and their hashes) through `registry db copy`.
   if (postgresUrl) cli(["db", "copy", "--to", postgresUrl, "--root", root], true, { DATABASE_URL: `file:${db}` });
   const env = postgresUrl ? { ...sqliteEnv, DATABASE_URL: "", REGISTRY_DATABASE_URL: postgresUrl } : sqliteEnv;
@@ -114,6 +119,17 @@ async function serverFigures(root, helpers, withAudit, postgresUrl = null) {
     f.overviewFirst = { ms: first.ms, status: first.status };
     f.overviewRepeat = stats(await repeat(() => get("/"), RUNS * 2));
     f.overviewHtmlKB = first.bytes / 1024;
+    // The HTTP API beside the page: a first call each (the page above already scanned), then repeats.
+    const api = async (path) => {
+      const r = await fetchTimed(`http://127.0.0.1:${PORT}${path}`, null, apiToken);
+      if (r.status !== 200) throw new Error(`${path} answered ${r.status}`);
+      return r;
+    };
+    f.apiProductionFirst = (await api("/api/v1/production")).ms;
+    f.apiProduction = stats(await repeat(() => api("/api/v1/production"), RUNS * 2));
+    f.apiVersionsFirst = (await api("/api/v1/versions?limit=100")).ms;
+    f.apiVersions = stats(await repeat(() => api("/api/v1/versions?limit=100"), RUNS * 2));
+    f.apiVersionsSorted = stats(await repeat(() => api("/api/v1/versions?limit=100&sort=score&dir=desc&cursor=1000"), RUNS));
     const stems = JSON.parse(cli(["list", "--json", "--root", root], false).stdout).versions.map((v) => v.stem);
     const mid = stems[Math.floor(stems.length / 3)];
     await get(`/versions/${mid}`);
@@ -470,9 +486,10 @@ async function repeat(fn, n) {
   return out;
 }
 
-async function fetchTimed(url, token) {
+async function fetchTimed(url, token, bearer) {
   const t = performance.now();
-  const res = await fetch(url, { headers: { cookie: `registry_session=${token}` }, redirect: "manual" });
+  const headers = bearer ? { authorization: `Bearer ${bearer}` } : { cookie: `registry_session=${token}` };
+  const res = await fetch(url, { headers, redirect: "manual" });
   const body = await res.arrayBuffer();
   return { ms: performance.now() - t, status: res.status, bytes: body.byteLength };
 }
@@ -533,6 +550,10 @@ function table() {
     row("dry-run second ÷ Python (target ≤ 0.35)", (r) => ratioCell(r.ratios.dryRunSecondVsPython)),
     row("overview page, first request", (r) => r.overviewFirst && [`${round(r.overviewFirst.ms)} ms`, r.overviewFirst.ms]),
     row("overview page, repeated", (r) => r.overviewRepeat),
+    row("API `GET /api/v1/production`, repeated", (r) => r.apiProduction),
+    row("API `GET /api/v1/versions` (100 a page), first", (r) => (r.apiVersionsFirst === undefined ? undefined : [`${round(r.apiVersionsFirst)} ms`, r.apiVersionsFirst])),
+    row("API `GET /api/v1/versions` (100 a page), repeated", (r) => r.apiVersions),
+    row("API `GET /api/v1/versions` by score, page 11", (r) => r.apiVersionsSorted),
     row("overview HTML size", (r) => r.overviewHtmlKB && [`${round(r.overviewHtmlKB)} KB`, r.overviewHtmlKB]),
     row("version page", (r) => r.versionPage),
     row("compare page, 10 versions", (r) => r.comparePage10),

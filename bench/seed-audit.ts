@@ -16,10 +16,13 @@ export function seedAudit(file: string, n: number, migrations: string): void {
     { name: "metrics_exist", passed: true, detail: "ok", evidence: {} },
     { name: "min_score", passed: true, detail: "0.65 ≥ 0.60", evidence: { score: 0.65 } },
   ]);
-  let prev = GENESIS;
+  // After what is there already (creating the bench account is itself an audited event).
+  const head = db.prepare("SELECT seq, hash FROM AuditEvent ORDER BY seq DESC LIMIT 1").get() as { seq: number; hash: string } | undefined;
+  let prev = head?.hash ?? GENESIS;
+  const first = (head?.seq ?? 0) + 1;
   const start = Date.UTC(2024, 0, 1);
   db.transaction(() => {
-    for (let i = 1; i <= n; i++) {
+    for (let i = first; i < first + n; i++) {
       const e: HashedEvent = {
         seq: i,
         at: new Date(start + i * 60_000).toISOString(),

@@ -12,7 +12,6 @@ import {
   loadScanCache,
   needsRecovery,
   type Plan,
-  periodFacts,
   planFromDisk,
   RegistryError,
   resolveMinScore,
@@ -23,6 +22,7 @@ import {
   validateVersionName,
 } from "@/lib/registry";
 import { DatabaseUnavailableError } from "@/lib/registry/errors";
+import { type Previous, problemsJson, productionJson, releaseJson, versionJson } from "@/lib/api/release-report";
 import { common, type Out, parse } from "./args";
 import { renderList, renderPlan, renderVersion } from "./output";
 
@@ -91,6 +91,10 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   webhooks deliveries ID       a webhook's latest deliveries with their attempts and status
   webhooks redeliver DELIVERY_ID | test ID (send a ping now; exit 3 if not delivered)
   webhooks send                send every due delivery once (where no server runs)
+  tokens create --name NAME --role ROLE [--expires 90d]
+                               an API token for the HTTP API (/api/v1), scoped to one role and
+                               expiring (at most 366 days); printed once, only its sha256 is kept
+  tokens list | tokens revoke ID|NAME
   db migrate                   create and migrate the database (done on first use anyway): the
                                SQLite file, or PostgreSQL when DATABASE_URL is postgresql://…
   db copy --to postgresql://…  copy accounts, sessions, settings, approvals and the audit log
@@ -98,6 +102,11 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
                                it is not empty or the copied chain does not verify)
   help [COMMAND]               this text, or one command's (as does COMMAND --help or -h);
                                help and bad usage read and write nothing
+
+Remote: registry --server https://HOST COMMAND … with $REGISTRY_TOKEN runs list, show, promote,
+rollback, audit list and audit verify through the server's API: same flags (not --root, --actor,
+--user, --min-score: the token's name is the actor), same --json, same exit codes; promote and rollback
+also take --expect-production SHA256 (exit 3 if production changed meanwhile).
 
 Exit codes: 0 done, requested or nothing to do, 1 unexpected error, 2 bad usage or unknown version
 or request, 3 refused by a readiness check (a rollback to a version never live included) or the two-person rule, or nothing to promote,
@@ -160,16 +169,18 @@ async function trustPolicyOf(root: string): Promise<InspectionPolicy> {
 
 /** Runs one CLI invocation and returns its exit code; never exits the process (bin.mjs sets the exit code). */
 export async function main(argv: string[], out: Out = defaultOut()): Promise<number> {
-  const [command, ...rest] = argv;
-  const json = rest.includes("--json");
+  const json = argv.slice(1).includes("--json");
   const io = { ...out, json };
   try {
+    const { server, args } = serverOf(argv);
+    const [command, ...rest] = args;
     const help = helpFor(command, rest);
     if (help) {
       if (json) io.printJson({ usage: help.text });
       else io.print(help.text);
       return help.exitCode;
     }
+    if (server !== undefined) return await (await import("./remote")).remoteCommand(server, args, io);
     switch (command) {
       case "list":
         return await list(rest, io);
@@ -199,6 +210,9 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
       case "trust":
         await audit();
         return await (await import("./trust-commands")).trustCommand(rest, io, osUser());
+      case "tokens":
+        await audit();
+        return await (await import("./tokens-commands")).tokensCommand(rest, io, osUser());
       default:
         throw new InvalidInputError(`Unknown command "${command}". Run \`registry --help\` for the commands.`);
     }
@@ -209,6 +223,21 @@ export async function main(argv: string[], out: Out = defaultOut()): Promise<num
   }
 }
 
+/** `--server URL` (or `--server=URL`) anywhere before a `--`, taken out of the arguments. */
+function serverOf(argv: string[]): { server: string | undefined; args: string[] } {
+  const end = argv.includes("--") ? argv.indexOf("--") : argv.length;
+  for (let i = 0; i < end; i++) {
+    const a = argv[i] as string;
+    if (a === "--server") {
+      const url = argv[i + 1];
+      if (url === undefined || url.startsWith("--")) throw new InvalidInputError("--server needs a URL.");
+      return { server: url, args: [...argv.slice(0, i), ...argv.slice(i + 2)] };
+    }
+    if (a.startsWith("--server=")) return { server: a.slice(9), args: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+  }
+  return { server: undefined, args: argv };
+}
+
 async function list(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, common);
   const root = resolveRoot(values.root);
@@ -216,26 +245,10 @@ async function list(args: string[], io: Out): Promise<number> {
   if (io.json) {
     io.printJson({
       root: s.root,
-      production: {
-        stem: s.production.stem,
-        sha256: s.production.sha256,
-        state: s.production.state,
-        explanation: s.production.explanation,
-      },
+      production: productionJson(s),
       best: s.best,
-      versions: s.versions.map((v) => ({
-        stem: v.stem,
-        modelType: v.modelType,
-        timestamp: v.timestamp,
-        score: v.score,
-        metric: v.metric,
-        sha256: v.sha256,
-        isProduction: v.isProduction,
-        isBest: v.isBest,
-        metricsFile: v.metricsFile,
-        size: v.size,
-      })),
-      problems: s.problems.map((p) => ({ file: p.file, reason: p.reason, message: p.message })),
+      versions: s.versions.map(versionJson),
+      problems: problemsJson(s),
     });
   } else {
     io.print(renderList(s));
@@ -324,13 +337,6 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
   });
 }
 
-/** What `rollback --previous` resolved to, and why. */
-interface Previous {
-  stem: string;
-  sha256: string | null;
-  explanation: string;
-}
-
 function report(
   plan: Plan,
   r: { dryRun: boolean; done: boolean; correlationId: string; previous: Previous | null },
@@ -339,38 +345,7 @@ function report(
 ): void {
   const request = submitted?.status === "requested" ? submitted.request : null;
   if (io.json) {
-    io.printJson({
-      promoted: plan.kind === "promote" && r.done,
-      ...(plan.kind === "rollback" ? { rolledBack: r.done } : {}),
-      kind: plan.kind,
-      from: plan.current.stem,
-      to: plan.target.stem,
-      metric: plan.target.metric,
-      score: plan.target.score,
-      checks: plan.checks.map((c) => ({ name: c.name, passed: c.passed, detail: c.detail, overridden: c.overridden, skipped: c.skipped })),
-      dryRun: r.dryRun,
-      noop: plan.noop,
-      refused: !plan.allowed,
-      refusal: plan.refusal,
-      refusalCode: plan.refusalCode,
-      files: plan.files,
-      auditCorrelationId: r.dryRun ? null : r.correlationId,
-      requested: request !== null,
-      ...(request ? { requestId: request.id, expiresAt: request.expiresAt } : {}),
-      ...(submitted?.emergency ? { emergency: true } : {}),
-      ...(plan.rollback
-        ? {
-            rollback: {
-              legitimate: plan.rollback.legitimate,
-              finding: plan.rollback.code,
-              explanation: plan.rollback.explanation,
-              timesLive: plan.rollback.total,
-              periods: plan.rollback.periods.map(periodFacts),
-            },
-          }
-        : {}),
-      ...(r.previous ? { previous: r.previous } : {}),
-    });
+    io.printJson(releaseJson(plan, r, submitted));
     return;
   }
   if (r.previous) io.print(`Previous production: ${r.previous.stem}. ${r.previous.explanation}`);

@@ -12,6 +12,7 @@ const LINKS = [
 
 const ADMIN_LINKS = [
   { href: "/admin/users", label: "Accounts" },
+  { href: "/admin/tokens", label: "API tokens" },
   { href: "/admin/webhooks", label: "Webhooks" },
   { href: "/admin/settings", label: "Settings" },
 ] as const;

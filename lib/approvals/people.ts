@@ -14,7 +14,7 @@ export interface Identity {
   /** normalizePerson of the account's person (its username when none was set). */
   person: string;
   roles: Role[];
-  source: "web" | "cli";
+  source: "web" | "cli" | "api";
   /** The operating-system user of a CLI process, for the record. */
   osUser?: string;
 }

@@ -80,7 +80,7 @@ export interface Submission {
 
 export interface SubmitOptions {
   /** What the person saw in the preview: refuse when the disk no longer matches it. */
-  expected?: { productionSha256: string | null; targetSha256: string };
+  expected?: { productionSha256: string | null; targetSha256?: string };
   now?: Date;
   env?: Record<string, string | undefined>;
 }
@@ -394,7 +394,7 @@ async function enforce(db: AuditDb, r: RequestView, who: Identity, verdict: Verd
 
 function staleAgainstPreview(plan: Plan, expected: NonNullable<SubmitOptions["expected"]>) {
   if (plan.current.sha256 !== expected.productionSha256) return new ProductionChangedError(expected.productionSha256, plan.current.sha256);
-  if (plan.target.sha256 !== expected.targetSha256) {
+  if (expected.targetSha256 !== undefined && plan.target.sha256 !== expected.targetSha256) {
     return new SourceChangedError(`${plan.target.stem} changed on disk since the preview: nothing was written. Review it again.`);
   }
   return null;

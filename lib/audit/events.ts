@@ -49,14 +49,21 @@ export const AUDIT_ACTIONS = [
   "trust.added",
   "trust.removed",
   "trust.change_refused",
+  "token.created",
+  "token.revoked",
+  "api.rate_limited",
+  "api.rate_limited_aggregated",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type Outcome = "intent" | "succeeded" | "refused" | "failed" | "noop" | "recovered";
 
+/** The door an actor came through: the dashboard, the command line, or the HTTP API with a token. */
+export type Source = "web" | "cli" | "api";
+
 export interface Actor {
   name: string;
   role: string;
-  source: "web" | "cli";
+  source: Source;
 }
 
 export interface VersionFacts {

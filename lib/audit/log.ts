@@ -110,6 +110,25 @@ export async function listEvents(db: AuditDb, filter: EventFilter, page: number,
   return { events, total };
 }
 
+/**
+ * Up to `limit` events older than event `before` (all when null), newest first, with the total that match
+ * the filter and the cursor of the next page (null on the last one): the API's paging. Reads only.
+ */
+export async function eventsBefore(db: AuditDb, filter: EventFilter, before: number | null, limit: number) {
+  const where = whereOf(filter);
+  const [events, total] = await Promise.all([
+    db.auditEvent.findMany({
+      where: { ...where, ...(before !== null ? { seq: { lt: before } } : {}) },
+      orderBy: { seq: "desc" },
+      take: limit + 1,
+    }),
+    db.auditEvent.count({ where }),
+  ]);
+  const more = events.length > limit;
+  const page = more ? events.slice(0, limit) : events;
+  return { events: page, total, nextCursor: more ? String(page.at(-1)?.seq ?? 0) : null };
+}
+
 function whereOf(f: EventFilter) {
   return {
     ...(f.action ? { action: f.action } : {}),

@@ -9,7 +9,7 @@ import { type Actor, recordEvent } from "./log";
 // refusal is in it or still being counted (the audit page shows both).
 
 /** The audit action of a refusal; its summary rows are `${kind}_aggregated`. */
-export type RefusalKind = "auth.denied" | "request.cross_origin";
+export type RefusalKind = "auth.denied" | "request.cross_origin" | "api.rate_limited";
 
 export interface Refusal {
   kind: RefusalKind;
@@ -23,6 +23,8 @@ export interface Refusal {
   reason: string;
   /** A few small facts (the permission, the origin a request came from); each value is cut to size. */
   details?: Record<string, string | number | boolean | null>;
+  /** The door it came through (the audit actor's source); "web" unless said. */
+  source?: "web" | "api";
 }
 
 export const WINDOW_MS = 60_000;
@@ -50,10 +52,13 @@ export async function recordRefusal(db: AuditDb, refusal: Refusal, now: Date = n
   const actor = refusal.user ? refusal.user.name.slice(0, 120) : "anonymous";
   const role = refusal.user ? refusal.user.role.slice(0, 120) || "none" : "none";
   let address = boundAddress(refusal.address);
-  let key = windowKey(refusal.kind, refusal.user ? `user:${actor}` : `address:${address}`, action);
+  const source = refusal.source ?? "web";
+  // An API token and an account may share a name: they are counted (and chained) apart.
+  const door = source === "api" ? "api-" : "";
+  let key = windowKey(refusal.kind, refusal.user ? `${door}user:${actor}` : `${door}address:${address}`, action);
   if (!refusal.user && (await isNewAnonymousWindowOverCap(db, refusal.kind, key, windowStart))) {
     address = MANY_ADDRESSES;
-    key = windowKey(refusal.kind, `address:${address}`, action);
+    key = windowKey(refusal.kind, `${door}address:${address}`, action);
   }
   const oneByOne = refusal.user ? ONE_BY_ONE.signedIn : ONE_BY_ONE.anonymous;
   const reason = refusal.reason.slice(0, 300);
@@ -72,7 +77,7 @@ export async function recordRefusal(db: AuditDb, refusal: Refusal, now: Date = n
   const seen = Number(row.seen);
   if (seen > oneByOne) return "counted";
 
-  await recordEvent(db, actorOf(actor, role), {
+  await recordEvent(db, actorOf(actor, role, source), {
     action: refusal.kind,
     outcome: "refused",
     correlationId: `refusals-${id}-${seen}`,
@@ -156,7 +161,7 @@ async function flushWindow(db: AuditDb, id: number, now: Date, stale: string): P
     const done = await db.auditEvent.findFirst({ where: { correlationId }, select: { details: true } });
     const count = done ? Number((JSON.parse(done.details) as { count?: unknown }).count) || 0 : pending;
     if (!done) {
-      await recordEvent(db, actorOf(w.actor, w.role), {
+      await recordEvent(db, actorOf(w.actor, w.role, w.key.includes("|api-") ? "api" : "web"), {
         action: `${w.kind as RefusalKind}_aggregated`,
         outcome: "refused",
         correlationId,
@@ -232,8 +237,8 @@ function windowKey(kind: RefusalKind, who: string, action: string): string {
   return `${kind}|${who}|${action}`;
 }
 
-function actorOf(name: string, role: string): Actor {
-  return { name, role, source: "web" };
+function actorOf(name: string, role: string, source: "web" | "api"): Actor {
+  return { name, role, source };
 }
 
 /** Our action names are short dotted words; anything else is not worth keeping verbatim. */

@@ -22,7 +22,8 @@ import { productionHistory } from "@/lib/audit/production-history";
 export interface ReleaseOptions {
   dryRun?: boolean;
   /** What the person saw in the preview: refuse (and audit) when the disk no longer matches it. */
-  expected?: { productionSha256: string | null; targetSha256: string };
+  /** What the caller saw: refuse (and audit) when the disk no longer matches it. The API may name production only. */
+  expected?: { productionSha256: string | null; targetSha256?: string };
   /** Added to the details of every event this change records (an approval it carries out, an emergency flag). */
   details?: Record<string, unknown>;
 }
@@ -223,7 +224,7 @@ async function closeDanglingIntents(db: AuditDb, root: string, actor: Actor): Pr
 
 function staleness(plan: Plan, expected: NonNullable<ReleaseOptions["expected"]>): RegistryError | null {
   if (plan.current.sha256 !== expected.productionSha256) return new ProductionChangedError(expected.productionSha256, plan.current.sha256);
-  if (plan.target.sha256 !== expected.targetSha256) {
+  if (expected.targetSha256 !== undefined && plan.target.sha256 !== expected.targetSha256) {
     return new SourceChangedError(`${plan.target.stem} changed on disk since the preview: nothing was written. Review it again.`);
   }
   return null;

@@ -1,0 +1,6 @@
+import { openApiDocument } from "@/lib/api/openapi";
+
+// Public: the document describes the API and holds nothing about the registry.
+export function GET(): Response {
+  return Response.json(openApiDocument());
+}

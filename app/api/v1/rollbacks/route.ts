@@ -1,0 +1,5 @@
+import { change } from "@/lib/api/handlers";
+import { ENDPOINTS } from "@/lib/api/spec";
+import { defineApiRoute } from "@/lib/server/api-route";
+
+export const POST = defineApiRoute(ENDPOINTS.rollbacks, (input, ctx) => change("rollback", input, ctx));

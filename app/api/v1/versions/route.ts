@@ -1,0 +1,5 @@
+import { versions } from "@/lib/api/handlers";
+import { ENDPOINTS } from "@/lib/api/spec";
+import { defineApiRoute } from "@/lib/server/api-route";
+
+export const GET = defineApiRoute(ENDPOINTS.versions, (input, ctx) => versions(input, ctx));

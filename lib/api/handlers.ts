@@ -1,0 +1,188 @@
+import "server-only";
+import type { z } from "zod";
+import { normalizePerson, submitChange } from "@/lib/approvals";
+import {
+  eventsBefore,
+  eventsWithRejectedInput,
+  databaseFile,
+  lastChange,
+  previousProduction,
+  productionHistory,
+  verifyStoredChain,
+} from "@/lib/audit";
+import { type ChangeRequest, InvalidInputError, type Plan, planFromDisk, scanForPlan, type Snapshot, type Version } from "@/lib/registry";
+import type { ApiContext } from "@/lib/server/api-route";
+import { apiError } from "@/lib/server/api-route";
+import { loadSnapshot, minScore, overviewData, withModelFacts } from "@/lib/server/registry";
+import { queryRows } from "@/lib/views/table-query";
+import type { VersionRow } from "@/lib/views/version-rows";
+import { type Previous, problemsJson, productionJson, releaseJson, versionJson } from "./release-report";
+import type { auditQuery, promotionBody, rollbackBody, versionsQuery } from "./spec";
+
+// What each /api/v1 endpoint does, over the same core and use-case functions as the dashboard's actions
+// and the CLI. The route files only bind these to their endpoints (lib/api/spec.ts).
+
+/** GET /production: production with since when and by whom, per the audit log. */
+export async function production(ctx: ApiContext): Promise<Response> {
+  const s = await loadSnapshot();
+  const v = s.production.stem ? byStem(s).get(s.production.stem) : undefined;
+  const last = s.production.sha256 ? await lastChange(ctx.db, s.production.sha256) : null;
+  return Response.json({
+    ...productionJson(s),
+    score: v && v.metric !== "unknown" ? v.score : null,
+    metric: v?.metric ?? null,
+    since: last?.at ?? null,
+    by: last?.actor ?? null,
+    best: s.best,
+  });
+}
+
+/** GET /versions: a page of versions as `registry list --json` lists them. */
+export async function versions(q: z.output<typeof versionsQuery>, ctx: ApiContext): Promise<Response> {
+  const s = await loadSnapshot();
+  const rows = orderOf(s, q);
+  const total = rows.length;
+  const offset = Number(q.cursor ?? 0);
+  const index = byStem(s);
+  const page = rows.slice(offset, offset + q.limit).flatMap((r) => index.get(r.stem) ?? []);
+  // The cached snapshot holds no model file facts: read them (sha256 remembered by stat identity) for this page.
+  withModelFacts(ctx.root, page);
+  return Response.json({
+    versions: page.map(versionJson),
+    nextCursor: offset + q.limit < total ? String(offset + q.limit) : null,
+    total,
+    best: s.best,
+    production: productionJson(s),
+    ...(q.cursor === undefined ? { problems: problemsJson(s) } : {}),
+  });
+}
+
+// The filtered, sorted rows of a scan per query, kept while the scan is current: a pipeline pages through
+// one order, and 20,000 rows cost ~30 ms to sort again for every page. A few orders per scan.
+const orders = new WeakMap<Snapshot, Map<string, readonly VersionRow[]>>();
+const ORDERS_KEPT = 8;
+
+function orderOf(s: Snapshot, q: z.output<typeof versionsQuery>): readonly VersionRow[] {
+  let kept = orders.get(s);
+  if (!kept) {
+    kept = new Map();
+    orders.set(s, kept);
+  }
+  const key = JSON.stringify([q.sort, q.dir, q.q]);
+  let rows = kept.get(key);
+  if (!rows) {
+    rows = queryRows(overviewData(s).rows, {
+      sort: q.sort,
+      dir: q.dir,
+      q: q.q,
+      type: "",
+      page: 1,
+      size: Number.MAX_SAFE_INTEGER,
+      hide: [],
+    }).rows;
+    if (kept.size >= ORDERS_KEPT) kept.delete(kept.keys().next().value as string);
+    kept.set(key, rows);
+  }
+  return rows;
+}
+
+const indexes = new WeakMap<Snapshot, Map<string, Version>>();
+function byStem(s: Snapshot): Map<string, Version> {
+  let m = indexes.get(s);
+  if (!m) {
+    m = new Map(s.versions.map((v) => [v.stem, v]));
+    indexes.set(s, m);
+  }
+  return m;
+}
+
+/** GET /versions/{stem}: as `registry show --json`. */
+export async function version(stem: string, ctx: ApiContext): Promise<Response> {
+  const { registry, plan } = await planFromDisk(ctx.root, { kind: "promote", version: stem, minScore: minScore(), overrides: [] });
+  const v = registry.version(stem);
+  return Response.json({
+    version: v,
+    checks: plan.checks,
+    metricChanges: plan.metricChanges,
+    metricChangesOmitted: plan.metricChangesOmitted,
+  });
+}
+
+/** POST /promotions and /rollbacks: plan (dry run) or submit under the two-person rule, as the CLI does. */
+export async function change(
+  kind: "promote" | "rollback",
+  input: z.output<typeof promotionBody> | z.output<typeof rollbackBody>,
+  ctx: ApiContext,
+): Promise<Response> {
+  let version = "version" in input ? input.version : "to" in input ? input.to : undefined;
+  let previous: Previous | null = null;
+  if ("previous" in input && input.previous) {
+    previous = await previousOf(ctx);
+    version = previous.stem;
+  }
+  const overrides = "overrides" in input ? (input.overrides ?? []) : [];
+  const request: ChangeRequest = { kind, version, minScore: minScore(), overrides, reason: input.reason ?? null };
+  if (input.dryRun) {
+    const { plan } = await planFromDisk(ctx.root, request, kind === "rollback" ? productionHistory(ctx.db) : undefined);
+    return answer(plan, releaseJson(plan, { dryRun: true, done: false, correlationId: "", previous }), false);
+  }
+  const outcome = await submitChange(
+    ctx.root,
+    request,
+    { actor: ctx.actor, identity: identityOf(ctx) },
+    { expected: input.expectedProductionSha256 !== undefined ? { productionSha256: input.expectedProductionSha256 } : undefined },
+  );
+  const body = releaseJson(
+    outcome.plan,
+    { dryRun: false, done: outcome.status === "done", correlationId: outcome.correlationId, previous },
+    outcome,
+  );
+  if (outcome.status === "requested") return Response.json(body, { status: 202 });
+  return answer(outcome.plan, body, outcome.status === "refused");
+}
+
+/** 200 with the CLI's object, or 422 with it as `result` when the change was refused. */
+function answer(plan: Plan, body: ReturnType<typeof releaseJson>, refused: boolean): Response {
+  if (!refused) return Response.json(body);
+  const code = plan.refusalCode === "never_live" ? "never_live" : "refused";
+  return apiError(422, code, plan.refusal ?? "Refused by a readiness check.", { result: body });
+}
+
+async function previousOf(ctx: ApiContext): Promise<Previous> {
+  const { production } = await scanForPlan(ctx.root);
+  const answer = await previousProduction(ctx.db, { stem: production.stem, sha256: production.sha256 });
+  if (!answer.previous?.stem) throw new InvalidInputError(`There is no previous production to roll back to. ${answer.explanation}`);
+  return { stem: answer.previous.stem, sha256: answer.previous.sha256, explanation: answer.explanation };
+}
+
+/**
+ * A token as the two-person rule sees it: no account, and a person of its own ("api token NAME"), so any
+ * releaser may approve what a pipeline asked for, and a token can never approve (the API has no approval).
+ */
+function identityOf(ctx: ApiContext) {
+  return {
+    accountId: null,
+    username: ctx.token.name,
+    person: normalizePerson(`api token ${ctx.token.name}`),
+    roles: [ctx.token.role],
+    source: "api" as const,
+  };
+}
+
+/** GET /audit: a page of events, newest first. */
+export async function audit(q: z.output<typeof auditQuery>, ctx: ApiContext): Promise<Response> {
+  const page = await eventsBefore(
+    ctx.db,
+    { action: q.action, actor: q.actor, version: q.version, from: q.from, to: q.to },
+    q.cursor === undefined ? null : Number(q.cursor),
+    q.limit,
+  );
+  return Response.json(page);
+}
+
+/** GET /audit/verify: as `registry audit verify --json`. */
+export async function auditVerify(ctx: ApiContext): Promise<Response> {
+  const chain = await verifyStoredChain(ctx.db);
+  const rejectedInputs = eventsWithRejectedInput(databaseFile(ctx.root));
+  return Response.json(rejectedInputs.length ? { ...chain, rejectedInputs } : chain);
+}
