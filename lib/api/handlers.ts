@@ -45,10 +45,11 @@ export async function versions(q: z.output<typeof versionsQuery>, ctx: ApiContex
   const offset = Number(q.cursor ?? 0);
   const index = byStem(s);
   const page = rows.slice(offset, offset + q.limit).flatMap((r) => index.get(r.stem) ?? []);
-  // The cached snapshot holds no model file facts: read them (sha256 remembered by stat identity) for this page.
-  withModelFacts(ctx.root, page);
+  // The cached snapshot holds no model file facts: read them (sha256 remembered by stat identity) for this
+  // page, on copies (the snapshot is shared by every request).
+  const loaded = withModelFacts(ctx.root, page);
   return Response.json({
-    versions: page.map(versionJson),
+    versions: loaded.map(versionJson),
     nextCursor: offset + q.limit < total ? String(offset + q.limit) : null,
     total,
     best: s.best,
