@@ -114,5 +114,5 @@ describe.skipIf(POSTGRES_OFF)("registry db (PostgreSQL)", () => {
     const pair = [BEST, PRODUCTION].find((s) => sha(join(root, `models/${s}.joblib`)) === model);
     expect(pair).toBeDefined();
     expect(metrics).toBe(sha(join(root, `metrics/${pair}.json`)));
-  });
+  }, 180_000);
 });
