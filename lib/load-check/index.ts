@@ -139,13 +139,24 @@ function sampleFile(root: string, stem: string): string | null {
 }
 
 function cacheKey(sha256: string, env: PythonEnv, limits: SandboxLimits, sample: string | null): string {
-  const loader = readFileSync(loaderPath());
+  const loader = loaderBytes(loaderPath());
   const sampleBytes = sample ? readFileSync(sample) : Buffer.alloc(0);
   const hash = createHash("sha256").update(JSON.stringify({ env, limits })).update(loader).update(sampleBytes).digest("hex");
   return `${sha256}-${hash.slice(0, 16)}`;
 }
 
 const CACHE_DIR = join(".registry", "load-checks");
+
+// The loader is part of the cache key; it changes only with a new release, so it is read once per process.
+const loaders = new Map<string, Buffer>();
+function loaderBytes(path: string): Buffer {
+  let bytes = loaders.get(path);
+  if (!bytes) {
+    bytes = readFileSync(path);
+    loaders.set(path, bytes);
+  }
+  return bytes;
+}
 
 function readCached(root: string, key: string): LoadCheckFacts | null {
   try {

@@ -55,7 +55,12 @@ const probes = new Map<string, PythonEnv | string>();
 export function probePython(configured = process.env.REGISTRY_LOAD_PYTHON || "python3"): PythonEnv | string {
   const known = probes.get(configured);
   if (known) return known;
-  const r = spawnSync(configured, ["-I", "-c", PROBE], { encoding: "utf8", timeout: 20_000, maxBuffer: MAX_OUTPUT });
+  // Outside the sandbox (no model is loaded), but with none of the server's environment: DATABASE_URL or a
+  // token must not reach whatever the team's interpreter runs at start-up. Only what finds the interpreter.
+  const env = Object.fromEntries(
+    ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION"].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])),
+  ) as NodeJS.ProcessEnv;
+  const r = spawnSync(configured, ["-I", "-c", PROBE], { encoding: "utf8", timeout: 20_000, maxBuffer: MAX_OUTPUT, env });
   let answer: PythonEnv | string;
   if (r.error || r.status !== 0) {
     answer = `${configured} could not be run (${r.error ? (r.error as NodeJS.ErrnoException).code : `exit ${r.status}`}); set REGISTRY_LOAD_PYTHON to the serving environment's python`;

@@ -2,7 +2,7 @@
 // Runs the inspector over the peer scanners' test corpora (picklescan, fickling, modelscan), read in place
 // from a folder outside the repository (never copied in), and counts against each corpus' cases.json:
 //
-//   node lib/inspect/tools/eval-peers.mjs ../shared/peer-scanners
+//   node lib/inspect/tools/eval-peers.mjs DIR     (DIR: a peer-scanner corpus with its cases.json)
 //
 // A malicious case judged "safe" is a false negative (the bar: none of the must_flag cases); a benign case
 // judged anything else is a false positive (reported, not a failure). Exits 1 on a must_flag false negative.
