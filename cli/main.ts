@@ -22,7 +22,7 @@ import {
   validateVersionName,
 } from "@/lib/registry";
 import { DatabaseUnavailableError } from "@/lib/registry/errors";
-import { type Previous, problemsJson, productionJson, releaseJson, versionJson } from "@/lib/api/release-report";
+import { type Previous, problemsJson, productionJson, releaseJson, versionDetailJson, versionJson } from "@/lib/api/release-report";
 import { common, type Out, parse } from "./args";
 import { renderList, renderPlan, renderVersion } from "./output";
 
@@ -241,7 +241,7 @@ function serverOf(argv: string[]): { server: string | undefined; args: string[] 
 async function list(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, common);
   const root = resolveRoot(values.root);
-  const s = await withScanCache(root, () => scanRegistry(root, { metrics: "scores" }), { inspects: false });
+  const s = await withScanCache(root, () => scanRegistry(root, { metrics: "scores", models: true }), { inspects: false });
   if (io.json) {
     io.printJson({
       root: s.root,
@@ -261,13 +261,12 @@ async function show(args: string[], io: Out): Promise<number> {
   const stem = validateVersionName(positionals[0]);
   const root = resolveRoot(values.root);
   const policy = await trustPolicyOf(root);
-  const { registry, plan } = await withScanCache(root, () =>
+  const { target: v, plan } = await withScanCache(root, () =>
     planFromDisk(root, { kind: "promote", version: stem, minScore: resolveMinScore(), overrides: [] }, undefined, policy),
   );
-  const v = registry.version(stem)!;
   // Documents nest at most MAX_NESTING levels (deeper values read as NESTED_TOO_DEEPLY), so this prints.
   if (io.json)
-    io.printJson({ version: v, checks: plan.checks, metricChanges: plan.metricChanges, metricChangesOmitted: plan.metricChangesOmitted });
+    io.printJson({ version: versionDetailJson(v), checks: plan.checks, metricChanges: plan.metricChanges, metricChangesOmitted: plan.metricChangesOmitted });
   else io.print(renderVersion(v, plan.checks));
   return 0;
 }

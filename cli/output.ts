@@ -1,10 +1,10 @@
-import type { Check, LivePeriod, Plan, ProductionAt, Snapshot, Version } from "@/lib/registry";
+import type { Check, HashedVersion, LivePeriod, LoadedVersion, Plan, ProductionAt, Snapshot, Version } from "@/lib/registry";
 import { fmt } from "@/lib/registry";
 import { fmtCount } from "@/lib/views/format";
 import { type BoundedEntries, clip, entriesOf, MAX_VALUE_CHARS } from "@/lib/views/json-display";
 
 /** Plain-text renderings for people at a terminal; `--json` output is built in commands.ts. */
-export function renderList(s: Snapshot): string {
+export function renderList(s: Snapshot<HashedVersion>): string {
   const lines: string[] = [];
   lines.push(`Registry ${s.root}`);
   lines.push(`Production: ${s.production.stem ?? "—"} [${s.production.state}] ${s.production.explanation}`);
@@ -48,7 +48,7 @@ const META_LABEL: Record<string, string> = {
  * One version for a terminal. Bounded whatever its metrics file holds: at most MAX_ROWS metrics and
  * hyperparameters, long keys and values cut, values nested too deeply named as such; `--json` has the rest.
  */
-export function renderVersion(v: Version, checks: Check[]): string {
+export function renderVersion(v: LoadedVersion, checks: Check[]): string {
   const m = v.metrics;
   const out = [
     `${v.stem}${v.isProduction ? "  (production)" : ""}${v.isBest ? "  (best)" : ""}`,

@@ -1,11 +1,11 @@
-import type { MetricsDoc, Version } from "@/lib/registry";
+import type { LoadedVersion, MetricsDoc } from "@/lib/registry";
 import { fmtBytes, fmtCount, fmtMetric, fmtTime } from "@/lib/views/format";
 import type { entriesOf } from "@/lib/views/json-display";
 import { Fact, More } from "./facts";
 
 /** What the metrics file says about the run, then the files themselves with their hashes. */
 export function MetadataCard(props: {
-  version: Version;
+  version: LoadedVersion;
   meta: MetricsDoc["meta"] | undefined;
   form: MetricsDoc["form"] | null;
   extra: ReturnType<typeof entriesOf>;

@@ -16,7 +16,7 @@ import { apiError } from "@/lib/server/api-route";
 import { loadSnapshot, minScore, overviewData, withModelFacts } from "@/lib/server/registry";
 import { queryRows } from "@/lib/views/table-query";
 import type { VersionRow } from "@/lib/views/version-rows";
-import { type Previous, problemsJson, productionJson, releaseJson, versionJson } from "./release-report";
+import { type Previous, problemsJson, productionJson, releaseJson, versionDetailJson, versionJson } from "./release-report";
 import type { auditQuery, promotionBody, rollbackBody, versionsQuery } from "./spec";
 
 // What each /api/v1 endpoint does, over the same core and use-case functions as the dashboard's actions
@@ -99,10 +99,9 @@ function byStem(s: Snapshot): Map<string, Version> {
 
 /** GET /versions/{stem}: as `registry show --json`. */
 export async function version(stem: string, ctx: ApiContext): Promise<Response> {
-  const { registry, plan } = await planFromDisk(ctx.root, { kind: "promote", version: stem, minScore: minScore(), overrides: [] });
-  const v = registry.version(stem);
+  const { plan, target } = await planFromDisk(ctx.root, { kind: "promote", version: stem, minScore: minScore(), overrides: [] });
   return Response.json({
-    version: v,
+    version: versionDetailJson(target),
     checks: plan.checks,
     metricChanges: plan.metricChanges,
     metricChangesOmitted: plan.metricChangesOmitted,

@@ -1,4 +1,4 @@
-import type { Plan, Snapshot, Version } from "@/lib/registry";
+import type { LoadedVersion, ModelFacts, Plan, Snapshot, Version } from "@/lib/registry";
 import { periodFacts } from "@/lib/registry/live-history";
 
 // The JSON the CLI prints for `list`, `promote` and `rollback`, built in one place so the HTTP API answers
@@ -58,19 +58,47 @@ export function releaseJson(
   };
 }
 
-/** One version as `registry list --json` lists it. Pure. */
-export function versionJson(v: Version) {
+/**
+ * One version as `registry list --json` lists it. Pure. Without model file facts (a file that vanished
+ * since the scan) sha256 is "" and size null, as they always were.
+ */
+export function versionJson(v: Version & Partial<ModelFacts>) {
   return {
     stem: v.stem,
     modelType: v.modelType,
     timestamp: v.timestamp,
     score: v.score,
     metric: v.metric,
-    sha256: v.sha256,
+    sha256: v.sha256 ?? "",
     isProduction: v.isProduction,
     isBest: v.isBest,
     metricsFile: v.metricsFile,
+    size: v.size ?? null,
+  };
+}
+
+/** One version as `registry show --json` and `GET /versions/{stem}` print it: everything read. Pure. */
+export function versionDetailJson(v: LoadedVersion) {
+  return {
+    stem: v.stem,
+    modelType: v.modelType,
+    timestamp: v.timestamp,
+    modelFile: v.modelFile,
+    metricsFile: v.metricsFile,
+    sha256: v.sha256,
     size: v.size,
+    modifiedAt: v.modifiedAt,
+    // Always false now that a loaded version is its own type; kept because pipelines may read them.
+    modelDeferred: false,
+    metricsSha256: v.metricsSha256,
+    metrics: v.metrics,
+    highlights: v.highlights,
+    metricsError: v.metricsError,
+    metricsDeferred: false,
+    score: v.score,
+    metric: v.metric,
+    isProduction: v.isProduction,
+    isBest: v.isBest,
   };
 }
 

@@ -1,7 +1,7 @@
 import { periodFacts, type RollbackEligibility } from "./live-history";
 import type { JsonValue } from "./metrics";
 import { UNKNOWN_METRIC } from "./metrics";
-import type { Production, Version } from "./scan";
+import type { LoadedVersion, Production } from "./scan";
 
 export const CHECK_NAMES = [
   "metrics_exist",
@@ -62,9 +62,9 @@ export interface LoadCheckFacts {
 
 export interface CheckInputs {
   kind: "promote" | "rollback";
-  target: Version;
+  target: LoadedVersion;
   production: Production;
-  productionVersion: Version | null;
+  productionVersion: LoadedVersion | null;
   minScore: number;
   artifact: ArtifactEvidence;
   safety: SafetyEvidence | null;
@@ -179,7 +179,7 @@ function wasLive(r: RollbackEligibility): Check {
   });
 }
 
-function degradation(target: Version, prod: Version | null, production: Production): Check {
+function degradation(target: LoadedVersion, prod: LoadedVersion | null, production: Production): Check {
   const evidence = {
     score: target.score,
     metric: target.metric,

@@ -3,7 +3,8 @@ import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lstatNames, readSmallFileSync, STAT_ROW, StatKind, stampAt } from "./files";
+import { lstatNames, STAT_ROW, StatKind, stampAt } from "./fast/stamps";
+import { readSmallFileSync } from "./files";
 
 describe("lstatNames and readSmallFileSync", () => {
   let dir: string;

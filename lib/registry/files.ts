@@ -3,11 +3,6 @@ import { lstat, open } from "node:fs/promises";
 import { nodeCrypto } from "@/lib/lazy-builtins";
 import { FILE_CACHE_ENTRIES, setBounded } from "./bounded";
 
-/** Per name in lstatNames' result: the file's kind, then its stamp (dev, ino, size, mtimeMs, ctimeMs). */
-export const STAT_ROW = 6;
-/** Kinds in lstatNames' result. */
-export const StatKind = { missing: 0, file: 1, symlink: 2, other: 3, unreadable: 4 } as const;
-
 /** Metrics files above this are refused unread: a training job never writes one this big. */
 export const MAX_METRICS_BYTES = 4 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
@@ -86,9 +81,6 @@ function withRegularFd<T>(path: string, fn: (fd: number, stats: Stats) => T): T 
   }
 }
 
-// One row for readSmallFileSync's stat, reused: it is read into a Stamp before anything else runs.
-const scratchRow = new Float64Array(STAT_ROW);
-
 /** What identifies a file's content while it is unchanged (see identityOf). */
 export type Stamp = Pick<Stats, "dev" | "ino" | "size" | "mtimeMs" | "ctimeMs">;
 
@@ -97,14 +89,9 @@ export type Stamp = Pick<Stats, "dev" | "ino" | "size" | "mtimeMs" | "ctimeMs">;
  * through. Throws errno-style errors (ETOOLARGE above the cap, ENOTREG for anything but a regular file).
  */
 export function readSmallFileSync(path: string, maxBytes: number): { bytes: Buffer; stamp: Stamp } {
-  const fd = openSync(path, READ_FLAGS);
-  try {
-    const row = scratchRow;
-    const st = fstatSync(fd);
-    row[0] = kindOfMode(st.mode);
-    stampStats(row, 1, st);
-    if (row[0] !== StatKind.file) throw Object.assign(new Error("not a regular file"), { code: "ENOTREG" });
-    const stamp = stampAt(row, 0);
+  return withRegularFd(path, (fd, st) => {
+    // A plain object of five numbers: it is cloned to a worker's caller and kept by caches.
+    const stamp: Stamp = { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
     if (stamp.size > maxBytes) throw Object.assign(new Error("too large"), { code: "ETOOLARGE" });
     const buf = Buffer.allocUnsafe(stamp.size);
     let off = 0;
@@ -114,9 +101,7 @@ export function readSmallFileSync(path: string, maxBytes: number): { bytes: Buff
       off += n;
     }
     return { bytes: buf.subarray(0, off), stamp };
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** A file's stat identity: while it is unchanged, so is the content (for our purposes: versions are never rewritten in place silently). */
@@ -193,49 +178,3 @@ export const hashCache = {
   set: (identity: string, sha256: string) => setBounded(hashes, identity, sha256, FILE_CACHE_ENTRIES),
 };
 
-/**
- * lstat of every name in `dir` (plain names, no slashes), as STAT_ROW numbers per name: a kind from
- * StatKind, then the stamp (NaN when missing or unreadable; all NaN for an empty name, which is skipped).
- * Reads nothing and never follows a link.
- */
-export function lstatNames(dir: string, names: readonly string[]): Float64Array {
-  const out = new Float64Array(names.length * STAT_ROW).fill(Number.NaN);
-  for (let i = 0; i < names.length; i++) {
-    const at = i * STAT_ROW;
-    const name = names[i] as string;
-    if (name === "") continue;
-    try {
-      const st = lstatSync(`${dir}/${name}`, { throwIfNoEntry: false });
-      out[at] = st === undefined ? StatKind.missing : kindOfMode(st.mode);
-      if (st !== undefined) stampStats(out, at + 1, st);
-    } catch {
-      out[at] = StatKind.unreadable;
-    }
-  }
-  return out;
-}
-
-/** Row i of lstatNames' result as a FileStamp-shaped object (for the rare file that must be read). */
-export function stampAt(rows: Float64Array, i: number): Stamp {
-  const at = i * STAT_ROW + 1;
-  return {
-    dev: rows[at] as number,
-    ino: rows[at + 1] as number,
-    size: rows[at + 2] as number,
-    mtimeMs: rows[at + 3] as number,
-    ctimeMs: rows[at + 4] as number,
-  };
-}
-
-function kindOfMode(mode: number): number {
-  const type = mode & constants.S_IFMT;
-  return type === constants.S_IFREG ? StatKind.file : type === constants.S_IFLNK ? StatKind.symlink : StatKind.other;
-}
-
-function stampStats(out: Float64Array, at: number, st: Stats): void {
-  out[at] = st.dev;
-  out[at + 1] = st.ino;
-  out[at + 2] = st.size;
-  out[at + 3] = st.mtimeMs;
-  out[at + 4] = st.ctimeMs;
-}

@@ -8,5 +8,5 @@ export * from "./metrics";
 export * from "./names";
 export * from "./plan";
 export * from "./scan";
-export * from "./scan-cache";
+export * from "./fast/scan-cache";
 export * from "./plan-from-disk";

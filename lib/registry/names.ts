@@ -11,6 +11,11 @@ export function metricsFileOf(stem: string): string {
   return [METRICS_DIR, "/", stem, METRICS_EXT].join("");
 }
 
+/** A version's model file, relative to the registry root (a flat string, like metricsFileOf). Pure. */
+export function modelFileOf(stem: string): string {
+  return [MODELS_DIR, "/", stem, MODEL_EXT].join("");
+}
+
 // A stem is at most this long: with ".joblib" it fits every file system's 255-byte name.
 const MAX_STEM = 200;
 

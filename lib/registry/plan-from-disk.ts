@@ -8,8 +8,8 @@ import type { SafetyEvidence } from "./checks";
 import { MAX_METRICS_BYTES, readSmallFileSync } from "./files";
 import type { LiveHistorySource } from "./live-history";
 import { metricsFileOf } from "./names";
-import { type ChangeRequest, type Plan, planChange, readArtifactEvidence, resolveTarget } from "./plan";
-import { loadDeferredMetrics, loadDeferredModels, MODEL_ALIAS, type RegistryView, scanForPlan, type Version } from "./scan";
+import { type ChangeRequest, type Plan, type PlanSubjects, planChange, readArtifactEvidence, resolveTarget } from "./plan";
+import { type LoadedVersion, loadVersion, MODEL_ALIAS, type RegistryView, scanForPlan, type Version } from "./scan";
 
 /**
  * Reads the registry and plans a promotion or rollback against what is on disk now: scans (reading every
@@ -23,12 +23,10 @@ export async function planFromDisk(
   request: ChangeRequest,
   history?: LiveHistorySource,
   policy?: InspectionPolicy,
-): Promise<{ registry: RegistryView; plan: Plan }> {
+): Promise<{ registry: RegistryView; plan: Plan } & PlanSubjects> {
   const registry = await scanForPlan(root);
-  const target = resolveTarget(registry, request);
-  const production = (registry.production.stem === null ? undefined : registry.version(registry.production.stem)) ?? null;
-  loadDeferredModels(root, [target, production]);
-  loadDeferredMetrics(root, [target, production]);
+  const subjects = loadSubjects(root, registry, request);
+  const { target, production } = subjects;
   if (request.kind === "rollback" && !history) throw new Error("planFromDisk: a rollback needs the audit log's history");
   const [artifact, safety, liveRecord] = await Promise.all([
     readArtifactEvidence(root, target),
@@ -37,16 +35,28 @@ export async function planFromDisk(
   ]);
   // Defence in depth: only bytes the static inspector judged safe are ever loaded, and only in the sandbox.
   const loadCheck = await runLoadCheck(root, { file: target.modelFile, sha256: target.sha256, stem: target.stem }, safety.candidate.verdict);
-  const plan = planChange(registry, { ...request, version: target.stem }, { artifact, safety, liveRecord, loadCheck });
-  return { registry, plan };
+  const plan = planChange(registry, subjects, { ...request, version: target.stem }, { artifact, safety, liveRecord, loadCheck });
+  return { registry, plan, ...subjects };
+}
+
+/**
+ * The candidate a request names (or the best) and production's version, each read whole (see loadVersion):
+ * new objects. Throws typed errors for an unknown version or nothing to promote, SourceChangedError for a
+ * model file gone since the scan.
+ */
+export function loadSubjects(root: string, registry: RegistryView, request: Pick<ChangeRequest, "kind" | "version">): PlanSubjects {
+  const target = loadVersion(root, resolveTarget(registry, request));
+  const stem = registry.production.stem;
+  const production = stem === null ? undefined : registry.version(stem);
+  return { target, production: production ? loadVersion(root, production) : null };
 }
 
 /** The static inspector's verdict on the candidate and the feature-schema comparison with production. */
 export async function safetyEvidence(
   root: string,
-  target: Version,
+  target: LoadedVersion,
   registry: Pick<RegistryView, "production">,
-  production: Version | null,
+  production: LoadedVersion | null,
   policy?: InspectionPolicy,
 ): Promise<SafetyEvidence> {
   // Production's schema comes from the alias bytes themselves when they match no known version.

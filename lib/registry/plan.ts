@@ -4,7 +4,7 @@ import { InvalidInputError, RefusedError, UnknownVersionError } from "./errors";
 import { openRegular } from "./files";
 import { type LiveRecord, type RollbackEligibility, rollbackEligibility } from "./live-history";
 import { type JsonValue, metricNumber, SCORE_KEYS } from "./metrics";
-import { METRICS_ALIAS, MODEL_ALIAS, type Production, type RegistryView, type Version } from "./scan";
+import { type LoadedVersion, METRICS_ALIAS, MODEL_ALIAS, type Production, type RegistryView, type Version } from "./scan";
 
 export type ChangeKind = "promote" | "rollback";
 
@@ -119,24 +119,27 @@ export function resolveTarget(registry: RegistryView, request: Pick<ChangeReques
   return found;
 }
 
+/** The versions a plan is about, with everything read (see loadVersion): the candidate and production's. */
+export interface PlanSubjects {
+  target: LoadedVersion;
+  production: LoadedVersion | null;
+}
+
 /**
  * Computes what a promotion or rollback would do: the files it replaces, every readiness check with its
  * evidence, and whether it is allowed. Pure: touches nothing. Throws InvalidInputError for an override
  * of a check that cannot be overridden or an override with no reason.
  */
-export function planChange(registry: RegistryView, request: ChangeRequest, evidence: Evidence): Plan {
+export function planChange(registry: Pick<RegistryView, "production">, subjects: PlanSubjects, request: ChangeRequest, evidence: Evidence): Plan {
   for (const o of request.overrides) {
     if (!OVERRIDABLE.has(o.check)) {
       throw new InvalidInputError(`The check "${o.check}" cannot be overridden; only ${[...OVERRIDABLE].join(", ")} can, with a reason.`);
     }
     if (!o.reason.trim()) throw new InvalidInputError(`Overriding "${o.check}" needs a written reason (--reason TEXT).`);
   }
-  const target = resolveTarget(registry, request);
+  const { target, production: productionVersion } = subjects;
   const production = registry.production;
-  const productionVersion = (production.stem === null ? undefined : registry.version(production.stem)) ?? null;
-  for (const v of [target, productionVersion]) {
-    if (v?.modelDeferred || v?.metricsDeferred) throw new Error(`planChange: ${v.stem} was not loaded (see loadDeferredModels)`);
-  }
+  if (request.version !== undefined && request.version !== target.stem) throw new Error("planChange: the subjects are not the request's");
   if (request.kind === "rollback" && !evidence.liveRecord) throw new Error("planChange: a rollback needs the target's live record");
   const rollback =
     request.kind === "rollback" && evidence.liveRecord
@@ -204,7 +207,7 @@ export function planChange(registry: RegistryView, request: ChangeRequest, evide
  * Reads what the checks need from the candidate's model file: that it opens as a non-empty regular file,
  * and its first bytes. Reads at most 8 bytes; never follows a symlink.
  */
-export async function readArtifactEvidence(root: string, target: Version): Promise<ArtifactEvidence> {
+export async function readArtifactEvidence(root: string, target: Pick<Version, "modelFile">): Promise<ArtifactEvidence> {
   try {
     const { fh, stats } = await openRegular(join(root, target.modelFile));
     try {
@@ -228,14 +231,14 @@ export async function readArtifactEvidence(root: string, target: Version): Promi
   }
 }
 
-function ref(v: Version): VersionRef {
+function ref(v: LoadedVersion): VersionRef {
   return { stem: v.stem, sha256: v.sha256, metricsSha256: v.metricsSha256, score: v.score, metric: v.metric };
 }
 
 const NO_METRICS: Record<string, JsonValue> = Object.freeze(Object.create(null));
 
 /** The metrics of both versions in file order (candidate's, then production's own), bounded. */
-function metricChanges(target: Version, prod: Version | null): Pick<Plan, "metricChanges" | "metricChangesOmitted"> {
+function metricChanges(target: LoadedVersion, prod: LoadedVersion | null): Pick<Plan, "metricChanges" | "metricChangesOmitted"> {
   const mine = target.metrics?.metrics ?? NO_METRICS;
   const theirs = prod?.metrics?.metrics ?? NO_METRICS;
   const own = Object.keys(mine);

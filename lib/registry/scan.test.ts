@@ -1,7 +1,7 @@
 import { copyFileSync, linkSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadDeferredMetrics, loadDeferredModels, scanRegistry } from "./scan";
+import { freezeSnapshot, loadVersion, scanRegistry } from "./scan";
 import { BEST, MANIFEST, PRODUCTION, removeRegistry, tempRegistry } from "./test-support/fixture";
 
 let root: string;
@@ -47,14 +47,14 @@ describe("scanRegistry on the fixture corpus", () => {
   it("gives a model without metrics score -1 and metric unknown", async () => {
     const s = await scanRegistry(root);
     const v = s.versions.find((x) => x.stem === "candidate_logreg_20251120T093000Z")!;
-    expect(v).toMatchObject({ score: -1, metric: "unknown", metrics: null, metricsFile: null });
+    expect(v).toMatchObject({ score: -1, metric: "unknown", highlights: null, metricsFile: null });
   });
 });
 
 describe("how much a scan keeps of each metrics file", () => {
   it("agrees on scores, best and production at every detail, and reads documents on demand", async () => {
-    const full = await scanRegistry(root);
-    for (const options of [{ metrics: "highlights" }, { metrics: "scores" }, { models: "deferred", metrics: "scores" }] as const) {
+    const full = await scanRegistry(root, { models: true });
+    for (const options of [{ metrics: "highlights" }, { metrics: "scores" }, { metrics: "scores", models: true }] as const) {
       const lean = await scanRegistry(root, options);
       expect([lean.best, lean.production.stem, lean.production.state], JSON.stringify(options)).toEqual([
         full.best,
@@ -67,16 +67,28 @@ describe("how much a scan keeps of each metrics file", () => {
     const highlights = await scanRegistry(root, { metrics: "highlights" });
     const best = highlights.versions.find((v) => v.stem === BEST)!;
     const bestFull = full.versions.find((v) => v.stem === BEST)!;
-    expect(best).toMatchObject({ metrics: null, metricsDeferred: true, highlights: bestFull.highlights });
-    expect(best.highlights).toMatchObject({ prAuc: bestFull.score, trainedBy: bestFull.metrics?.meta.trainedBy });
-    loadDeferredMetrics(root, [best]);
-    expect(best.metrics).toEqual(bestFull.metrics);
-    expect(best.metricsDeferred).toBe(false);
-    const deferred = await scanRegistry(root, { models: "deferred", metrics: "scores" });
-    const v = deferred.versions.find((x) => x.stem === BEST)!;
-    expect(v).toMatchObject({ modelDeferred: true, highlights: null });
-    loadDeferredModels(root, [v]);
-    expect([v.sha256, v.size]).toEqual([bestFull.sha256, bestFull.size]);
+    expect(best).not.toHaveProperty("metrics");
+    expect(best).not.toHaveProperty("sha256");
+    expect(best.highlights).toEqual(bestFull.highlights);
+    const loaded = loadVersion(root, best);
+    expect(loaded.highlights).toMatchObject({ prAuc: bestFull.score, trainedBy: loaded.metrics?.meta.trainedBy });
+    expect([loaded.sha256, loaded.size]).toEqual([bestFull.sha256, bestFull.size]);
+    expect(loaded.metrics?.score).toBe(bestFull.score);
+    // A new object: the scanned version is left as it was.
+    expect(best).not.toHaveProperty("metrics");
+    const scores = await scanRegistry(root, { metrics: "scores" });
+    expect(scores.versions.find((x) => x.stem === BEST)).toMatchObject({ highlights: null });
+  });
+
+  it("never changes a frozen snapshot when versions are loaded from it", async () => {
+    const s = freezeSnapshot(await scanRegistry(root));
+    const before = JSON.stringify(s);
+    for (const v of s.versions) loadVersion(root, v);
+    expect(JSON.stringify(s)).toBe(before);
+    expect(Object.isFrozen(s.versions[0])).toBe(true);
+    expect(() => {
+      (s.versions[0] as { score: number }).score = 2;
+    }).toThrow(TypeError);
   });
 });
 

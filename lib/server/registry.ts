@@ -6,8 +6,11 @@ import { repairOnStart } from "@/lib/release";
 import { providerOf } from "@/lib/db";
 import {
   folderStamps,
-  loadDeferredMetrics,
-  loadDeferredModels,
+  freezeSnapshot,
+  type HashedVersion,
+  type LoadedVersion,
+  loadModel,
+  loadVersion,
   METRICS_DIR,
   MODELS_DIR,
   needsRecovery,
@@ -36,53 +39,32 @@ const SYSTEM = { name: "system", role: "system", source: "web" as const };
 // What the server keeps of every version: the highlights the table and charts show, not whole metrics
 // documents (at 20,000 versions those alone are tens of megabytes), and no model file facts: the table
 // needs none, and hashing every model file would make a server's first page read the whole registry.
-// Pages read documents and model facts on demand.
-const LEAN = { metrics: "highlights", models: "deferred" } as const;
-
-/**
- * The snapshot with these versions' whole metrics documents and model file facts (size, mtime, sha256)
- * read from disk, for a page that shows or plans them. Copies: the cached snapshot keeps highlights only.
- * Throws SourceChangedError when one of their model files vanished or became unusable since the scan.
- */
-export function withDocuments(snapshot: Snapshot, stems: readonly (string | null | undefined)[]): Snapshot {
-  const wanted = new Set(stems.filter((s): s is string => !!s));
-  const versions = snapshot.versions.map((v) => (wanted.has(v.stem) && (v.metricsDeferred || v.modelDeferred) ? { ...v } : v));
-  const chosen = versions.filter((v) => wanted.has(v.stem));
-  loadDeferredModels(snapshot.root, chosen);
-  loadDeferredMetrics(snapshot.root, chosen);
-  return { ...snapshot, versions };
-}
+// Pages read documents and model facts on demand (loadVersion, loadModel): new objects, never the cached ones.
+const LEAN = { metrics: "highlights" } as const;
 
 /**
  * Each of these versions with its whole metrics document and model file facts, read as it is asked for:
  * a page that reduces every document to a bounded view (compare) holds one document at a time, whatever
- * their sizes. Copies; throws SourceChangedError like withDocuments.
+ * their sizes. New objects; throws SourceChangedError when a model file vanished since the scan.
  */
-export function* eachWithDocument(snapshot: Snapshot, versions: Iterable<Version>): Generator<Version> {
-  for (const v of versions) {
-    const copy = { ...v };
-    loadDeferredModels(snapshot.root, [copy]);
-    loadDeferredMetrics(snapshot.root, [copy]);
-    yield copy;
-  }
+export function* eachWithDocument(snapshot: Snapshot, versions: Iterable<Version>): Generator<LoadedVersion> {
+  for (const v of versions) yield loadVersion(snapshot.root, v);
 }
 
 /**
  * These versions with their model file facts (one lstat each; the sha256 is remembered by the file's
- * stat identity, so a repeated page hashes nothing), as copies: the cached snapshot is shared by every
- * request and never changed. A version whose model file became unusable since the scan is returned
- * without them: the next scan reports it.
+ * stat identity, so a repeated page hashes nothing), as new objects: the cached snapshot is shared by every
+ * request and never changed. A version whose model file became unusable since the scan is returned as it
+ * is, without them: the next scan reports it.
  */
-export function withModelFacts(root: string, versions: readonly Version[]): Version[] {
+export function withModelFacts(root: string, versions: readonly Version[]): (Version | HashedVersion)[] {
   return versions.map((v) => {
-    if (!v.modelDeferred) return v;
-    const copy = { ...v };
     try {
-      loadDeferredModels(root, [copy]);
+      return loadModel(root, v);
     } catch (e) {
       if (!(e instanceof SourceChangedError)) throw e;
+      return v;
     }
-    return copy;
   });
 }
 
@@ -136,6 +118,8 @@ export async function loadSnapshot(): Promise<Snapshot> {
     await repairOnStart(root, SYSTEM);
     snapshot = await scanRegistry(root, LEAN);
   }
+  // Frozen: every request shares it, and a page that changed it would change every other page's.
+  freezeSnapshot(snapshot);
   cached = { root, stamp, changes: before, change, snapshot };
   return snapshot;
 }

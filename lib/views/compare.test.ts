@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { NESTED_TOO_DEEPLY, parseMetricsText, scanRegistry, type Version } from "@/lib/registry";
+import { type LoadedVersion, loadVersion, NESTED_TOO_DEEPLY, parseMetricsText, scanRegistry } from "@/lib/registry";
 import { compareVersions, MAX_CELL_CHARS, MAX_COMPARE_ROWS, show } from "./compare";
 import { toRow } from "./version-rows";
 
@@ -9,9 +9,15 @@ const ARTIFACTS = resolve(__dirname, "../../artifacts");
 const PRODUCTION = "baseline_logreg_20250211T143000Z";
 const BEST = "candidate_logreg_20250305T101000Z";
 
+/** The demo registry with every version read whole, as the compare page reads the ones it shows. */
+async function scanLoaded() {
+  const s = await scanRegistry(ARTIFACTS);
+  return { ...s, versions: s.versions.map((v) => loadVersion(ARTIFACTS, v)) };
+}
+
 describe("compareVersions on the demo registry", () => {
   it("lines up metrics, flags differences and marks the best metric value", async () => {
-    const s = await scanRegistry(ARTIFACTS);
+    const s = await scanLoaded();
     const picked = [PRODUCTION, BEST].map((stem) => s.versions.find((v) => v.stem === stem)!);
     const c = compareVersions(picked);
     expect(c.stems).toEqual([PRODUCTION, BEST]);
@@ -31,7 +37,7 @@ describe("compareVersions on the demo registry", () => {
   });
 
   it("shows a missing metric as a dash and keeps it out of the best", async () => {
-    const s = await scanRegistry(ARTIFACTS);
+    const s = await scanLoaded();
     const noMetrics = s.versions.find((v) => v.metrics === null)!;
     const c = compareVersions([noMetrics, s.versions.find((v) => v.stem === BEST)!]);
     const pr = c.rows.find((r) => r.key === "pr_auc")!;
@@ -42,7 +48,7 @@ describe("compareVersions on the demo registry", () => {
 });
 
 describe("compareVersions on hostile files", () => {
-  const withFile = (v: Version, stem: string, text: string): Version => {
+  const withFile = (v: LoadedVersion, stem: string, text: string): LoadedVersion => {
     const parsed = parseMetricsText(text);
     if (!parsed.ok) throw new Error(parsed.message);
     return { ...v, stem, metrics: parsed.doc, score: parsed.doc.score, metric: parsed.doc.metric };
@@ -51,7 +57,7 @@ describe("compareVersions on hostile files", () => {
     `{"metrics": {${keys.map((k, i) => `"${k}": ${i / keys.length}`).join(",")}}, "hyperparameters": {"note": "${"n".repeat(100_000)}"}, "trained_by": "${"t".repeat(50_000)}"}`;
 
   it("keeps at most MAX_COMPARE_ROWS rows per section and counts, per version, what it left out", async () => {
-    const s = await scanRegistry(ARTIFACTS);
+    const s = await scanLoaded();
     const base = s.versions.find((v) => v.stem === BEST)!;
     const keys = Array.from({ length: 150_000 }, (_, i) => `m${i}`);
     const forwards = huge(keys);
@@ -63,7 +69,7 @@ describe("compareVersions on hostile files", () => {
     function* versions() {
       for (let i = 0; i < 12; i++) {
         consumed++;
-        yield { ...(files[i % 2] as Version), stem: `v${i}_20250101T00000${i % 10}Z` };
+        yield { ...(files[i % 2] as LoadedVersion), stem: `v${i}_20250101T00000${i % 10}Z` };
       }
     }
     const c = compareVersions(versions());
@@ -83,7 +89,7 @@ describe("compareVersions on hostile files", () => {
   });
 
   it("keeps a key a later version brings while there is room, and an empty cell for those without it", async () => {
-    const s = await scanRegistry(ARTIFACTS);
+    const s = await scanLoaded();
     const base = s.versions.find((v) => v.stem === BEST)!;
     const c = compareVersions([
       withFile(base, "a_20250101T000000Z", '{"metrics": {"pr_auc": 0.5, "f1": 0.4}}'),
@@ -97,7 +103,7 @@ describe("compareVersions on hostile files", () => {
   });
 
   it("shows values nested too deeply as such, and long text that differs past the cut as differing", async () => {
-    const s = await scanRegistry(ARTIFACTS);
+    const s = await scanLoaded();
     const base = s.versions.find((v) => v.stem === BEST)!;
     const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
     const c = compareVersions([
@@ -116,7 +122,7 @@ describe("compareVersions on hostile files", () => {
 
 describe("toRow", () => {
   it("computes the delta against production on the same metric only", async () => {
-    const s = await scanRegistry(ARTIFACTS);
+    const s = await scanLoaded();
     const best = toRow(s.versions.find((v) => v.stem === BEST)!, s.production);
     expect(best.isBest).toBe(true);
     expect(best.delta).toBeCloseTo(0.653188 - 0.567856, 6);

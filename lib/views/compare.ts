@@ -1,4 +1,4 @@
-import { fmt, type JsonValue, SCORE_KEYS, UNKNOWN_METRIC, type Version } from "@/lib/registry";
+import { fmt, type JsonValue, type LoadedVersion, SCORE_KEYS, UNKNOWN_METRIC } from "@/lib/registry";
 import { fmtTime } from "./format";
 import { clip, MAX_KEY_CHARS, valueText } from "./json-display";
 
@@ -35,7 +35,7 @@ export const MAX_CELL_CHARS = 200;
 // Metrics where a smaller number is the better model.
 const LOWER_IS_BETTER = /(loss|brier|error|^mae|^mse|^rmse|_mae|_mse|_rmse)/i;
 
-type Getter = (v: Version) => CellValue;
+type Getter = (v: LoadedVersion) => CellValue;
 const META: [key: string, label: string, get: Getter][] = [
   ["score", "Score", (v) => (v.metric === UNKNOWN_METRIC ? null : v.score)],
   ["metric", "Score metric", (v) => v.metric],
@@ -58,7 +58,7 @@ const META: [key: string, label: string, get: Getter][] = [
  * Lines up metrics, metadata and hyperparameters of several versions side by side, flags the rows whose
  * values differ and marks the best value of each metric row. Pure. See Comparer.
  */
-export function compareVersions(versions: Iterable<Version>): Comparison {
+export function compareVersions(versions: Iterable<LoadedVersion>): Comparison {
   const comparer = new Comparer();
   for (const v of versions) comparer.add(v);
   return comparer.result();
@@ -77,7 +77,7 @@ export class Comparer {
   private readonly metricNames: string[] = [];
 
   /** Reads what the comparison shows of `v`; keeps no reference to it or its document. */
-  add(v: Version): void {
+  add(v: LoadedVersion): void {
     this.stems.push(v.stem);
     META.forEach(([, , get], m) => {
       (this.meta[m] as CellValue[]).push(clipCell(get(v)));

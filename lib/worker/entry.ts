@@ -3,9 +3,9 @@
 // build, .next/inspect-worker.mjs by the web build) and loaded inside a worker thread by
 // lib/inspect/run-isolated.ts. When loaded in a worker whose workerData is an inspect request it runs once
 // and posts the report back; a spare worker (no request in workerData) answers requests by message
-// instead: inspections, and the file work a cold registry scan shares (lib/registry/shared-reads.ts).
+// instead: inspections, and the file work a cold registry scan shares (lib/registry/fast/shared-reads.ts).
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { packedBuffers, readSharedMetricsFiles } from "@/lib/registry/shared-reads";
+import { packedBuffers, readSharedMetricsFiles } from "@/lib/registry/fast/shared-reads";
 import type { InspectionPolicy, InspectionReport } from "@/lib/inspect/types";
 import { metricsFileOf } from "@/lib/registry/names";
 import { type InspectRequest, isInspectRequest, type ReadMetricsRequest } from "./protocol";

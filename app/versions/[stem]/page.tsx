@@ -3,10 +3,10 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import {
   InvalidInputError,
+  type PlanSubjects,
   planChange,
   readArtifactEvidence,
   type RollbackEligibility,
-  resolveTarget,
   rollbackEligibility,
   viewOf,
   UNKNOWN_METRIC,
@@ -22,10 +22,10 @@ import { ReadinessCard } from "@/components/version/readiness-card";
 import { SummaryStrip } from "@/components/version/summary-strip";
 import { productionHistory } from "@/lib/audit";
 import { can } from "@/lib/auth";
-import { safetyEvidence } from "@/lib/registry/plan-from-disk";
+import { loadSubjects, safetyEvidence } from "@/lib/registry/plan-from-disk";
 import { inspectVersions } from "@/lib/server/inspection";
 import { trustPolicy } from "@/lib/trust/trust-list";
-import { loadSnapshot, minScore, withDocuments } from "@/lib/server/registry";
+import { loadSnapshot, minScore } from "@/lib/server/registry";
 import { db, requirePage } from "@/lib/server/session";
 import { applyChange, previewChange } from "../../actions";
 import { clipStrings, entriesOf } from "@/lib/views/json-display";
@@ -52,25 +52,26 @@ export async function generateMetadata(props: Props): Promise<Metadata> {
 
 
 /** Everything the version page shows, read once: the plan a promotion would run, evidence and inspection. */
-async function loadVersion(stem: string, releaser: boolean) {
-  const cached = await loadSnapshot();
-  const snapshot = withDocuments(cached, [stem, cached.production.stem]);
-  let target: ReturnType<typeof resolveTarget>;
+async function loadPage(stem: string, releaser: boolean) {
+  const snapshot = await loadSnapshot();
+  const request = { kind: "promote" as const, version: stem };
+  let subjects: PlanSubjects;
   try {
-    target = resolveTarget(viewOf(snapshot), { kind: "promote", version: stem });
+    // New objects with the documents and model facts: the cached snapshot keeps highlights only.
+    subjects = loadSubjects(snapshot.root, viewOf(snapshot), request);
   } catch (e) {
     if (e instanceof UnknownVersionError) notFound();
     throw e;
   }
+  const { target } = subjects;
   const threshold = minScore();
-  const productionVersion = snapshot.versions.find((v) => v.stem === snapshot.production.stem) ?? null;
   const policy = await trustPolicy(db());
   const [artifact, safety, reports] = await Promise.all([
     readArtifactEvidence(snapshot.root, target),
-    safetyEvidence(snapshot.root, target, snapshot, productionVersion, policy),
+    safetyEvidence(snapshot.root, target, snapshot, subjects.production, policy),
     inspectVersions(snapshot.root, [target]),
   ]);
-  const plan = planChange(viewOf(snapshot), { kind: "promote", version: stem, minScore: threshold, overrides: [] }, { artifact, safety });
+  const plan = planChange(snapshot, subjects, { ...request, minScore: threshold, overrides: [] }, { artifact, safety });
   const prod = snapshot.production;
   // Rollback is offered only for bytes the audit log recorded live; anything else is a promotion.
   const rollback: RollbackEligibility | null =
@@ -83,7 +84,7 @@ export default async function VersionPage(props: Props) {
   const user = await requirePage("registry.read", `/versions/${encodeURIComponent(rawStem)}`);
   const stem = stemOr404(rawStem);
   const releaser = can(user.roles, "model.promote");
-  const { snapshot, target, threshold, plan, prod, rollback, report } = await loadVersion(stem, releaser);
+  const { snapshot, target, threshold, plan, prod, rollback, report } = await loadPage(stem, releaser);
   const doc = target.metrics;
   // The metadata's strings come from the file, at any length.
   const meta = doc ? clipStrings(doc.meta) : undefined;

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MessageChannel } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PackedReads, packedBuffers, packedFacts, packReads, readMetricsFiles, readSharedMetricsFiles, unpackRead } from "./shared-reads";
+import { readMetricsFiles } from "../metrics-file";
+import { type PackedReads, packedBuffers, packedFacts, packReads, readSharedMetricsFiles, unpackRead } from "./shared-reads";
 
 describe("packReads and unpackRead", () => {
   let root: string;

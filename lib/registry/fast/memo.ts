@@ -1,5 +1,5 @@
-import { COMPACT_TIMESTAMP, searchByTimestamp } from "./names";
-import type { FileStamp, ListedVersion, ProblemCode } from "./types";
+import { COMPACT_TIMESTAMP, searchByTimestamp } from "../names";
+import type { FileStamp, ListedVersion, ProblemCode } from "../types";
 
 // Numbers kept per version: the metrics file's stamp, score and metric (as an index into metricNames),
 // then the model file's stamp. A stamp is device, inode, size, mtime, ctime; NaN means "not known".

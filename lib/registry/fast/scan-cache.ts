@@ -4,10 +4,11 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inspectionReports } from "@/lib/inspect/run-isolated";
 import type { InspectionReport } from "@/lib/inspect/types";
-import { STATE_DIR } from "./lock";
+import { STATE_DIR } from "../lock";
 import { MEMO_FORMAT, ScanMemo } from "./memo";
-import { SCORE_KEYS } from "./metrics";
-import { aliasHashCache, listingCache, type Problem, scanMemos } from "./scan";
+import { SCORE_KEYS } from "../metrics";
+import type { Problem } from "../types";
+import { aliasHashCache, listingCache, scanMemos } from "./source";
 
 const FILE = "scan-cache.bin";
 /** Inspection reports kept between runs (the newest; each is a few KB). */
@@ -92,9 +93,11 @@ export function codeVersion(): string {
     const dist = dirname(chunks);
     for (const f of readdirSync(dist).filter((f) => f.endsWith(".mjs")).sort()) hash.update(f).update(readFileSync(join(dist, f)));
   } else {
-    const dir = dirname(here);
-    for (const f of readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort()) {
-      hash.update(f).update(readFileSync(join(dir, f)));
+    // The core is this folder's parent (lib/registry) and its folders: the rule lives in all of them.
+    const core = dirname(dirname(here));
+    const files = readdirSync(core, { recursive: true, encoding: "utf8" });
+    for (const f of files.filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort()) {
+      hash.update(f).update(readFileSync(join(core, f)));
     }
   }
   cachedCodeVersion = hash.digest("hex");
