@@ -26,7 +26,11 @@ export interface AliasRead {
  * A folder, pipe, socket or device is reported as blocking every promotion (see aliasObstacle). `hash`
  * hashes a regular alias file (the fast source remembers what it hashed). Reads only.
  */
-export async function readAlias(root: string, file: string, hash: (path: string, stats: Stats) => string = hashFileSync): Promise<AliasRead> {
+export async function readAlias(
+  root: string,
+  file: string,
+  hash: (path: string, stats: Stats) => string = hashFileSync,
+): Promise<AliasRead> {
   const path = join(root, file);
   const none = { file, sha256: null, since: null, error: null, problem: null, blocked: false };
   const check = checkRegularFileSync(path);

@@ -177,4 +177,3 @@ export function knownHash(stats: Stats): string | undefined {
 export const hashCache = {
   set: (identity: string, sha256: string) => setBounded(hashes, identity, sha256, FILE_CACHE_ENTRIES),
 };
-

@@ -152,4 +152,3 @@ function classifyEntry(entry: Dirent, dir: string, ext: string, kind: "model" | 
   }
   return null;
 }
-

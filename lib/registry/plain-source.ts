@@ -12,7 +12,9 @@ import type { FactSource, MetricsFacts, MetricsTable, ModelRead } from "./types"
 export const plainSource: FactSource = {
   list: (root) => listRegistry(root),
   metrics: async (root, listing, detail) =>
-    tableOf(listing.versions.map(([stem, , , hasMetrics]) => (hasMetrics ? factsOf(readMetricsFile(root, metricsFileOf(stem), detail)) : null))),
+    tableOf(
+      listing.versions.map(([stem, , , hasMetrics]) => (hasMetrics ? factsOf(readMetricsFile(root, metricsFileOf(stem), detail)) : null)),
+    ),
   model: (root, stem) => readModelFile(root, modelFileOf(stem)),
   document: (root, stem) => readMetricsFile(root, metricsFileOf(stem), "documents"),
   hashAlias: (path, stats) => hashFileSync(path, stats),

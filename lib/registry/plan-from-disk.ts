@@ -34,7 +34,11 @@ export async function planFromDisk(
     request.kind === "rollback" ? history?.liveRecord(target.sha256) : undefined,
   ]);
   // Defence in depth: only bytes the static inspector judged safe are ever loaded, and only in the sandbox.
-  const loadCheck = await runLoadCheck(root, { file: target.modelFile, sha256: target.sha256, stem: target.stem }, safety.candidate.verdict);
+  const loadCheck = await runLoadCheck(
+    root,
+    { file: target.modelFile, sha256: target.sha256, stem: target.stem },
+    safety.candidate.verdict,
+  );
   const plan = planChange(registry, subjects, { ...request, version: target.stem }, { artifact, safety, liveRecord, loadCheck });
   return { registry, plan, ...subjects };
 }

@@ -1,5 +1,13 @@
 import { join } from "node:path";
-import { type ArtifactEvidence, type Check, type CheckName, type LoadCheckFacts, OVERRIDABLE, runChecks, type SafetyEvidence } from "./checks";
+import {
+  type ArtifactEvidence,
+  type Check,
+  type CheckName,
+  type LoadCheckFacts,
+  OVERRIDABLE,
+  runChecks,
+  type SafetyEvidence,
+} from "./checks";
 import { InvalidInputError, RefusedError, UnknownVersionError } from "./errors";
 import { openRegular } from "./files";
 import { type LiveRecord, type RollbackEligibility, rollbackEligibility } from "./live-history";
@@ -130,7 +138,12 @@ export interface PlanSubjects {
  * evidence, and whether it is allowed. Pure: touches nothing. Throws InvalidInputError for an override
  * of a check that cannot be overridden or an override with no reason.
  */
-export function planChange(registry: Pick<RegistryView, "production">, subjects: PlanSubjects, request: ChangeRequest, evidence: Evidence): Plan {
+export function planChange(
+  registry: Pick<RegistryView, "production">,
+  subjects: PlanSubjects,
+  request: ChangeRequest,
+  evidence: Evidence,
+): Plan {
   for (const o of request.overrides) {
     if (!OVERRIDABLE.has(o.check)) {
       throw new InvalidInputError(`The check "${o.check}" cannot be overridden; only ${[...OVERRIDABLE].join(", ")} can, with a reason.`);

@@ -5,6 +5,7 @@ import { readAlias } from "./alias";
 import { SourceChangedError } from "./errors";
 import { fastSource } from "./fast/source";
 import { assertRoot, METRICS_ALIAS, MODEL_ALIAS } from "./listing";
+import { NO_SCORE, UNKNOWN_METRIC } from "./metrics";
 import { factsOf } from "./metrics-file";
 import { isoTimestamp, metricsFileOf, modelFileOf, searchByTimestamp } from "./names";
 import { type Candidates, identifyProduction, type Production } from "./production";
@@ -115,14 +116,16 @@ async function scanCore(root: string, options: ScanOptions) {
   const top = bestIndex(listed.length, ranked);
   const best = top < 0 ? null : listed[top]![0];
   const candidates = candidatesOf(root, listing, table, source, models);
-  const [model, metrics] = await Promise.all([readAlias(root, MODEL_ALIAS, source.hashAlias), readAlias(root, METRICS_ALIAS, source.hashAlias)]);
+  const [model, metrics] = await Promise.all([
+    readAlias(root, MODEL_ALIAS, source.hashAlias),
+    readAlias(root, METRICS_ALIAS, source.hashAlias),
+  ]);
   for (const alias of [model, metrics]) if (alias.problem) problems.push(alias.problem);
   const production = identifyProduction(candidates, model, metrics);
   const build = (i: number): Version => {
-    const v = versionOf(listing, i, table);
-    v.isProduction = production.stem === v.stem;
-    v.isBest = best === v.stem;
-    return models ? Object.assign(v, models[i] as ModelFacts) : v;
+    const stem = listed[i]![0];
+    const flags = { isProduction: production.stem === stem, isBest: best === stem };
+    return models ? versionOf(listing, i, table, flags, models[i] as ModelFacts) : versionOf(listing, i, table, flags);
   };
   return { listing, table, problems, production, best, kept, build };
 }
@@ -152,24 +155,61 @@ function candidatesOf(root: string, listing: Listing, table: MetricsTable, sourc
   };
 }
 
-/** Listed version i as its names and metrics facts describe it. A new object. */
-function versionOf(listing: Listing, i: number, table: MetricsTable): Version {
+/** Listed version i as its names and metrics facts describe it (with its model file's, when read). A new object. */
+function versionOf(
+  listing: Listing,
+  i: number,
+  table: MetricsTable,
+  flags: Pick<Version, "isProduction" | "isBest">,
+  model?: ModelFacts,
+): Version {
   const [stem, modelType, timestamp, hasMetrics] = listing.versions[i]!;
   const facts = table.facts(i);
-  return {
+  const iso = isoTimestamp(timestamp);
+  const modelFile = modelFileOf(stem);
+  const metricsFile = hasMetrics ? metricsFileOf(stem) : null;
+  const sha256 = facts?.sha256 ?? null;
+  const highlights = facts?.highlights ?? null;
+  const error = facts?.error ?? null;
+  const score = facts?.score ?? NO_SCORE;
+  const metric = facts?.metric ?? UNKNOWN_METRIC;
+  const { isProduction, isBest } = flags;
+  // One literal per kind, every field in it: fields added later would make V8 migrate every object built before.
+  if (!model) {
+    return {
+      stem,
+      modelType,
+      timestamp: iso,
+      modelFile,
+      metricsFile,
+      metricsSha256: sha256,
+      highlights,
+      metricsError: error,
+      score,
+      metric,
+      isProduction,
+      isBest,
+    };
+  }
+  const { sha256: modelSha256, size, modifiedAt } = model;
+  const hashed: HashedVersion = {
     stem,
     modelType,
-    timestamp: isoTimestamp(timestamp),
-    modelFile: modelFileOf(stem),
-    metricsFile: hasMetrics ? metricsFileOf(stem) : null,
-    metricsSha256: facts?.sha256 ?? null,
-    highlights: facts?.highlights ?? null,
-    metricsError: facts?.error ?? null,
-    score: table.score(i),
-    metric: table.metric(i),
-    isProduction: false,
-    isBest: false,
+    timestamp: iso,
+    modelFile,
+    metricsFile,
+    metricsSha256: sha256,
+    highlights,
+    metricsError: error,
+    score,
+    metric,
+    isProduction,
+    isBest,
+    sha256: modelSha256,
+    size,
+    modifiedAt,
   };
+  return hashed;
 }
 
 /** A snapshot read as a RegistryView. */

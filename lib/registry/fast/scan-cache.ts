@@ -72,7 +72,9 @@ export function loadScanCache(root: string, rule = ruleFingerprint()): LoadedCac
  * outlives the code that made it and the CLI cannot disagree with the dashboard.
  */
 export function ruleFingerprint(code = codeVersion()): string {
-  return createHash("sha256").update(JSON.stringify({ scoreKeys: SCORE_KEYS, memoFormat: MEMO_FORMAT, code })).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify({ scoreKeys: SCORE_KEYS, memoFormat: MEMO_FORMAT, code }))
+    .digest("hex");
 }
 
 let cachedCodeVersion: string | undefined;
@@ -89,15 +91,26 @@ export function codeVersion(): string {
   const hash = createHash("sha256");
   if (/-[A-Z0-9]{8}\.mjs$/.test(basename(here))) {
     const chunks = dirname(here);
-    hash.update(readdirSync(chunks).filter((f) => f.endsWith(".mjs")).sort().join("\n"));
+    hash.update(
+      readdirSync(chunks)
+        .filter((f) => f.endsWith(".mjs"))
+        .sort()
+        .join("\n"),
+    );
     const dist = dirname(chunks);
-    for (const f of readdirSync(dist).filter((f) => f.endsWith(".mjs")).sort()) hash.update(f).update(readFileSync(join(dist, f)));
+    for (const f of readdirSync(dist)
+      .filter((f) => f.endsWith(".mjs"))
+      .sort())
+      hash.update(f).update(readFileSync(join(dist, f)));
   } else {
-    // The core is this folder's parent (lib/registry) and its folders: the rule lives in all of them.
-    const core = dirname(dirname(here));
-    const files = readdirSync(core, { recursive: true, encoding: "utf8" });
-    for (const f of files.filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort()) {
-      hash.update(f).update(readFileSync(join(core, f)));
+    // The rule lives in the core (lib/registry) and in this folder (lib/registry/fast): both, never deeper.
+    const fast = dirname(here);
+    for (const dir of [dirname(fast), fast]) {
+      for (const f of readdirSync(dir)
+        .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+        .sort()) {
+        hash.update(f).update(readFileSync(join(dir, f)));
+      }
     }
   }
   cachedCodeVersion = hash.digest("hex");

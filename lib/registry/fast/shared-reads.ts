@@ -5,7 +5,6 @@ import { type MetricsFileRead, readMetricsFile } from "../metrics-file";
 import type { MetricsDetail } from "../types";
 import { STAT_ROW, StatKind, stampAt } from "./stamps";
 
-
 /**
  * readMetricsFiles for files shared with another thread that reads from the first file forwards, with one
  * claim flag per file: reads from the last file backwards, claiming each first (Atomics.compareExchange

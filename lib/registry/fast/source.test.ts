@@ -60,7 +60,8 @@ function randomRegistry(seed: number): string {
   const aliased = stems[Math.floor(r() * stems.length)] as string;
   const alias = Math.floor(r() * 5);
   // 0: absent; 1: a promoted pair; 2: a hand-copied model alone; 3: mismatched metrics; 4: bytes of no version.
-  if (alias === 1 || alias === 2 || alias === 3) cpSync(join(root, "models", `${aliased}.joblib`), join(root, "models", "production_latest.joblib"));
+  if (alias === 1 || alias === 2 || alias === 3)
+    cpSync(join(root, "models", `${aliased}.joblib`), join(root, "models", "production_latest.joblib"));
   if (alias === 1) cpSync(join(root, "metrics", `${aliased}.json`), join(root, "metrics", "production_latest.json"), { force: true });
   if (alias === 3) writeFileSync(join(root, "metrics", "production_latest.json"), metricsText(r));
   if (alias === 4) writeFileSync(join(root, "models", "production_latest.joblib"), "bytes of no version");

@@ -129,7 +129,13 @@ async function readAllMetrics(root: string, listing: Listing, detail: MetricsDet
   const n = listing.versions.length;
   const memo = memos.get(root);
   const prior = memo ? (memo.latest ?? memo.prior) : null;
-  const next = memo ? ScanMemo.from(prior, listing.dirs, listing.versions.map((v) => v[0])) : null;
+  const next = memo
+    ? ScanMemo.from(
+        prior,
+        listing.dirs,
+        listing.versions.map((v) => v[0]),
+      )
+    : null;
   // Changed: something to save (an earlier scan in this process may have learned it already).
   if (next && prior && prior === memo?.latest && prior.changed) next.changed = true;
   // With nothing remembered yet (a first scan) an lstat before each read could only miss: read straight away.
