@@ -89,7 +89,7 @@ const INSPECTOR_REVISION = 2;
 let epoch: string | undefined;
 
 /**
- * The report cache, for a persistent cache kept between CLI runs (lib/registry/scan-cache.ts). Entries
+ * The report cache, for a persistent cache kept between CLI runs (lib/registry/fast/scan-cache.ts). Entries
  * are keyed by the sha256 of the inspected bytes; `epoch` names the inspector and allowlist that made them.
  */
 export const inspectionReports = {
