@@ -10,7 +10,7 @@ import { CHECK_NAMES, planFromDisk } from "@/lib/registry";
 import { defineAction } from "@/lib/server/action";
 import { minScore, registryRoot } from "@/lib/server/registry";
 import { db } from "@/lib/server/session";
-import { settingValues } from "@/lib/settings/settings";
+import { loadCheckPolicy, readSettings, settingValues } from "@/lib/settings/settings";
 import { trustPolicy } from "@/lib/trust/trust-list";
 import type { Preview } from "@/lib/views/preview";
 
@@ -36,6 +36,7 @@ export const previewChange = defineAction("model.preview", "model.promote", targ
     { kind: input.kind, version, minScore: minScore(), overrides: [] },
     input.kind === "rollback" ? productionHistory(db()) : undefined,
     await trustPolicy(db()),
+    loadCheckPolicy(await readSettings(db())),
   );
   const { route } = await routeFor(db(), plan, await settingValues(db()), new Date());
   return { ok: true, data: JSON.parse(JSON.stringify({ plan, previous, approval: route })) as Preview };

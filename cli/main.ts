@@ -4,6 +4,7 @@ import { databaseExists } from "@/lib/audit/db-file";
 import { isUnreachable } from "@/lib/db/url";
 import { startSpareWorker } from "@/lib/inspect/run-isolated";
 import type { InspectionPolicy } from "@/lib/inspect/types";
+import { type LoadCheckPolicy, loadCheckPolicyFromEnv } from "@/lib/load-check/mode";
 import {
   CHECK_NAMES,
   type ChangeRequest,
@@ -167,6 +168,13 @@ async function trustPolicyOf(root: string): Promise<InspectionPolicy> {
   return (await import("@/lib/trust/trust-list")).trustPolicyOf(root);
 }
 
+/** The registry's load-check setting (REGISTRY_LOAD_CHECK, else the dashboard's, else "on"): the environment alone with no database. */
+async function loadCheckPolicyOf(root: string): Promise<LoadCheckPolicy> {
+  if (!databaseExists(root)) return loadCheckPolicyFromEnv();
+  await audit();
+  return (await import("@/lib/settings/settings")).loadCheckPolicyOf(root);
+}
+
 /** Runs one CLI invocation and returns its exit code; never exits the process (bin.mjs sets the exit code). */
 export async function main(argv: string[], out: Out = defaultOut()): Promise<number> {
   const json = argv.slice(1).includes("--json");
@@ -261,8 +269,15 @@ async function show(args: string[], io: Out): Promise<number> {
   const stem = validateVersionName(positionals[0]);
   const root = resolveRoot(values.root);
   const policy = await trustPolicyOf(root);
+  const loadCheck = await loadCheckPolicyOf(root);
   const { registry, plan } = await withScanCache(root, () =>
-    planFromDisk(root, { kind: "promote", version: stem, minScore: resolveMinScore(), overrides: [] }, undefined, policy),
+    planFromDisk(
+      root,
+      { kind: "promote", version: stem, minScore: resolveMinScore(), overrides: [] },
+      undefined,
+      policy,
+      loadCheck,
+    ),
   );
   const v = registry.version(stem)!;
   // Documents nest at most MAX_NESTING levels (deeper values read as NESTED_TOO_DEEPLY), so this prints.
@@ -323,7 +338,7 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
     if (dryRun) {
       // A rollback is planned against the audit log: was its target live?
       const history = kind === "rollback" ? await audit().then((a) => a.productionHistory(a.openAudit(root))) : undefined;
-      const { plan } = await planFromDisk(root, request, history, await trustPolicyOf(root));
+      const { plan } = await planFromDisk(root, request, history, await trustPolicyOf(root), await loadCheckPolicyOf(root));
       report(plan, { dryRun, done: false, correlationId: "", previous }, io);
       return plan.allowed ? 0 : 3;
     }

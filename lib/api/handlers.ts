@@ -13,6 +13,7 @@ import {
 import { type ChangeRequest, InvalidInputError, type Plan, planFromDisk, scanForPlan, type Snapshot, type Version } from "@/lib/registry";
 import type { ApiContext } from "@/lib/server/api-route";
 import { apiError } from "@/lib/server/api-route";
+import { loadCheckPolicyOf } from "@/lib/settings/settings";
 import { loadSnapshot, minScore, overviewData, withModelFacts } from "@/lib/server/registry";
 import { queryRows } from "@/lib/views/table-query";
 import type { VersionRow } from "@/lib/views/version-rows";
@@ -99,7 +100,13 @@ function byStem(s: Snapshot): Map<string, Version> {
 
 /** GET /versions/{stem}: as `registry show --json`. */
 export async function version(stem: string, ctx: ApiContext): Promise<Response> {
-  const { registry, plan } = await planFromDisk(ctx.root, { kind: "promote", version: stem, minScore: minScore(), overrides: [] });
+  const { registry, plan } = await planFromDisk(
+    ctx.root,
+    { kind: "promote", version: stem, minScore: minScore(), overrides: [] },
+    undefined,
+    undefined,
+    await loadCheckPolicyOf(ctx.root),
+  );
   const v = registry.version(stem);
   return Response.json({
     version: v,
@@ -124,7 +131,13 @@ export async function change(
   const overrides = "overrides" in input ? (input.overrides ?? []) : [];
   const request: ChangeRequest = { kind, version, minScore: minScore(), overrides, reason: input.reason ?? null };
   if (input.dryRun) {
-    const { plan } = await planFromDisk(ctx.root, request, kind === "rollback" ? productionHistory(ctx.db) : undefined);
+    const { plan } = await planFromDisk(
+      ctx.root,
+      request,
+      kind === "rollback" ? productionHistory(ctx.db) : undefined,
+      undefined,
+      await loadCheckPolicyOf(ctx.root),
+    );
     return answer(plan, releaseJson(plan, { dryRun: true, done: false, correlationId: "", previous }), false);
   }
   const outcome = await submitChange(

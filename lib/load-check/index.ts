@@ -19,8 +19,10 @@ import {
 import { delimiter, join, resolve } from "node:path";
 import type { LoadCheckFacts } from "@/lib/registry/checks";
 import type { JsonValue } from "@/lib/registry/metrics";
+import { type LoadCheckPolicy, loadCheckPolicyFromEnv } from "./mode";
 import { DEFAULT_LIMITS, type PythonEnv, probePython, runSandboxed, type SandboxLimits, sandboxUnavailable } from "./sandbox";
 
+export { LOAD_CHECK_MODES, type LoadCheckMode, type LoadCheckPolicy, loadCheckPolicyFromEnv } from "./mode";
 export { DEFAULT_LIMITS, probePython, sandboxUnavailable } from "./sandbox";
 
 /** The loader script: REGISTRY_LOAD_LOADER (set by the CLI's launcher), else lib/load-check/loader.py here. */
@@ -38,24 +40,21 @@ export function limitsFromEnv(env: Record<string, string | undefined> = process.
   };
 }
 
-/** Whether a check that could not run blocks a promotion (REGISTRY_LOAD_CHECK=required); by default it does not. */
-export function notRunBlocks(env: Record<string, string | undefined> = process.env): boolean {
-  return env.REGISTRY_LOAD_CHECK === "required";
-}
-
 /**
- * Runs the loads_and_predicts check on one version's model file. `safe` must be the static inspector's
- * verdict on these very bytes: anything but "safe" is never loaded. Remembers answers (not limits hit or
- * a missing sandbox) under <root>/.registry/load-checks/, keyed by the file's sha256 and the environment
- * (interpreter, package versions, loader, limits). Never throws.
+ * Runs the loads_and_predicts check on one version's model file. `verdict` must be the static inspector's
+ * verdict on these very bytes: anything but "safe" is never loaded. `policy` (the registry's setting, see
+ * lib/settings; the environment alone by default) says whether it runs and whether "not run" blocks.
+ * Remembers answers (not limits hit or a missing sandbox) under <root>/.registry/load-checks/, keyed by the
+ * file's sha256 and the environment (interpreter, package versions, loader, limits). Never throws.
  */
 export async function runLoadCheck(
   root: string,
   model: { file: string; sha256: string; stem: string },
   verdict: string,
+  policy: LoadCheckPolicy = loadCheckPolicyFromEnv(),
 ): Promise<LoadCheckFacts> {
-  const blocks = notRunBlocks();
-  if (process.env.REGISTRY_LOAD_CHECK === "off") return notRun("switched off (REGISTRY_LOAD_CHECK=off)", blocks, {});
+  const blocks = policy.mode === "required";
+  if (policy.mode === "off") return notRun(switchedOff(policy), blocks, {});
   if (verdict !== "safe") {
     return notRun(`the static inspector judged the file ${verdict}, and a file is loaded only when it is safe`, blocks, {});
   }
@@ -119,6 +118,12 @@ function factsOf(
     };
   }
   return { status: "failed", detail: `The model does not load and predict: ${String(o.error ?? "no answer")}`, evidence };
+}
+
+function switchedOff(policy: LoadCheckPolicy): string {
+  return policy.source === "env"
+    ? "switched off (REGISTRY_LOAD_CHECK=off)"
+    : "switched off in the registry settings (Load-and-predict check: off)";
 }
 
 function notRun(reason: string, blocks: boolean, evidence: Record<string, JsonValue>): LoadCheckFacts {
