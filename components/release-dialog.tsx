@@ -8,7 +8,9 @@ import type { ActionResult } from "@/lib/server/action";
 import { kept } from "@/lib/views/form-values";
 import { fmtMetric } from "@/lib/views/format";
 import type { Preview } from "@/lib/views/preview";
+import type { LoadCheckState } from "@/lib/load-check";
 import { LivePeriods } from "./live-periods";
+import { LoadCheckProgress } from "./load-check-panel";
 import { PlanChecks, PlanFiles, PlanMetrics } from "./release-plan-tables";
 import { useHydrated } from "./use-hydrated";
 
@@ -22,6 +24,7 @@ type Applied = {
   correlationId?: string;
 };
 type ApplyAction = (prev: unknown, input: FormData) => Promise<ActionResult<Applied>>;
+type StatusAction = (prev: unknown, input: { version: string }) => Promise<ActionResult<LoadCheckState>>;
 
 export interface ReleaseAction {
   kind: Plan["kind"];
@@ -38,7 +41,18 @@ export interface ReleaseAction {
  * One stable component owns the dialog, so the result stays on screen when the page refreshes and the
  * buttons change.
  */
-export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAction[]; preview: PreviewAction; apply: ApplyAction }) {
+export function ReleaseActions({
+  actions,
+  preview,
+  apply,
+  loadCheckStatus,
+}: {
+  actions: ReleaseAction[];
+  preview: PreviewAction;
+  apply: ApplyAction;
+  /** Follows a load check the preview started, so the dialog shows its progress and then plans again. */
+  loadCheckStatus: StatusAction;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [active, setActive] = useState<ReleaseAction | null>(null);
   const [result, setResult] = useState<ActionResult<Preview> | null>(null);
@@ -89,6 +103,7 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
                 plan={result.data.plan}
                 approval={result.data.approval ?? "direct"}
                 apply={apply}
+                loadCheckStatus={loadCheckStatus}
                 onClose={close}
                 onDone={setDoneTitle}
                 onReview={() => active && open(active)}
@@ -124,6 +139,7 @@ function PlanView(props: {
   plan: Plan;
   approval: NonNullable<Preview["approval"]>;
   apply: ApplyAction;
+  loadCheckStatus: StatusAction;
   onClose: () => void;
   onDone: (title: string) => void;
   onReview: () => void;
@@ -141,6 +157,8 @@ function PlanView(props: {
   const blockedOutright = plan.checks.filter((c) => !c.passed && !c.overridable);
   // Still submittable when a check blocks it: the server refuses, and the refused attempt is on record.
   const willBeRefused = blockedOutright.length > 0 || !failedOverridable.every((c) => overrides.includes(c.name));
+  // The sandboxed load is still going: its progress is shown, and the plan is made again once it answers.
+  const loading = plan.checks.find((c) => c.name === "loads_and_predicts" && c.evidence.status === "running");
 
   useEffect(() => {
     if (state?.ok) {
@@ -161,6 +179,14 @@ function PlanView(props: {
       <PlanFiles files={plan.files} />
       <PlanMetrics plan={plan} />
       <PlanChecks checks={plan.checks} overrides={overrides} setOverrides={setOverrides} />
+      {loading ? (
+        <LoadCheckProgress
+          version={plan.target.stem}
+          status={props.loadCheckStatus}
+          initial={{ state: "running", elapsedMs: Number(loading.evidence.elapsedMs ?? 0), limitMs: Number(loading.evidence.limitMs ?? 0) }}
+          onDone={props.onReview}
+        />
+      ) : null}
       <RefusalNote
         plan={plan}
         blocked={blockedOutright.map((c) => c.name)}
@@ -190,7 +216,13 @@ function PlanView(props: {
         <button type="button" className="btn" onClick={props.onClose}>
           Cancel
         </button>
-        <Confirm disabled={plan.noop || Boolean(stale)} kind={plan.kind} refused={willBeRefused} request={approval === "request"} />
+        <Confirm
+          disabled={plan.noop || Boolean(stale) || Boolean(loading)}
+          kind={plan.kind}
+          refused={willBeRefused}
+          request={approval === "request"}
+          waiting={Boolean(loading)}
+        />
       </div>
     </form>
   );
@@ -345,15 +377,18 @@ function Done({ data, onClose }: { data: Applied; onClose: () => void }) {
   );
 }
 
-function Confirm({ disabled, kind, refused, request }: { disabled: boolean; kind: Plan["kind"]; refused: boolean; request: boolean }) {
+function Confirm(props: { disabled: boolean; kind: Plan["kind"]; refused: boolean; request: boolean; waiting: boolean }) {
+  const { disabled, kind, refused, request } = props;
   const { pending } = useFormStatus();
-  const label = refused
-    ? "Submit and record the refusal"
-    : request
-      ? "Request approval"
-      : kind === "promote"
-        ? "Confirm promotion"
-        : "Confirm rollback";
+  const label = props.waiting
+    ? "Waiting for the load check…"
+    : refused
+      ? "Submit and record the refusal"
+      : request
+        ? "Request approval"
+        : kind === "promote"
+          ? "Confirm promotion"
+          : "Confirm rollback";
   return (
     <button type="submit" className={`btn ${refused ? "" : "btn-primary"}`} disabled={disabled || pending}>
       {pending ? "Applying…" : label}

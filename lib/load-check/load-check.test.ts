@@ -4,8 +4,8 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
-import { loaderPath, probePython, runLoadCheck } from ".";
+import { PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
+import { loaderPath, peekLoadCheck, probePython, runLoadCheck, startLoadCheck } from ".";
 import { type PythonEnv, runSandboxed } from "./sandbox";
 
 // Debian's python3-sklearn, python3-joblib and python3-pandas (scripts/test.sh installs them with bubblewrap).
@@ -47,6 +47,28 @@ describe("loads_and_predicts: the model loaded and asked to predict, in a sandbo
     // The same bytes in the same environment: the remembered answer (the file is gone, so a new run would fail).
     rmSync(join(root, model.file));
     expect((await runLoadCheck(root, model, "safe")).status).toBe("passed");
+  });
+
+  it("runs off the caller's path: a look never starts the sandbox, a start does, and callers asking meanwhile join that one run", async () => {
+    const model = { file: `models/${PRODUCTION}.joblib`, sha256: sha(join(root, `models/${PRODUCTION}.joblib`)), stem: PRODUCTION };
+    const on = { mode: "on" as const, source: "default" as const };
+    // What a page does while it renders: look, twice. Nothing starts.
+    expect(peekLoadCheck(root, model, "safe", on)).toEqual({ state: "unchecked" });
+    expect(peekLoadCheck(root, model, "safe", on)).toEqual({ state: "unchecked" });
+    // A releaser's button: started in the background, reported running.
+    expect(startLoadCheck(root, model, "safe", on)).toMatchObject({ state: "running", limitMs: 60_000 });
+    expect(peekLoadCheck(root, model, null, on)).toMatchObject({ state: "running" });
+    // The preview does not wait: it shows the run with its progress against the limit.
+    const preview = await runLoadCheck(root, model, "safe", { ...on, wait: false });
+    expect(preview).toMatchObject({ status: "running", evidence: { limitMs: 60_000 } });
+    expect(preview.detail).toMatch(/^Loading the model in the sandbox… \d+\.\d s \/ limit 60 s\.$/);
+    // A promotion and another preview asking now both get that one run's answer.
+    const [a, b] = await Promise.all([runLoadCheck(root, model, "safe", on), runLoadCheck(root, model, "safe", on)]);
+    expect(a.status).toBe("passed");
+    expect(b).toBe(a);
+    expect(peekLoadCheck(root, model, null, on)).toMatchObject({ state: "done", facts: { status: "passed" } });
+    // And a look at a file the inspector did not pass says so at once, without Python.
+    expect(peekLoadCheck(root, model, "unsafe", on)).toMatchObject({ state: "done", facts: { status: "not_run" } });
   });
 
   it("never loads a file the static inspector did not judge safe", async () => {

@@ -12,6 +12,8 @@ export const LOAD_CHECK_MODES: readonly LoadCheckMode[] = ["off", "on", "require
 export interface LoadCheckPolicy {
   mode: LoadCheckMode;
   source: "env" | "database" | "default";
+  /** false: a check not answered yet is started and reported as running rather than waited for (the preview). */
+  wait?: boolean;
 }
 
 /**

@@ -77,6 +77,11 @@ export function probePython(configured = process.env.REGISTRY_LOAD_PYTHON || "py
   return answer;
 }
 
+/** The serving Python's facts if this process asked already, else undefined: never starts it. */
+export function knownProbe(configured: string): PythonEnv | string | undefined {
+  return probes.get(configured);
+}
+
 /** Why the sandbox cannot run here, or null when bubblewrap works. Asked once per process. */
 let sandboxProblem: string | null | undefined;
 export function sandboxUnavailable(): string | null {
