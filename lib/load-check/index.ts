@@ -6,6 +6,7 @@ import {
   accessSync,
   closeSync,
   constants,
+  createWriteStream,
   existsSync,
   fsyncSync,
   mkdirSync,
@@ -16,7 +17,10 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
+import { chmod, mkdtemp, open, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
+import { pipeline } from "node:stream/promises";
 import type { LoadCheckFacts } from "@/lib/registry/checks";
 import type { JsonValue } from "@/lib/registry/metrics";
 import { type LoadCheckPolicy, loadCheckPolicyFromEnv } from "./mode";
@@ -194,14 +198,49 @@ async function sandboxRun(root: string, model: ModelRef, { key, env, limits, sam
   try {
     const sandbox = sandboxUnavailable();
     if (sandbox) return notRun(sandbox, false, { python: env.executable, versions: env.versions });
-    const run = await runSandboxed(env, loaderPath(), join(root, model.file), sample, limits);
-    const facts = factsOf(run, env, limits, sample, false);
-    // A kill at the wall clock depends on the machine's load: it is tried again next time, not remembered.
-    if (run.kind === "answered" || (run.kind === "killed" && !run.reason.startsWith("stopped at the wall-clock")))
-      writeCached(root, key, facts);
-    return facts;
+    const copy = await privateCopy(join(root, model.file), model.sha256);
+    if (typeof copy === "string") return notRun(copy, false, { python: env.executable, versions: env.versions });
+    try {
+      const run = await runSandboxed(env, loaderPath(), copy.file, sample, limits);
+      const facts = factsOf(run, env, limits, sample, false);
+      // A kill at the wall clock depends on the machine's load: it is tried again next time, not remembered.
+      if (run.kind === "answered" || (run.kind === "killed" && !run.reason.startsWith("stopped at the wall-clock")))
+        writeCached(root, key, facts);
+      return facts;
+    } finally {
+      await rm(copy.dir, { recursive: true, force: true });
+    }
   } catch (e) {
     return notRun(`the sandbox could not be started (${(e as Error).message.slice(0, 200)})`, false, {});
+  }
+}
+
+/**
+ * The one model file, copied for the sandbox into a private temp dir (0700, ours): the registry's file may be
+ * readable only by its owner (0600), which the sandbox's unprivileged user cannot read, and the sandbox must
+ * see exactly the bytes the static inspector judged. The copy's sha256 must equal `sha256` (else the file
+ * changed between the inspection and this load, and nothing is loaded: a string says so). Opened without
+ * following a link; the copy is made read-only and bound read-only.
+ */
+async function privateCopy(source: string, sha256: string): Promise<{ dir: string; file: string } | string> {
+  const dir = await mkdtemp(join(tmpdir(), "registry-load-check-"));
+  const file = join(dir, "model.joblib");
+  try {
+    const hash = createHash("sha256");
+    const input = (await open(source, constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream();
+    input.on("data", (chunk) => hash.update(chunk));
+    await pipeline(input, createWriteStream(file, { flags: "wx", mode: 0o600 }));
+    const copied = hash.digest("hex");
+    if (copied !== sha256) {
+      await rm(dir, { recursive: true, force: true });
+      return `the model file changed after the static inspector judged it (sha256 ${sha256.slice(0, 12)}…, now ${copied.slice(0, 12)}…), so it was not loaded; plan again`;
+    }
+    // Readable by the sandbox's user (nobody), writable by none; the folder stays ours alone.
+    await chmod(file, 0o444);
+    return { dir, file };
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    return `the model file could not be copied for the sandbox (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.slice(0, 120)})`;
   }
 }
 
@@ -238,7 +277,7 @@ function factsOf(
     python: env.executable,
     limits: { wallSeconds: limits.wallMs / 1000, cpuSeconds: limits.cpuSeconds, memoryMiB: Math.round(limits.memoryBytes / 1024 ** 2) },
     sample: sample ? "samples file" : "built from cat_cols/num_cols",
-    sandbox: "bubblewrap: no network, user nobody, read-only model, private /tmp",
+    sandbox: "bubblewrap: no network, user nobody, a read-only private copy of the model (sha256 checked), private /tmp",
   };
   if (run.kind === "unavailable") return notRun(run.reason, blocks, base);
   if (run.kind === "killed") {
