@@ -1,6 +1,6 @@
 "use client";
 
-import { useActionState } from "react";
+import { useActionState, useState } from "react";
 import { useFormStatus } from "react-dom";
 import type { ActionResult } from "@/lib/server/action";
 
@@ -18,13 +18,22 @@ function Save() {
 /** The admin's choice for the load-and-predict check; pinned by the environment, it is shown and not editable. */
 export function LoadCheckSettingForm({ action, value, pinnedBy }: { action: Action; value: string; pinnedBy: string | null }) {
   const [state, formAction] = useActionState(action, null);
+  // Controlled, so the choice and the "Saved" message both stay on screen when the page refreshes after a save.
+  const [chosen, setChosen] = useState(value);
   const id = "setting-loadCheck";
   const described = [pinnedBy ? `${id}-pinned` : null, `${id}-hint`].filter(Boolean).join(" ");
   return (
-    <form action={formAction} className="settings-form" key={value} aria-label="Load-and-predict check">
+    <form action={formAction} className="settings-form" aria-label="Load-and-predict check">
       <div className="field">
         <label htmlFor={id}>Load-and-predict check</label>
-        <select id={id} name="loadCheck" defaultValue={value} disabled={pinnedBy !== null} aria-describedby={described}>
+        <select
+          id={id}
+          name="loadCheck"
+          value={chosen}
+          onChange={(e) => setChosen(e.target.value)}
+          disabled={pinnedBy !== null}
+          aria-describedby={described}
+        >
           <option value="on">on: a check that could not run is shown in amber and does not block</option>
           <option value="required">required: a check that could not run blocks a promotion</option>
           <option value="off">off: models are never loaded</option>

@@ -60,6 +60,8 @@ export function ReleaseActions({
   // Once the change went through, the title says what happened instead of asking for a review.
   const [doneTitle, setDoneTitle] = useState<string | null>(null);
   const [loading, startPreview] = useTransition();
+  // Planning again once a load check answers keeps the form on screen (and what was typed in it).
+  const [, startReplan] = useTransition();
   const hydrated = useHydrated();
 
   const open = (action: ReleaseAction) => {
@@ -69,6 +71,9 @@ export function ReleaseActions({
     setAttempt((n) => n + 1);
     if (!dialog.current?.open) dialog.current?.showModal();
     startPreview(async () => setResult(await preview(null, { kind: action.kind, version: action.version })));
+  };
+  const replan = () => {
+    if (active) startReplan(async () => setResult(await preview(null, { kind: active.kind, version: active.version })));
   };
   const close = () => dialog.current?.close();
   const titleId = "release-dialog-title";
@@ -104,6 +109,7 @@ export function ReleaseActions({
                 approval={result.data.approval ?? "direct"}
                 apply={apply}
                 loadCheckStatus={loadCheckStatus}
+                onLoadCheckDone={replan}
                 onClose={close}
                 onDone={setDoneTitle}
                 onReview={() => active && open(active)}
@@ -140,6 +146,7 @@ function PlanView(props: {
   approval: NonNullable<Preview["approval"]>;
   apply: ApplyAction;
   loadCheckStatus: StatusAction;
+  onLoadCheckDone: () => void;
   onClose: () => void;
   onDone: (title: string) => void;
   onReview: () => void;
@@ -153,7 +160,8 @@ function PlanView(props: {
   // What was typed comes back with a refusal: React resets the form after its action.
   const typed = state && !state.ok ? state.values : undefined;
   const stale = state && !state.ok && (state.code === "production_changed" || state.code === "source_changed");
-  const failedOverridable = plan.checks.filter((c) => !c.passed && c.overridable);
+  // A load check still running has not failed: nothing to override (yet).
+  const failedOverridable = plan.checks.filter((c) => !c.passed && c.overridable && c.evidence.status !== "running");
   const blockedOutright = plan.checks.filter((c) => !c.passed && !c.overridable);
   // Still submittable when a check blocks it: the server refuses, and the refused attempt is on record.
   const willBeRefused = blockedOutright.length > 0 || !failedOverridable.every((c) => overrides.includes(c.name));
@@ -184,7 +192,7 @@ function PlanView(props: {
           version={plan.target.stem}
           status={props.loadCheckStatus}
           initial={{ state: "running", elapsedMs: Number(loading.evidence.elapsedMs ?? 0), limitMs: Number(loading.evidence.limitMs ?? 0) }}
-          onDone={props.onReview}
+          onDone={props.onLoadCheckDone}
         />
       ) : null}
       <RefusalNote

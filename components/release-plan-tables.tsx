@@ -121,7 +121,7 @@ export function PlanChecks(props: { checks: Plan["checks"]; overrides: string[];
                   <td>
                     {c.detail}
                     <LoadFacts check={c} />
-                    {!c.passed && c.overridable ? (
+                    {!c.passed && c.overridable && c.evidence.status !== "running" ? (
                       <label className="override">
                         <input
                           type="checkbox"
