@@ -14,6 +14,7 @@ import { type ChangeRequest, InvalidInputError, type Plan, planFromDisk, scanFor
 import type { ApiContext } from "@/lib/server/api-route";
 import { apiError } from "@/lib/server/api-route";
 import { loadCheckPolicyOf } from "@/lib/settings/settings";
+import { trustPolicy } from "@/lib/trust/trust-list";
 import { loadSnapshot, minScore, overviewData, withModelFacts } from "@/lib/server/registry";
 import { queryRows } from "@/lib/views/table-query";
 import type { VersionRow } from "@/lib/views/version-rows";
@@ -104,7 +105,7 @@ export async function version(stem: string, ctx: ApiContext): Promise<Response> 
     ctx.root,
     { kind: "promote", version: stem, minScore: minScore(), overrides: [] },
     undefined,
-    undefined,
+    await trustPolicy(ctx.db),
     await loadCheckPolicyOf(ctx.root),
   );
   const v = registry.version(stem);
@@ -135,7 +136,7 @@ export async function change(
       ctx.root,
       request,
       kind === "rollback" ? productionHistory(ctx.db) : undefined,
-      undefined,
+      await trustPolicy(ctx.db),
       await loadCheckPolicyOf(ctx.root),
     );
     return answer(plan, releaseJson(plan, { dryRun: true, done: false, correlationId: "", previous }), false);

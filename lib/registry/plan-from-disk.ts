@@ -16,15 +16,16 @@ import { loadDeferredMetrics, loadDeferredModels, MODEL_ALIAS, type RegistryView
  * metrics file but only the candidate's and production's model files), reads the candidate's first bytes, and inspects the candidate and production model files statically (never
  * unpickling them) with the registry's trust list `policy`; for a rollback, asks `history` (the audit log)
  * whether the target's bytes were live; loads a candidate the inspector judged safe in a sandbox (lib/load-check),
- * remembering the answer under .registry/load-checks, as the registry's `loadCheck` policy says (the
- * environment's REGISTRY_LOAD_CHECK when none is given). Reads the registry only. Throws typed errors for an unknown version or nothing to promote.
+ * remembering the answer under .registry/load-checks, as the registry's `loadCheckPolicy` says. Both policies
+ * are required: a caller that forgot the trust list would plan against a different rule than the pages
+ * (the HTTP API once did). Reads the registry only. Throws typed errors for an unknown version or nothing to promote.
  */
 export async function planFromDisk(
   root: string,
   request: ChangeRequest,
-  history?: LiveHistorySource,
-  policy?: InspectionPolicy,
-  loadCheckPolicy?: LoadCheckPolicy,
+  history: LiveHistorySource | undefined,
+  policy: InspectionPolicy,
+  loadCheckPolicy: LoadCheckPolicy,
 ): Promise<{ registry: RegistryView; plan: Plan }> {
   const registry = await scanForPlan(root);
   const target = resolveTarget(registry, request);
