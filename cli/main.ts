@@ -67,11 +67,12 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
           [--dry-run] [--actor NAME]
                                take a secret out of logged events: replaces the field with a
                                marker, re-chains the later events, records an audit.redacted event
-                               and compacts the database file (exit 3 if the chain is broken)
+                               and compacts the database (the SQLite file; on PostgreSQL the
+                               audit table, VACUUM FULL) (exit 3 if the chain is broken)
   audit redact --rejected-inputs --reason TEXT [--dry-run]
                                the same for every preview of refused input an older log holds
                                (details.input of request.rejected events)
-  audit redact --compact       only rebuild the database file (when a redaction found it busy)
+  audit redact --compact       only compact the database (when a redaction found it busy)
   audit production [--at 2026-03-01T12:00:00Z]
                                what was production at that instant (default: now), by
                                the audit log: version, sha256, who put it there, when, why

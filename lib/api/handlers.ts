@@ -1,15 +1,7 @@
 import "server-only";
 import type { z } from "zod";
 import { normalizePerson, submitChange } from "@/lib/approvals";
-import {
-  eventsBefore,
-  eventsWithRejectedInput,
-  databaseFile,
-  lastChange,
-  previousProduction,
-  productionHistory,
-  verifyStoredChain,
-} from "@/lib/audit";
+import { eventsBefore, eventsWithRejectedInput, lastChange, previousProduction, productionHistory, verifyStoredChain } from "@/lib/audit";
 import { type ChangeRequest, InvalidInputError, type Plan, planFromDisk, scanForPlan, type Snapshot, type Version } from "@/lib/registry";
 import type { ApiContext } from "@/lib/server/api-route";
 import { apiError } from "@/lib/server/api-route";
@@ -198,6 +190,6 @@ export async function audit(q: z.output<typeof auditQuery>, ctx: ApiContext): Pr
 /** GET /audit/verify: as `registry audit verify --json`. */
 export async function auditVerify(ctx: ApiContext): Promise<Response> {
   const chain = await verifyStoredChain(ctx.db);
-  const rejectedInputs = eventsWithRejectedInput(databaseFile(ctx.root));
+  const rejectedInputs = await eventsWithRejectedInput(ctx.db);
   return Response.json(rejectedInputs.length ? { ...chain, rejectedInputs } : chain);
 }

@@ -2,7 +2,8 @@ import { resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeAudit, openAudit, verifyStoredChain } from "@/lib/audit";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
-import { AccountError, BROWSER_TTL_MS, createFirstAdmin, createUser, endSession, signIn, sweepExpired, userForToken } from "./accounts";
+import { AccountError, BROWSER_TTL_MS, createFirstAdmin, endSession, signIn, sweepExpired, userForToken } from "./accounts";
+import { createUser } from "./lifecycle";
 import { proxyConfig, proxyIdentity } from "./proxy-sign-in";
 import { can, PERMISSIONS, type Permission, parseRoles, ROLES, type Role, requireRoles } from "./roles";
 import { DAY, signInPolicy } from "./throttle";
@@ -67,6 +68,17 @@ describe("accounts and sessions", () => {
     expect(await userForToken(db, s.token)).toBeNull();
     expect(await userForToken(db, "forged")).toBeNull();
     expect(await userForToken(db, undefined)).toBeNull();
+  });
+
+  it("records every account it creates as user.created, naming who created it, never the password", async () => {
+    const db = openAudit(root);
+    await createUser(db, { username: "nia", password: "nia's long password", roles: ["auditor", "viewer"], createdBy: "provisioner" });
+    const events = await db.auditEvent.findMany({ where: { action: "user.created" } });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ actor: "provisioner", outcome: "succeeded", reason: "Created nia with viewer, auditor." });
+    expect(JSON.parse(events[0]?.details ?? "{}")).toEqual({ username: "nia", roles: ["viewer", "auditor"] });
+    expect(JSON.stringify(events)).not.toContain("long password");
+    expect(await verifyStoredChain(db)).toMatchObject({ ok: true, count: 1 });
   });
 
   it("refuses taken names, short passwords and unknown roles", async () => {
@@ -300,9 +312,10 @@ describe("first-run set-up", () => {
   it("creates nothing and records nothing once any account exists", async () => {
     const db = openAudit(root);
     await createUser(db, { username: "someone", password: "a long password", roles: ["viewer"], createdBy: "cli" });
+    const recorded = await db.auditEvent.count();
     expect(await createFirstAdmin(db, { username: "late", password: "first admin password", address: "a" })).toBeNull();
     expect(await db.user.count()).toBe(1);
-    expect(await db.auditEvent.count()).toBe(0);
+    expect(await db.auditEvent.count()).toBe(recorded);
   });
 
   it("refuses a bad name or a short password before touching the database", async () => {

@@ -6,7 +6,8 @@ import { apiRateLimit, RateLimiter } from "@/lib/api/rate-limit";
 import { type Actor, type AuditDb, describeIssues, errorForLog, openAudit, recordEvent, sentStrings } from "@/lib/audit";
 import { flushRefusalsLater, type Refusal, recordRefusal } from "@/lib/audit/refusals";
 import { type BearerCheck, tokenForBearer } from "@/lib/auth/api-tokens";
-import { addressBucket, CLIENT_ADDRESS_HEADER, normaliseAddress } from "@/lib/auth/client-address.mjs";
+import { addressBucket } from "@/lib/auth/client-address.mjs";
+import { vettedClientAddress } from "@/lib/auth/vetted-request.mjs";
 import { can, type Role } from "@/lib/auth/roles";
 import { chargeAttempt, signInPolicy } from "@/lib/auth/throttle";
 import { RegistryError } from "@/lib/registry";
@@ -51,7 +52,8 @@ export function apiError(
  */
 export function defineApiRoute<E extends Endpoint>(endpoint: E, handler: Handler<E["input"]["schema"]>) {
   return async (req: Request, route: RouteContext = {}): Promise<Response> => {
-    const address = normaliseAddress(req.headers.get(CLIENT_ADDRESS_HEADER)) ?? "unknown";
+    // The address our server set (a bare `next start` sets none: then every client is "unknown").
+    const address = vettedClientAddress((name) => req.headers.get(name));
     const root = registryRoot();
     const db = openAudit(root);
     const auth = await authenticate(db, req, endpoint, address);
