@@ -138,6 +138,18 @@ describe("sign-in limits", () => {
     expect(waits).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]);
   });
 
+  it("an attempt whose clock was read a moment before another's is not refused while nobody is waiting", async () => {
+    // Two people signing in from one machine at once: each process reads its clock, then runs its statement.
+    // The one that read its clock first may run second; under the free failures neither may be told to wait.
+    const db = openAudit(root);
+    await createUser(db, { username: "bob", password: "bob's real password", roles: ["viewer"], createdBy: "test" });
+    await createUser(db, { username: "cat", password: "cat's real password", roles: ["viewer"], createdBy: "test" });
+    await createUser(db, { username: "dan", password: "dan's real password", roles: ["viewer"], createdBy: "test" });
+    expect(await attempt(db, "bob", "bob's real password", "10.9.9.9", T0 + 5)).toMatchObject({ ok: true });
+    expect(await attempt(db, "cat", "a wrong guess", "10.9.9.9", T0 + 5)).toMatchObject({ error: "Wrong username or password." });
+    expect(await attempt(db, "dan", "dan's real password", "10.9.9.9", T0)).toMatchObject({ ok: true });
+  });
+
   it("counts each attempt before checking the password: 40 parallel guesses get 5 checks", async () => {
     const db = openAudit(root);
     await createUser(db, { username: "kim", password: "the real password", roles: ["viewer"], createdBy: "test" });
