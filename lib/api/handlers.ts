@@ -10,6 +10,7 @@ import { trustPolicy } from "@/lib/trust/trust-list";
 import { loadSnapshot, minScore, overviewData, withModelFacts } from "@/lib/server/registry";
 import { queryRows } from "@/lib/views/table-query";
 import type { VersionRow } from "@/lib/views/version-rows";
+import { encodeVersionCursor, startAfter } from "./cursor";
 import { type Previous, problemsJson, productionJson, releaseJson, versionJson } from "./release-report";
 import type { auditQuery, promotionBody, rollbackBody, versionsQuery } from "./spec";
 
@@ -31,20 +32,22 @@ export async function production(ctx: ApiContext): Promise<Response> {
   });
 }
 
-/** GET /versions: a page of versions as `registry list --json` lists them. */
+/** GET /versions: a page of versions as `registry list --json` lists them, after the cursor's version (lib/api/cursor.ts). */
 export async function versions(q: z.output<typeof versionsQuery>, ctx: ApiContext): Promise<Response> {
   const s = await loadSnapshot();
   const rows = orderOf(s, q);
   const total = rows.length;
-  const offset = Number(q.cursor ?? 0);
+  const start = q.cursor ? startAfter(rows, q.cursor) : 0;
+  const pageRows = rows.slice(start, start + q.limit);
+  const last = pageRows.at(-1);
   const index = byStem(s);
-  const page = rows.slice(offset, offset + q.limit).flatMap((r) => index.get(r.stem) ?? []);
+  const page = pageRows.flatMap((r) => index.get(r.stem) ?? []);
   // The cached snapshot holds no model file facts: read them (sha256 remembered by stat identity) for this
   // page, on copies (the snapshot is shared by every request).
   const loaded = withModelFacts(ctx.root, page);
   return Response.json({
     versions: loaded.map(versionJson),
-    nextCursor: offset + q.limit < total ? String(offset + q.limit) : null,
+    nextCursor: last && start + pageRows.length < total ? encodeVersionCursor(q.sort, q.dir, last) : null,
     total,
     best: s.best,
     production: productionJson(s),
@@ -176,7 +179,7 @@ function identityOf(ctx: ApiContext) {
   };
 }
 
-/** GET /audit: a page of events, newest first. */
+/** GET /audit: a page of events, newest first, before the cursor's sequence number (a key, not an offset). */
 export async function audit(q: z.output<typeof auditQuery>, ctx: ApiContext): Promise<Response> {
   const page = await eventsBefore(
     ctx.db,

@@ -31,7 +31,8 @@ type RouteContext = { params?: Promise<Record<string, string | string[]>> };
 
 // Far more than any body of ours needs; a larger one is refused unread.
 const BODY_LIMIT = 64 * 1024;
-const g = globalThis as unknown as { __apiLimiter?: RateLimiter };
+// One limiter per database in this process; the counts themselves live in the database (ApiRateWindow).
+const g = globalThis as unknown as { __apiLimiters?: WeakMap<AuditDb, RateLimiter> };
 
 /** A JSON answer with the API's error shape. */
 export function apiError(
@@ -79,9 +80,13 @@ export function defineApiRoute<E extends Endpoint>(endpoint: E, handler: Handler
 
 /** The token's rate limit (429) and its role's permission (403), each refusal audited; null when both allow. */
 async function gate(db: AuditDb, endpoint: Endpoint, auth: ApiContext["token"], address: string): Promise<Response | null> {
-  g.__apiLimiter ??= new RateLimiter(apiRateLimit());
-  const limited = g.__apiLimiter;
-  const taken = limited.take(`token:${auth.id}`, Date.now());
+  g.__apiLimiters ??= new WeakMap();
+  let limited = g.__apiLimiters.get(db);
+  if (!limited) {
+    limited = new RateLimiter(db, apiRateLimit());
+    g.__apiLimiters.set(db, limited);
+  }
+  const taken = await limited.take(`token:${auth.id}`, Date.now());
   if (!taken.ok) {
     await refuse(db, {
       kind: "api.rate_limited",
