@@ -48,6 +48,8 @@ export default defineConfig({
       DATABASE_URL: `file:${e2eDir}/audit.db`,
       NEXT_TELEMETRY_DISABLED: "1",
       REGISTRY_E2E: "1",
+      // The load-and-predict check loads models with Debian's python3-sklearn (the PATH python3 may lack it).
+      REGISTRY_LOAD_PYTHON: "/usr/bin/python3",
     },
   },
 });

@@ -8,9 +8,10 @@ import { changeReason, versionName as stem } from "@/lib/api/spec";
 import { previousTarget } from "@/lib/release";
 import { CHECK_NAMES, planFromDisk } from "@/lib/registry";
 import { defineAction } from "@/lib/server/action";
+import { startVersionLoadCheck, versionLoadCheckState } from "@/lib/server/load-check";
 import { minScore, registryRoot } from "@/lib/server/registry";
 import { db } from "@/lib/server/session";
-import { settingValues } from "@/lib/settings/settings";
+import { loadCheckPolicy, readSettings, settingValues } from "@/lib/settings/settings";
 import { trustPolicy } from "@/lib/trust/trust-list";
 import type { Preview } from "@/lib/views/preview";
 
@@ -36,10 +37,27 @@ export const previewChange = defineAction("model.preview", "model.promote", targ
     { kind: input.kind, version, minScore: minScore(), overrides: [] },
     input.kind === "rollback" ? productionHistory(db()) : undefined,
     await trustPolicy(db()),
+    // The preview never sits silent on the sandbox: an unanswered check is started and shown running (the dialog polls).
+    { ...loadCheckPolicy(await readSettings(db())), wait: false },
   );
   const { route } = await routeFor(db(), plan, await settingValues(db()), new Date());
   return { ok: true, data: JSON.parse(JSON.stringify({ plan, previous, approval: route })) as Preview };
 });
+
+/** Starts the load-and-predict check on a version's model in the sandbox (joining a run already going); never waits for it. */
+export const startLoadCheckAction = defineAction("model.load_check", "model.promote", z.object({ version: stem }), async (input) => {
+  return { ok: true, data: await startVersionLoadCheck(input.version) };
+});
+
+/** Where the load check on a version's model stands (running, answered, never asked): what the page and the dialog poll. */
+export const loadCheckStatusAction = defineAction(
+  "model.load_check_status",
+  "registry.read",
+  z.object({ version: stem }),
+  async (input) => {
+    return { ok: true, data: await versionLoadCheckState(input.version) };
+  },
+);
 
 const confirm = target.extend({
   version: stem,

@@ -6,7 +6,7 @@ import { previousProduction, productionTimeline } from "@/lib/audit";
 import { can } from "@/lib/auth";
 import { inspectVersions } from "@/lib/server/inspection";
 import { db, requirePage } from "@/lib/server/session";
-import { applyChange, previewChange } from "./actions";
+import { applyChange, loadCheckStatusAction, previewChange } from "./actions";
 import { ProblemsPanel } from "@/components/problems-panel";
 import { ProductionCard } from "@/components/production-card";
 import { VersionsTable } from "@/components/versions-table";
@@ -17,7 +17,11 @@ import { parseTableQuery, queryRows } from "@/lib/views/table-query";
 export const dynamic = "force-dynamic";
 
 /** Promote the best and roll back to the previous production, each only when it would change something. */
-function overviewActions(snapshot: { production: { stem: string | null } }, best?: string | null, previous?: string | null): ReleaseAction[] {
+function overviewActions(
+  snapshot: { production: { stem: string | null } },
+  best?: string | null,
+  previous?: string | null,
+): ReleaseAction[] {
   const live = snapshot.production.stem;
   return [
     ...(best && best !== live ? [{ kind: "promote" as const, label: "Promote best" }] : []),
@@ -79,7 +83,12 @@ export default async function OverviewPage(props: { searchParams: Promise<Record
         latest={timeline.periods[0] ?? null}
       >
         {releaser ? (
-          <ReleaseActions preview={previewChange} apply={applyChange} actions={overviewActions(snapshot, best?.stem, previous.previous?.stem)} />
+          <ReleaseActions
+            preview={previewChange}
+            apply={applyChange}
+            loadCheckStatus={loadCheckStatusAction}
+            actions={overviewActions(snapshot, best?.stem, previous.previous?.stem)}
+          />
         ) : null}
       </ProductionCard>
       <section className="card" aria-labelledby="versions-title">

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeAudit, databaseFile, openAudit, recordEvent } from "@/lib/audit";
+import { POSTGRES_OFF, sqlOn, throwawayDatabase } from "@/lib/db/test-support/postgres";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { main } from "./main";
 
@@ -129,6 +130,93 @@ describe("registry audit redact", () => {
     expect(refused.code).toBe(3);
     expect((refused.json.error as { message: string }).message).toMatch(/already broken .*nothing was changed/);
     expect(fileText().includes(PASSWORD)).toBe(true);
+  });
+});
+
+describe.skipIf(POSTGRES_OFF)("registry audit redact on PostgreSQL", () => {
+  let database: Awaited<ReturnType<typeof throwawayDatabase>>;
+  beforeEach(async () => {
+    database = await throwawayDatabase();
+    process.env.REGISTRY_DATABASE_URL = database.url;
+  });
+  afterEach(async () => {
+    await closeAudit();
+    delete process.env.REGISTRY_DATABASE_URL;
+    await database.drop();
+  });
+
+  /** Every reason and details text the audit table holds, read straight from the server. */
+  const tableText = async () =>
+    String((await sqlOn(database.url, `SELECT string_agg(coalesce("reason", '') || "details", '') AS t FROM "AuditEvent"`)).rows[0]?.t);
+
+  it("finds, redacts, re-chains and records it, as on SQLite; verify passes and the table no longer holds the secret", async () => {
+    await leakyLog();
+    expect((await run("audit", "verify", "--json")).json).toMatchObject({ ok: true, count: 3, rejectedInputs: [2] });
+    const dry = await run("audit", "redact", "--rejected-inputs", "--reason", "upgrade clean-up", "--dry-run");
+    expect(dry.text).toContain("[dry run] Would redact details.input of #2 and re-chain 2 events (#2 to #3).");
+    expect(await tableText()).toContain(PASSWORD);
+
+    const redacted = await run(
+      "audit",
+      "redact",
+      "--rejected-inputs",
+      "--reason",
+      "password in a refused form",
+      "--actor",
+      "ops",
+      "--json",
+    );
+    expect(redacted.code).toBe(0);
+    expect(redacted.json).toMatchObject({
+      dryRun: false,
+      redacted: [{ seq: 2, action: "request.rejected", field: "details.input" }],
+      anchor: { seq: 1 },
+      oldHead: { seq: 3 },
+      rechained: 2,
+      event: { seq: 4 },
+      compacted: true,
+    });
+    expect(await tableText()).not.toContain(PASSWORD);
+    expect(await run("audit", "verify", "--json")).toMatchObject({ code: 0, json: { ok: true, count: 4 } });
+    expect((await run("audit", "verify", "--json")).json.rejectedInputs).toBeUndefined();
+    const listed = await run("audit", "list", "--action", "audit.redacted", "--json");
+    expect(listed.json.events).toEqual([
+      expect.objectContaining({ seq: 4, actor: "ops", reason: "password in a refused form", source: "cli" }),
+    ]);
+    // Writers carry on from the new head; a second redaction (a reason this time) chains on too.
+    const reason = await run("audit", "redact", "--seq", "3", "--field", "reason", "--reason", "formula in a reason", "--json");
+    expect(reason).toMatchObject({ code: 0, json: { redacted: [{ seq: 3 }], event: { seq: 5 } } });
+    expect(await run("audit", "verify", "--json")).toMatchObject({ code: 0, json: { ok: true, count: 5 } });
+    expect(await run("audit", "redact", "--compact", "--json")).toMatchObject({ code: 0, json: { compacted: true } });
+  });
+
+  it("appends made while it re-chains wait for it and link to its new head: one chain, intact", async () => {
+    await leakyLog();
+    const db = openAudit(root);
+    const writer = { name: "dashboard", role: "admin", source: "web" as const };
+    const [redacted] = await Promise.all([
+      run("audit", "redact", "--seq", "2", "--field", "details.input", "--reason", "password in a refused form", "--json"),
+      // Some without a reason: a null column re-chains as null.
+      ...Array.from({ length: 20 }, (_, i) =>
+        recordEvent(db, writer, { action: "audit.exported", outcome: "succeeded", ...(i % 2 ? { reason: `w${i}` } : {}) }),
+      ),
+    ]);
+    expect(redacted.code).toBe(0);
+    expect(await run("audit", "verify", "--json")).toMatchObject({ code: 0, json: { ok: true, count: 24 } });
+    expect(await tableText()).not.toContain(PASSWORD);
+    const again = await run("audit", "redact", "--seq", "3", "--field", "reason", "--reason", "formula in a reason", "--json");
+    expect(again).toMatchObject({ code: 0, json: { rechained: 22, event: { seq: 25 } } });
+    expect(await run("audit", "verify", "--json")).toMatchObject({ code: 0, json: { ok: true, count: 25 } });
+  });
+
+  it("refuses on a broken chain with exit 3, changing nothing", async () => {
+    await leakyLog();
+    await sqlOn(database.url, `UPDATE "AuditEvent" SET "actor" = 'mallory' WHERE "seq" = 3`);
+    const refused = await run("audit", "redact", "--seq", "2", "--field", "details", "--reason", "would launder the edit", "--json");
+    expect(refused.code).toBe(3);
+    expect((refused.json.error as { message: string }).message).toMatch(/already broken .*nothing was changed/);
+    expect(await tableText()).toContain(PASSWORD);
+    expect((await run("audit", "list", "--action", "audit.redacted", "--json")).json.events).toEqual([]);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   type Actor,
   type ChainReport,
   compactDatabase,
+  compactPostgres,
   eventsWithRejectedInput,
   exportHead,
   exportText,
@@ -15,6 +16,7 @@ import {
   type RedactionOutcome,
   recordEvent,
   redactEvents,
+  redactPostgresEvents,
   verifyExport,
   verifyStoredChain,
 } from "@/lib/audit";
@@ -73,12 +75,11 @@ async function list(args: string[], io: Out): Promise<number> {
 async function verify(args: string[], io: Out): Promise<number> {
   const { values } = parse(args, { ...common, file: { type: "string" } });
   if (values.file) return report(verifyExport(readFileSync(values.file, "utf8")), [], io);
-  const root = resolveRoot(values.root);
-  const chain = await verifyStoredChain(openAudit(root));
+  const db = openAudit(resolveRoot(values.root));
+  const chain = await verifyStoredChain(db);
   // An intact chain may still hold what the dashboard recorded of refused input before secrets were kept out
-  // (only logs of that age, which are SQLite files, can).
-  const target = databaseTarget(root);
-  return report(chain, target.provider === "sqlite" ? eventsWithRejectedInput(target.file) : [], io);
+  // (a log of that age, or a copy of one moved to PostgreSQL by `registry db copy`).
+  return report(chain, await eventsWithRejectedInput(db), io);
 }
 
 function report(r: ChainReport, rejectedInputs: number[], io: Out): number {
@@ -162,24 +163,21 @@ async function redact(args: string[], io: Out): Promise<number> {
     "dry-run": { type: "boolean" },
     compact: { type: "boolean" },
   });
-  const target = databaseTarget(resolveRoot(values.root));
-  if (target.provider !== "sqlite") {
-    throw new InvalidInputError(
-      "registry audit redact rewrites the SQLite file and does not work on PostgreSQL yet: nothing was changed.",
-    );
-  }
-  const file = target.file;
+  const root = resolveRoot(values.root);
+  const target = databaseTarget(root);
+  const db = openAudit(root);
+  const where = target.provider === "sqlite" ? target.file : "the PostgreSQL audit table";
   if (values.compact) {
     if (values.seq || values["rejected-inputs"]) throw new InvalidInputError("--compact runs alone: it only rebuilds the database file.");
-    const compacted = compactDatabase(file);
+    const compacted = target.provider === "sqlite" ? compactDatabase(target.file) : await compactPostgres(db);
     if (io.json) io.printJson({ compacted });
-    else io.print(compacted ? `Compacted ${file}.` : `${file} is in use: stop the dashboard and run this again.`);
+    else io.print(compacted ? `Compacted ${where}.` : `${where} is in use: stop the dashboard and run this again.`);
     return compacted ? 0 : 1;
   }
   if (values["rejected-inputs"] && (values.seq || values.field)) {
     throw new InvalidInputError("Use either --rejected-inputs or --seq N --field FIELD, not both.");
   }
-  const seqs = values["rejected-inputs"] ? eventsWithRejectedInput(file) : (values.seq ?? []).map(eventNumber);
+  const seqs = values["rejected-inputs"] ? await eventsWithRejectedInput(db) : (values.seq ?? []).map(eventNumber);
   const field = values["rejected-inputs"] ? "details.input" : values.field;
   if (!values["rejected-inputs"] && !field)
     throw new InvalidInputError("Say which field to redact: --field reason, details or details.KEY.");
@@ -188,15 +186,16 @@ async function redact(args: string[], io: Out): Promise<number> {
     else io.print("No event holds refused input: nothing to redact.");
     return 0;
   }
-  const outcome = redactEvents(file, {
+  const request = {
     seqs,
     field: field ?? "",
     reason: values.reason ?? "",
-    actor: { name: values.actor?.trim() || osUser(), role: "cli", source: "cli" },
+    actor: { name: values.actor?.trim() || osUser(), role: "cli", source: "cli" as const },
     dryRun: values["dry-run"] === true,
-  });
+  };
+  const outcome = target.provider === "sqlite" ? await redactEvents(target.file, request) : await redactPostgresEvents(db, request);
   if (io.json) io.printJson(outcome);
-  else io.print(describeRedaction(outcome));
+  else io.print(describeRedaction(outcome, target.provider === "postgresql"));
   return 0;
 }
 
@@ -206,7 +205,7 @@ function eventNumber(text: string): number {
   return n;
 }
 
-function describeRedaction(o: RedactionOutcome): string {
+function describeRedaction(o: RedactionOutcome, postgres: boolean): string {
   const events = o.redacted.map((r) => `#${r.seq}`).join(", ");
   const field = o.redacted[0]?.field ?? "";
   const short = (h: string) => `${h.slice(0, 16)}…`;
@@ -221,7 +220,9 @@ function describeRedaction(o: RedactionOutcome): string {
     );
     lines.push(
       o.compacted
-        ? "The database file was compacted: the removed text is gone from it (copies and backups made before are not)."
+        ? postgres
+          ? "The audit table was rewritten: the removed text is gone from it (backups, replicas and WAL archives made before are not)."
+          : "The database file was compacted: the removed text is gone from it (copies and backups made before are not)."
         : "The database was busy, so the removed text may remain in its free pages: run `registry audit redact --compact` when it is idle.",
     );
   }

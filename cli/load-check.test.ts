@@ -3,7 +3,9 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeAudit, openAudit } from "@/lib/audit";
 import { BEST, PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
+import { changeSetting } from "@/lib/settings/settings";
 
 // The loads_and_predicts gate as a release manager meets it, through the real CLI with Debian's Python
 // (python3-sklearn, installed by scripts/test.sh): a model that the static inspector calls safe but that
@@ -18,10 +20,15 @@ interface Outcome {
 }
 
 async function registry(...args: string[]): Promise<Outcome> {
+  return registryWith({}, ...args);
+}
+
+async function registryWith(extra: Record<string, string>, ...args: string[]): Promise<Outcome> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     REGISTRY_LOAD_PYTHON: "/usr/bin/python3",
     REGISTRY_MIGRATIONS_DIR: resolve(__dirname, "../prisma/migrations"),
+    ...extra,
   };
   delete env.DATABASE_URL;
   try {
@@ -49,7 +56,10 @@ describe("registry promote with the loads_and_predicts check", () => {
     ]);
     writeFileSync(join(root, "metrics", `${BROKEN}.json`), JSON.stringify({ pr_auc: 0.99 }));
   });
-  afterAll(() => removeRegistry(root));
+  afterAll(async () => {
+    await closeAudit();
+    removeRegistry(root);
+  });
 
   it("passes the demo's best model, loaded and asked to predict in the sandbox", async () => {
     const out = await registry("promote", "--version", BEST, "--dry-run");
@@ -80,4 +90,49 @@ describe("registry promote with the loads_and_predicts check", () => {
     expect(check(overridden)).toMatchObject({ passed: false, overridden: true });
     expect(sha(join(root, "models", "production_latest.joblib"))).toBe(sha(join(root, "models", `${BROKEN}.joblib`)));
   });
+
+  it("honours the registry's setting from the dashboard, which REGISTRY_LOAD_CHECK overrides", async () => {
+    // A registry of its own: the journey above changed production.
+    const shared = root;
+    root = tempRegistry();
+    try {
+      await settingJourney();
+    } finally {
+      await closeAudit();
+      removeRegistry(root);
+      root = shared;
+    }
+  });
 });
+
+async function settingJourney() {
+  delete process.env.DATABASE_URL;
+  process.env.REGISTRY_MIGRATIONS_DIR = resolve(__dirname, "../prisma/migrations");
+  const admin = { name: "root-admin", role: "admin", source: "web" as const };
+  const noPython = { REGISTRY_LOAD_PYTHON: "/definitely/not/python3", REGISTRY_LOAD_CHECK: "" };
+
+  // Default ("on"): a check that could not run is said, and does not block.
+  const advisory = await registryWith(noPython, "promote", "--version", BEST, "--dry-run");
+  expect(advisory.code).toBe(0);
+  expect(check(advisory)).toMatchObject({
+    passed: true,
+    detail: expect.stringMatching(/^Not run: \/definitely\/not\/python3 was not found/),
+  });
+
+  // "required", stored by an admin: the same check now blocks.
+  await changeSetting(openAudit(root), admin, "loadCheck", "required", {});
+  const required = await registryWith(noPython, "promote", "--version", BEST, "--dry-run");
+  expect(required.code).toBe(3);
+  expect(check(required)).toMatchObject({ passed: false, detail: expect.stringMatching(/^Not run: /) });
+
+  // The operator's environment wins over the stored setting.
+  const pinned = await registryWith({ ...noPython, REGISTRY_LOAD_CHECK: "on" }, "promote", "--version", BEST, "--dry-run");
+  expect(pinned.code).toBe(0);
+
+  await changeSetting(openAudit(root), admin, "loadCheck", "off", {});
+  const off = await registryWith({ REGISTRY_LOAD_CHECK: "" }, "show", BEST);
+  expect((off.json as unknown as { checks: Outcome["json"]["checks"] }).checks.find((c) => c.name === "loads_and_predicts")).toMatchObject({
+    passed: true,
+    detail: "Not run: switched off in the registry settings (Load-and-predict check: off).",
+  });
+}

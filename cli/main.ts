@@ -4,6 +4,7 @@ import { databaseExists } from "@/lib/audit/db-file";
 import { isUnreachable } from "@/lib/db/url";
 import { startSpareWorker } from "@/lib/inspect/run-isolated";
 import type { InspectionPolicy } from "@/lib/inspect/types";
+import { type LoadCheckPolicy, loadCheckPolicyFromEnv } from "@/lib/load-check/mode";
 import {
   CHECK_NAMES,
   type ChangeRequest,
@@ -66,11 +67,12 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
           [--dry-run] [--actor NAME]
                                take a secret out of logged events: replaces the field with a
                                marker, re-chains the later events, records an audit.redacted event
-                               and compacts the database file (exit 3 if the chain is broken)
+                               and compacts the database (the SQLite file; on PostgreSQL the
+                               audit table, VACUUM FULL) (exit 3 if the chain is broken)
   audit redact --rejected-inputs --reason TEXT [--dry-run]
                                the same for every preview of refused input an older log holds
                                (details.input of request.rejected events)
-  audit redact --compact       only rebuild the database file (when a redaction found it busy)
+  audit redact --compact       only compact the database (when a redaction found it busy)
   audit production [--at 2026-03-01T12:00:00Z]
                                what was production at that instant (default: now), by
                                the audit log: version, sha256, who put it there, when, why
@@ -167,6 +169,13 @@ async function trustPolicyOf(root: string): Promise<InspectionPolicy> {
   return (await import("@/lib/trust/trust-list")).trustPolicyOf(root);
 }
 
+/** The registry's load-check setting (REGISTRY_LOAD_CHECK, else the dashboard's, else "on"): the environment alone with no database. */
+async function loadCheckPolicyOf(root: string): Promise<LoadCheckPolicy> {
+  if (!databaseExists(root)) return loadCheckPolicyFromEnv();
+  await audit();
+  return (await import("@/lib/settings/settings")).loadCheckPolicyOf(root);
+}
+
 /** Runs one CLI invocation and returns its exit code; never exits the process (bin.mjs sets the exit code). */
 export async function main(argv: string[], out: Out = defaultOut()): Promise<number> {
   const json = argv.slice(1).includes("--json");
@@ -261,8 +270,15 @@ async function show(args: string[], io: Out): Promise<number> {
   const stem = validateVersionName(positionals[0]);
   const root = resolveRoot(values.root);
   const policy = await trustPolicyOf(root);
+  const loadCheck = await loadCheckPolicyOf(root);
   const { target: v, plan } = await withScanCache(root, () =>
-    planFromDisk(root, { kind: "promote", version: stem, minScore: resolveMinScore(), overrides: [] }, undefined, policy),
+    planFromDisk(
+      root,
+      { kind: "promote", version: stem, minScore: resolveMinScore(), overrides: [] },
+      undefined,
+      policy,
+      loadCheck,
+    ),
   );
   // Documents nest at most MAX_NESTING levels (deeper values read as NESTED_TOO_DEEPLY), so this prints.
   if (io.json)
@@ -322,7 +338,7 @@ async function change(kind: "promote" | "rollback", args: string[], io: Out): Pr
     if (dryRun) {
       // A rollback is planned against the audit log: was its target live?
       const history = kind === "rollback" ? await audit().then((a) => a.productionHistory(a.openAudit(root))) : undefined;
-      const { plan } = await planFromDisk(root, request, history, await trustPolicyOf(root));
+      const { plan } = await planFromDisk(root, request, history, await trustPolicyOf(root), await loadCheckPolicyOf(root));
       report(plan, { dryRun, done: false, correlationId: "", previous }, io);
       return plan.allowed ? 0 : 3;
     }

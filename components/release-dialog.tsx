@@ -8,7 +8,9 @@ import type { ActionResult } from "@/lib/server/action";
 import { kept } from "@/lib/views/form-values";
 import { fmtMetric } from "@/lib/views/format";
 import type { Preview } from "@/lib/views/preview";
+import type { LoadCheckState } from "@/lib/load-check";
 import { LivePeriods } from "./live-periods";
+import { LoadCheckProgress } from "./load-check-panel";
 import { PlanChecks, PlanFiles, PlanMetrics } from "./release-plan-tables";
 import { useHydrated } from "./use-hydrated";
 
@@ -22,6 +24,7 @@ type Applied = {
   correlationId?: string;
 };
 type ApplyAction = (prev: unknown, input: FormData) => Promise<ActionResult<Applied>>;
+type StatusAction = (prev: unknown, input: { version: string }) => Promise<ActionResult<LoadCheckState>>;
 
 export interface ReleaseAction {
   kind: Plan["kind"];
@@ -38,7 +41,18 @@ export interface ReleaseAction {
  * One stable component owns the dialog, so the result stays on screen when the page refreshes and the
  * buttons change.
  */
-export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAction[]; preview: PreviewAction; apply: ApplyAction }) {
+export function ReleaseActions({
+  actions,
+  preview,
+  apply,
+  loadCheckStatus,
+}: {
+  actions: ReleaseAction[];
+  preview: PreviewAction;
+  apply: ApplyAction;
+  /** Follows a load check the preview started, so the dialog shows its progress and then plans again. */
+  loadCheckStatus: StatusAction;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [active, setActive] = useState<ReleaseAction | null>(null);
   const [result, setResult] = useState<ActionResult<Preview> | null>(null);
@@ -46,6 +60,8 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
   // Once the change went through, the title says what happened instead of asking for a review.
   const [doneTitle, setDoneTitle] = useState<string | null>(null);
   const [loading, startPreview] = useTransition();
+  // Planning again once a load check answers keeps the form on screen (and what was typed in it).
+  const [, startReplan] = useTransition();
   const hydrated = useHydrated();
 
   const open = (action: ReleaseAction) => {
@@ -55,6 +71,9 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
     setAttempt((n) => n + 1);
     if (!dialog.current?.open) dialog.current?.showModal();
     startPreview(async () => setResult(await preview(null, { kind: action.kind, version: action.version })));
+  };
+  const replan = () => {
+    if (active) startReplan(async () => setResult(await preview(null, { kind: active.kind, version: active.version })));
   };
   const close = () => dialog.current?.close();
   const titleId = "release-dialog-title";
@@ -89,6 +108,8 @@ export function ReleaseActions({ actions, preview, apply }: { actions: ReleaseAc
                 plan={result.data.plan}
                 approval={result.data.approval ?? "direct"}
                 apply={apply}
+                loadCheckStatus={loadCheckStatus}
+                onLoadCheckDone={replan}
                 onClose={close}
                 onDone={setDoneTitle}
                 onReview={() => active && open(active)}
@@ -124,6 +145,8 @@ function PlanView(props: {
   plan: Plan;
   approval: NonNullable<Preview["approval"]>;
   apply: ApplyAction;
+  loadCheckStatus: StatusAction;
+  onLoadCheckDone: () => void;
   onClose: () => void;
   onDone: (title: string) => void;
   onReview: () => void;
@@ -137,10 +160,13 @@ function PlanView(props: {
   // What was typed comes back with a refusal: React resets the form after its action.
   const typed = state && !state.ok ? state.values : undefined;
   const stale = state && !state.ok && (state.code === "production_changed" || state.code === "source_changed");
-  const failedOverridable = plan.checks.filter((c) => !c.passed && c.overridable);
+  // A load check still running has not failed: nothing to override (yet).
+  const failedOverridable = plan.checks.filter((c) => !c.passed && c.overridable && c.evidence.status !== "running");
   const blockedOutright = plan.checks.filter((c) => !c.passed && !c.overridable);
   // Still submittable when a check blocks it: the server refuses, and the refused attempt is on record.
   const willBeRefused = blockedOutright.length > 0 || !failedOverridable.every((c) => overrides.includes(c.name));
+  // The sandboxed load is still going: its progress is shown, and the plan is made again once it answers.
+  const loading = plan.checks.find((c) => c.name === "loads_and_predicts" && c.evidence.status === "running");
 
   useEffect(() => {
     if (state?.ok) {
@@ -161,6 +187,14 @@ function PlanView(props: {
       <PlanFiles files={plan.files} />
       <PlanMetrics plan={plan} />
       <PlanChecks checks={plan.checks} overrides={overrides} setOverrides={setOverrides} />
+      {loading ? (
+        <LoadCheckProgress
+          version={plan.target.stem}
+          status={props.loadCheckStatus}
+          initial={{ state: "running", elapsedMs: Number(loading.evidence.elapsedMs ?? 0), limitMs: Number(loading.evidence.limitMs ?? 0) }}
+          onDone={props.onLoadCheckDone}
+        />
+      ) : null}
       <RefusalNote
         plan={plan}
         blocked={blockedOutright.map((c) => c.name)}
@@ -190,7 +224,13 @@ function PlanView(props: {
         <button type="button" className="btn" onClick={props.onClose}>
           Cancel
         </button>
-        <Confirm disabled={plan.noop || Boolean(stale)} kind={plan.kind} refused={willBeRefused} request={approval === "request"} />
+        <Confirm
+          disabled={plan.noop || Boolean(stale) || Boolean(loading)}
+          kind={plan.kind}
+          refused={willBeRefused}
+          request={approval === "request"}
+          waiting={Boolean(loading)}
+        />
       </div>
     </form>
   );
@@ -345,15 +385,18 @@ function Done({ data, onClose }: { data: Applied; onClose: () => void }) {
   );
 }
 
-function Confirm({ disabled, kind, refused, request }: { disabled: boolean; kind: Plan["kind"]; refused: boolean; request: boolean }) {
+function Confirm(props: { disabled: boolean; kind: Plan["kind"]; refused: boolean; request: boolean; waiting: boolean }) {
+  const { disabled, kind, refused, request } = props;
   const { pending } = useFormStatus();
-  const label = refused
-    ? "Submit and record the refusal"
-    : request
-      ? "Request approval"
-      : kind === "promote"
-        ? "Confirm promotion"
-        : "Confirm rollback";
+  const label = props.waiting
+    ? "Waiting for the load check…"
+    : refused
+      ? "Submit and record the refusal"
+      : request
+        ? "Request approval"
+        : kind === "promote"
+          ? "Confirm promotion"
+          : "Confirm rollback";
   return (
     <button type="submit" className={`btn ${refused ? "" : "btn-primary"}`} disabled={disabled || pending}>
       {pending ? "Applying…" : label}

@@ -1,8 +1,20 @@
 import type { Plan } from "@/lib/registry/plan";
+import { type CheckTone, checkTone } from "@/lib/views/check-status";
 import { fmtCount, fmtDelta, fmtMetric } from "@/lib/views/format";
 import { clip, MAX_KEY_CHARS } from "@/lib/views/json-display";
 import { ScrollBox } from "./scroll-box";
 import { deltaTone } from "./version/facts";
+import { LoadFacts } from "./version/readiness-card";
+
+// Each tone in words and colour: "not run" is amber (the load check could not run), never a green pass.
+const RESULT: Record<CheckTone, { className: string; text: string }> = {
+  passed: { className: "check-pass", text: "pass" },
+  failed: { className: "check-fail", text: "fail" },
+  not_run: { className: "check-notrun", text: "not run" },
+  not_run_blocks: { className: "check-fail", text: "not run (required)" },
+  running: { className: "check-running", text: "running…" },
+  skipped: { className: "check-skip", text: "skipped" },
+};
 
 // The release dialog's three tables, each under its own heading: the files a change replaces, the metrics
 // against production, and the readiness checks with their overrides.
@@ -97,29 +109,34 @@ export function PlanChecks(props: { checks: Plan["checks"]; overrides: string[];
             </tr>
           </thead>
           <tbody>
-            {checks.map((c) => (
-              <tr key={c.name} data-check={c.name}>
-                <td className="mono">{c.name}</td>
-                <td className={c.skipped ? "check-skip" : c.passed ? "check-pass" : "check-fail"}>
-                  {c.skipped ? "skipped" : c.passed ? "pass" : c.overridable ? "fail (overridable)" : "fail"}
-                </td>
-                <td>
-                  {c.detail}
-                  {!c.passed && c.overridable ? (
-                    <label className="override">
-                      <input
-                        type="checkbox"
-                        name="override"
-                        value={c.name}
-                        checked={overrides.includes(c.name)}
-                        onChange={(e) => setOverrides((o) => (e.target.checked ? [...o, c.name] : o.filter((x) => x !== c.name)))}
-                      />{" "}
-                      Override {c.name}
-                    </label>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
+            {checks.map((c) => {
+              const result = RESULT[checkTone(c)];
+              return (
+                <tr key={c.name} data-check={c.name}>
+                  <td className="mono">{c.name}</td>
+                  <td className={result.className}>
+                    {result.text}
+                    {!c.passed && c.overridable && checkTone(c) !== "running" ? " (overridable)" : ""}
+                  </td>
+                  <td>
+                    {c.detail}
+                    <LoadFacts check={c} />
+                    {!c.passed && c.overridable && c.evidence.status !== "running" ? (
+                      <label className="override">
+                        <input
+                          type="checkbox"
+                          name="override"
+                          value={c.name}
+                          checked={overrides.includes(c.name)}
+                          onChange={(e) => setOverrides((o) => (e.target.checked ? [...o, c.name] : o.filter((x) => x !== c.name)))}
+                        />{" "}
+                        Override {c.name}
+                      </label>
+                    ) : null}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </ScrollBox>

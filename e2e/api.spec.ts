@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type APIRequestContext, type APIResponse, expect, request as playwrightRequest, test } from "@playwright/test";
 import Database from "better-sqlite3";
-import { startOwnServer, type OwnServer } from "./own-server";
+import { type OwnServer, startOwnServer } from "./own-server";
 
 // The HTTP API journey of a CI pipeline on another machine: tokens made with the CLI, every endpoint's
 // answers against a server of its own (`npm start`, a fresh copy of the demo registry and database), the
@@ -47,7 +48,9 @@ async function events(action: string) {
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  server = await startOwnServer("api", ["bash", "scripts/start.sh", "-p", "0", "-H", "127.0.0.1"], {
+  // Sockets kept alive longer than the CLI steps between two requests: Playwright reuses an idle one, and
+  // one the server closed at that moment (Node's 5 s default) failed a request with ECONNRESET under load.
+  server = await startOwnServer("api", ["bash", "scripts/start.sh", "-p", "0", "-H", "127.0.0.1", "--keepAliveTimeout", "120000"], {
     REGISTRY_TRUSTED_PROXIES: "127.0.0.1",
     REGISTRY_SIGNIN_BACKOFF_SECONDS: "600",
     REGISTRY_API_RATE_LIMIT: String(RATE),
@@ -102,6 +105,67 @@ test("reads: production, versions page by page, one version; 404 and 400 for unk
   expect(malformed.status()).toBe(400);
   expect((await malformed.json()).error.code).toBe("invalid_input");
   expect((await api.get("/api/v1/versions?limit=5000", bearer("viewer"))).status()).toBe(400);
+});
+
+test("versions: paging on while versions are written sees each version there at the start once; a bad cursor is a 400", async () => {
+  tokens.pager = makeToken("pager", "viewer");
+  const registry = join(server.dir, "registry");
+  const metrics = JSON.parse(readFileSync(join(registry, "metrics", `${LOW}.json`), "utf8"));
+  const written: string[] = [];
+  // A training job's new version: the lowest score yet, so it sorts first by score ascending (before the cursor).
+  const train = () => {
+    const hour = String(written.length).padStart(2, "0");
+    const stem = `candidate_logreg_20260101T${hour}0000Z`;
+    copyFileSync(join(registry, "models", `${LOW}.joblib`), join(registry, "models", `${stem}.joblib`));
+    const doc = {
+      ...metrics,
+      artifact: `${stem}.joblib`,
+      trained_at: `2026-01-01T${hour}:00:00Z`,
+      metrics: { ...metrics.metrics, pr_auc: 0.5 - written.length / 100 },
+    };
+    writeFileSync(join(registry, "metrics", `${stem}.json`), JSON.stringify(doc));
+    written.push(stem);
+  };
+  const get = (query: string) => api.get(`/api/v1/versions?${query}`, bearer("pager"));
+  try {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let atStart = 0;
+    do {
+      const res: APIResponse = await get(`limit=3&sort=score&dir=asc${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(res.status()).toBe(200);
+      const page: { total: number; versions: { stem: string }[]; nextCursor: string | null } = await res.json();
+      atStart ||= page.total;
+      seen.push(...page.versions.map((v) => v.stem));
+      cursor = page.nextCursor;
+      train();
+    } while (cursor);
+    expect(atStart).toBe(9);
+    expect(seen.filter((s) => !written.includes(s))).toHaveLength(9);
+    expect(new Set(seen).size).toBe(seen.length);
+
+    const first = await (await get("limit=2&sort=score&dir=asc")).json();
+    const answers = {
+      garbled: await get("limit=2&sort=score&dir=asc&cursor=abc"),
+      notBase64: await get("limit=2&sort=score&dir=asc&cursor=%2F%2F"),
+      otherOrder: await get(`limit=2&sort=stem&dir=asc&cursor=${first.nextCursor}`),
+    };
+    for (const [what, res] of Object.entries(answers)) {
+      expect(res.status(), what).toBe(400);
+      expect((await res.json()).error.code, what).toBe("invalid_input");
+    }
+    expect((await answers.otherOrder.json()).fieldErrors.cursor[0]).toMatch(/continues another order/);
+    // A number, as cursors were before keys, is still read as a position.
+    const legacy = await (await get("limit=2&sort=score&dir=asc&cursor=2")).json();
+    expect(legacy.versions.map((v: { stem: string }) => v.stem)).toEqual(
+      (await (await get("limit=4&sort=score&dir=asc")).json()).versions.slice(2).map((v: { stem: string }) => v.stem),
+    );
+  } finally {
+    for (const stem of written) {
+      rmSync(join(registry, "models", `${stem}.joblib`));
+      rmSync(join(registry, "metrics", `${stem}.json`));
+    }
+  }
 });
 
 test("promotions: dry run, 400 for bad input (audited), 422 refused with the plan, 409 when production moved, 200 applied", async () => {
@@ -160,6 +224,29 @@ test("audit: auditors page through events and verify the chain; viewers may not 
   const verify = await api.get("/api/v1/audit/verify", bearer("viewer"));
   expect(verify.status()).toBe(200);
   expect(await verify.json()).toMatchObject({ ok: true });
+});
+
+test("audit: paging on while events are appended sees each event there at the start once; a bad cursor is a 400", async () => {
+  tokens.reader = makeToken("audit-reader", "auditor");
+  const seqs: number[] = [];
+  let cursor: string | null = null;
+  let newest = 0;
+  let appended = 0;
+  do {
+    const res: APIResponse = await api.get(`/api/v1/audit?limit=4${cursor ? `&cursor=${cursor}` : ""}`, bearer("reader"));
+    expect(res.status()).toBe(200);
+    const page: { events: { seq: number }[]; nextCursor: string | null } = await res.json();
+    newest ||= page.events[0]?.seq ?? 0;
+    seqs.push(...page.events.map((e) => e.seq));
+    cursor = page.nextCursor;
+    // Someone else acts meanwhile: each creation is a new event at the head of the log.
+    if (cursor && appended < 3) expect(cli(["tokens", "create", "--name", `meanwhile${appended++}`, "--role", "viewer"]).status).toBe(0);
+  } while (cursor);
+  expect(seqs.length).toBeGreaterThan(8);
+  expect(seqs).toEqual(Array.from({ length: newest }, (_, i) => newest - i));
+  const bad = await api.get("/api/v1/audit?cursor=abc", bearer("reader"));
+  expect(bad.status()).toBe(400);
+  expect((await bad.json()).error.code).toBe("invalid_input");
 });
 
 test("token life cycle: missing, unknown, expired, revoked and wrong-role tokens are refused and audited", async () => {

@@ -23,6 +23,9 @@ const sha = (rel: string) =>
     .update(readFileSync(join(root, rel)))
     .digest("hex");
 const production = () => [BEST, PRODUCTION, ...OTHERS].find((s) => sha(`models/${s}.joblib`) === sha("models/production_latest.joblib"));
+// Low enough to reach in a test: the per-token API limit every replica spends from (lib/api/rate-limit.ts).
+const RATE = 30;
+const ENV = { REGISTRY_API_RATE_LIMIT: String(RATE) };
 const OTHERS = ["candidate_logreg_20250709T120000Z", "candidate_logreg_20251007T110000Z", "candidate_logreg_20250422T163000Z"];
 
 test.beforeAll(async () => {
@@ -36,7 +39,7 @@ test.beforeAll(async () => {
     const r = replicaCli(root, database.url, ["users", "add", name, "--role", role, "--password-stdin"], `${name}-e2e-password`);
     expect(r.status, r.stderr).toBe(0);
   }
-  [a, b] = await Promise.all([startReplica(PORT + 10, root, database.url), startReplica(PORT + 20, root, database.url)]);
+  [a, b] = await Promise.all([startReplica(PORT + 10, root, database.url, ENV), startReplica(PORT + 20, root, database.url, ENV)]);
 });
 test.afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
@@ -136,7 +139,7 @@ test("a replica SIGKILLed in the middle of a promotion: the other finishes it on
   expect(cli("rollback", "--to", PRODUCTION, "--reason", "start from the baseline").status).toBeLessThan(4);
   // A restarts with a crash point right after its intent is recorded, under the lock, before any rename.
   await a.stop();
-  a = await startReplica(PORT + 10, root, database.url, { REGISTRY_FAULT: "after_intent" });
+  a = await startReplica(PORT + 10, root, database.url, { ...ENV, REGISTRY_FAULT: "after_intent" });
   const sent = await captureApplyRequest(await releaserPage(browser, a.url), "crash");
   await sent.replay(a.url).catch(() => null);
   expect(await a.exited).toBe("SIGKILL");
@@ -155,5 +158,31 @@ test("a replica SIGKILLed in the middle of a promotion: the other finishes it on
   expect(JSON.parse(cli("audit", "verify", "--json").stdout)).toMatchObject({ ok: true });
 
   await a.stop();
-  a = await startReplica(PORT + 10, root, database.url);
+  a = await startReplica(PORT + 10, root, database.url, ENV);
+});
+
+test("an API token's rate limit is one budget over both replicas", async () => {
+  const made = cli("tokens", "create", "--name", "pipeline", "--role", "viewer", "--json");
+  expect(made.status, made.stderr).toBe(0);
+  const auth = { authorization: `Bearer ${JSON.parse(made.stdout).token}` };
+  // Once more on a network error: a kept-alive socket the server has just closed is not what this is about.
+  const production = (base: string) =>
+    fetch(`${base}/api/v1/production`, { headers: auth }).catch(() => fetch(`${base}/api/v1/production`, { headers: auth }));
+  // Spend the budget on A alone; if its minute is about to end, wait for the next one (as a client told
+  // Retry-After would) so the check on B falls in the same minute.
+  let refused: Response | null = null;
+  for (let attempt = 0; attempt < 2 && !refused; attempt++) {
+    let res = await production(a.url);
+    for (let n = 0; n <= 2 * RATE && res.status === 200; n++) res = await production(a.url);
+    expect(res.status).toBe(429);
+    const wait = Number(res.headers.get("retry-after"));
+    if (wait >= 15) refused = res;
+    else await new Promise((r) => setTimeout(r, (wait + 1) * 1000));
+  }
+  expect(refused).not.toBeNull();
+  // B never saw this token, yet refuses it: the count is in the database, not in A.
+  const onB = await production(b.url);
+  expect(onB.status).toBe(429);
+  expect(Number(onB.headers.get("retry-after"))).toBeGreaterThan(0);
+  expect((await onB.json()).error.code).toBe("rate_limited");
 });

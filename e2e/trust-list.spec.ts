@@ -41,7 +41,13 @@ test.afterAll(() => {
   rmSync(model, { force: true });
   rmSync(metrics, { force: true });
   cli("trust", "remove", "acme_features.Winsorizer", "--reason", "e2e clean-up");
+  cli("tokens", "revoke", "trust-e2e");
 });
+
+/** Whether the artifact_safe check passed, in a list of checks as the API answers it. */
+function safeCheck(checks: { name: string; passed: boolean }[]): boolean | undefined {
+  return checks.find((c) => c.name === "artifact_safe")?.passed;
+}
 
 async function inspection(page: Page) {
   await page.goto(`/versions/${STEM}`);
@@ -66,6 +72,16 @@ test("an admin trusts an in-house class, the version page says by whom, and remo
   card = await inspection(page);
   await expect(card.getByText("Safe", { exact: true })).toBeVisible();
   await expect(card.getByTestId("trusted-by")).toHaveText(/^trusted by registry policy \(by admin, \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/);
+
+  // The HTTP API plans with the same trust list as the page and the CLI: a pipeline's dry run agrees.
+  const made = cli("tokens", "create", "--name", "trust-e2e", "--role", "releaser", "--expires", "1d", "--json");
+  expect(made.status, made.stderr).toBe(0);
+  const headers = { authorization: `Bearer ${JSON.parse(made.stdout).token}` };
+  const shown = await page.request.get(`/api/v1/versions/${STEM}`, { headers });
+  expect(shown.status()).toBe(200);
+  expect(safeCheck((await shown.json()).checks)).toBe(true);
+  const dry = await page.request.post("/api/v1/promotions", { headers, data: { version: STEM, dryRun: true, reason: "trust e2e" } });
+  expect(safeCheck((await dry.json()).checks)).toBe(true);
 
   await page.goto("/admin/settings");
   const remove = page.getByRole("form", { name: "Stop trusting acme_features.Winsorizer" });

@@ -1,7 +1,9 @@
 // `npm start`'s server (run by scripts/start.sh after `npm run build`): Next's own production request handler
 // (the documented custom-server API: next({ dev: false }).getRequestHandler()) behind a plain Node HTTP server
-// that first decides, from the TCP connection, which address each request comes from. `next start` cannot:
-// Next keeps any X-Forwarded-For a client sends, so the app could not tell a forged one from a proxy's.
+// that first decides, from the TCP connection, which address each request comes from and which headers it may
+// carry. `next start` cannot: Next keeps any X-Forwarded-For or X-Forwarded-User a client sends, so the app
+// could not tell a forged one from a proxy's. Only peers named in REGISTRY_TRUSTED_PROXIES may send the
+// forwarded headers or, with REGISTRY_AUTH_PROXY=1, say who is signed in (lib/auth/vetted-request.mjs).
 // Arguments as `next start` takes them: -p/--port (default $PORT or 3000), -H/--hostname (default: every
 // interface), --keepAliveTimeout MS.
 import { createServer } from "node:http";
@@ -9,7 +11,8 @@ import { isIP } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { applyClientAddress, ProxyConfigError, trustedProxies } from "../lib/auth/client-address.mjs";
+import { ProxyConfigError, trustedProxies } from "../lib/auth/client-address.mjs";
+import { identityHeaderNames, startVetting, vetRequest } from "../lib/auth/vetted-request.mjs";
 
 const usage = "Usage: npm start -- [-p PORT] [-H HOSTNAME] [--keepAliveTimeout MS]";
 let options;
@@ -45,6 +48,16 @@ try {
   console.error(e.message);
   process.exit(2);
 }
+// Fail closed: sign-in by proxy headers with no proxy to believe them from would let anyone say who they are.
+const proxySignIn = process.env.REGISTRY_AUTH_PROXY === "1";
+if (proxySignIn && proxies.ranges.length === 0) {
+  console.error(
+    "REGISTRY_AUTH_PROXY=1 needs REGISTRY_TRUSTED_PROXIES: name the reverse proxy that signs people in (its address or range as this " +
+      'server sees it, e.g. REGISTRY_TRUSTED_PROXIES=127.0.0.1 or "loopback"); its identity headers are believed from it alone.',
+  );
+  process.exit(2);
+}
+const vetting = startVetting(process.env, proxies);
 
 // As `next start` does (next/dist/bin/next): a production server on the Node.js runtime, whatever the shell says.
 process.env.NODE_ENV = "production";
@@ -55,7 +68,7 @@ await app.prepare();
 const handle = app.getRequestHandler();
 
 const server = createServer((req, res) => {
-  applyClientAddress(req.headers, req.socket.remoteAddress, proxies);
+  vetRequest(req.headers, req.socket.remoteAddress, vetting);
   handle(req, res).catch((e) => {
     console.error(`Failed to handle request for ${req.url}`, e);
     if (!res.headersSent) res.statusCode = 500;
@@ -84,6 +97,10 @@ server.listen(port, options.hostname, () => {
       ? `  Client addresses: X-Forwarded-For from the trusted proxies ${proxies.ranges.join(", ")}; the connection's otherwise.`
       : "  Client addresses: the connection's (no trusted proxy: REGISTRY_TRUSTED_PROXIES is not set).",
   );
+  if (proxySignIn) {
+    const { user, groups } = identityHeaderNames(process.env);
+    console.log(`  Sign-in by proxy (REGISTRY_AUTH_PROXY=1): ${user} and ${groups} believed from the trusted proxies only.`);
+  }
   if (process.env.REGISTRY_TRUST_PROXY === "1" && !process.env.REGISTRY_TRUSTED_PROXIES) {
     console.log("  REGISTRY_TRUST_PROXY=1 is read as REGISTRY_TRUSTED_PROXIES=loopback: name your proxies there.");
   }

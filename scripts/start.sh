@@ -2,7 +2,9 @@
 # `npm start`: the dashboard's production server (after `npm run build`), with the memory settings measured
 # in README.md ("Speed"). scripts/server.mjs is Next's production handler behind a server that takes each
 # client's address from the connection (or a proxy named in REGISTRY_TRUSTED_PROXIES), never from a header
-# the client sent. Arguments as for `next start` (e.g. `npm start -- -p 8080 -H 127.0.0.1`).
+# the client sent, and believes sign-in proxy headers (REGISTRY_AUTH_PROXY=1) from those proxies alone: in
+# that mode it will not start without REGISTRY_TRUSTED_PROXIES, and a bare `next start` signs nobody in by
+# header. Arguments as for `next start` (e.g. `npm start -- -p 8080 -H 127.0.0.1`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # glibc gives busy threads malloc arenas of their own; two are plenty for Node (~40 MB less resident).

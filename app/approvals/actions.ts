@@ -6,7 +6,7 @@ import { approveRequest, identityOfUser, rejectRequest, withdrawRequest } from "
 import { defineAction } from "@/lib/server/action";
 import { registryRoot } from "@/lib/server/registry";
 import { db } from "@/lib/server/session";
-import { changeSetting, SETTING_KEYS, SETTINGS } from "@/lib/settings/settings";
+import { changeSetting, APPROVAL_SETTING_KEYS, SETTINGS } from "@/lib/settings/settings";
 
 // The person deciding always comes from the session (defineAction), never from the form: a raw POST
 // naming someone else's request, or claiming another approver, is judged as whoever is signed in.
@@ -84,7 +84,7 @@ export const settingsAction = defineAction(
   }),
   async (input, { user }) => {
     const actor = { name: user.username, role: user.roles.join(","), source: "web" as const };
-    const given = SETTING_KEYS.flatMap((key) => (input[key] ? [{ key, value: input[key] }] : []));
+    const given = APPROVAL_SETTING_KEYS.flatMap((key) => (input[key] ? [{ key, value: input[key] }] : []));
     // Every value is checked before any is stored: a form is saved whole or not at all.
     const fieldErrors: Record<string, string[]> = {};
     for (const { key, value } of given) {

@@ -2,10 +2,18 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { DecisionForms, WithdrawForm } from "@/components/approval-forms";
 import { ApprovalSettingsForm, type SettingField } from "@/components/approval-settings-form";
-import { closedRequests, countPending, flaggedEmergencies, identityOfUser, openRequests, type RequestView, samePerson } from "@/lib/approvals";
+import {
+  closedRequests,
+  countPending,
+  flaggedEmergencies,
+  identityOfUser,
+  openRequests,
+  type RequestView,
+  samePerson,
+} from "@/lib/approvals";
 import { can } from "@/lib/auth";
 import { db, requirePage } from "@/lib/server/session";
-import { readSettings, SETTING_KEYS, SETTINGS, type Settings } from "@/lib/settings/settings";
+import { readSettings, APPROVAL_SETTING_KEYS, SETTINGS, type Settings } from "@/lib/settings/settings";
 import { fmtAgo, fmtMetric, fmtTime } from "@/lib/views/format";
 import { approveAction, rejectAction, settingsAction, withdrawAction } from "./actions";
 import "@/components/approvals.css";
@@ -118,7 +126,7 @@ function RequestSummary({ r, now }: { r: RequestView; now: Date }) {
 function SettingsFacts({ settings }: { settings: Settings }) {
   return (
     <dl className="facts">
-      {SETTING_KEYS.map((key) => {
+      {APPROVAL_SETTING_KEYS.map((key) => {
         const s = settings[key];
         const def = SETTINGS[key];
         const from =
@@ -145,7 +153,6 @@ function SettingsFacts({ settings }: { settings: Settings }) {
     </dl>
   );
 }
-
 
 function OpenRequests(props: {
   open: Awaited<ReturnType<typeof openRequests>>;
@@ -262,7 +269,7 @@ function SettingsCard({ settings, admin }: { settings: Awaited<ReturnType<typeof
       {admin ? (
         <ApprovalSettingsForm
           action={settingsAction}
-          fields={SETTING_KEYS.map(
+          fields={APPROVAL_SETTING_KEYS.map(
             (key): SettingField => ({
               key,
               label: SETTINGS[key].label,

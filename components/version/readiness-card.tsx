@@ -1,4 +1,5 @@
 import type { Check } from "@/lib/registry";
+import { checkTone, loadCheckFacts, TONE_BADGE, TONE_LABEL } from "@/lib/views/check-status";
 import { fmtMetric } from "@/lib/views/format";
 import { entriesOf } from "@/lib/views/json-display";
 import { Fact } from "./facts";
@@ -13,6 +14,7 @@ const CHECK_LABEL: Partial<Record<string, string>> = {
   feature_schema: "Feature schema matches production",
   was_live: "Was live before (rollback only)",
   alias_replaceable: "Production alias can be replaced",
+  loads_and_predicts: "Model loads and predicts (in a sandbox)",
 };
 
 /** A check's name for people: its label, or its code with the underscores read as spaces. */
@@ -50,7 +52,8 @@ export function ReadinessCard(props: {
 }
 
 function CheckItem({ check: c }: { check: Check }) {
-  const status = c.skipped ? "skipped" : c.passed ? "passed" : "failed";
+  const tone = checkTone(c);
+  const status = tone === "not_run" ? "not-run" : tone === "not_run_blocks" ? "failed" : tone;
   // Row i is the evidence's i-th key (entriesOf keeps the order); a JSON null reads as a dash, not "null".
   const keys = Object.keys(c.evidence);
   const evidence = entriesOf(c.evidence, { fixed: true }).rows.map(([k, v], i): [string, string | null] => [
@@ -59,15 +62,19 @@ function CheckItem({ check: c }: { check: Check }) {
   ]);
   return (
     <li className={`check check-${status}`} data-check={c.name}>
-      <span className={`badge ${status === "passed" ? "badge-good" : status === "failed" ? "badge-bad" : "badge-muted"}`}>
-        {status === "passed" ? "✓ Passed" : status === "failed" ? "✗ Failed" : "Skipped"}
-      </span>
+      <span className={`badge ${TONE_BADGE[tone]}`}>{TONE_LABEL[tone]}</span>
       <div className="check-body">
         <div className="check-name">
           {checkLabel(c.name)} <code>{c.name}</code>
-          {!c.passed && (c.overridable ? <span className="muted"> · can be overridden with a reason</span> : <span className="muted"> · cannot be overridden</span>)}
+          {!c.passed &&
+            (c.overridable ? (
+              <span className="muted"> · can be overridden with a reason</span>
+            ) : (
+              <span className="muted"> · cannot be overridden</span>
+            ))}
         </div>
         <div>{c.detail}</div>
+        <LoadFacts check={c} />
         {evidence.length > 0 && (
           <details>
             <summary>Evidence</summary>
@@ -81,5 +88,18 @@ function CheckItem({ check: c }: { check: Check }) {
         )}
       </div>
     </li>
+  );
+}
+
+/** For the load check: what the sandboxed load saw (versions, times, output), shown without opening the evidence. */
+export function LoadFacts({ check }: { check: Pick<Check, "name" | "evidence"> }) {
+  const facts = check.name === "loads_and_predicts" ? loadCheckFacts(check.evidence) : [];
+  if (!facts.length) return null;
+  return (
+    <dl className="facts facts-small" data-testid="load-check-facts">
+      {facts.map(([term, value]) => (
+        <Fact key={term} term={term} value={value} mono wrap />
+      ))}
+    </dl>
   );
 }

@@ -1,21 +1,16 @@
 import "server-only";
 import type { z } from "zod";
 import { normalizePerson, submitChange } from "@/lib/approvals";
-import {
-  eventsBefore,
-  eventsWithRejectedInput,
-  databaseFile,
-  lastChange,
-  previousProduction,
-  productionHistory,
-  verifyStoredChain,
-} from "@/lib/audit";
+import { eventsBefore, eventsWithRejectedInput, lastChange, previousProduction, productionHistory, verifyStoredChain } from "@/lib/audit";
 import { type ChangeRequest, InvalidInputError, type Plan, planFromDisk, scanForPlan, type Snapshot, type Version } from "@/lib/registry";
 import type { ApiContext } from "@/lib/server/api-route";
 import { apiError } from "@/lib/server/api-route";
+import { loadCheckPolicyOf } from "@/lib/settings/settings";
+import { trustPolicy } from "@/lib/trust/trust-list";
 import { loadSnapshot, minScore, overviewData, withModelFacts } from "@/lib/server/registry";
 import { queryRows } from "@/lib/views/table-query";
 import type { VersionRow } from "@/lib/views/version-rows";
+import { encodeVersionCursor, startAfter } from "./cursor";
 import { type Previous, problemsJson, productionJson, releaseJson, versionDetailJson, versionJson } from "./release-report";
 import type { auditQuery, promotionBody, rollbackBody, versionsQuery } from "./spec";
 
@@ -37,20 +32,22 @@ export async function production(ctx: ApiContext): Promise<Response> {
   });
 }
 
-/** GET /versions: a page of versions as `registry list --json` lists them. */
+/** GET /versions: a page of versions as `registry list --json` lists them, after the cursor's version (lib/api/cursor.ts). */
 export async function versions(q: z.output<typeof versionsQuery>, ctx: ApiContext): Promise<Response> {
   const s = await loadSnapshot();
   const rows = orderOf(s, q);
   const total = rows.length;
-  const offset = Number(q.cursor ?? 0);
+  const start = q.cursor ? startAfter(rows, q.cursor) : 0;
+  const pageRows = rows.slice(start, start + q.limit);
+  const last = pageRows.at(-1);
   const index = byStem(s);
-  const page = rows.slice(offset, offset + q.limit).flatMap((r) => index.get(r.stem) ?? []);
+  const page = pageRows.flatMap((r) => index.get(r.stem) ?? []);
   // The cached snapshot holds no model file facts: read them (sha256 remembered by stat identity) for this
   // page, on copies (the snapshot is shared by every request).
   const loaded = withModelFacts(ctx.root, page);
   return Response.json({
     versions: loaded.map(versionJson),
-    nextCursor: offset + q.limit < total ? String(offset + q.limit) : null,
+    nextCursor: last && start + pageRows.length < total ? encodeVersionCursor(q.sort, q.dir, last) : null,
     total,
     best: s.best,
     production: productionJson(s),
@@ -99,7 +96,13 @@ function byStem(s: Snapshot): Map<string, Version> {
 
 /** GET /versions/{stem}: as `registry show --json`. */
 export async function version(stem: string, ctx: ApiContext): Promise<Response> {
-  const { plan, target } = await planFromDisk(ctx.root, { kind: "promote", version: stem, minScore: minScore(), overrides: [] });
+  const { plan, target } = await planFromDisk(
+    ctx.root,
+    { kind: "promote", version: stem, minScore: minScore(), overrides: [] },
+    undefined,
+    await trustPolicy(ctx.db),
+    await loadCheckPolicyOf(ctx.root),
+  );
   return Response.json({
     version: versionDetailJson(target),
     checks: plan.checks,
@@ -123,7 +126,13 @@ export async function change(
   const overrides = "overrides" in input ? (input.overrides ?? []) : [];
   const request: ChangeRequest = { kind, version, minScore: minScore(), overrides, reason: input.reason ?? null };
   if (input.dryRun) {
-    const { plan } = await planFromDisk(ctx.root, request, kind === "rollback" ? productionHistory(ctx.db) : undefined);
+    const { plan } = await planFromDisk(
+      ctx.root,
+      request,
+      kind === "rollback" ? productionHistory(ctx.db) : undefined,
+      await trustPolicy(ctx.db),
+      await loadCheckPolicyOf(ctx.root),
+    );
     return answer(plan, releaseJson(plan, { dryRun: true, done: false, correlationId: "", previous }), false);
   }
   const outcome = await submitChange(
@@ -169,7 +178,7 @@ function identityOf(ctx: ApiContext) {
   };
 }
 
-/** GET /audit: a page of events, newest first. */
+/** GET /audit: a page of events, newest first, before the cursor's sequence number (a key, not an offset). */
 export async function audit(q: z.output<typeof auditQuery>, ctx: ApiContext): Promise<Response> {
   const page = await eventsBefore(
     ctx.db,
@@ -183,6 +192,6 @@ export async function audit(q: z.output<typeof auditQuery>, ctx: ApiContext): Pr
 /** GET /audit/verify: as `registry audit verify --json`. */
 export async function auditVerify(ctx: ApiContext): Promise<Response> {
   const chain = await verifyStoredChain(ctx.db);
-  const rejectedInputs = eventsWithRejectedInput(databaseFile(ctx.root));
+  const rejectedInputs = await eventsWithRejectedInput(ctx.db);
   return Response.json(rejectedInputs.length ? { ...chain, rejectedInputs } : chain);
 }

@@ -3,6 +3,7 @@ import { join, relative, resolve } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
+import { encodeVersionCursor } from "./cursor";
 import { inputSchema, openApiDocument } from "./openapi";
 import { ENDPOINTS, type Endpoint } from "./spec";
 
@@ -65,6 +66,13 @@ describe("the OpenAPI document", () => {
   // the other way round.
   const STEM = "candidate_logreg_20250305T101000Z";
   const SHA = "a".repeat(64);
+  const KEY = encodeVersionCursor("score", "asc", {
+    stem: STEM,
+    modelType: "logreg",
+    trainedAt: "2025-03-05T10:10:00Z",
+    score: 0.7,
+    metric: "pr_auc",
+  });
   const samples: Record<string, { ok: unknown[]; bad: unknown[]; zodOnly?: unknown[] }> = {
     promotions: {
       ok: [
@@ -96,8 +104,10 @@ describe("the OpenAPI document", () => {
       zodOnly: [{ reason: "bad model" }, { to: STEM, previous: true, reason: "bad model" }],
     },
     versions: {
-      ok: [{}, { sort: "score", dir: "asc", q: "logreg", limit: 1000, cursor: "200" }],
-      bad: [{ sort: "size" }, { limit: 0 }, { limit: 1001 }, { cursor: "abc" }, { page: 2 }],
+      ok: [{}, { sort: "score", dir: "asc", q: "logreg", limit: 1000, cursor: "200" }, { sort: "score", dir: "asc", cursor: KEY }],
+      bad: [{ sort: "size" }, { limit: 0 }, { limit: 1001 }, { cursor: "a b" }, { cursor: "x".repeat(1401) }, { page: 2 }],
+      // Base64url, but not one of ours; or a key of another order.
+      zodOnly: [{ cursor: "abc" }, { cursor: KEY }, { sort: "score", dir: "desc", cursor: KEY }],
     },
     audit: {
       ok: [{}, { action: "model.promoted", actor: "ci", from: "2026-01-01T00:00:00Z", limit: 10, cursor: "12" }],

@@ -1,27 +1,46 @@
-// Requests per token per minute, counted in this process (the server is one process): a fixed window per
-// key, forgotten when its minute is over. Pure but for the map it keeps.
+import type { Db } from "@/lib/db";
+
+// Requests per token per minute, counted in the database: a fixed window per key, one row per key and
+// window (ApiRateWindow). Every replica on one database (and a restarted server) spends the same budget,
+// because the check and the count are one statement: an upsert that adds one only while the window holds
+// fewer than `limit`, and returns nothing once it is full. SQLite runs one statement at a time; PostgreSQL
+// holds the row's lock for the conflicting update and re-checks the condition on the newest row.
 
 export type Taken = { ok: true } | { ok: false; retryAfterMs: number };
 
+/** The start of the fixed window of `windowMs` that holds `now`. Pure. */
+export function windowStart(now: number, windowMs: number): number {
+  return Math.floor(now / windowMs) * windowMs;
+}
+
 export class RateLimiter {
-  private windows = new Map<string, { start: number; count: number }>();
+  // The window this instance last pruned before: old windows are deleted once a window, not per request.
+  private prunedBefore = 0;
+
   constructor(
+    readonly db: Db,
     readonly limit: number,
     readonly windowMs = 60_000,
   ) {}
 
-  /** Counts one request for `key` at `now`; refused (and not counted) once the window holds `limit`. */
-  take(key: string, now: number): Taken {
-    const start = Math.floor(now / this.windowMs) * this.windowMs;
-    if (this.windows.size > 10_000) for (const [k, w] of this.windows) if (w.start < start) this.windows.delete(k);
-    const w = this.windows.get(key);
-    if (!w || w.start !== start) {
-      this.windows.set(key, { start, count: 1 });
-      return { ok: true };
+  /**
+   * Counts one request for `key` at `now` in the database; refused (and not counted) once the window holds
+   * `limit`, with the time until the window ends. Starting a window this instance has not seen deletes
+   * windows older than the one before it (the one before is kept for replicas whose clocks lag).
+   */
+  async take(key: string, now: number): Promise<Taken> {
+    const start = windowStart(now, this.windowMs);
+    if (start > this.prunedBefore) {
+      this.prunedBefore = start;
+      await this.db.$executeRaw`DELETE FROM "ApiRateWindow" WHERE "windowStart" < ${BigInt(start - this.windowMs)}`;
     }
-    if (w.count >= this.limit) return { ok: false, retryAfterMs: start + this.windowMs - now };
-    w.count++;
-    return { ok: true };
+    const counted = await this.db.$queryRaw<{ count: number | bigint }[]>`
+      INSERT INTO "ApiRateWindow" ("key", "windowStart", "count") VALUES (${key}, ${BigInt(start)}, 1)
+      ON CONFLICT ("key", "windowStart") DO UPDATE SET "count" = "ApiRateWindow"."count" + 1
+      WHERE "ApiRateWindow"."count" < ${this.limit}
+      RETURNING "count"`;
+    if (counted.length > 0) return { ok: true };
+    return { ok: false, retryAfterMs: start + this.windowMs - now };
   }
 }
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Permission } from "@/lib/auth/roles";
 import { CHECK_NAMES } from "@/lib/registry/checks";
 import { validateVersionName } from "@/lib/registry/names";
+import { CURSOR_PATTERN, decodeVersionCursor, VERSION_SORTS } from "./cursor";
 
 // The HTTP API (/api/v1) as data: each endpoint's method, path, permission and input schema. The route
 // handlers validate with these schemas (lib/server/api-route.ts) and the OpenAPI document is generated
@@ -61,8 +62,9 @@ export const rollbackBody = z
       ctx.addIssue({ code: "custom", path: ["reason"], message: "A change needs a reason: it goes into the audit log." });
   });
 
-export const VERSION_SORTS = ["stem", "modelType", "trainedAt", "score", "metric"] as const;
+export { VERSION_SORTS };
 export const MAX_PAGE = 1000;
+const NOT_OURS = "Not a cursor this API gave out: pass the nextCursor of the page before, unchanged.";
 
 export const versionsQuery = z
   .object({
@@ -71,13 +73,34 @@ export const versionsQuery = z
     /** Matched case-insensitively against names, model types, metrics, commits and data versions. */
     q: z.string().trim().max(200).default(""),
     limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(100),
-    /** Opaque: the nextCursor of the page before. */
     cursor: z
       .string()
-      .regex(/^\d{1,9}$/, "Not a cursor this API gave out.")
+      .regex(CURSOR_PATTERN, NOT_OURS)
+      .describe(
+        "Opaque: the nextCursor of the page before, with the same sort and dir. It marks the last version seen, so " +
+          "versions written between two pages are never skipped or repeated. A plain number (as cursors were before) is still read as a position.",
+      )
+      .transform((s, ctx) => {
+        const cursor = decodeVersionCursor(s);
+        if (!cursor) {
+          ctx.addIssue({ code: "custom", message: NOT_OURS });
+          return z.NEVER;
+        }
+        return cursor;
+      })
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    // A key means something only in its own order.
+    if (v.cursor?.kind === "after" && (v.cursor.sort !== v.sort || v.cursor.dir !== v.dir)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["cursor"],
+        message: "This cursor continues another order: ask with the sort and dir of the page it came from, or start again without one.",
+      });
+    }
+  });
 
 export const versionParams = z.object({ stem: versionName }).strict();
 
@@ -91,10 +114,13 @@ export const auditQuery = z
     from: instant.optional(),
     to: instant.optional(),
     limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
-    /** Opaque: the nextCursor of the page before. */
     cursor: z
       .string()
-      .regex(/^\d{1,12}$/, "Not a cursor this API gave out.")
+      .regex(/^\d{1,12}$/, "Not a cursor this API gave out: pass the nextCursor of the page before, unchanged.")
+      .describe(
+        "Opaque: the nextCursor of the page before. It marks the last event seen (the log is append-only and listed newest " +
+          "first), so events appended between two pages are never skipped or repeated.",
+      )
       .optional(),
   })
   .strict();

@@ -226,7 +226,9 @@ describe("the two-person rule", () => {
     expect(done.releaseCorrelationId).toBe(outcome?.correlationId);
     expect(await actions()).toEqual([
       "settings.changed:succeeded",
+      "user.created:succeeded",
       "user.person_changed:succeeded",
+      "user.created:succeeded",
       "user.person_changed:succeeded",
       "approval.requested:succeeded",
       "approval.approved:succeeded",

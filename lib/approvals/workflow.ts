@@ -13,7 +13,7 @@ import {
   SourceChangedError,
   planFromDisk,
 } from "@/lib/registry";
-import { type SettingValues, settingValues } from "@/lib/settings/settings";
+import { loadCheckPolicyOf, type SettingValues, settingValues } from "@/lib/settings/settings";
 import { trustPolicy } from "@/lib/trust/trust-list";
 import { AccountRequiredError, ApprovalRefusedError, NotAuthorisedError, RequestStaleError, UnknownRequestError } from "./errors";
 import type { Identity } from "./people";
@@ -110,7 +110,7 @@ export async function submitChange(root: string, change: ChangeRequest, who: Req
     throw new NotAuthorisedError("forbidden", `${id.username} is not a releaser: only releasers may ask for a change.`);
   const now = opts.now ?? new Date();
   await expireDue(db, now, id.source);
-  const { plan } = await planFromDisk(root, change, historyFor(db, change), await trustPolicy(db));
+  const { plan } = await planFromDisk(root, change, historyFor(db, change), await trustPolicy(db), await loadCheckPolicyOf(root));
   const route = await routeFor(db, plan, settings, now);
   if (route.route === "emergency") {
     const outcome = await release(root, change, actorOf(id), {
@@ -237,7 +237,7 @@ export async function approveRequest(
   const approval = { requestId: r.id, uid: r.uid, requestedBy: r.requester.username, approvedBy: who.username, approvalReason: reason };
   let plan: Plan;
   try {
-    ({ plan } = await planFromDisk(root, change, historyFor(db, change), await trustPolicy(db)));
+    ({ plan } = await planFromDisk(root, change, historyFor(db, change), await trustPolicy(db), await loadCheckPolicyOf(root)));
   } catch (err) {
     await finishApproving(db, r.id, "failed", { outcome: (err as Error).message });
     await recordEvent(db, actor, {

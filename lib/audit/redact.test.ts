@@ -64,9 +64,14 @@ describe("registry audit redact: a secret already in the chained log", () => {
     const oldExport = toJsonExport(before);
     expect(onDisk().includes(PASSWORD)).toBe(true);
 
-    const first = redactEvents(file, { seqs: [2], field: "details.input", reason: "Password typed into a refused form", actor: operator });
+    const first = await redactEvents(file, {
+      seqs: [2],
+      field: "details.input",
+      reason: "Password typed into a refused form",
+      actor: operator,
+    });
     const mid = await allEvents(db);
-    const second = redactEvents(file, { seqs: [3], field: "reason", reason: "Password pasted into a reason", actor: operator });
+    const second = await redactEvents(file, { seqs: [3], field: "reason", reason: "Password pasted into a reason", actor: operator });
 
     expect(first).toMatchObject({
       dryRun: false,
@@ -115,14 +120,14 @@ describe("registry audit redact: a secret already in the chained log", () => {
 
   it("finds the events the old wrapper left refused input in, and a dry run writes nothing", async () => {
     const db = await leakyLog();
-    expect(eventsWithRejectedInput(file)).toEqual([2]);
+    expect(await eventsWithRejectedInput(db)).toEqual([2]);
     const before = await allEvents(db);
-    const dry = redactEvents(file, { seqs: [2], field: "details.input", reason: "checking first", actor: operator, dryRun: true });
+    const dry = await redactEvents(file, { seqs: [2], field: "details.input", reason: "checking first", actor: operator, dryRun: true });
     expect(dry).toMatchObject({ dryRun: true, redacted: [{ seq: 2 }], event: null, compacted: false, rechained: 7 });
     expect(await allEvents(db)).toEqual(before);
     expect(onDisk().includes(PASSWORD)).toBe(true);
-    redactEvents(file, { seqs: [2], field: "details.input", reason: "for real", actor: operator });
-    expect(eventsWithRejectedInput(file)).toEqual([]);
+    await redactEvents(file, { seqs: [2], field: "details.input", reason: "for real", actor: operator });
+    expect(await eventsWithRejectedInput(db)).toEqual([]);
     expect(await verifyStoredChain(db)).toMatchObject({ ok: true });
   });
 
@@ -133,14 +138,14 @@ describe("registry audit redact: a secret already in the chained log", () => {
       (seqs: number[], field: string, reason = "a good reason") =>
       () =>
         redactEvents(file, { seqs, field, reason, actor: operator });
-    expect(attempt([2], "details.input", "  ")).toThrow(InvalidInputError);
-    expect(attempt([], "details")).toThrow(/--seq/);
-    expect(attempt([99], "details")).toThrow(/no event #99/);
-    expect(attempt([2], "actor")).toThrow(/--field must be/);
-    expect(attempt([2], "details.nosuch")).toThrow(/have no "nosuch"/);
-    expect(attempt([4], "details")).not.toThrow();
-    expect(attempt([4], "details")).toThrow(/already redacted/);
-    expect(attempt([9], "details")).toThrow(/its details are its evidence/);
+    await expect(attempt([2], "details.input", "  ")()).rejects.toThrow(InvalidInputError);
+    await expect(attempt([], "details")()).rejects.toThrow(/--seq/);
+    await expect(attempt([99], "details")()).rejects.toThrow(/no event #99/);
+    await expect(attempt([2], "actor")()).rejects.toThrow(/--field must be/);
+    await expect(attempt([2], "details.nosuch")()).rejects.toThrow(/have no "nosuch"/);
+    await expect(attempt([4], "details")()).resolves.toMatchObject({ event: { seq: 9 } });
+    await expect(attempt([4], "details")()).rejects.toThrow(/already redacted/);
+    await expect(attempt([9], "details")()).rejects.toThrow(/its details are its evidence/);
     expect((await allEvents(db)).slice(0, 3)).toEqual(before.slice(0, 3));
 
     // Someone edited a row by hand: re-chaining would launder that, so redaction refuses.
@@ -148,7 +153,7 @@ describe("registry audit redact: a secret already in the chained log", () => {
     raw.prepare(`UPDATE "AuditEvent" SET reason = 'edited' WHERE seq = 6`).run();
     raw.close();
     const tampered = await allEvents(db);
-    expect(attempt([2], "details.input")).toThrow(RefusedError);
+    await expect(attempt([2], "details.input")()).rejects.toThrow(RefusedError);
     expect(await allEvents(db)).toEqual(tampered);
     expect(await verifyStoredChain(db)).toMatchObject({ ok: false, problem: { seq: 6 } });
   });
@@ -164,7 +169,7 @@ describe("registry audit redact: a secret already in the chained log", () => {
             const head = await query(args);
             if (!redacted) {
               redacted = true;
-              redactEvents(file, { seqs: [2], field: "details.input", reason: "mid-write", actor: operator });
+              await redactEvents(file, { seqs: [2], field: "details.input", reason: "mid-write", actor: operator });
             }
             return head;
           },

@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
+import { LOCK_KEYS, lockForTransaction, providerOf } from "@/lib/db";
 import { InvalidInputError, RefusedError } from "@/lib/registry";
-import { type ChainedEvent, eventHash, GENESIS, verifyChain } from "./chain";
+import { type ChainedEvent, eventHash, GENESIS, type HashedEvent, verifyChain } from "./chain";
+import type { AuditDb } from "./db";
 import { type Actor, eventFields } from "./log";
 import { migrateDatabase } from "./migrate";
 
@@ -11,8 +13,10 @@ import { migrateDatabase } from "./migrate";
  * named field of the named events is replaced by a marker, every later event is re-chained, and an
  * `audit.redacted` event records who, when, why, which events, the last unchanged event (the anchor),
  * and the head hash before and after. An export made before no longer matches from the first redacted
- * event on, and that event says why; up to the anchor it still matches. The database file is then
- * compacted so the old text does not survive in free pages or the write-ahead log.
+ * event on, and that event says why; up to the anchor it still matches. The database is then compacted
+ * so the old text does not survive in its free space: SQLite's file and write-ahead log are rebuilt, and
+ * PostgreSQL's table is rewritten (VACUUM FULL; its WAL archive, replicas and backups keep what they had).
+ * The same steps run on either database (ChainTx), in one write transaction that appenders wait for.
  */
 export interface RedactionRequest {
   /** The events to redact, by sequence number. */
@@ -36,59 +40,91 @@ export interface RedactionOutcome {
   rechained: number;
   /** The audit.redacted event; null on a dry run. */
   event: { seq: number; hash: string } | null;
-  /** Whether the file was rebuilt and its write-ahead log emptied, so no old text remains on disk. */
+  /** Whether the database was compacted (SQLite: file rebuilt, write-ahead log emptied; PostgreSQL: table rewritten). */
   compacted: boolean;
 }
 
 type Row = ChainedEvent & { id: number };
 
+/** The reads and writes a redaction makes, inside one write transaction of either database. */
+interface ChainTx {
+  head(): Promise<{ seq: number; hash: string } | null>;
+  event(seq: number): Promise<Row | null>;
+  /** Up to PAGE events after `seq`, in order. */
+  page(after: number): Promise<Row[]>;
+  /** Writes each row's reason, details and links. */
+  rewrite(rows: Row[]): Promise<void>;
+  append(fields: HashedEvent, prevHash: string, hash: string): Promise<void>;
+}
+
 const PAGE = 2000;
 const MARKER = /^\[redacted: see #\d+ audit\.redacted\]$/;
 const marker = (eventSeq: number) => `[redacted: see #${eventSeq} audit.redacted]`;
 
-/** The events the pre-issue-16 wrapper left a preview of refused input in (`details.input`). Reads only. */
-export function eventsWithRejectedInput(file: string): number[] {
+/** The events the pre-issue-16 wrapper left a preview of refused input in (`details.input`), on either database. Reads only. */
+export async function eventsWithRejectedInput(db: AuditDb): Promise<number[]> {
+  const rows = await db.auditEvent.findMany({
+    where: { action: "request.rejected" },
+    select: { seq: true, details: true },
+    orderBy: { seq: "asc" },
+  });
+  return rows
+    .filter((r) => {
+      const input = parseObject(r.details)?.input;
+      return input !== undefined && !(typeof input === "string" && MARKER.test(input));
+    })
+    .map((r) => r.seq);
+}
+
+/**
+ * Redacts one field of the given events in a SQLite file, re-chains every later event and appends the
+ * audit.redacted event, all in one write transaction (writers of the chain wait for it, then append after
+ * it); then compacts the file. Refuses, changing nothing, without a reason, for an unknown event or field,
+ * and when the chain is already broken (re-chaining would hide the damage). A dry run computes the same
+ * outcome and writes nothing.
+ */
+export async function redactEvents(file: string, request: RedactionRequest): Promise<RedactionOutcome> {
+  const checked = checkRequest(request);
   const db = openFile(file);
   try {
-    const rows = db.prepare(`SELECT seq, details FROM "AuditEvent" WHERE action = 'request.rejected' ORDER BY seq`).all() as {
-      seq: number;
-      details: string;
-    }[];
-    return rows
-      .filter((r) => {
-        const input = parseObject(r.details)?.input;
-        return input !== undefined && !(typeof input === "string" && MARKER.test(input));
-      })
-      .map((r) => r.seq);
+    // Freed space in a page is zeroed rather than left holding the old text.
+    db.pragma("secure_delete = ON");
+    // Taken before the first read, so no writer appends between the check and the re-chain.
+    db.exec("BEGIN IMMEDIATE");
+    let outcome: RedactionOutcome;
+    try {
+      outcome = await redactInTransaction(sqliteTx(db), checked, request);
+      db.exec(request.dryRun ? "ROLLBACK" : "COMMIT");
+    } catch (e) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw e;
+    }
+    if (request.dryRun) return outcome;
+    return { ...outcome, compacted: compact(db) };
   } finally {
     db.close();
   }
 }
 
 /**
- * Redacts one field of the given events, re-chains every later event and appends the audit.redacted
- * event, all in one write transaction (writers of the chain wait for it, then append after it); then
- * compacts the file. Refuses, changing nothing, without a reason, for an unknown event or field, and
- * when the chain is already broken (re-chaining would hide the damage). A dry run computes the same
- * outcome and writes nothing.
+ * The same redaction on a PostgreSQL database (`db` from openAudit): one transaction holding the chain's
+ * append lock (every replica and CLI appends under it, so none links to a head that is being rewritten),
+ * then the table is rewritten so the old text leaves its pages.
  */
-export function redactEvents(file: string, request: RedactionRequest): RedactionOutcome {
-  const reason = request.reason.trim();
-  if (reason.length < 3) throw new InvalidInputError("Redaction needs --reason TEXT saying why: it goes into the audit log.");
-  const field = parseField(request.field);
-  const seqs = [...new Set(request.seqs)].sort((a, b) => a - b);
-  if (seqs.length === 0) throw new InvalidInputError("Name the events to redact with --seq N (see `registry audit list`).");
-  for (const s of seqs) if (!Number.isInteger(s) || s < 1) throw new InvalidInputError(`--seq ${s} is not an event number.`);
-  const db = openFile(file);
-  try {
-    // Freed space in a page is zeroed rather than left holding the old text.
-    db.pragma("secure_delete = ON");
-    const outcome = db.transaction(() => redactInTransaction(db, seqs, field, reason, request)).immediate();
-    if (request.dryRun) return outcome;
-    return { ...outcome, compacted: compact(db) };
-  } finally {
-    db.close();
-  }
+export async function redactPostgresEvents(db: AuditDb, request: RedactionRequest): Promise<RedactionOutcome> {
+  if (providerOf(db) !== "postgresql")
+    throw new Error("redactPostgresEvents needs a PostgreSQL database: use redactEvents(file) on SQLite.");
+  const checked = checkRequest(request);
+  const outcome = await db.$transaction(
+    async (tx) => {
+      await lockForTransaction(tx, LOCK_KEYS.auditAppend);
+      return redactInTransaction(postgresTx(tx), checked, request);
+    },
+    // Re-chaining a long log is many statements; appenders wait for it on the lock rather than failing.
+    { maxWait: 15_000, timeout: 600_000 },
+  );
+  if (request.dryRun) return outcome;
+  return { ...outcome, compacted: await compactPostgres(db) };
 }
 
 /** Rebuilds the database file and empties its write-ahead log. True when nothing kept it from finishing. */
@@ -101,18 +137,35 @@ export function compactDatabase(file: string): boolean {
   }
 }
 
-function redactInTransaction(
-  db: Database.Database,
-  seqs: number[],
-  field: Field,
-  reason: string,
-  request: RedactionRequest,
-): RedactionOutcome {
-  const head = db.prepare(`SELECT seq, hash FROM "AuditEvent" ORDER BY seq DESC LIMIT 1`).get() as
-    | { seq: number; hash: string }
-    | undefined;
+/**
+ * Rewrites PostgreSQL's audit table (VACUUM FULL), so the text of redacted rows leaves its pages; readers and
+ * writers of the table wait for it. False when the server refused (another session held the table too long).
+ */
+export async function compactPostgres(db: AuditDb): Promise<boolean> {
+  try {
+    await db.$executeRawUnsafe(`VACUUM FULL "AuditEvent"`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type Checked = { seqs: number[]; field: Field; reason: string };
+
+function checkRequest(request: RedactionRequest): Checked {
+  const reason = request.reason.trim();
+  if (reason.length < 3) throw new InvalidInputError("Redaction needs --reason TEXT saying why: it goes into the audit log.");
+  const field = parseField(request.field);
+  const seqs = [...new Set(request.seqs)].sort((a, b) => a - b);
+  if (seqs.length === 0) throw new InvalidInputError("Name the events to redact with --seq N (see `registry audit list`).");
+  for (const s of seqs) if (!Number.isInteger(s) || s < 1) throw new InvalidInputError(`--seq ${s} is not an event number.`);
+  return { seqs, field, reason };
+}
+
+async function redactInTransaction(tx: ChainTx, { seqs, field, reason }: Checked, request: RedactionRequest): Promise<RedactionOutcome> {
+  const head = await tx.head();
   if (!head) throw new InvalidInputError("The audit log is empty: there is nothing to redact.");
-  const broken = verifyAll(db);
+  const broken = await verifyAll(tx);
   if (broken) {
     throw new RefusedError(
       `The audit chain is already broken (${broken}). Redacting would re-chain over the damage and hide it: nothing was changed. Investigate with \`registry audit verify\` first.`,
@@ -121,34 +174,32 @@ function redactInTransaction(
   const eventSeq = head.seq + 1;
   const edits = new Map<number, (row: Row) => Row>();
   for (const seq of seqs) {
-    const row = db.prepare(`SELECT * FROM "AuditEvent" WHERE seq = ?`).get(seq) as Row | undefined;
+    const row = await tx.event(seq);
     if (!row) throw new InvalidInputError(`There is no event #${seq}: the log holds #1 to #${head.seq}.`);
     edits.set(seq, editFor(row, field, marker(eventSeq)));
   }
   const first = seqs[0] as number;
-  const anchor =
-    first === 1
-      ? { seq: 0, hash: GENESIS }
-      : (db.prepare(`SELECT seq, hash FROM "AuditEvent" WHERE seq = ?`).get(first - 1) as { seq: number; hash: string });
-  const update = db.prepare(`UPDATE "AuditEvent" SET reason = ?, details = ?, prevHash = ?, hash = ? WHERE id = ?`);
-  const page = db.prepare(`SELECT * FROM "AuditEvent" WHERE seq > ? ORDER BY seq LIMIT ${PAGE}`);
+  const before = first === 1 ? null : await tx.event(first - 1);
+  const anchor = before ? { seq: before.seq, hash: before.hash } : { seq: 0, hash: GENESIS };
   const redacted: RedactionOutcome["redacted"] = [];
   let prev = anchor.hash;
   let after = anchor.seq;
   let rechained = 0;
   for (;;) {
-    const rows = page.all(after) as Row[];
+    const rows = await tx.page(after);
     if (rows.length === 0) break;
+    const rewritten: Row[] = [];
     for (const old of rows) {
       const edit = edits.get(old.seq);
       const row = edit ? edit(old) : old;
       const hash = eventHash(prev, row);
       if (edit) redacted.push({ seq: row.seq, action: row.action, field: field.name, oldHash: old.hash, newHash: hash });
-      if (!request.dryRun) update.run(row.reason, row.details, prev, hash, row.id);
+      rewritten.push({ ...row, prevHash: prev, hash });
       prev = hash;
       after = row.seq;
       rechained++;
     }
+    if (!request.dryRun) await tx.rewrite(rewritten);
   }
   const newHead = { seq: head.seq, hash: prev };
   const outcome: RedactionOutcome = {
@@ -169,13 +220,52 @@ function redactInTransaction(
     details: { field: field.name, redacted, anchor, oldHead: head, newHead, rechained },
   });
   const hash = eventHash(newHead.hash, fields);
-  const columns = [...Object.keys(fields), "prevHash", "hash"];
-  db.prepare(`INSERT INTO "AuditEvent" (${columns.map((c) => `"${c}"`).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`).run(
-    ...Object.values(fields),
-    newHead.hash,
-    hash,
-  );
+  await tx.append(fields, newHead.hash, hash);
   return { ...outcome, event: { seq: eventSeq, hash } };
+}
+
+function sqliteTx(db: Database.Database): ChainTx {
+  const head = db.prepare(`SELECT seq, hash FROM "AuditEvent" ORDER BY seq DESC LIMIT 1`);
+  const event = db.prepare(`SELECT * FROM "AuditEvent" WHERE seq = ?`);
+  const page = db.prepare(`SELECT * FROM "AuditEvent" WHERE seq > ? ORDER BY seq LIMIT ${PAGE}`);
+  const update = db.prepare(`UPDATE "AuditEvent" SET reason = ?, details = ?, prevHash = ?, hash = ? WHERE id = ?`);
+  return {
+    head: async () => (head.get() as { seq: number; hash: string } | undefined) ?? null,
+    event: async (seq) => (event.get(seq) as Row | undefined) ?? null,
+    page: async (after) => page.all(after) as Row[],
+    rewrite: async (rows) => {
+      for (const r of rows) update.run(r.reason, r.details, r.prevHash, r.hash, r.id);
+    },
+    append: async (fields, prevHash, hash) => {
+      const columns = [...Object.keys(fields), "prevHash", "hash"];
+      db.prepare(`INSERT INTO "AuditEvent" (${columns.map((c) => `"${c}"`).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`).run(
+        ...Object.values(fields),
+        prevHash,
+        hash,
+      );
+    },
+  };
+}
+
+type Tx = Parameters<Parameters<AuditDb["$transaction"]>[0]>[0];
+
+function postgresTx(tx: Tx): ChainTx {
+  return {
+    head: () => tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } }),
+    event: (seq) => tx.auditEvent.findUnique({ where: { seq } }),
+    page: (after) => tx.auditEvent.findMany({ where: { seq: { gt: after } }, orderBy: { seq: "asc" }, take: PAGE }),
+    rewrite: async (rows) => {
+      // One statement a page: the new values travel as parallel arrays, joined to their rows by id.
+      await tx.$executeRaw`
+        UPDATE "AuditEvent" AS e SET "reason" = v."reason", "details" = v."details", "prevHash" = v."prevHash", "hash" = v."hash"
+        FROM unnest(${rows.map((r) => r.id)}::int[], ${rows.map((r) => r.reason)}::text[], ${rows.map((r) => r.details)}::text[],
+          ${rows.map((r) => r.prevHash)}::text[], ${rows.map((r) => r.hash)}::text[]) AS v("id", "reason", "details", "prevHash", "hash")
+        WHERE e."id" = v."id"`;
+    },
+    append: async (fields, prevHash, hash) => {
+      await tx.auditEvent.create({ data: { ...fields, prevHash, hash } });
+    },
+  };
 }
 
 type Field = { name: string; column: "reason" | "details"; key: string | null };
@@ -211,11 +301,10 @@ function editFor(row: Row, field: Field, mark: string): (row: Row) => Row {
 }
 
 /** The whole chain checked a page at a time; the problem when broken, else null. */
-function verifyAll(db: Database.Database): string | null {
-  const page = db.prepare(`SELECT * FROM "AuditEvent" WHERE seq > ? ORDER BY seq LIMIT ${PAGE}`);
+async function verifyAll(tx: ChainTx): Promise<string | null> {
   let anchor = { seq: 0, hash: GENESIS };
   for (;;) {
-    const rows = page.all(anchor.seq) as Row[];
+    const rows = await tx.page(anchor.seq);
     if (rows.length === 0) return null;
     const report = verifyChain(rows, anchor);
     if (!report.ok) return report.problem?.message ?? "broken";

@@ -18,26 +18,6 @@ export interface SessionUser {
 
 export class AccountError extends Error {}
 
-/** Creates an account with an argon2id password hash. Throws AccountError on a taken name or weak input. */
-export async function createUser(
-  db: AuditDb,
-  input: { username: string; password: string; roles: string[]; createdBy: string },
-): Promise<SessionUser> {
-  const roles = checkNewAccount(input);
-  if (await db.user.findUnique({ where: { username: input.username } }))
-    throw new AccountError(`The username "${input.username}" is taken.`);
-  const user = await db.user.create({
-    data: {
-      username: input.username,
-      passwordHash: await hash(input.password),
-      roles: roles.join(","),
-      createdAt: new Date().toISOString(),
-      createdBy: input.createdBy,
-    },
-  });
-  return { id: user.id, username: user.username, roles };
-}
-
 /**
  * First-run set-up: creates the first admin only while no account exists, and records it in the audit log,
  * both in one transaction. Of any number of parallel calls exactly one gets the user back; the others get

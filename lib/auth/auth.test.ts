@@ -2,7 +2,8 @@ import { resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeAudit, openAudit, verifyStoredChain } from "@/lib/audit";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
-import { AccountError, BROWSER_TTL_MS, createFirstAdmin, createUser, endSession, signIn, sweepExpired, userForToken } from "./accounts";
+import { AccountError, BROWSER_TTL_MS, createFirstAdmin, endSession, signIn, sweepExpired, userForToken } from "./accounts";
+import { createUser } from "./lifecycle";
 import { proxyConfig, proxyIdentity } from "./proxy-sign-in";
 import { can, PERMISSIONS, type Permission, parseRoles, ROLES, type Role, requireRoles } from "./roles";
 import { DAY, signInPolicy } from "./throttle";
@@ -69,6 +70,17 @@ describe("accounts and sessions", () => {
     expect(await userForToken(db, undefined)).toBeNull();
   });
 
+  it("records every account it creates as user.created, naming who created it, never the password", async () => {
+    const db = openAudit(root);
+    await createUser(db, { username: "nia", password: "nia's long password", roles: ["auditor", "viewer"], createdBy: "provisioner" });
+    const events = await db.auditEvent.findMany({ where: { action: "user.created" } });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ actor: "provisioner", outcome: "succeeded", reason: "Created nia with viewer, auditor." });
+    expect(JSON.parse(events[0]?.details ?? "{}")).toEqual({ username: "nia", roles: ["viewer", "auditor"] });
+    expect(JSON.stringify(events)).not.toContain("long password");
+    expect(await verifyStoredChain(db)).toMatchObject({ ok: true, count: 1 });
+  });
+
   it("refuses taken names, short passwords and unknown roles", async () => {
     const db = openAudit(root);
     await createUser(db, { username: "dup", password: "long enough pw", roles: ["viewer"], createdBy: "t" });
@@ -124,6 +136,18 @@ describe("sign-in limits", () => {
       expect(await attempt(db, "ann", `late guess ${i}`, `10.0.2.${i}`, at)).toMatchObject({ error: "Wrong username or password." });
     }
     expect(waits).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]);
+  });
+
+  it("an attempt whose clock was read a moment before another's is not refused while nobody is waiting", async () => {
+    // Two people signing in from one machine at once: each process reads its clock, then runs its statement.
+    // The one that read its clock first may run second; under the free failures neither may be told to wait.
+    const db = openAudit(root);
+    await createUser(db, { username: "bob", password: "bob's real password", roles: ["viewer"], createdBy: "test" });
+    await createUser(db, { username: "cat", password: "cat's real password", roles: ["viewer"], createdBy: "test" });
+    await createUser(db, { username: "dan", password: "dan's real password", roles: ["viewer"], createdBy: "test" });
+    expect(await attempt(db, "bob", "bob's real password", "10.9.9.9", T0 + 5)).toMatchObject({ ok: true });
+    expect(await attempt(db, "cat", "a wrong guess", "10.9.9.9", T0 + 5)).toMatchObject({ error: "Wrong username or password." });
+    expect(await attempt(db, "dan", "dan's real password", "10.9.9.9", T0)).toMatchObject({ ok: true });
   });
 
   it("counts each attempt before checking the password: 40 parallel guesses get 5 checks", async () => {
@@ -300,9 +324,10 @@ describe("first-run set-up", () => {
   it("creates nothing and records nothing once any account exists", async () => {
     const db = openAudit(root);
     await createUser(db, { username: "someone", password: "a long password", roles: ["viewer"], createdBy: "cli" });
+    const recorded = await db.auditEvent.count();
     expect(await createFirstAdmin(db, { username: "late", password: "first admin password", address: "a" })).toBeNull();
     expect(await db.user.count()).toBe(1);
-    expect(await db.auditEvent.count()).toBe(0);
+    expect(await db.auditEvent.count()).toBe(recorded);
   });
 
   it("refuses a bad name or a short password before touching the database", async () => {

@@ -5,7 +5,7 @@ import { type Actor, recordEvent } from "@/lib/audit/log";
 import { LOCK_KEYS, lockForTransaction } from "@/lib/db";
 import type { Prisma, User } from "@/lib/generated/prisma/client";
 import { RegistryError } from "@/lib/registry/errors";
-import { AccountError, MIN_PASSWORD, tokenId, USERNAME } from "./accounts";
+import { AccountError, MIN_PASSWORD, type SessionUser, tokenId, USERNAME } from "./accounts";
 import { parseRoles, type Role, requireRoles } from "./roles";
 import { type Charge, chargeAttempt, refundAttempt, signInPolicy } from "./throttle";
 
@@ -185,6 +185,18 @@ export function generatePassword(): string {
 function checkPassword(password: string, field: AccountField): void {
   if (password.length < MIN_PASSWORD) throw new AccountFieldError(`Passwords need at least ${MIN_PASSWORD} characters.`, field);
   if (password.length > 1000) throw new AccountFieldError("Passwords are at most 1000 characters.", field);
+}
+
+/**
+ * createAccount for scripts and tests that name who creates the account by name alone: recorded as
+ * `user.created` by `createdBy` through the command line. There is no way to create an account unrecorded.
+ */
+export async function createUser(
+  db: AuditDb,
+  input: { username: string; password: string; roles: string[]; createdBy: string },
+): Promise<SessionUser> {
+  const account = await createAccount(db, { name: input.createdBy, role: "cli", source: "cli" }, input);
+  return { id: account.id, username: account.username, roles: account.roles };
 }
 
 /**

@@ -1,10 +1,14 @@
 import { parseRoles, type Role } from "./roles";
+import { identityHeaderNames } from "./vetted-request.mjs";
 
 /**
  * Trusted reverse-proxy sign-in (oauth2-proxy and the like), off unless REGISTRY_AUTH_PROXY=1. The proxy
  * authenticates people and passes who they are in headers; groups map to roles through
- * REGISTRY_AUTH_PROXY_ROLES ("ml-release:releaser,ml-audit:auditor,*:viewer"). Only safe when the
- * dashboard is reachable through that proxy alone, and the proxy overwrites these headers on every request.
+ * REGISTRY_AUTH_PROXY_ROLES ("ml-release:releaser,ml-audit:auditor,*:viewer"). The headers are believed
+ * only on a request our server (scripts/server.mjs, `npm start`) vetted: it removes them from every peer
+ * not named in REGISTRY_TRUSTED_PROXIES and will not start in this mode without one. Under `next dev` or
+ * a bare `next start` nobody is signed in this way (lib/server/session.ts). The proxy itself must
+ * overwrite these headers on every request it forwards.
  */
 export interface ProxyConfig {
   userHeader: string;
@@ -22,11 +26,8 @@ export function proxyConfig(env: Record<string, string | undefined> = process.en
       const [valid] = parseRoles(role ?? "");
       return group && valid ? [[group.trim(), valid] as [string, Role]] : [];
     });
-  return {
-    userHeader: (env.REGISTRY_AUTH_PROXY_USER_HEADER ?? "x-forwarded-user").toLowerCase(),
-    groupsHeader: (env.REGISTRY_AUTH_PROXY_GROUPS_HEADER ?? "x-forwarded-groups").toLowerCase(),
-    roleMap,
-  };
+  const { user, groups } = identityHeaderNames(env);
+  return { userHeader: user, groupsHeader: groups, roleMap };
 }
 
 /** The person the proxy vouches for, with the roles their groups map to; null without a usable user header. Pure. */

@@ -65,11 +65,11 @@ export async function chargeAttempt(db: AuditDb, charges: Charge[], now: number,
   const text = `
     WITH ${clock}, ${limits}
     INSERT INTO "LoginThrottle" ("key", "failures", "lastAt", "until")
-    SELECT l.key, 1, ${NOW}, ${NOW} + ${waitAfter(sql, "1", "l")} FROM limits l
+    SELECT l.key, 1, ${NOW}, ${untilAfter(sql, NOW, "1", "l")} FROM limits l
     WHERE NOT EXISTS (SELECT 1 FROM "LoginThrottle" t JOIN limits w ON w.key = t."key" WHERE t."until" > ${NOW})
     ON CONFLICT("key") DO UPDATE SET
       "failures" = ${next},
-      "until" = ${NOW} + (SELECT ${waitAfter(sql, next, "l")} FROM limits l WHERE l.key = "LoginThrottle"."key"),
+      "until" = (SELECT ${untilAfter(sql, NOW, next, "l")} FROM limits l WHERE l.key = "LoginThrottle"."key"),
       "lastAt" = ${NOW}
     RETURNING "key"`;
   // SQLite runs one statement at a time; PostgreSQL's replicas take turns on a lock held for the statement.
@@ -110,15 +110,19 @@ export async function refundAttempt(db: AuditDb, charges: Charge[]): Promise<voi
     WITH ${limitsTable(sql, charges)}
     UPDATE "LoginThrottle" SET
       "failures" = ${fewer},
-      "until" = "LoginThrottle"."lastAt" + (SELECT ${waitAfter(sql, fewer, "l")} FROM limits l WHERE l.key = "LoginThrottle"."key")
+      "until" = (SELECT ${untilAfter(sql, `"LoginThrottle"."lastAt"`, fewer, "l")} FROM limits l WHERE l.key = "LoginThrottle"."key")
     WHERE "key" IN (SELECT key FROM limits)`;
   await db.$executeRawUnsafe(text, ...sql.values);
 }
 
-/** The wait after `n` failures, as SQL over a `limits` row `b`: none below free, else firstWait × 2^(n − free), at most maxWait. */
-function waitAfter(sql: Sql, n: string, b: string): string {
+/**
+ * Until when a key waits after `n` failures counted at `from`, as SQL over a `limits` row `b`: not at all (0)
+ * below free, else firstWait × 2^(n − free) after `from`, at most maxWait. "Not at all" is 0 rather than
+ * `from` itself, because an attempt whose clock was read a moment earlier would see `from` as the future.
+ */
+function untilAfter(sql: Sql, from: string, n: string, b: string): string {
   const doublings = `CAST(${sql.least}(${n} - ${b}.free, 40) AS INTEGER)`;
-  return `CASE WHEN ${n} >= ${b}.free THEN ${sql.least}(${b}.firstWait * (CAST(1 AS BIGINT) << ${doublings}), ${b}.maxWait) ELSE 0 END`;
+  return `CASE WHEN ${n} >= ${b}.free THEN ${from} + ${sql.least}(${b}.firstWait * (CAST(1 AS BIGINT) << ${doublings}), ${b}.maxWait) ELSE 0 END`;
 }
 
 /** A `limits(key, free, firstWait, maxWait)` table of the charges. */

@@ -6,6 +6,7 @@ import {
   accessSync,
   closeSync,
   constants,
+  createWriteStream,
   existsSync,
   fsyncSync,
   mkdirSync,
@@ -16,11 +17,16 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
+import { chmod, mkdtemp, open, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
+import { pipeline } from "node:stream/promises";
 import type { LoadCheckFacts } from "@/lib/registry/checks";
 import type { JsonValue } from "@/lib/registry/metrics";
-import { DEFAULT_LIMITS, type PythonEnv, probePython, runSandboxed, type SandboxLimits, sandboxUnavailable } from "./sandbox";
+import { type LoadCheckPolicy, loadCheckPolicyFromEnv } from "./mode";
+import { DEFAULT_LIMITS, knownProbe, type PythonEnv, probePython, runSandboxed, type SandboxLimits, sandboxUnavailable } from "./sandbox";
 
+export { LOAD_CHECK_MODES, type LoadCheckMode, type LoadCheckPolicy, loadCheckPolicyFromEnv } from "./mode";
 export { DEFAULT_LIMITS, probePython, sandboxUnavailable } from "./sandbox";
 
 /** The loader script: REGISTRY_LOAD_LOADER (set by the CLI's launcher), else lib/load-check/loader.py here. */
@@ -38,52 +44,226 @@ export function limitsFromEnv(env: Record<string, string | undefined> = process.
   };
 }
 
-/** Whether a check that could not run blocks a promotion (REGISTRY_LOAD_CHECK=required); by default it does not. */
-export function notRunBlocks(env: Record<string, string | undefined> = process.env): boolean {
-  return env.REGISTRY_LOAD_CHECK === "required";
+/** A model file to check: its path inside the registry, the sha256 the static inspector judged, its version name. */
+export interface ModelRef {
+  file: string;
+  sha256: string;
+  stem: string;
 }
 
+/** Where a check stands without waiting for it: answered, running in the sandbox now, or never asked. */
+export type LoadCheckState =
+  | { state: "done"; facts: LoadCheckFacts }
+  | { state: "running"; elapsedMs: number; limitMs: number }
+  | { state: "unchecked" };
+
 /**
- * Runs the loads_and_predicts check on one version's model file. `safe` must be the static inspector's
- * verdict on these very bytes: anything but "safe" is never loaded. Remembers answers (not limits hit or
- * a missing sandbox) under <root>/.registry/load-checks/, keyed by the file's sha256 and the environment
- * (interpreter, package versions, loader, limits). Never throws.
+ * Runs the loads_and_predicts check on one version's model file. `verdict` must be the static inspector's
+ * verdict on these very bytes: anything but "safe" is never loaded. `policy` (the registry's setting, see
+ * lib/settings; the environment alone by default) says whether it runs and whether "not run" blocks; with
+ * `wait: false` a check not answered yet is started and reported as running (the preview polls for it).
+ * One run at a time per model and environment: a caller that asks while it runs joins it, so no caller waits
+ * longer than the run's wall-clock limit. Remembers answers (not limits hit or a missing sandbox) under
+ * <root>/.registry/load-checks/, keyed by the file's sha256 and the environment (interpreter, package
+ * versions, loader, limits). Never throws.
  */
 export async function runLoadCheck(
   root: string,
-  model: { file: string; sha256: string; stem: string },
+  model: ModelRef,
   verdict: string,
+  policy: LoadCheckPolicy = loadCheckPolicyFromEnv(),
 ): Promise<LoadCheckFacts> {
-  const blocks = notRunBlocks();
-  if (process.env.REGISTRY_LOAD_CHECK === "off") return notRun("switched off (REGISTRY_LOAD_CHECK=off)", blocks, {});
-  if (verdict !== "safe") {
-    return notRun(`the static inspector judged the file ${verdict}, and a file is loaded only when it is safe`, blocks, {});
+  const ready = prepare(root, model, verdict, policy, true);
+  if (ready.kind === "done") return stamp(ready.facts, policy);
+  if (ready.kind === "unknown") return stamp(notRun("the serving Python could not be asked", false, {}), policy);
+  const job = startJob(root, model, ready);
+  if (policy.wait === false && !job.facts) return runningFacts(job);
+  return stamp(await job.promise, policy);
+}
+
+/**
+ * Starts the check in the background (joining a run already going) and says where it stands: for a page's
+ * button, which then polls `peekLoadCheck`. A finished run that was not remembered (a limit hit, no sandbox)
+ * is started again. Never throws; never waits for the sandbox.
+ */
+export function startLoadCheck(root: string, model: ModelRef, verdict: string, policy: LoadCheckPolicy): LoadCheckState {
+  const ready = prepare(root, model, verdict, policy, true);
+  if (ready.kind === "done") return { state: "done", facts: stamp(ready.facts, policy) };
+  if (ready.kind === "unknown") return { state: "unchecked" };
+  const known = jobs().get(jobKey(root, ready.key));
+  const job = known && !known.facts ? known : startJob(root, model, ready, true);
+  return stateOf(job, policy);
+}
+
+/**
+ * Where the check on these bytes stands, without starting anything or asking the serving Python (a page
+ * renders with this: it never runs the sandbox). `verdict` null looks up only (a poll that did not inspect).
+ */
+export function peekLoadCheck(root: string, model: ModelRef, verdict: string | null, policy: LoadCheckPolicy): LoadCheckState {
+  const ready = prepare(root, model, verdict, policy, false);
+  if (ready.kind === "done") return { state: "done", facts: stamp(ready.facts, policy) };
+  if (ready.kind === "unknown") return { state: "unchecked" };
+  const job = jobs().get(jobKey(root, ready.key));
+  return job ? stateOf(job, policy) : { state: "unchecked" };
+}
+
+interface Ready {
+  kind: "ready";
+  key: string;
+  env: PythonEnv;
+  limits: SandboxLimits;
+  sample: string | null;
+}
+
+/** Everything decided before the sandbox: a "not run" answer, a remembered answer, or what a run needs. */
+function prepare(
+  root: string,
+  model: ModelRef,
+  verdict: string | null,
+  policy: LoadCheckPolicy,
+  probe: boolean,
+): { kind: "done"; facts: LoadCheckFacts } | Ready | { kind: "unknown" } {
+  const blocks = policy.mode === "required";
+  const done = (facts: LoadCheckFacts) => ({ kind: "done" as const, facts });
+  if (policy.mode === "off") return done(notRun(switchedOff(policy), blocks, {}));
+  if (verdict !== null && verdict !== "safe") {
+    return done(notRun(`the static inspector judged the file ${verdict}, and a file is loaded only when it is safe`, blocks, {}));
   }
-  const env = pythonEnvironment(root);
-  if (typeof env === "string") return notRun(env, blocks, {});
+  const env = pythonEnvironment(root, probe);
+  if (env === null) return { kind: "unknown" };
+  if (typeof env === "string") return done(notRun(env, blocks, {}));
   if (!env.versions["scikit-learn"] || !env.versions.joblib) {
-    return notRun(
-      `scikit-learn or joblib is not installed for ${env.configured} (set REGISTRY_LOAD_PYTHON to the serving environment's python)`,
-      blocks,
-      {
-        python: env.executable,
-        versions: env.versions,
-      },
+    return done(
+      notRun(
+        `scikit-learn or joblib is not installed for ${env.configured} (set REGISTRY_LOAD_PYTHON to the serving environment's python)`,
+        blocks,
+        { python: env.executable, versions: env.versions },
+      ),
     );
   }
   const limits = limitsFromEnv();
   const sample = sampleFile(root, model.stem);
   const key = cacheKey(model.sha256, env, limits, sample);
   const cached = readCached(root, key);
-  if (cached) return cached;
-  const sandbox = sandboxUnavailable();
-  if (sandbox) return notRun(sandbox, blocks, { python: env.executable, versions: env.versions });
-  const run = await runSandboxed(env, loaderPath(), join(root, model.file), sample, limits);
-  const facts = factsOf(run, env, limits, sample, blocks);
-  // A kill at the wall clock depends on the machine's load: it is tried again next time, not remembered.
-  if (run.kind === "answered" || (run.kind === "killed" && !run.reason.startsWith("stopped at the wall-clock")))
-    writeCached(root, key, facts);
-  return facts;
+  return cached ? done(cached) : { kind: "ready", key, env, limits, sample };
+}
+
+interface Job {
+  startedAt: number;
+  limitMs: number;
+  promise: Promise<LoadCheckFacts>;
+  /** Set when the run is over. */
+  facts: LoadCheckFacts | null;
+}
+
+const FINISHED_KEPT = 200;
+const JOBS = Symbol.for("model-registry.load-check.jobs");
+
+/** This process's runs, on globalThis: a page and a server action may load this module apart, and must share them. */
+function jobs(): Map<string, Job> {
+  const g = globalThis as unknown as Record<symbol, Map<string, Job> | undefined>;
+  let map = g[JOBS];
+  if (!map) {
+    map = new Map();
+    g[JOBS] = map;
+  }
+  return map;
+}
+
+const jobKey = (root: string, key: string) => `${root}\0${key}`;
+
+/** The run for these bytes and this environment: the one going, else a new one (`again`: even after a finished one). */
+function startJob(root: string, model: ModelRef, ready: Ready, again = false): Job {
+  const map = jobs();
+  const id = jobKey(root, ready.key);
+  const known = map.get(id);
+  if (known && (!known.facts || !again)) return known;
+  const job: Job = { startedAt: Date.now(), limitMs: ready.limits.wallMs, promise: Promise.resolve(null as never), facts: null };
+  job.promise = sandboxRun(root, model, ready).then((facts) => {
+    job.facts = facts;
+    forgetOldest(map);
+    return facts;
+  });
+  map.delete(id);
+  map.set(id, job);
+  return job;
+}
+
+function forgetOldest(map: Map<string, Job>): void {
+  const finished = [...map].filter(([, j]) => j.facts);
+  for (const [id] of finished.slice(0, Math.max(0, finished.length - FINISHED_KEPT))) map.delete(id);
+}
+
+async function sandboxRun(root: string, model: ModelRef, { key, env, limits, sample }: Ready): Promise<LoadCheckFacts> {
+  try {
+    const sandbox = sandboxUnavailable();
+    if (sandbox) return notRun(sandbox, false, { python: env.executable, versions: env.versions });
+    const copy = await privateCopy(join(root, model.file), model.sha256);
+    if (typeof copy === "string") return notRun(copy, false, { python: env.executable, versions: env.versions });
+    try {
+      const run = await runSandboxed(env, loaderPath(), copy.file, sample, limits);
+      const facts = factsOf(run, env, limits, sample, false);
+      // A kill at the wall clock depends on the machine's load: it is tried again next time, not remembered.
+      if (run.kind === "answered" || (run.kind === "killed" && !run.reason.startsWith("stopped at the wall-clock")))
+        writeCached(root, key, facts);
+      return facts;
+    } finally {
+      await rm(copy.dir, { recursive: true, force: true });
+    }
+  } catch (e) {
+    return notRun(`the sandbox could not be started (${(e as Error).message.slice(0, 200)})`, false, {});
+  }
+}
+
+/**
+ * The one model file, copied for the sandbox into a private temp dir (0700, ours): the registry's file may be
+ * readable only by its owner (0600), which the sandbox's unprivileged user cannot read, and the sandbox must
+ * see exactly the bytes the static inspector judged. The copy's sha256 must equal `sha256` (else the file
+ * changed between the inspection and this load, and nothing is loaded: a string says so). Opened without
+ * following a link; the copy is made read-only and bound read-only.
+ */
+async function privateCopy(source: string, sha256: string): Promise<{ dir: string; file: string } | string> {
+  const dir = await mkdtemp(join(tmpdir(), "registry-load-check-"));
+  const file = join(dir, "model.joblib");
+  try {
+    const hash = createHash("sha256");
+    const input = (await open(source, constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream();
+    input.on("data", (chunk) => hash.update(chunk));
+    await pipeline(input, createWriteStream(file, { flags: "wx", mode: 0o600 }));
+    const copied = hash.digest("hex");
+    if (copied !== sha256) {
+      await rm(dir, { recursive: true, force: true });
+      return `the model file changed after the static inspector judged it (sha256 ${sha256.slice(0, 12)}…, now ${copied.slice(0, 12)}…), so it was not loaded; plan again`;
+    }
+    // Readable by the sandbox's user (nobody), writable by none; the folder stays ours alone.
+    await chmod(file, 0o444);
+    return { dir, file };
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    return `the model file could not be copied for the sandbox (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.slice(0, 120)})`;
+  }
+}
+
+function stateOf(job: Job, policy: LoadCheckPolicy): LoadCheckState {
+  return job.facts
+    ? { state: "done", facts: stamp(job.facts, policy) }
+    : { state: "running", elapsedMs: Date.now() - job.startedAt, limitMs: job.limitMs };
+}
+
+function runningFacts(job: Job): LoadCheckFacts {
+  const elapsedMs = Date.now() - job.startedAt;
+  return {
+    status: "running",
+    detail: `Loading the model in the sandbox… ${(elapsedMs / 1000).toFixed(1)} s / limit ${Math.round(job.limitMs / 1000)} s.`,
+    evidence: { elapsedMs, limitMs: job.limitMs },
+  };
+}
+
+/** Whether "not run" blocks is the setting's, now: a remembered or shared answer is stamped for this caller. */
+function stamp(facts: LoadCheckFacts, policy: LoadCheckPolicy): LoadCheckFacts {
+  if (facts.status !== "not_run") return facts;
+  const blocks = policy.mode === "required";
+  return { ...facts, evidence: { ...facts.evidence, notRunBlocks: blocks }, notRunBlocks: blocks };
 }
 
 function factsOf(
@@ -97,7 +277,7 @@ function factsOf(
     python: env.executable,
     limits: { wallSeconds: limits.wallMs / 1000, cpuSeconds: limits.cpuSeconds, memoryMiB: Math.round(limits.memoryBytes / 1024 ** 2) },
     sample: sample ? "samples file" : "built from cat_cols/num_cols",
-    sandbox: "bubblewrap: no network, user nobody, read-only model, private /tmp",
+    sandbox: "bubblewrap: no network, user nobody, a read-only private copy of the model (sha256 checked), private /tmp",
   };
   if (run.kind === "unavailable") return notRun(run.reason, blocks, base);
   if (run.kind === "killed") {
@@ -119,6 +299,12 @@ function factsOf(
     };
   }
   return { status: "failed", detail: `The model does not load and predict: ${String(o.error ?? "no answer")}`, evidence };
+}
+
+function switchedOff(policy: LoadCheckPolicy): string {
+  return policy.source === "env"
+    ? "switched off (REGISTRY_LOAD_CHECK=off)"
+    : "switched off in the registry settings (Load-and-predict check: off)";
 }
 
 function notRun(reason: string, blocks: boolean, evidence: Record<string, JsonValue>): LoadCheckFacts {
@@ -192,9 +378,10 @@ function writeAtomic(file: string, text: string): void {
 /**
  * The serving Python's facts without starting it on every command: asked once (probePython) and kept under
  * .registry/load-checks/ while the interpreter file and its package folders are unchanged (their stat), so
- * installing or upgrading scikit-learn is seen at once. A string says why there is no usable Python.
+ * installing or upgrading scikit-learn is seen at once. A string says why there is no usable Python; null,
+ * with `probe` false, that it was not asked yet (the interpreter is not started to find out).
  */
-function pythonEnvironment(root: string): PythonEnv | string {
+function pythonEnvironment(root: string, probe: boolean): PythonEnv | string | null {
   const configured = process.env.REGISTRY_LOAD_PYTHON || "python3";
   const exe = onPath(configured);
   if (!exe) return `${configured} was not found; set REGISTRY_LOAD_PYTHON to the serving environment's python`;
@@ -210,6 +397,8 @@ function pythonEnvironment(root: string): PythonEnv | string {
   } catch {
     // Not asked yet, or changed since: ask.
   }
+  // Asked in this process already (a registry where the answer cannot be written), or never: null.
+  if (!probe) return knownProbe(configured) ?? null;
   const env = probePython(configured);
   if (typeof env === "string") return env;
   const watch = packageDirs(env.prefixes).map((dir): [string, number] => [dir, mtimeOf(dir)]);

@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
-import { loaderPath, probePython, runLoadCheck } from ".";
+import { PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
+import { loaderPath, peekLoadCheck, probePython, runLoadCheck, startLoadCheck } from ".";
 import { type PythonEnv, runSandboxed } from "./sandbox";
 
 // Debian's python3-sklearn, python3-joblib and python3-pandas (scripts/test.sh installs them with bubblewrap).
@@ -38,7 +38,7 @@ describe("loads_and_predicts: the model loaded and asked to predict, in a sandbo
   });
 
   it("passes a real model, with what it saw as evidence, and remembers the answer by content and environment", async () => {
-    const model = { file: `models/${GOOD}.joblib`, sha256: "a".repeat(64), stem: GOOD };
+    const model = { file: `models/${GOOD}.joblib`, sha256: sha(join(root, `models/${GOOD}.joblib`)), stem: GOOD };
     const facts = await runLoadCheck(root, model, "safe");
     expect(facts.status).toBe("passed");
     expect(facts.detail).toMatch(/predict_proba gave 5×2 values in \[0\.\d{4}, 0\.\d{4}\]/);
@@ -47,6 +47,53 @@ describe("loads_and_predicts: the model loaded and asked to predict, in a sandbo
     // The same bytes in the same environment: the remembered answer (the file is gone, so a new run would fail).
     rmSync(join(root, model.file));
     expect((await runLoadCheck(root, model, "safe")).status).toBe("passed");
+  });
+
+  it("runs off the caller's path: a look never starts the sandbox, a start does, and callers asking meanwhile join that one run", async () => {
+    const model = { file: `models/${PRODUCTION}.joblib`, sha256: sha(join(root, `models/${PRODUCTION}.joblib`)), stem: PRODUCTION };
+    const on = { mode: "on" as const, source: "default" as const };
+    // What a page does while it renders: look, twice. Nothing starts.
+    expect(peekLoadCheck(root, model, "safe", on)).toEqual({ state: "unchecked" });
+    expect(peekLoadCheck(root, model, "safe", on)).toEqual({ state: "unchecked" });
+    // A releaser's button: started in the background, reported running.
+    expect(startLoadCheck(root, model, "safe", on)).toMatchObject({ state: "running", limitMs: 60_000 });
+    expect(peekLoadCheck(root, model, null, on)).toMatchObject({ state: "running" });
+    // The preview does not wait: it shows the run with its progress against the limit.
+    const preview = await runLoadCheck(root, model, "safe", { ...on, wait: false });
+    expect(preview).toMatchObject({ status: "running", evidence: { limitMs: 60_000 } });
+    expect(preview.detail).toMatch(/^Loading the model in the sandbox… \d+\.\d s \/ limit 60 s\.$/);
+    // A promotion and another preview asking now both get that one run's answer.
+    const [a, b] = await Promise.all([runLoadCheck(root, model, "safe", on), runLoadCheck(root, model, "safe", on)]);
+    expect(a.status).toBe("passed");
+    expect(b).toBe(a);
+    expect(peekLoadCheck(root, model, null, on)).toMatchObject({ state: "done", facts: { status: "passed" } });
+    // And a look at a file the inspector did not pass says so at once, without Python.
+    expect(peekLoadCheck(root, model, "unsafe", on)).toMatchObject({ state: "done", facts: { status: "not_run" } });
+  });
+
+  it("loads a model file only its owner may read (0600), through a private copy of the very bytes that were judged", async () => {
+    const stem = "private_logreg_20260101T000000Z";
+    const file = join(root, "models", `${stem}.joblib`);
+    execFileSync(PYTHON, [
+      "-c",
+      "import joblib, sys\nfrom sklearn.linear_model import LogisticRegression\njoblib.dump(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), sys.argv[1])",
+      file,
+    ]);
+    chmodSync(file, 0o600);
+    const model = { file: `models/${stem}.joblib`, sha256: sha(file), stem };
+    const facts = await runLoadCheck(root, model, "safe", { mode: "on", source: "default" });
+    expect(facts).toMatchObject({ status: "passed", evidence: { outputShape: [5, 2] } });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it("refuses to load a file whose bytes are not the ones the static inspector judged safe", async () => {
+    const stem = "swapped_logreg_20260102T000000Z";
+    const file = join(root, "models", `${stem}.joblib`);
+    // Judged safe as bytes dddd…; by the time it is loaded the file holds something else.
+    writeFileSync(file, Buffer.from("\x80\x02cacme_features\nWinsorizer\n)\x81.", "latin1"));
+    const facts = await runLoadCheck(root, { file: `models/${stem}.joblib`, sha256: "d".repeat(64), stem }, "safe");
+    expect(facts.status).toBe("not_run");
+    expect(facts.detail).toMatch(/^Not run: the model file changed after the static inspector judged it \(sha256 dddddddddddd…, now [0-9a-f]{12}…\)/);
   });
 
   it("never loads a file the static inspector did not judge safe", async () => {

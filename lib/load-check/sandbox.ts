@@ -2,7 +2,8 @@
 // network (its own network namespace), its own user namespace as `nobody`, a read-only view of the Python
 // install, the loader and the one model file, a private /tmp, and prlimit's CPU-time, address-space and
 // file-size limits; the wall clock is enforced here by killing it, and its output is read up to a cap.
-// Never called for a file the static inspector did not judge safe (see runLoadCheck).
+// Never called for a file the static inspector did not judge safe, and given only a private copy of its bytes
+// whose sha256 was checked against that verdict (see runLoadCheck).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -75,6 +76,11 @@ export function probePython(configured = process.env.REGISTRY_LOAD_PYTHON || "py
   }
   probes.set(configured, answer);
   return answer;
+}
+
+/** The serving Python's facts if this process asked already, else undefined: never starts it. */
+export function knownProbe(configured: string): PythonEnv | string | undefined {
+  return probes.get(configured);
 }
 
 /** Why the sandbox cannot run here, or null when bubblewrap works. Asked once per process. */

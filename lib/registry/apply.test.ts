@@ -14,7 +14,8 @@ import {
 import { historyOf } from "./live-history";
 import { STATE_DIR } from "./lock";
 import { scanRegistry } from "./scan";
-import { planFromDisk } from "./plan-from-disk";
+import { loadCheckPolicyFromEnv } from "@/lib/load-check";
+import { planFromDisk as planWith } from "./plan-from-disk";
 import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "./test-support/fixture";
 
 let root: string;
@@ -23,7 +24,10 @@ beforeEach(() => {
 });
 afterEach(() => removeRegistry(root));
 
-const promote = (version?: string, extra: Partial<Parameters<typeof planFromDisk>[1]> = {}) =>
+/** Plans as the CLI does on a registry with an empty trust list. */
+const planFromDisk = (at: string, request: Parameters<typeof planWith>[1], history?: Parameters<typeof planWith>[2]) =>
+  planWith(at, request, history, { trusted: [] }, loadCheckPolicyFromEnv());
+const promote = (version?: string, extra: Partial<Parameters<typeof planWith>[1]> = {}) =>
   planFromDisk(root, { kind: "promote", version, minScore: 0.6, overrides: [], ...extra });
 
 const noTemps = () => ["models", "metrics"].flatMap((d) => readdirSync(join(root, d)).filter((f) => f.startsWith(".production_latest.")));

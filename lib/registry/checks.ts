@@ -54,7 +54,8 @@ export interface SafetyEvidence {
  * registry says so.
  */
 export interface LoadCheckFacts {
-  status: "passed" | "failed" | "not_run";
+  /** "running": started, not answered yet (only a preview that does not wait sees it). */
+  status: "passed" | "failed" | "not_run" | "running";
   detail: string;
   evidence: Record<string, JsonValue>;
   notRunBlocks?: boolean;
@@ -160,7 +161,7 @@ export function runChecks(input: CheckInputs): Check[] {
   return checks;
 }
 
-/** The sandboxed load as a check: passed, failed (overridable with a reason), or not run (blocking only if required). */
+/** The sandboxed load as a check: passed, failed (overridable with a reason), not run (blocking only if required), or still running (not passed yet). */
 function loadsAndPredicts(facts: LoadCheckFacts): Check {
   const passed = facts.status === "passed" || (facts.status === "not_run" && facts.notRunBlocks !== true);
   return make("loads_and_predicts", passed, { detail: facts.detail, evidence: { status: facts.status, ...facts.evidence } });

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 // Narrow imports: the inspector proper loads only when a file has to be inspected (see run-isolated.ts).
 import { inspectFileIsolated } from "@/lib/inspect/run-isolated";
-import { runLoadCheck } from "@/lib/load-check";
+import { type LoadCheckPolicy, runLoadCheck } from "@/lib/load-check";
 import { compareSchemas } from "@/lib/inspect/schema";
 import type { InspectionPolicy, InspectionReport } from "@/lib/inspect/types";
 import type { SafetyEvidence } from "./checks";
@@ -16,13 +16,16 @@ import { type LoadedVersion, loadVersion, MODEL_ALIAS, type RegistryView, scanFo
  * metrics file but only the candidate's and production's model files), reads the candidate's first bytes, and inspects the candidate and production model files statically (never
  * unpickling them) with the registry's trust list `policy`; for a rollback, asks `history` (the audit log)
  * whether the target's bytes were live; loads a candidate the inspector judged safe in a sandbox (lib/load-check),
- * remembering the answer under .registry/load-checks. Reads the registry only. Throws typed errors for an unknown version or nothing to promote.
+ * remembering the answer under .registry/load-checks, as the registry's `loadCheckPolicy` says. Both policies
+ * are required: a caller that forgot the trust list would plan against a different rule than the pages
+ * (the HTTP API once did). Reads the registry only. Throws typed errors for an unknown version or nothing to promote.
  */
 export async function planFromDisk(
   root: string,
   request: ChangeRequest,
-  history?: LiveHistorySource,
-  policy?: InspectionPolicy,
+  history: LiveHistorySource | undefined,
+  policy: InspectionPolicy,
+  loadCheckPolicy: LoadCheckPolicy,
 ): Promise<{ registry: RegistryView; plan: Plan } & PlanSubjects> {
   const registry = await scanForPlan(root);
   const subjects = loadSubjects(root, registry, request);
@@ -38,6 +41,7 @@ export async function planFromDisk(
     root,
     { file: target.modelFile, sha256: target.sha256, stem: target.stem },
     safety.candidate.verdict,
+    loadCheckPolicy,
   );
   const plan = planChange(registry, subjects, { ...request, version: target.stem }, { artifact, safety, liveRecord, loadCheck });
   return { registry, plan, ...subjects };

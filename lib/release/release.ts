@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { loadCheckPolicyOf } from "@/lib/settings/settings";
 import { trustPolicyOf } from "@/lib/trust/trust-list";
 import { isUnreachable } from "@/lib/db/url";
 import {
@@ -65,7 +66,7 @@ export async function release(root: string, request: ChangeRequest, actor: Actor
   const actions = ACTIONS[request.kind];
   // Only a rollback reads the log to plan: whether its target was live is part of the plan.
   const history = request.kind === "rollback" ? productionHistory(openAudit(root)) : undefined;
-  const { plan } = await planFromDisk(root, request, history, await trustPolicyOf(root));
+  const { plan } = await planFromDisk(root, request, history, await trustPolicyOf(root), await loadCheckPolicyOf(root));
   if (opts.dryRun) return { status: "dry_run", plan, correlationId };
   const db = openAudit(root);
   const facts = factsOf(plan);

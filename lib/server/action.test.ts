@@ -18,6 +18,8 @@ vi.mock("next/headers", () => ({
   }),
   headers: async () => new Headers({ "x-real-ip": "203.0.113.9" }),
 }));
+// Nothing to revalidate outside Next: an accepted change's page refresh is a no-op here.
+vi.mock("next/cache", () => ({ revalidatePath: () => {} }));
 
 const { defineAction, definedActions } = await import("./action");
 
@@ -108,6 +110,19 @@ describe("a refused create-user (issue 16: a password in the audit log)", () => 
       fields: ["password", "username"],
       fieldErrors: { role: ["Choose at least one role."] },
     });
+    await expectNowhere(password);
+  });
+
+  it("an accepted create-user is recorded as user.created by the admin who made it, the password nowhere", async () => {
+    await signedInAs("root-admin", ["admin"]);
+    const password = `Pw-${randomUUID()}`;
+    const { createUserAction } = await import("@/app/admin/users/actions");
+
+    expect(await createUserAction(null, form({ username: "eve", password, role: "viewer" }))).toMatchObject({ ok: true });
+    const created = (await allEvents(openAudit(root))).filter((e) => e.action === "user.created" && e.actor === "root-admin");
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatchObject({ role: "admin", source: "web", outcome: "succeeded" });
+    expect(JSON.parse(created[0]?.details ?? "{}")).toEqual({ username: "eve", roles: ["viewer"] });
     await expectNowhere(password);
   });
 

@@ -6,7 +6,8 @@ import { apiRateLimit, RateLimiter } from "@/lib/api/rate-limit";
 import { type Actor, type AuditDb, describeIssues, errorForLog, openAudit, recordEvent, sentStrings } from "@/lib/audit";
 import { flushRefusalsLater, type Refusal, recordRefusal } from "@/lib/audit/refusals";
 import { type BearerCheck, tokenForBearer } from "@/lib/auth/api-tokens";
-import { addressBucket, CLIENT_ADDRESS_HEADER, normaliseAddress } from "@/lib/auth/client-address.mjs";
+import { addressBucket } from "@/lib/auth/client-address.mjs";
+import { vettedClientAddress } from "@/lib/auth/vetted-request.mjs";
 import { can, type Role } from "@/lib/auth/roles";
 import { chargeAttempt, signInPolicy } from "@/lib/auth/throttle";
 import { RegistryError } from "@/lib/registry";
@@ -30,7 +31,8 @@ type RouteContext = { params?: Promise<Record<string, string | string[]>> };
 
 // Far more than any body of ours needs; a larger one is refused unread.
 const BODY_LIMIT = 64 * 1024;
-const g = globalThis as unknown as { __apiLimiter?: RateLimiter };
+// One limiter per database in this process; the counts themselves live in the database (ApiRateWindow).
+const g = globalThis as unknown as { __apiLimiters?: WeakMap<AuditDb, RateLimiter> };
 
 /** A JSON answer with the API's error shape. */
 export function apiError(
@@ -51,7 +53,8 @@ export function apiError(
  */
 export function defineApiRoute<E extends Endpoint>(endpoint: E, handler: Handler<E["input"]["schema"]>) {
   return async (req: Request, route: RouteContext = {}): Promise<Response> => {
-    const address = normaliseAddress(req.headers.get(CLIENT_ADDRESS_HEADER)) ?? "unknown";
+    // The address our server set (a bare `next start` sets none: then every client is "unknown").
+    const address = vettedClientAddress((name) => req.headers.get(name));
     const root = registryRoot();
     const db = openAudit(root);
     const auth = await authenticate(db, req, endpoint, address);
@@ -77,9 +80,13 @@ export function defineApiRoute<E extends Endpoint>(endpoint: E, handler: Handler
 
 /** The token's rate limit (429) and its role's permission (403), each refusal audited; null when both allow. */
 async function gate(db: AuditDb, endpoint: Endpoint, auth: ApiContext["token"], address: string): Promise<Response | null> {
-  g.__apiLimiter ??= new RateLimiter(apiRateLimit());
-  const limited = g.__apiLimiter;
-  const taken = limited.take(`token:${auth.id}`, Date.now());
+  g.__apiLimiters ??= new WeakMap();
+  let limited = g.__apiLimiters.get(db);
+  if (!limited) {
+    limited = new RateLimiter(db, apiRateLimit());
+    g.__apiLimiters.set(db, limited);
+  }
+  const taken = await limited.take(`token:${auth.id}`, Date.now());
   if (!taken.ok) {
     await refuse(db, {
       kind: "api.rate_limited",

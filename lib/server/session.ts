@@ -2,8 +2,9 @@ import "server-only";
 import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { openAudit } from "@/lib/audit";
-import { can, type Permission, proxyConfig, proxyIdentity, type SessionUser, userForToken } from "@/lib/auth";
-import { CLIENT_ADDRESS_HEADER, normaliseAddress } from "@/lib/auth/client-address.mjs";
+import { flushRefusalsLater, recordRefusal } from "@/lib/audit/refusals";
+import { can, type Permission, type ProxyConfig, proxyConfig, proxyIdentity, type SessionUser, userForToken } from "@/lib/auth";
+import { isVetted, VETTED_HEADER, vettedClientAddress } from "@/lib/auth/vetted-request.mjs";
 import { registryRoot } from "./registry";
 
 export const SESSION_COOKIE = "registry_session";
@@ -21,14 +22,40 @@ export function db() {
  */
 export async function currentUser(): Promise<SessionUser | null> {
   const proxy = proxyConfig();
-  if (proxy) {
-    const h = await headers();
-    const who = proxyIdentity(proxy, (name) => h.get(name));
-    return who ? { id: 0, username: who.username, roles: who.roles } : null;
-  }
+  if (proxy) return proxyUser(proxy);
   const token = (await cookies()).get(SESSION_COOKIE)?.value;
   return userForToken(db(), token);
 }
+
+/**
+ * The person the sign-in proxy vouches for, on a request our server vetted (it removed the identity headers
+ * unless they came from a trusted proxy). On any other request the headers are a client's claim: refused,
+ * and the refusal audited, counted per minute like every refusal so forged headers cannot flood the log.
+ */
+async function proxyUser(proxy: ProxyConfig): Promise<SessionUser | null> {
+  const h = await headers();
+  const who = proxyIdentity(proxy, (name) => h.get(name));
+  if (!who) return null;
+  if (isVetted(h.get(VETTED_HEADER))) return { id: 0, username: who.username, roles: who.roles };
+  if (!warnedUnvetted) {
+    warnedUnvetted = true;
+    console.warn(
+      "REGISTRY_AUTH_PROXY=1: refusing the proxy's identity headers: this server was not started by `npm start` (scripts/server.mjs), so nothing checked they came from a trusted proxy.",
+    );
+  }
+  const database = db();
+  await recordRefusal(database, {
+    kind: "auth.denied",
+    user: null,
+    address: await clientAddress(),
+    action: "proxy-sign-in",
+    reason: `Refused sign-in by the ${proxy.userHeader} header: the request did not come through npm start's server, which checks it came from a trusted proxy.`,
+    details: { claimed: who.username },
+  });
+  flushRefusalsLater(database);
+  return null;
+}
+let warnedUnvetted = false;
 
 /**
  * For pages: the signed-in user holding `permission`. Redirects to sign-in (or first-run set-up) when
@@ -49,12 +76,13 @@ export async function requirePage(permission: Permission, next = "/"): Promise<S
 /**
  * The client's address, for sign-in limits and the session record: the header our server (scripts/server.mjs)
  * set from the TCP connection, or from a proxy named in REGISTRY_TRUSTED_PROXIES, after removing any copy the
- * client sent. Without that server (`next dev`, a bare `next start`) no header can be trusted, so every
- * client shares the address "unknown", and the server log says so once.
+ * client sent. Without that server (`next dev`, a bare `next start`) no header can be trusted (a client could
+ * send that one too), so every client shares the address "unknown", and the server log says so once.
  */
 export async function clientAddress(): Promise<string> {
-  const address = normaliseAddress((await headers()).get(CLIENT_ADDRESS_HEADER));
-  if (address) return address;
+  const h = await headers();
+  const address = vettedClientAddress((name) => h.get(name));
+  if (address !== "unknown") return address;
   if (!warnedNoServer) {
     warnedNoServer = true;
     console.warn(

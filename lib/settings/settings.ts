@@ -1,15 +1,20 @@
 import type { Actor, AuditDb } from "@/lib/audit";
+import { openAudit } from "@/lib/audit/db";
+import { databaseExists } from "@/lib/audit/db-file";
 import { recordEvent } from "@/lib/audit/log";
+import { LOAD_CHECK_MODES, type LoadCheckMode, type LoadCheckPolicy } from "@/lib/load-check/mode";
 import { InvalidInputError, RegistryError } from "@/lib/registry/errors";
 
 /**
  * Registry settings an admin may change in the dashboard. Each has an environment variable that, when set,
  * pins it: the dashboard shows it and cannot change it (a team that turns the two-person rule on in its
  * deployment wants it to stay on). Unset, the value stored in the database applies, else the default.
- * A value that does not parse fails closed: approvals required, no emergency window.
+ * A value that does not parse fails closed: approvals required, no emergency window, the load check required.
  */
-export const SETTING_KEYS = ["approvals", "approvalTtlHours", "emergencyRollbackMinutes"] as const;
+export const SETTING_KEYS = ["approvals", "approvalTtlHours", "emergencyRollbackMinutes", "loadCheck"] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
+/** The two-person rule's settings, edited together on /approvals. */
+export const APPROVAL_SETTING_KEYS = ["approvals", "approvalTtlHours", "emergencyRollbackMinutes"] as const;
 
 export type ApprovalsMode = "off" | "required";
 
@@ -17,6 +22,7 @@ export interface SettingValues {
   approvals: ApprovalsMode;
   approvalTtlHours: number;
   emergencyRollbackMinutes: number;
+  loadCheck: LoadCheckMode;
 }
 
 interface Definition<K extends SettingKey> {
@@ -68,6 +74,19 @@ export const SETTINGS: { [K in SettingKey]: Definition<K> } = {
     failClosed: 0,
     parse: wholeNumber(0, 1440, "minutes"),
     show: (v) => (v === 0 ? "off" : `${v} min`),
+  },
+  loadCheck: {
+    env: "REGISTRY_LOAD_CHECK",
+    label: "Load-and-predict check",
+    fallback: "on",
+    failClosed: "required",
+    parse: (text) => {
+      const t = text.trim().toLowerCase();
+      return (LOAD_CHECK_MODES as readonly string[]).includes(t)
+        ? { ok: true, value: t as LoadCheckMode }
+        : { ok: false, expected: '"off", "on" or "required"' };
+    },
+    show: (v) => (v === "on" ? "on (not run does not block)" : v === "required" ? "required (not run blocks)" : "off"),
   },
 };
 
@@ -137,7 +156,30 @@ export async function settingValues(db: AuditDb, env: Env = process.env): Promis
     approvals: s.approvals.value,
     approvalTtlHours: s.approvalTtlHours.value,
     emergencyRollbackMinutes: s.emergencyRollbackMinutes.value,
+    loadCheck: s.loadCheck.value,
   };
+}
+
+/**
+ * The load check's policy for a registry, for the CLI and the release path: REGISTRY_LOAD_CHECK when set,
+ * else the dashboard's stored value, else "on". A registry with no database yet has only the environment
+ * and the default (reading never creates one). Reads only.
+ */
+export async function loadCheckPolicyOf(root: string, env: Env = process.env): Promise<LoadCheckPolicy> {
+  const s = databaseExists(root) ? (await readSettings(openAudit(root), env)).loadCheck : fromEnvOnly("loadCheck", env);
+  return { mode: s.value, source: s.source };
+}
+
+/** The load check's policy from settings already read. Pure. */
+export function loadCheckPolicy(settings: Pick<Settings, "loadCheck">): LoadCheckPolicy {
+  return { mode: settings.loadCheck.value, source: settings.loadCheck.source };
+}
+
+function fromEnvOnly<K extends SettingKey>(key: K, env: Env): Effective<SettingValues[K]> {
+  const def = SETTINGS[key] as Definition<K>;
+  const fromEnv = env[def.env];
+  if (fromEnv !== undefined && fromEnv !== "") return resolved(def, fromEnv, "env", `${def.env}="${fromEnv.slice(0, 40)}"`, null, null);
+  return { value: def.fallback, source: "default", problem: null, updatedAt: null, updatedBy: null };
 }
 
 /**

@@ -2,8 +2,10 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
+import { LOAD_CHECK_MODES, type LoadCheckMode } from "@/lib/load-check/mode";
 import { defineAction } from "@/lib/server/action";
 import { db } from "@/lib/server/session";
+import { changeSetting } from "@/lib/settings/settings";
 import { addTrusted, removeTrusted, trustedPathSchema, trustReasonSchema } from "@/lib/trust/trust-list";
 
 // Admins keep the registry's trust list. The actor is always the signed-in admin (defineAction), the name
@@ -28,3 +30,15 @@ export const trustRemoveAction = defineAction("trust.remove", "users.manage", in
   revalidatePath("/", "layout");
   return { ok: true, data: { path: removed.path, changed: true } };
 });
+
+/** Whether the load-and-predict check runs and whether "not run" blocks; pinned by REGISTRY_LOAD_CHECK when set (refused and audited). */
+export const loadCheckSettingAction = defineAction(
+  "settings.change",
+  "users.manage",
+  z.object({ loadCheck: z.enum(LOAD_CHECK_MODES as [LoadCheckMode, ...LoadCheckMode[]]) }),
+  async (form, { user }) => {
+    const { changed } = await changeSetting(db(), actorOf(user), "loadCheck", form.loadCheck);
+    revalidatePath("/", "layout");
+    return { ok: true, data: { changed: changed ? ["loadCheck"] : [] } };
+  },
+);

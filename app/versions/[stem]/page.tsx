@@ -19,6 +19,9 @@ import { InspectionCard } from "@/components/inspection-card";
 import { MetadataCard } from "@/components/version/metadata-card";
 import { MetricsCard } from "@/components/version/metrics-card";
 import { ReadinessCard } from "@/components/version/readiness-card";
+import { LoadCheckPanel } from "@/components/load-check-panel";
+import { peekLoadCheck } from "@/lib/load-check";
+import { loadCheckPolicyNow } from "@/lib/server/load-check";
 import { SummaryStrip } from "@/components/version/summary-strip";
 import { productionHistory } from "@/lib/audit";
 import { can } from "@/lib/auth";
@@ -27,7 +30,7 @@ import { inspectVersions } from "@/lib/server/inspection";
 import { trustPolicy } from "@/lib/trust/trust-list";
 import { loadSnapshot, minScore } from "@/lib/server/registry";
 import { db, requirePage } from "@/lib/server/session";
-import { applyChange, previewChange } from "../../actions";
+import { applyChange, loadCheckStatusAction, previewChange, startLoadCheckAction } from "../../actions";
 import { clipStrings, entriesOf } from "@/lib/views/json-display";
 import { compareHref, metricsHref } from "@/lib/views/links";
 
@@ -50,7 +53,6 @@ export async function generateMetadata(props: Props): Promise<Metadata> {
   return { title: stem.length <= 200 ? stem : "Version" };
 }
 
-
 /** Everything the version page shows, read once: the plan a promotion would run, evidence and inspection. */
 async function loadPage(stem: string, releaser: boolean) {
   const snapshot = await loadSnapshot();
@@ -65,18 +67,26 @@ async function loadPage(stem: string, releaser: boolean) {
   }
   const { target } = subjects;
   const threshold = minScore();
-  const policy = await trustPolicy(db());
+  const [policy, loadPolicy] = await Promise.all([trustPolicy(db()), loadCheckPolicyNow()]);
   const [artifact, safety, reports] = await Promise.all([
     readArtifactEvidence(snapshot.root, target),
     safetyEvidence(snapshot.root, target, snapshot, subjects.production, policy),
     inspectVersions(snapshot.root, [target]),
   ]);
-  const plan = planChange(snapshot, subjects, { ...request, minScore: threshold, overrides: [] }, { artifact, safety });
+  // Only a look: the sandbox never runs while a page renders (a releaser's button starts it, off this path).
+  const load = peekLoadCheck(
+    snapshot.root,
+    { file: target.modelFile, sha256: target.sha256, stem: target.stem },
+    safety.candidate.verdict,
+    loadPolicy,
+  );
+  const loadCheck = load.state === "done" ? load.facts : null;
+  const plan = planChange(snapshot, subjects, { ...request, minScore: threshold, overrides: [] }, { artifact, safety, loadCheck });
   const prod = snapshot.production;
   // Rollback is offered only for bytes the audit log recorded live; anything else is a promotion.
   const rollback: RollbackEligibility | null =
     releaser && !target.isProduction ? rollbackEligibility(target, prod, await productionHistory(db()).liveRecord(target.sha256)) : null;
-  return { snapshot, target, threshold, plan, prod, rollback, report: reports.get(stem) };
+  return { snapshot, target, threshold, plan, prod, rollback, report: reports.get(stem), load };
 }
 
 export default async function VersionPage(props: Props) {
@@ -84,7 +94,7 @@ export default async function VersionPage(props: Props) {
   const user = await requirePage("registry.read", `/versions/${encodeURIComponent(rawStem)}`);
   const stem = stemOr404(rawStem);
   const releaser = can(user.roles, "model.promote");
-  const { snapshot, target, threshold, plan, prod, rollback, report } = await loadPage(stem, releaser);
+  const { snapshot, target, threshold, plan, prod, rollback, report, load } = await loadPage(stem, releaser);
   const doc = target.metrics;
   // The metadata's strings come from the file, at any length.
   const meta = doc ? clipStrings(doc.meta) : undefined;
@@ -122,12 +132,15 @@ export default async function VersionPage(props: Props) {
           <ReleaseActions
             preview={previewChange}
             apply={applyChange}
+            loadCheckStatus={loadCheckStatusAction}
             actions={
               target.isProduction || blocked.length > 0
                 ? []
                 : [
                     { kind: "promote", version: stem, label: "Promote" },
-                    ...(rollback?.legitimate ? [{ kind: "rollback" as const, version: stem, label: "Rollback to this version", danger: true }] : []),
+                    ...(rollback?.legitimate
+                      ? [{ kind: "rollback" as const, version: stem, label: "Rollback to this version", danger: true }]
+                      : []),
                   ]
             }
           />
@@ -154,6 +167,17 @@ export default async function VersionPage(props: Props) {
         production={prod.stem}
         threshold={threshold}
       />
+      {load.state === "done" ? null : (
+        <LoadCheckPanel
+          // Keyed by the bytes: another file under this name starts from what the server says of it.
+          key={target.sha256}
+          version={stem}
+          initial={load}
+          canStart={releaser}
+          start={startLoadCheckAction}
+          status={loadCheckStatusAction}
+        />
+      )}
     </>
   );
 }
