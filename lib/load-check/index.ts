@@ -24,7 +24,16 @@ import { pipeline } from "node:stream/promises";
 import type { LoadCheckFacts } from "@/lib/registry/checks";
 import type { JsonValue } from "@/lib/registry/metrics";
 import { type LoadCheckPolicy, loadCheckPolicyFromEnv } from "./mode";
-import { DEFAULT_LIMITS, knownProbe, type PythonEnv, probePython, runSandboxed, type SandboxLimits, sandboxUnavailable } from "./sandbox";
+import {
+  DEFAULT_LIMITS,
+  knownProbe,
+  type PythonEnv,
+  probePython,
+  probePythonSoon,
+  runSandboxed,
+  type SandboxLimits,
+  sandboxUnavailable,
+} from "./sandbox";
 
 export { LOAD_CHECK_MODES, type LoadCheckMode, type LoadCheckPolicy, loadCheckPolicyFromEnv } from "./mode";
 export { DEFAULT_LIMITS, probePython, sandboxUnavailable } from "./sandbox";
@@ -73,12 +82,26 @@ export async function runLoadCheck(
   verdict: string,
   policy: LoadCheckPolicy = loadCheckPolicyFromEnv(),
 ): Promise<LoadCheckFacts> {
+  if (policy.mode !== "off" && verdict === "safe") await askPythonSoon(root);
   const ready = prepare(root, model, verdict, policy, true);
   if (ready.kind === "done") return stamp(ready.facts, policy);
   if (ready.kind === "unknown") return stamp(notRun("the serving Python could not be asked", false, {}), policy);
   const job = startJob(root, model, ready);
   if (policy.wait === false && !job.facts) return runningFacts(job);
   return stamp(await job.promise, policy);
+}
+
+/**
+ * Starts asking the serving Python for its facts, unless they are remembered or the check is off, so that a
+ * plan can scan the registry meanwhile (the question starts an interpreter: ~0.3 s). Never throws, never waits.
+ */
+export function warmLoadCheck(root: string, policy: LoadCheckPolicy): void {
+  if (policy.mode !== "off") void askPythonSoon(root).catch(() => undefined);
+}
+
+/** The serving Python's facts asked without blocking, when neither the registry nor this process knows them. */
+async function askPythonSoon(root: string): Promise<void> {
+  if (pythonEnvironment(root, false) === null) await probePythonSoon(process.env.REGISTRY_LOAD_PYTHON || "python3");
 }
 
 /**

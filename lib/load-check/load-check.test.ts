@@ -1,12 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { loaderPath, peekLoadCheck, probePython, runLoadCheck, startLoadCheck } from ".";
-import { type PythonEnv, runSandboxed } from "./sandbox";
+import { probePythonSoon, type PythonEnv, runSandboxed } from "./sandbox";
 
 // Debian's python3-sklearn, python3-joblib and python3-pandas (scripts/test.sh installs them with bubblewrap).
 const PYTHON = "/usr/bin/python3";
@@ -205,5 +205,25 @@ describe("loads_and_predicts: the model loaded and asked to predict, in a sandbo
     // Python raises MemoryError at the address-space limit (reported as the failure), or the kernel kills it.
     if (run.kind === "answered") expect(run.output).toMatchObject({ ok: false, error: expect.stringContaining("MemoryError") });
     else expect(run.kind === "killed" && run.reason).toMatch(/memory|limit/);
+  });
+});
+
+describe("asking the serving Python while a plan scans", () => {
+  it("asks without blocking: callers at the same time share one question, and the blocking probe then knows it", async () => {
+    // A copy of the interpreter under a name no other test asked, so this process has not asked it yet.
+    const dir = mkdtempSync(join(tmpdir(), "probe-soon-"));
+    const python = join(dir, "python3");
+    writeFileSync(python, `#!/bin/sh\necho asked >> ${dir}/asked\nexec ${PYTHON} "$@"\n`);
+    chmodSync(python, 0o755);
+    try {
+      const [a, b] = await Promise.all([probePythonSoon(python), probePythonSoon(python)]);
+      expect(a).toBe(b);
+      expect(probePython(python)).toBe(a);
+      expect(a).toMatchObject({ configured: python, versions: { "scikit-learn": expect.any(String) } });
+      expect(readFileSync(join(dir, "asked"), "utf8")).toBe("asked\n");
+      expect(await probePythonSoon(join(dir, "missing"))).toMatch(/could not be run \(ENOENT\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,7 +4,7 @@
 // file-size limits; the wall clock is enforced here by killing it, and its output is read up to a cap.
 // Never called for a file the static inspector did not judge safe, and given only a private copy of its bytes
 // whose sha256 was checked against that verdict (see runLoadCheck).
-import { spawn, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { existsSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
@@ -48,34 +48,65 @@ print(json.dumps({"executable": sys.executable, "prefixes": sorted({sys.prefix, 
 `;
 
 const probes = new Map<string, PythonEnv | string>();
+const pending = new Map<string, Promise<PythonEnv | string>>();
+
+// Outside the sandbox (no model is loaded), but with none of the server's environment: DATABASE_URL or a
+// token must not reach whatever the team's interpreter runs at start-up. Only what finds the interpreter.
+function probeEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION"].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])),
+  ) as NodeJS.ProcessEnv;
+}
+
+const PROBE_OPTIONS = { encoding: "utf8" as const, timeout: 20_000, maxBuffer: MAX_OUTPUT };
+
+/** The probe's answer from how the interpreter ended and what it printed. */
+function answerOf(configured: string, failure: string | null, stdout: string): PythonEnv | string {
+  if (failure) return `${configured} could not be run (${failure}); set REGISTRY_LOAD_PYTHON to the serving environment's python`;
+  try {
+    const facts = JSON.parse(stdout) as { executable: string; prefixes: string[]; versions: Record<string, string | null> };
+    const executable = realpathSync(facts.executable);
+    return { configured, executable, prefixes: [...new Set([...facts.prefixes, dirname(executable)])], versions: facts.versions };
+  } catch {
+    return `${configured} answered something other than its version facts`;
+  }
+}
 
 /**
  * The serving Python's facts, asked once per process (it runs the interpreter with no model: package
- * metadata only). A string says why there is no usable Python.
+ * metadata only). A string says why there is no usable Python. Waits for the interpreter; see probePythonSoon.
  */
 export function probePython(configured = process.env.REGISTRY_LOAD_PYTHON || "python3"): PythonEnv | string {
   const known = probes.get(configured);
   if (known) return known;
-  // Outside the sandbox (no model is loaded), but with none of the server's environment: DATABASE_URL or a
-  // token must not reach whatever the team's interpreter runs at start-up. Only what finds the interpreter.
-  const env = Object.fromEntries(
-    ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION"].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])),
-  ) as NodeJS.ProcessEnv;
-  const r = spawnSync(configured, ["-I", "-c", PROBE], { encoding: "utf8", timeout: 20_000, maxBuffer: MAX_OUTPUT, env });
-  let answer: PythonEnv | string;
-  if (r.error || r.status !== 0) {
-    answer = `${configured} could not be run (${r.error ? (r.error as NodeJS.ErrnoException).code : `exit ${r.status}`}); set REGISTRY_LOAD_PYTHON to the serving environment's python`;
-  } else {
-    try {
-      const facts = JSON.parse(r.stdout) as { executable: string; prefixes: string[]; versions: Record<string, string | null> };
-      const executable = realpathSync(facts.executable);
-      answer = { configured, executable, prefixes: [...new Set([...facts.prefixes, dirname(executable)])], versions: facts.versions };
-    } catch {
-      answer = `${configured} answered something other than its version facts`;
-    }
-  }
+  const r = spawnSync(configured, ["-I", "-c", PROBE], { ...PROBE_OPTIONS, env: probeEnv() });
+  const failure = r.error ? String((r.error as NodeJS.ErrnoException).code) : r.status !== 0 ? `exit ${r.status}` : null;
+  const answer = answerOf(configured, failure, r.stdout);
   probes.set(configured, answer);
   return answer;
+}
+
+/**
+ * Asks the serving Python for its facts without blocking this process (once per process; callers at the same
+ * time share the one question), so a plan can ask while it scans the registry. probePython then answers at once.
+ */
+export function probePythonSoon(configured = process.env.REGISTRY_LOAD_PYTHON || "python3"): Promise<PythonEnv | string> {
+  const known = probes.get(configured);
+  if (known) return Promise.resolve(known);
+  let asked = pending.get(configured);
+  if (!asked) {
+    asked = new Promise((done) => {
+      execFile(configured, ["-I", "-c", PROBE], { ...PROBE_OPTIONS, env: probeEnv() }, (error, stdout) => {
+        const failure = error ? (typeof error.code === "number" ? `exit ${error.code}` : String(error.code ?? error.signal)) : null;
+        const answer = probes.get(configured) ?? answerOf(configured, failure, stdout);
+        probes.set(configured, answer);
+        pending.delete(configured);
+        done(answer);
+      });
+    });
+    pending.set(configured, asked);
+  }
+  return asked;
 }
 
 /** The serving Python's facts if this process asked already, else undefined: never starts it. */

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 // Narrow imports: the inspector proper loads only when a file has to be inspected (see run-isolated.ts).
 import { inspectFileIsolated } from "@/lib/inspect/run-isolated";
-import { type LoadCheckPolicy, runLoadCheck } from "@/lib/load-check";
+import { type LoadCheckPolicy, runLoadCheck, warmLoadCheck } from "@/lib/load-check";
 import { compareSchemas } from "@/lib/inspect/schema";
 import type { InspectionPolicy, InspectionReport } from "@/lib/inspect/types";
 import type { SafetyEvidence } from "./checks";
@@ -27,6 +27,8 @@ export async function planFromDisk(
   policy: InspectionPolicy,
   loadCheckPolicy: LoadCheckPolicy,
 ): Promise<{ registry: RegistryView; plan: Plan } & PlanSubjects> {
+  // The serving Python is asked for its facts while the registry is scanned (a new interpreter: ~0.3 s).
+  warmLoadCheck(root, loadCheckPolicy);
   const registry = await scanForPlan(root);
   const subjects = loadSubjects(root, registry, request);
   const { target, production } = subjects;
