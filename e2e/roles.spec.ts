@@ -26,6 +26,18 @@ test.describe("a viewer", () => {
     await expect(page.getByRole("main")).toContainText("It needs the admin role.");
     await expect(page.getByRole("main")).not.toContainText("users.manage");
   });
+
+  test("the production version's readiness says it is production and compares it with nothing, not itself", async ({ page }) => {
+    resetProduction();
+    await page.goto(`/versions/${PRODUCTION}`);
+    const card = page.getByRole("region", { name: "Readiness for production" });
+    await expect(card).toContainText("This version is production.");
+    await expect(card.getByText("Already live")).toBeVisible();
+    await expect(card).not.toContainText("No regression vs production");
+    await expect(card).toContainText("Meets the release threshold");
+    await page.goto(`/versions/${BEST}`);
+    await expect(page.getByRole("region", { name: "Readiness for production" })).toContainText("No regression vs production");
+  });
 });
 
 test.describe("signed out", () => {

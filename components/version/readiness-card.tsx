@@ -17,6 +17,9 @@ const CHECK_LABEL: Partial<Record<string, string>> = {
   loads_and_predicts: "Model loads and predicts (in a sandbox)",
 };
 
+/** Checks that compare a candidate with production: meaningless for production itself. */
+const SELF_COMPARISONS = new Set(["no_degradation", "feature_schema", "alias_replaceable"]);
+
 /** A check's name for people: its label, or its code with the underscores read as spaces. */
 export function checkLabel(name: string): string {
   const label = CHECK_LABEL[name] ?? name.replaceAll("_", " ");
@@ -30,6 +33,9 @@ export function ReadinessCard(props: {
   production: string | null;
   threshold: number;
 }) {
+  const live = props.verdict === "noop";
+  // Production measured against itself says nothing: the comparison checks are left out for the live version.
+  const checks = live ? props.checks.filter((c) => !SELF_COMPARISONS.has(c.name)) : props.checks;
   return (
     <section className="card" aria-labelledby="checks-title">
       <div className="card-head">
@@ -38,12 +44,19 @@ export function ReadinessCard(props: {
           {props.verdict === "noop" ? "Already live" : props.verdict === "allowed" ? "Would pass" : "Would be refused"}
         </span>
       </div>
-      <p className="muted">
-        Checks a promotion of this version would run now, against production{" "}
-        {props.production ? <span className="mono">{props.production}</span> : "(none)"} and the threshold {fmtMetric(props.threshold)}.
-      </p>
+      {live ? (
+        <p className="muted">
+          This version is production. The checks it passes today against the threshold {fmtMetric(props.threshold)} (none compares it with
+          itself):
+        </p>
+      ) : (
+        <p className="muted">
+          Checks a promotion of this version would run now, against production{" "}
+          {props.production ? <span className="mono">{props.production}</span> : "(none)"} and the threshold {fmtMetric(props.threshold)}.
+        </p>
+      )}
       <ul className="checks">
-        {props.checks.map((c) => (
+        {checks.map((c) => (
           <CheckItem key={c.name} check={c} />
         ))}
       </ul>
