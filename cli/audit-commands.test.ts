@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeAudit, databaseFile, openAudit, recordEvent } from "@/lib/audit";
+import { recordRefusal } from "@/lib/audit/refusals";
 import { POSTGRES_OFF, sqlOn, throwawayDatabase } from "@/lib/db/test-support/postgres";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { main } from "./main";
@@ -229,5 +230,29 @@ describe("registry audit export --format csv", () => {
     expect(csv).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")"`);
     expect(csv).toContain(`"'@SUM(A1)"`);
     expect((await run("audit", "verify", "--file", out, "--json")).json).toMatchObject({ ok: true, count: 3, format: "csv" });
+  });
+});
+
+describe("refusals counted while no server runs", () => {
+  it("audit list and export write the summary of a closed window first, so a stopped server hides no count", async () => {
+    const db = openAudit(root);
+    const minuteAgo = new Date(Date.now() - 5 * 60_000);
+    // Anonymous refusals from one address: the first is chained at once, the others only counted.
+    for (let i = 0; i < 7; i++) {
+      await recordRefusal(
+        db,
+        { kind: "auth.denied", user: null, address: "203.0.113.9", action: "model.apply", reason: "Sign in first." },
+        minuteAgo,
+      );
+    }
+    await closeAudit();
+    const listed = await run("audit", "list", "--action", "auth.denied_aggregated", "--json");
+    expect(listed.code).toBe(0);
+    const events = listed.json.events as { action: string; details: string }[];
+    expect(events).toHaveLength(1);
+    expect(JSON.parse(events[0]?.details ?? "{}")).toMatchObject({ count: 6 });
+    // Written once: a second reader finds nothing left to summarise.
+    expect((await run("audit", "list", "--action", "auth.denied_aggregated", "--json")).json.events).toHaveLength(1);
+    expect((await run("audit", "verify")).code).toBe(0);
   });
 });

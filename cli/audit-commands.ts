@@ -20,6 +20,7 @@ import {
   verifyExport,
   verifyStoredChain,
 } from "@/lib/audit";
+import { flushRefusals } from "@/lib/audit/refusals";
 import { databaseTarget } from "@/lib/db/url";
 import { InvalidInputError, type ProductionAt, parseInstant, periodFacts, resolveRoot } from "@/lib/registry";
 import { common, type Out, parse } from "./args";
@@ -58,6 +59,8 @@ async function list(args: string[], io: Out): Promise<number> {
   const limit = Number(values.limit ?? 50);
   if (!Number.isInteger(limit) || limit < 1) throw new InvalidInputError("--limit must be a positive whole number.");
   const db = openAudit(resolveRoot(values.root));
+  // Refusals counted in a window that closed while no server ran reach the chain before anyone reads it.
+  await flushRefusals(db);
   const { events, total } = await listEvents(db, { action: values.action, actor: values.actor, version: values.version }, 1, limit);
   if (io.json) {
     io.printJson({ total, events });
@@ -107,6 +110,7 @@ async function exportLog(args: string[], io: Out, actor: Actor): Promise<number>
   const format = values.format ?? "json";
   if (format !== "json" && format !== "csv") throw new InvalidInputError("--format must be json or csv.");
   const db = openAudit(resolveRoot(values.root));
+  await flushRefusals(db);
   const head = await exportHead(db);
   // Streamed a page of events at a time; a file is written beside its name and renamed into place whole.
   const target = values.out ? `${values.out}.${process.pid}.tmp` : null;

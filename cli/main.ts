@@ -18,7 +18,6 @@ import {
   resolveMinScore,
   resolveRoot,
   saveScanCache,
-  scanForPlan,
   scanRegistry,
   validateVersionName,
 } from "@/lib/registry";
