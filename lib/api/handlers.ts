@@ -1,6 +1,6 @@
 import "server-only";
 import type { z } from "zod";
-import { normalizePerson, submitChange } from "@/lib/approvals";
+import { identityOfToken, submitChange } from "@/lib/approvals";
 import { eventsBefore, eventsWithRejectedInput, lastChange, previousProduction, productionHistory, verifyStoredChain } from "@/lib/audit";
 import { type ChangeRequest, InvalidInputError, type Plan, planFromDisk, scanForPlan, type Snapshot, type Version } from "@/lib/registry";
 import type { ApiContext } from "@/lib/server/api-route";
@@ -138,7 +138,7 @@ export async function change(
   const outcome = await submitChange(
     ctx.root,
     request,
-    { actor: ctx.actor, identity: identityOf(ctx) },
+    { actor: ctx.actor, identity: await identityOfToken(ctx.db, ctx.token) },
     { expected: input.expectedProductionSha256 !== undefined ? { productionSha256: input.expectedProductionSha256 } : undefined },
   );
   const body = releaseJson(
@@ -162,20 +162,6 @@ async function previousOf(ctx: ApiContext): Promise<Previous> {
   const answer = await previousProduction(ctx.db, { stem: production.stem, sha256: production.sha256 });
   if (!answer.previous?.stem) throw new InvalidInputError(`There is no previous production to roll back to. ${answer.explanation}`);
   return { stem: answer.previous.stem, sha256: answer.previous.sha256, explanation: answer.explanation };
-}
-
-/**
- * A token as the two-person rule sees it: no account, and a person of its own ("api token NAME"), so any
- * releaser may approve what a pipeline asked for, and a token can never approve (the API has no approval).
- */
-function identityOf(ctx: ApiContext) {
-  return {
-    accountId: null,
-    username: ctx.token.name,
-    person: normalizePerson(`api token ${ctx.token.name}`),
-    roles: [ctx.token.role],
-    source: "api" as const,
-  };
 }
 
 /** GET /audit: a page of events, newest first, before the cursor's sequence number (a key, not an offset). */

@@ -4,11 +4,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Actor, allEvents, closeAudit, openAudit, recordEvent } from "@/lib/audit";
 import { release } from "@/lib/release";
 import { createUser, signIn, userForToken } from "@/lib/auth";
+import { createApiToken, tokenForBearer } from "@/lib/auth/api-tokens";
 import { DEFAULT_MIN_SCORE } from "@/lib/registry";
 import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { changeSetting, readSettings } from "@/lib/settings/settings";
 import { authenticate } from "./credentials";
-import { type Identity, identityOfUser, normalizePerson, samePerson, setPerson } from "./people";
+import { type Identity, identityOfToken, identityOfUser, normalizePerson, samePerson, setPerson } from "./people";
 import { decide, emergencyRollback, type RequestFacts } from "./rules";
 import { countPending, expireDue, findRequest, openRequests, resolveInterrupted } from "./store";
 import { approveRequest, rejectRequest, submitChange, withdrawRequest } from "./workflow";
@@ -272,6 +273,27 @@ describe("the two-person rule", () => {
     expect(JSON.parse(refused[0]!.details)).toMatchObject({ code: "self_approval", requestId: request.id });
   });
 
+  it("a pipeline's token asks on behalf of the person who made the token: that person cannot approve it, another releaser can", async () => {
+    await requireApprovals();
+    const alice = await account("alice", ["admin", "releaser"], "Alice Smith");
+    const bob = await account("bob", ["releaser"]);
+    const db = openAudit(root);
+    const made = await createApiToken(db, {
+      name: "ci-deploy",
+      role: "releaser",
+      expiresInMs: 86_400_000,
+      by: { name: "alice", role: "admin", source: "web" },
+    });
+    const check = await tokenForBearer(db, `Bearer ${made.token}`);
+    if (!check.ok) throw new Error(check.why);
+    const pipeline = await identityOfToken(db, check.token);
+    expect(pipeline).toMatchObject({ accountId: null, username: "ci-deploy", source: "api", person: alice.person });
+    const request = await requestBest(pipeline);
+    await expect(approveRequest(root, request.id, alice, "my pipeline, my say")).rejects.toMatchObject({ code: "self_approval" });
+    await approveRequest(root, request.id, bob, "checked the run");
+    expect(live()).toBe(modelSha(BEST));
+  });
+
   it("an admin who renames the requester's person does not let their other account approve", async () => {
     await requireApprovals();
     const alice = await account("alice", ["releaser"], "Alice Smith");
@@ -431,10 +453,18 @@ describe("the two-person rule", () => {
     const [landed, lost] = [await requestBest(alice), await requestBest(alice)];
     const db = openAudit(root);
     const claimedAt = new Date(Date.now() - 11 * 60_000).toISOString();
-    await db.approvalRequest.updateMany({ where: { id: { in: [landed.id, lost.id] } }, data: { state: "approving", decidedAt: claimedAt } });
+    await db.approvalRequest.updateMany({
+      where: { id: { in: [landed.id, lost.id] } },
+      data: { state: "approving", decidedAt: claimedAt },
+    });
     // The crashed release of `landed` recorded its intent (with the request) and its completion; `lost` recorded nothing.
     const bob: Actor = { name: "bob", role: "releaser", source: "web" };
-    await recordEvent(db, bob, { action: "model.promotion_started", outcome: "intent", correlationId: "c-1", details: { approval: { uid: landed.uid } } });
+    await recordEvent(db, bob, {
+      action: "model.promotion_started",
+      outcome: "intent",
+      correlationId: "c-1",
+      details: { approval: { uid: landed.uid } },
+    });
     await recordEvent(db, bob, { action: "model.promoted", outcome: "succeeded", correlationId: "c-1" });
     // Not yet: a release may take a while; only a claim older than ten minutes counts as interrupted.
     await resolveInterrupted(db, new Date(Date.parse(claimedAt) + 5 * 60_000));

@@ -43,7 +43,7 @@ describe("API tokens", () => {
     const db = openAudit(root);
     const { token } = await createApiToken(db, { name: "ci", role: "releaser", expiresInMs: DAY, by: admin });
     const t0 = new Date();
-    expect(await tokenForBearer(db, `Bearer ${token}`, t0)).toEqual({ ok: true, token: { id: 1, name: "ci", role: "releaser" } });
+    expect(await tokenForBearer(db, `Bearer ${token}`, t0)).toEqual({ ok: true, token: { id: 1, name: "ci", role: "releaser", createdBy: admin.name } });
     expect((await listApiTokens(db, t0))[0]?.lastUsedAt).toBe(t0.toISOString());
     await tokenForBearer(db, `Bearer ${token}`, new Date(t0.getTime() + 30_000));
     expect((await listApiTokens(db, t0))[0]?.lastUsedAt).toBe(t0.toISOString());

@@ -142,7 +142,7 @@ export async function revokeApiToken(db: AuditDb, which: number | string, by: Ac
 }
 
 export type BearerCheck =
-  | { ok: true; token: { id: number; name: string; role: Role } }
+  | { ok: true; token: { id: number; name: string; role: Role; createdBy: string } }
   | { ok: false; why: "missing" | "malformed" | "unknown" | "revoked" | "expired"; token?: { name: string; role: string } };
 
 /**
@@ -161,5 +161,5 @@ export async function tokenForBearer(db: AuditDb, authorization: string | null, 
   if (!row.lastUsedAt || Date.parse(row.lastUsedAt) <= now.getTime() - LAST_USED_EVERY_MS) {
     await db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now.toISOString() } });
   }
-  return { ok: true, token: { id: row.id, name: row.name, role: row.role as Role } };
+  return { ok: true, token: { id: row.id, name: row.name, role: row.role as Role, createdBy: row.createdBy } };
 }

@@ -18,7 +18,7 @@ import { registryRoot } from "./registry";
 // errors become statuses in one place. Every refusal is audited through the aggregated refusal log.
 
 export interface ApiContext {
-  token: { id: number; name: string; role: Role };
+  token: { id: number; name: string; role: Role; createdBy: string };
   /** The token's name as the audit actor, with its role and source "api". */
   actor: Actor;
   address: string;
