@@ -287,9 +287,13 @@ describe("the two-person rule", () => {
     const check = await tokenForBearer(db, `Bearer ${made.token}`);
     if (!check.ok) throw new Error(check.why);
     const pipeline = await identityOfToken(db, check.token);
-    expect(pipeline).toMatchObject({ accountId: null, username: "ci-deploy", source: "api", person: alice.person });
+    expect(pipeline).toMatchObject({ accountId: alice.accountId, username: "ci-deploy", source: "api", person: alice.person });
     const request = await requestBest(pipeline);
     await expect(approveRequest(root, request.id, alice, "my pipeline, my say")).rejects.toMatchObject({ code: "self_approval" });
+    // Renaming her own person after asking changes nothing: the request follows her account.
+    await setPerson(db, { name: "alice", role: "admin", source: "web" }, "alice", "Somebody Else");
+    const renamed = await identityOfUser(db, { id: alice.accountId ?? 0, username: "alice", roles: ["admin", "releaser"] });
+    await expect(approveRequest(root, request.id, renamed, "a new me")).rejects.toMatchObject({ code: "self_approval" });
     await approveRequest(root, request.id, bob, "checked the run");
     expect(live()).toBe(modelSha(BEST));
   });

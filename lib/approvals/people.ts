@@ -58,15 +58,17 @@ export async function identityOfUser(db: AuditDb, user: SessionUser, source: "we
 }
 
 /**
- * An API token as the two-person rule sees it: no account, and the person of whoever made the token (their
+ * An API token as the two-person rule sees it: the account and person of whoever made the token (their
  * account's person, or the creator's name when no account has it: a CLI-made token names the OS user). A
  * pipeline asks on its maker's behalf, so an admin who is also a releaser cannot mint a token, ask with it
  * and approve the request themselves; any other releaser can. Reads only.
  */
 export async function identityOfToken(db: AuditDb, token: { name: string; role: Role; createdBy: string }): Promise<Identity> {
-  const maker = await db.user.findUnique({ where: { username: token.createdBy }, select: { person: true, username: true } });
+  const maker = await db.user.findUnique({ where: { username: token.createdBy }, select: { id: true, person: true, username: true } });
   return {
-    accountId: null,
+    // The maker's account: the same-account check and the person "now" follow it, so renaming the person after
+    // asking does not let the maker approve.
+    accountId: maker?.id ?? null,
     username: token.name,
     person: normalizePerson(maker ? maker.person || maker.username : token.createdBy),
     roles: [token.role],
