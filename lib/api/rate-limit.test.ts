@@ -120,14 +120,14 @@ function contract(name: string, skip: boolean, open: () => Promise<{ target: Dat
       expect(await new RateLimiter(a, 30).take("token:processes", T)).toMatchObject({ ok: false });
     });
 
-    it("deletes windows older than the one before when a new window starts", async () => {
+    it("deletes old windows when a new one starts, but not those of a replica whose clock lags a few minutes", async () => {
       const limiter = new RateLimiter(a, 5);
-      await limiter.take("token:old", T - 2 * MINUTE);
-      await limiter.take("token:before", T - MINUTE);
+      await limiter.take("token:old", T - 6 * MINUTE);
+      await limiter.take("token:lagging", T - 3 * MINUTE);
       await new RateLimiter(a, 5).take("token:now", T);
       const keys = (await a.apiRateWindow.findMany({ select: { key: true } })).map((r) => r.key);
       expect(keys).not.toContain("token:old");
-      expect(keys).toEqual(expect.arrayContaining(["token:before", "token:now"]));
+      expect(keys).toEqual(expect.arrayContaining(["token:lagging", "token:now"]));
     });
   });
 }

@@ -13,6 +13,9 @@ export function windowStart(now: number, windowMs: number): number {
   return Math.floor(now / windowMs) * windowMs;
 }
 
+/** Windows kept before pruning: room for replicas' clocks to disagree by minutes without resetting a budget. */
+const PRUNE_AFTER_WINDOWS = 5;
+
 export class RateLimiter {
   // The window this instance last pruned before: old windows are deleted once a window, not per request.
   private prunedBefore = 0;
@@ -26,13 +29,14 @@ export class RateLimiter {
   /**
    * Counts one request for `key` at `now` in the database; refused (and not counted) once the window holds
    * `limit`, with the time until the window ends. Starting a window this instance has not seen deletes
-   * windows older than the one before it (the one before is kept for replicas whose clocks lag).
+   * windows PRUNE_AFTER_WINDOWS old: a replica whose clock runs a little ahead must not delete the window the
+   * others are still counting in.
    */
   async take(key: string, now: number): Promise<Taken> {
     const start = windowStart(now, this.windowMs);
     if (start > this.prunedBefore) {
       this.prunedBefore = start;
-      await this.db.$executeRaw`DELETE FROM "ApiRateWindow" WHERE "windowStart" < ${BigInt(start - this.windowMs)}`;
+      await this.db.$executeRaw`DELETE FROM "ApiRateWindow" WHERE "windowStart" < ${BigInt(start - PRUNE_AFTER_WINDOWS * this.windowMs)}`;
     }
     const counted = await this.db.$queryRaw<{ count: number | bigint }[]>`
       INSERT INTO "ApiRateWindow" ("key", "windowStart", "count") VALUES (${key}, ${BigInt(start)}, 1)

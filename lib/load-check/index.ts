@@ -86,7 +86,10 @@ export async function runLoadCheck(
   const ready = prepare(root, model, verdict, policy, true);
   if (ready.kind === "done") return stamp(ready.facts, policy);
   if (ready.kind === "unknown") return stamp(notRun("the serving Python could not be asked", false, {}), policy);
-  const job = startJob(root, model, ready);
+  // A finished run found here was not remembered (prepare found no answer on disk: a wall-clock kill, no
+  // sandbox): a promotion runs it again rather than repeat it for the server's life; a preview, which plans
+  // again when a run ends, takes its answer.
+  const job = startJob(root, model, ready, policy.wait !== false);
   if (policy.wait === false && !job.facts) return runningFacts(job);
   return stamp(await job.promise, policy);
 }

@@ -31,9 +31,3 @@ export function bestIndex(n: number, at: (i: number) => Ranked): number {
   }
   return best;
 }
-
-/** The stem of the best version (see outranks), or null when none has a score. Pure. */
-export function pickBest(versions: readonly (Ranked & { stem: string })[]): string | null {
-  const i = bestIndex(versions.length, (k) => versions[k] as Ranked);
-  return i < 0 ? null : (versions[i] as { stem: string }).stem;
-}

@@ -17,7 +17,6 @@ export { folderStamps, METRICS_ALIAS, MODEL_ALIAS, RegistryNotFoundError, TEMP_P
 export { METRICS_DIR, MODELS_DIR } from "./names";
 export { plainSource } from "./plain-source";
 export type { AliasState, Production } from "./production";
-export { pickBest } from "./rank";
 export type {
   FactSource,
   FileStamp,

@@ -173,6 +173,13 @@ async function importEveryActionModule(dir = APP): Promise<string[]> {
 }
 
 describe("every action defined with defineAction", () => {
+  it("has a name of its own: two actions under one name would hide one of them from this test and from the log", async () => {
+    const modules = await importEveryActionModule();
+    const names = modules.flatMap((path) => [...readFileSync(path, "utf8").matchAll(/defineAction\(\s*"([^"]+)"/g)].map((m) => m[1]));
+    expect(names.length).toBeGreaterThan(10);
+    expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);
+  });
+
   it("leaves a sentinel posted in every field nowhere: not in the database file, an export, a log line", async () => {
     const modules = await importEveryActionModule();
     expect(modules.length).toBeGreaterThanOrEqual(2);

@@ -33,7 +33,7 @@ export const trustRemoveAction = defineAction("trust.remove", "users.manage", in
 
 /** Whether the load-and-predict check runs and whether "not run" blocks; pinned by REGISTRY_LOAD_CHECK when set (refused and audited). */
 export const loadCheckSettingAction = defineAction(
-  "settings.change",
+  "settings.load_check",
   "users.manage",
   z.object({ loadCheck: z.enum(LOAD_CHECK_MODES as [LoadCheckMode, ...LoadCheckMode[]]) }),
   async (form, { user }) => {
