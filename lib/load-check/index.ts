@@ -253,7 +253,14 @@ async function privateCopy(source: string, sha256: string): Promise<{ dir: strin
   const file = join(dir, "model.joblib");
   try {
     const hash = createHash("sha256");
-    const input = (await open(source, constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream();
+    // Non-blocking open and a check on the opened descriptor: a named pipe swapped in after the scan would
+    // otherwise hold the open (and the promotion waiting on this run) forever.
+    const handle = await open(source, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    if (!(await handle.stat()).isFile()) {
+      await handle.close();
+      throw Object.assign(new Error("not a regular file"), { code: "ENOTREG" });
+    }
+    const input = handle.createReadStream();
     input.on("data", (chunk) => hash.update(chunk));
     await pipeline(input, createWriteStream(file, { flags: "wx", mode: 0o600 }));
     const copied = hash.digest("hex");

@@ -96,6 +96,15 @@ describe("loads_and_predicts: the model loaded and asked to predict, in a sandbo
     expect(facts.detail).toMatch(/^Not run: the model file changed after the static inspector judged it \(sha256 dddddddddddd…, now [0-9a-f]{12}…\)/);
   });
 
+  it("does not wait on a named pipe swapped in for the model file after it was judged", async () => {
+    const stem = "piped_logreg_20260103T000000Z";
+    execFileSync("mkfifo", [join(root, "models", `${stem}.joblib`)]);
+    // Nothing ever writes to the pipe: a blocking open would never return.
+    const facts = await runLoadCheck(root, { file: `models/${stem}.joblib`, sha256: "e".repeat(64), stem }, "safe");
+    expect(facts.status).toBe("not_run");
+    expect(facts.detail).toMatch(/could not be copied for the sandbox \(ENOTREG\)/);
+  });
+
   it("never loads a file the static inspector did not judge safe", async () => {
     const facts = await runLoadCheck(root, { file: `models/${GOOD}.joblib`, sha256: "b".repeat(64), stem: GOOD }, "unsafe");
     expect(facts).toMatchObject({ status: "not_run" });
