@@ -97,6 +97,8 @@ test("reads: production, versions page by page, one version; 404 and 400 for unk
   const body = await one.json();
   expect(body.version.stem).toBe(BEST);
   expect(body.checks.map((c: { name: string }) => c.name)).toContain("min_score");
+  // A read never starts the sandbox (a viewer's token least of all): with no answer yet there is no load check.
+  expect(body.checks.map((c: { name: string }) => c.name)).not.toContain("loads_and_predicts");
 
   const unknown = await api.get("/api/v1/versions/candidate_logreg_20990101T000000Z", bearer("viewer"));
   expect(unknown.status()).toBe(404);

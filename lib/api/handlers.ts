@@ -101,7 +101,8 @@ export async function version(stem: string, ctx: ApiContext): Promise<Response> 
     { kind: "promote", version: stem, minScore: minScore(), overrides: [] },
     undefined,
     await trustPolicy(ctx.db),
-    await loadCheckPolicyOf(ctx.root),
+    // A read never starts the sandbox (the version page does not either): an answer known already is shown.
+    { ...(await loadCheckPolicyOf(ctx.root)), start: false },
   );
   return Response.json({
     version: versionDetailJson(target),

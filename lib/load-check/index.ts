@@ -70,18 +70,25 @@ export type LoadCheckState =
  * Runs the loads_and_predicts check on one version's model file. `verdict` must be the static inspector's
  * verdict on these very bytes: anything but "safe" is never loaded. `policy` (the registry's setting, see
  * lib/settings; the environment alone by default) says whether it runs and whether "not run" blocks; with
- * `wait: false` a check not answered yet is started and reported as running (the preview polls for it).
+ * `wait: false` a check not answered yet is started and reported as running (the preview polls for it); with
+ * `start: false` none is started, and null says nothing is known yet (a read by someone who may not promote).
  * One run at a time per model and environment: a caller that asks while it runs joins it, so no caller waits
  * longer than the run's wall-clock limit. Remembers answers (not limits hit or a missing sandbox) under
  * <root>/.registry/load-checks/, keyed by the file's sha256 and the environment (interpreter, package
  * versions, loader, limits). Never throws.
  */
+export async function runLoadCheck(root: string, model: ModelRef, verdict: string, policy?: LoadCheckPolicy & { start?: true }): Promise<LoadCheckFacts>;
+export async function runLoadCheck(root: string, model: ModelRef, verdict: string, policy: LoadCheckPolicy): Promise<LoadCheckFacts | null>;
 export async function runLoadCheck(
   root: string,
   model: ModelRef,
   verdict: string,
   policy: LoadCheckPolicy = loadCheckPolicyFromEnv(),
-): Promise<LoadCheckFacts> {
+): Promise<LoadCheckFacts | null> {
+  if (policy.start === false) {
+    const seen = peekLoadCheck(root, model, verdict, policy);
+    return seen.state === "done" ? seen.facts : seen.state === "running" ? runningFacts(seen) : null;
+  }
   if (policy.mode !== "off" && verdict === "safe") await askPythonSoon(root);
   const ready = prepare(root, model, verdict, policy, true);
   if (ready.kind === "done") return stamp(ready.facts, policy);
@@ -90,7 +97,7 @@ export async function runLoadCheck(
   // sandbox): a promotion runs it again rather than repeat it for the server's life; a preview, which plans
   // again when a run ends, takes its answer.
   const job = startJob(root, model, ready, policy.wait !== false);
-  if (policy.wait === false && !job.facts) return runningFacts(job);
+  if (policy.wait === false && !job.facts) return runningFacts(progressOf(job));
   return stamp(await job.promise, policy);
 }
 
@@ -283,12 +290,15 @@ function stateOf(job: Job, policy: LoadCheckPolicy): LoadCheckState {
     : { state: "running", elapsedMs: Date.now() - job.startedAt, limitMs: job.limitMs };
 }
 
-function runningFacts(job: Job): LoadCheckFacts {
-  const elapsedMs = Date.now() - job.startedAt;
+function progressOf(job: Job): { elapsedMs: number; limitMs: number } {
+  return { elapsedMs: Date.now() - job.startedAt, limitMs: job.limitMs };
+}
+
+function runningFacts({ elapsedMs, limitMs }: { elapsedMs: number; limitMs: number }): LoadCheckFacts {
   return {
     status: "running",
-    detail: `Loading the model in the sandbox… ${(elapsedMs / 1000).toFixed(1)} s / limit ${Math.round(job.limitMs / 1000)} s.`,
-    evidence: { elapsedMs, limitMs: job.limitMs },
+    detail: `Loading the model in the sandbox… ${(elapsedMs / 1000).toFixed(1)} s / limit ${Math.round(limitMs / 1000)} s.`,
+    evidence: { elapsedMs, limitMs },
   };
 }
 

@@ -14,6 +14,11 @@ export interface LoadCheckPolicy {
   source: "env" | "database" | "default";
   /** false: a check not answered yet is started and reported as running rather than waited for (the preview). */
   wait?: boolean;
+  /**
+   * false: never start a run (a read by someone who may not promote): a remembered answer or a run already
+   * going is reported, else nothing, and the plan then lists no load check, as the version page does.
+   */
+  start?: boolean;
 }
 
 /**
