@@ -3,7 +3,7 @@ import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { databaseFile } from "@/lib/audit/db-file";
-import { pickle } from "@/lib/inspect/test-support/pickle-builder";
+import { acmeModelBytes } from "@/lib/inspect/test-support/pickle-builder";
 import { BEST, removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { main } from "./main";
 
@@ -34,31 +34,10 @@ async function run(...args: string[]) {
   return { code, text: lines.join("\n"), json: json as Record<string, unknown> };
 }
 
-/** The registry's payload holding a team's own transformer class, as joblib's pickle writes it. */
-function acmeModel(): Uint8Array {
-  return pickle()
-    .proto(4)
-    .emptyDict()
-    .mark()
-    .unicode("model")
-    .stackGlobal("acme_features", "Winsorizer")
-    .emptyTuple()
-    .newObj()
-    .emptyDict()
-    .build()
-    .unicode("cat_cols")
-    .emptyList()
-    .unicode("num_cols")
-    .emptyList()
-    .setItems()
-    .stop()
-    .bytes();
-}
-
 /** Adds a version whose model file imports acme_features.Winsorizer, scored above every other. */
 function addAcmeVersion(): string {
   const file = join(root, "models", `${STEM}.joblib`);
-  writeFileSync(file, acmeModel());
+  writeFileSync(file, acmeModelBytes());
   const metrics = JSON.parse(readFileSync(join(root, "metrics", `${BEST}.json`), "utf8"));
   metrics.artifact = `${STEM}.joblib`;
   metrics.metrics.roc_auc = 0.99;

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, type Page, test } from "@playwright/test";
-import { pickle } from "../lib/inspect/test-support/pickle-builder";
+import { acmeModelBytes } from "../lib/inspect/test-support/pickle-builder";
 import { BEST, cli, registryDir, stateFile } from "./accounts";
 
 // A team ships a pipeline with its own transformer class. An admin trusts that exact class on /admin/settings;
@@ -14,24 +14,7 @@ const model = join(registryDir(), "models", `${STEM}.joblib`);
 const metrics = join(registryDir(), "metrics", `${STEM}.json`);
 
 test.beforeAll(() => {
-  // The registry's payload: {"model": acme_features.Winsorizer(), "cat_cols": [], "num_cols": []}.
-  const bytes = pickle()
-    .proto(4)
-    .emptyDict()
-    .mark()
-    .unicode("model")
-    .stackGlobal("acme_features", "Winsorizer")
-    .emptyTuple()
-    .newObj()
-    .emptyDict()
-    .build()
-    .unicode("cat_cols")
-    .emptyList()
-    .unicode("num_cols")
-    .emptyList()
-    .setItems()
-    .stop()
-    .bytes();
+  const bytes = acmeModelBytes();
   writeFileSync(model, bytes);
   const doc = JSON.parse(readFileSync(join(registryDir(), "metrics", `${BEST}.json`), "utf8"));
   writeFileSync(metrics, JSON.stringify({ ...doc, artifact: `${STEM}.joblib`, metrics: { ...doc.metrics, roc_auc: 0.51 } }));

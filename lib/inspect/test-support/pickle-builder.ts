@@ -223,3 +223,27 @@ export function arrayBlock(data: Uint8Array, padding = 0): Uint8Array {
   out.set(data, 1 + padding);
   return out;
 }
+
+/**
+ * The registry's payload holding a team's own transformer class, as joblib's pickle writes it:
+ * {"model": acme_features.Winsorizer(), "cat_cols": [], "num_cols": []}. For trust-list tests.
+ */
+export function acmeModelBytes(): Uint8Array {
+  return pickle()
+    .proto(4)
+    .emptyDict()
+    .mark()
+    .unicode("model")
+    .stackGlobal("acme_features", "Winsorizer")
+    .emptyTuple()
+    .newObj()
+    .emptyDict()
+    .build()
+    .unicode("cat_cols")
+    .emptyList()
+    .unicode("num_cols")
+    .emptyList()
+    .setItems()
+    .stop()
+    .bytes();
+}
