@@ -12,9 +12,13 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  fstatSync,
   readFileSync,
+  readSync,
+  realpathSync,
   renameSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import { chmod, mkdtemp, open, rm } from "node:fs/promises";
@@ -145,7 +149,7 @@ interface Ready {
   key: string;
   env: PythonEnv;
   limits: SandboxLimits;
-  sample: string | null;
+  sample: Sample | null;
 }
 
 /** Everything decided before the sandbox: a "not run" answer, a remembered answer, or what a run needs. */
@@ -176,6 +180,7 @@ function prepare(
   }
   const limits = limitsFromEnv();
   const sample = sampleFile(root, model.stem);
+  if (typeof sample === "string") return done(notRun(sample, blocks, { python: env.executable, versions: env.versions }));
   const key = cacheKey(model.sha256, env, limits, sample);
   const cached = readCached(root, key);
   return cached ? done(cached) : { kind: "ready", key, env, limits, sample };
@@ -234,7 +239,9 @@ async function sandboxRun(root: string, model: ModelRef, { key, env, limits, sam
     const copy = await privateCopy(join(root, model.file), model.sha256);
     if (typeof copy === "string") return notRun(copy, false, { python: env.executable, versions: env.versions });
     try {
-      const run = await runSandboxed(env, loaderPath(), copy.file, sample, limits);
+      const rows = sample ? sampleCopy(root, sample, copy.dir) : null;
+      if (typeof rows === "string") return notRun(rows, false, { python: env.executable, versions: env.versions });
+      const run = await runSandboxed(env, loaderPath(), copy.file, rows?.file ?? null, limits);
       const facts = factsOf(run, env, limits, sample, false);
       // A kill at the wall clock depends on the machine's load: it is tried again next time, not remembered.
       if (run.kind === "answered" || (run.kind === "killed" && !run.reason.startsWith("stopped at the wall-clock")))
@@ -284,6 +291,17 @@ async function privateCopy(source: string, sha256: string): Promise<{ dir: strin
   }
 }
 
+/** The sample rows that were hashed, written beside the private model copy; a string if the file changed since. */
+function sampleCopy(root: string, sample: Sample, dir: string): { file: string } | string {
+  const read = readSample(root, sample.name, "bytes");
+  if (read === null || typeof read === "string" || createHash("sha256").update(read.bytes).digest("hex") !== sample.sha256) {
+    return typeof read === "string" ? read : `the sample file ${sample.name} changed while the check was starting; plan again`;
+  }
+  const file = join(dir, "sample.csv");
+  writeFileSync(file, read.bytes, { flag: "wx", mode: 0o444 });
+  return { file };
+}
+
 function stateOf(job: Job, policy: LoadCheckPolicy): LoadCheckState {
   return job.facts
     ? { state: "done", facts: stamp(job.facts, policy) }
@@ -313,13 +331,13 @@ function factsOf(
   run: Awaited<ReturnType<typeof runSandboxed>>,
   env: PythonEnv,
   limits: SandboxLimits,
-  sample: string | null,
+  sample: Sample | null,
   blocks: boolean,
 ): LoadCheckFacts {
   const base: Record<string, JsonValue> = {
     python: env.executable,
     limits: { wallSeconds: limits.wallMs / 1000, cpuSeconds: limits.cpuSeconds, memoryMiB: Math.round(limits.memoryBytes / 1024 ** 2) },
-    sample: sample ? "samples file" : "built from cat_cols/num_cols",
+    sample: sample ? sample.note : "built from cat_cols/num_cols",
     sandbox: "bubblewrap: no network, user nobody, a read-only private copy of the model (sha256 checked), private /tmp",
   };
   if (run.kind === "unavailable") return notRun(run.reason, blocks, base);
@@ -360,17 +378,93 @@ function jsonOnly(value: unknown): JsonValue {
   return JSON.parse(JSON.stringify(value ?? null)) as JsonValue;
 }
 
-/** A team's sample rows for this model type, if they provide one: <root>/samples/{model_type}.csv. */
-function sampleFile(root: string, stem: string): string | null {
-  const type = stem.slice(0, stem.lastIndexOf("_"));
-  const file = join(root, "samples", `${type}.csv`);
-  return type && existsSync(file) ? file : null;
+/** The sandbox sees at most this much of a team's sample file (cut at a row's end): the loader reads 20 rows. */
+const SAMPLE_MAX_BYTES = 1024 ** 2;
+
+/** A team's sample rows for a model type, as the sandbox will see them: `bytes` is the part used. */
+interface Sample {
+  /** "samples/{model_type}.csv", for messages and evidence. */
+  name: string;
+  path: string;
+  sha256: string;
+  /** What the evidence says was used, e.g. "samples/x.csv (19 bytes)". */
+  note: string;
 }
 
-function cacheKey(sha256: string, env: PythonEnv, limits: SandboxLimits, sample: string | null): string {
+/**
+ * The team's sample rows for this model's type, if they provide one: <root>/samples/{model_type}.csv, a
+ * regular file inside the registry (not a link, not a pipe: opened without following or blocking), of which
+ * the first SAMPLE_MAX_BYTES, cut at a row's end, are used. A page asks on every render, so the hash is kept
+ * while the file's stat is unchanged. null: no sample; a string: what is wrong with it.
+ */
+function sampleFile(root: string, stem: string): Sample | string | null {
+  const type = stem.slice(0, stem.lastIndexOf("_"));
+  if (!type) return null;
+  const name = `samples/${type}.csv`;
+  const path = join(root, name);
+  const stat = readSample(root, name, "stat");
+  if (stat === null || typeof stat === "string") return stat;
+  const known = sampleHashes.get(path);
+  if (known?.stamp === stat.stamp) return known.sample;
+  const read = readSample(root, name, "bytes");
+  if (read === null || typeof read === "string") return read;
+  const used = read.bytes.length;
+  const sample: Sample = {
+    name,
+    path,
+    sha256: createHash("sha256").update(read.bytes).digest("hex"),
+    note: used === read.size ? `${name} (${used} bytes)` : `${name} (first ${used} of ${read.size} bytes)`,
+  };
+  if (sampleHashes.size >= 1000) sampleHashes.clear();
+  sampleHashes.set(path, { stamp: read.stamp, sample });
+  return sample;
+}
+
+const sampleHashes = new Map<string, { stamp: string; sample: Sample }>();
+
+/**
+ * Opens `name` under the registry without following a link or waiting on a pipe: its stat stamp and size, and
+ * for "bytes" the part the sandbox is given. null when there is no such file; a string says what is wrong.
+ */
+function readSample(root: string, name: string, want: "stat"): { stamp: string; size: number } | string | null;
+function readSample(root: string, name: string, want: "bytes"): { stamp: string; size: number; bytes: Buffer } | string | null;
+function readSample(root: string, name: string, want: "stat" | "bytes"): { stamp: string; size: number; bytes?: Buffer } | string | null {
+  let fd: number;
+  try {
+    const dir = realpathSync(join(root, "samples"));
+    if (!`${dir}/`.startsWith(`${realpathSync(root)}/`)) return `the sample file ${name} is outside the registry (samples/ is a link); copy the file in`;
+    fd = openSync(join(root, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    if (code === "ELOOP") return `the sample file ${name} is a link; copy the file in instead`;
+    return `the sample file ${name} could not be read (${code ?? "error"})`;
+  }
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    if (!st.isFile()) return `the sample file ${name} is not a regular file; give a CSV with a header row`;
+    const size = Number(st.size);
+    const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    if (want === "stat") return { stamp, size };
+    const buffer = Buffer.alloc(Math.min(size, SAMPLE_MAX_BYTES));
+    let bytes = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0));
+    if (size > bytes.length) {
+      const end = bytes.lastIndexOf(0x0a);
+      if (end < 0) return `the first ${bytes.length} bytes of the sample file ${name} hold no complete row`;
+      bytes = bytes.subarray(0, end + 1);
+    }
+    return { stamp, size, bytes };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function cacheKey(sha256: string, env: PythonEnv, limits: SandboxLimits, sample: Sample | null): string {
   const loader = loaderBytes(loaderPath());
-  const sampleBytes = sample ? readFileSync(sample) : Buffer.alloc(0);
-  const hash = createHash("sha256").update(JSON.stringify({ env, limits })).update(loader).update(sampleBytes).digest("hex");
+  const hash = createHash("sha256")
+    .update(JSON.stringify({ env, limits, sample: sample?.sha256 ?? null }))
+    .update(loader)
+    .digest("hex");
   return `${sha256}-${hash.slice(0, 16)}`;
 }
 

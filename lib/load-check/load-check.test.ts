@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -20,6 +20,17 @@ function pickle(name: string, code: string): string {
   const file = join(dir, name);
   execFileSync(PYTHON, ["-c", `import pickle, sys\n${code}\nopen(sys.argv[1], "wb").write(pickle.dumps(obj, protocol=2))`, file]);
   return file;
+}
+
+/** A one-feature logistic regression saved as version `stem` in the test registry. */
+function oneFeatureModel(stem: string) {
+  const file = join(root, "models", `${stem}.joblib`);
+  execFileSync(PYTHON, [
+    "-c",
+    "import joblib, sys\nfrom sklearn.linear_model import LogisticRegression\njoblib.dump(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), sys.argv[1])",
+    file,
+  ]);
+  return { file: `models/${stem}.joblib`, sha256: sha(file), stem };
 }
 
 describe("loads_and_predicts: the model loaded and asked to predict, in a sandbox", () => {
@@ -103,6 +114,48 @@ describe("loads_and_predicts: the model loaded and asked to predict, in a sandbo
     const facts = await runLoadCheck(root, { file: `models/${stem}.joblib`, sha256: "e".repeat(64), stem }, "safe");
     expect(facts.status).toBe("not_run");
     expect(facts.detail).toMatch(/could not be copied for the sandbox \(ENOTREG\)/);
+  });
+
+  it("predicts on the team's sample rows (samples/{model_type}.csv), and new rows mean a new run", async () => {
+    const model = oneFeatureModel("sampled_logreg_20260104T000000Z");
+    const sample = join(root, "samples", "sampled_logreg.csv");
+    mkdirSync(join(root, "samples"), { recursive: true });
+    writeFileSync(sample, "x\n0.5\n2.0\n-1.0\n");
+    const on = { mode: "on" as const, source: "default" as const };
+    const first = await runLoadCheck(root, model, "safe", on);
+    expect(first).toMatchObject({ status: "passed", evidence: { outputShape: [3, 2], sample: "samples/sampled_logreg.csv (15 bytes)" } });
+    expect(peekLoadCheck(root, model, "safe", on)).toMatchObject({ state: "done", facts: { status: "passed" } });
+    writeFileSync(sample, "x\n0.5\n2.0\n-1.0\n4.0\n");
+    expect(peekLoadCheck(root, model, "safe", on)).toEqual({ state: "unchecked" });
+    expect(await runLoadCheck(root, model, "safe", on)).toMatchObject({ status: "passed", evidence: { outputShape: [4, 2] } });
+  });
+
+  it("reads the first 1 MiB of a large sample file, cut at a row's end, so a whole test set dropped there still works", async () => {
+    const model = oneFeatureModel("bigsample_logreg_20260105T000000Z");
+    mkdirSync(join(root, "samples"), { recursive: true });
+    writeFileSync(join(root, "samples", "bigsample_logreg.csv"), `x\n${"0.25\n".repeat(400_000)}`);
+    const facts = await runLoadCheck(root, model, "safe", { mode: "on", source: "default" });
+    expect(facts).toMatchObject({ status: "passed", evidence: { outputShape: [20, 2] } });
+    expect(String(facts.evidence.sample)).toMatch(/^samples\/bigsample_logreg\.csv \(first 1048572 of 2000002 bytes\)$/);
+  });
+
+  it("neither waits on a named pipe nor follows a link out of the registry for a sample file: it says what is wrong", async () => {
+    const on = { mode: "on" as const, source: "default" as const };
+    mkdirSync(join(root, "samples"), { recursive: true });
+    const piped = oneFeatureModel("pipesample_logreg_20260106T000000Z");
+    execFileSync("mkfifo", [join(root, "samples", "pipesample_logreg.csv")]);
+    // Nothing ever writes to the pipe: a page that read it to hash it would never render.
+    const look = peekLoadCheck(root, piped, "safe", on);
+    expect(look).toMatchObject({ state: "done", facts: { status: "not_run" } });
+    expect(look.state === "done" && look.facts.detail).toMatch(/samples\/pipesample_logreg\.csv is not a regular file/);
+
+    const linked = oneFeatureModel("linksample_logreg_20260107T000000Z");
+    const outside = join(dir, "secret.csv");
+    writeFileSync(outside, "x\n1\n");
+    symlinkSync(outside, join(root, "samples", "linksample_logreg.csv"));
+    const facts = await runLoadCheck(root, linked, "safe", on);
+    expect(facts.status).toBe("not_run");
+    expect(facts.detail).toMatch(/samples\/linksample_logreg\.csv is a link/);
   });
 
   it("never loads a file the static inspector did not judge safe", async () => {
