@@ -3,16 +3,16 @@
 //
 //   node scripts/bench-inspect.mjs [--mb 256] [--runs 5]
 //
-// Bundles lib/inspect/index.ts with esbuild's JS API (to /tmp/inspect-bench.mjs), builds
+// Bundles lib/inspect/index.ts (lib/inspect/tools/load-inspector.mjs), builds
 // synthetic joblib streams in memory and times inspectBytes on them, uncompressed and zlib/gzip:
 //   - array-heavy: the typical model shape, one big float64 array written inline by joblib;
 //   - opcode-heavy: a worst case, millions of small strings/ints/floats and no arrays;
 //   - real fixture: the 5 KB sklearn pipeline from the test corpus, inspected repeatedly.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
-import { build } from "esbuild";
+import { loadInspector } from "../lib/inspect/tools/load-inspector.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -23,16 +23,7 @@ const option = (name, fallback) => {
 const arrayMb = option("mb", 256);
 const runs = option("runs", 5);
 
-const outfile = "/tmp/inspect-bench.mjs";
-await build({
-  entryPoints: [path.join(root, "lib/inspect/index.ts")],
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  outfile,
-  logLevel: "warning",
-});
-const { inspectBytes } = await import(pathToFileURL(outfile).href);
+const { inspectBytes } = await loadInspector();
 
 /** Minimal pickle writer (opcodes as bytes), enough for the synthetic streams. */
 class Writer {

@@ -7,25 +7,14 @@
 // Prints a summary and the throughput; exits 1 on any mismatch.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { loadInspector } from "./load-inspector.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const dir = process.argv[2];
 if (!dir) {
   console.error("usage: check-generated.mjs GEN_DIR");
   process.exit(2);
 }
-const outfile = "/tmp/inspect-check-generated.mjs";
-await build({
-  entryPoints: [path.join(root, "lib/inspect/index.ts")],
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  outfile,
-  logLevel: "warning",
-});
-const { inspectBytes } = await import(pathToFileURL(outfile).href);
+const { inspectBytes } = await loadInspector();
 const { records } = JSON.parse(readFileSync(path.join(dir, "models.json"), "utf8"));
 
 const bad = [];

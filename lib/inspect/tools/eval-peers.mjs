@@ -8,25 +8,14 @@
 // judged anything else is a false positive (reported, not a failure). Exits 1 on a must_flag false negative.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { loadInspector } from "./load-inspector.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const corpus = process.argv[2];
 if (!corpus) {
   console.error("usage: eval-peers.mjs PEER_SCANNERS_DIR");
   process.exit(2);
 }
-const outfile = "/tmp/inspect-eval-peers.mjs";
-await build({
-  entryPoints: [path.join(root, "lib/inspect/index.ts")],
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  outfile,
-  logLevel: "warning",
-});
-const { inspectBytes } = await import(pathToFileURL(outfile).href);
+const { inspectBytes } = await loadInspector();
 
 const totals = { cases: 0, fn: [], fp: [], verdicts: {} };
 for (const scanner of ["picklescan", "fickling", "modelscan"]) {
