@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { setPerson } from "@/lib/approvals";
 import { allEvents, closeAudit, openAudit } from "@/lib/audit";
-import { createUser } from "@/lib/auth";
+import { createUser } from "@/lib/auth/test-support/accounts";
 import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { main } from "./main";
 

@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeAudit, openAudit, verifyStoredChain } from "@/lib/audit";
+import { createUser } from "@/lib/auth/test-support/accounts";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { AccountError, BROWSER_TTL_MS, createFirstAdmin, endSession, signIn, sweepExpired, userForToken } from "./accounts";
-import { createUser } from "./lifecycle";
 import { proxyConfig, proxyIdentity } from "./proxy-sign-in";
 import { can, PERMISSIONS, type Permission, parseRoles, ROLES, type Role, requireRoles } from "./roles";
 import { DAY, signInPolicy } from "./throttle";

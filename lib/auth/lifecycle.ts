@@ -188,18 +188,6 @@ function checkPassword(password: string, field: AccountField): void {
 }
 
 /**
- * createAccount for scripts and tests that name who creates the account by name alone: recorded as
- * `user.created` by `createdBy` through the command line. There is no way to create an account unrecorded.
- */
-export async function createUser(
-  db: AuditDb,
-  input: { username: string; password: string; roles: string[]; createdBy: string },
-): Promise<SessionUser> {
-  const account = await createAccount(db, { name: input.createdBy, role: "cli", source: "cli" }, input);
-  return { id: account.id, username: account.username, roles: account.roles };
-}
-
-/**
  * Creates an account (argon2id hash) and records `user.created`, in one transaction. Throws
  * AccountFieldError naming the field for a bad or taken name (a deleted account's name stays reserved),
  * a short password or no valid role.

@@ -5,7 +5,8 @@ import { format } from "node:util";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { allEvents, closeAudit, databaseFile, exportHead, exportText, openAudit, schemaFieldNames, secret } from "@/lib/audit";
-import { createUser, signIn } from "@/lib/auth";
+import { signIn } from "@/lib/auth";
+import { createUser } from "@/lib/auth/test-support/accounts";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 
 // Everything here is real (the wrapper, the actions' own schemas, the session lookup, the audit chain and

@@ -2,7 +2,8 @@ import { resolve } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { allEvents, closeAudit, openAudit } from "@/lib/audit";
 import { flushRefusals } from "@/lib/audit/refusals";
-import { createUser, signIn } from "@/lib/auth";
+import { signIn } from "@/lib/auth";
+import { createUser } from "@/lib/auth/test-support/accounts";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { listTrusted } from "@/lib/trust/trust-list";
 

@@ -3,7 +3,8 @@ import { resolve } from "node:path";
 import { format } from "node:util";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { allEvents, closeAudit, databaseFile, openAudit } from "@/lib/audit";
-import { createUser, signIn } from "@/lib/auth";
+import { signIn } from "@/lib/auth";
+import { createUser } from "@/lib/auth/test-support/accounts";
 import { removeRegistry, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { type Receiver, startReceiver } from "./test-support/receiver";
 
