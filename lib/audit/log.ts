@@ -4,7 +4,7 @@ import type { AuditEvent } from "@/lib/generated/prisma/client";
 import { type ChainedEvent, type ChainReport, eventHash, GENESIS, type HashedEvent, verifyChain } from "./chain";
 import type { AuditDb } from "./db";
 import type { Actor, EventInput } from "./events";
-import { enqueueDeliveries, notifyEnqueued, type OutboxTx, type WebhookEvent, webhookEventOf } from "./outbox";
+import { enqueueDeliveries, notifyEnqueued, type OutboxTx, webhookEventOf } from "./outbox";
 
 export * from "./events";
 

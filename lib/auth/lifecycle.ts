@@ -5,7 +5,7 @@ import { type Actor, recordEvent } from "@/lib/audit/log";
 import { LOCK_KEYS, lockForTransaction } from "@/lib/db";
 import type { Prisma, User } from "@/lib/generated/prisma/client";
 import { RegistryError } from "@/lib/registry/errors";
-import { AccountError, MIN_PASSWORD, type SessionUser, tokenId, USERNAME } from "./accounts";
+import { AccountError, MIN_PASSWORD, tokenId, USERNAME } from "./accounts";
 import { parseRoles, type Role, requireRoles } from "./roles";
 import { type Charge, chargeAttempt, refundAttempt, signInPolicy } from "./throttle";
 

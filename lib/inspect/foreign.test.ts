@@ -70,7 +70,7 @@ function zip(members: [string, Uint8Array, "stored" | "deflate"][]): Uint8Array 
 /** A .npy file of the given dtype whose data is `payload`. */
 function npy(descr: string, payload: Uint8Array): Uint8Array {
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (1,), }`;
-  header += " ".repeat(63 - ((10 + header.length) % 64)) + "\n";
+  header += `${" ".repeat(63 - ((10 + header.length) % 64))}\n`;
   const head = Buffer.alloc(10);
   Buffer.from([0x93, ...Buffer.from("NUMPY"), 1, 0]).copy(head);
   head.writeUInt16LE(header.length, 8);
