@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState, useTransition } from "react";
 import type { LoadCheckState } from "@/lib/load-check";
+import { progressText } from "@/lib/load-check/progress";
 import type { ActionResult } from "@/lib/server/action";
 import { useHydrated } from "./use-hydrated";
 
@@ -10,11 +11,6 @@ type StatusAction = (prev: unknown, input: { version: string }) => Promise<Actio
 type Running = Extract<LoadCheckState, { state: "running" }>;
 
 const POLL_MS = 1000;
-
-/** "Loading the model in the sandbox… 2.1 s / limit 60 s". Pure. */
-export function progressText(r: Pick<Running, "elapsedMs" | "limitMs">): string {
-  return `Loading the model in the sandbox… ${(r.elapsedMs / 1000).toFixed(1)} s / limit ${Math.round(r.limitMs / 1000)} s`;
-}
 
 /**
  * A running load check, followed by polling its status until it is answered (at most its wall-clock limit):

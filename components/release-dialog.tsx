@@ -9,6 +9,7 @@ import { kept } from "@/lib/views/form-values";
 import { fmtMetric } from "@/lib/views/format";
 import type { Preview } from "@/lib/views/preview";
 import type { LoadCheckState } from "@/lib/load-check";
+import { progressOfEvidence } from "@/lib/load-check/progress";
 import { LivePeriods } from "./live-periods";
 import { LoadCheckProgress } from "./load-check-panel";
 import { PlanChecks, PlanFiles, PlanMetrics } from "./release-plan-tables";
@@ -191,7 +192,7 @@ function PlanView(props: {
         <LoadCheckProgress
           version={plan.target.stem}
           status={props.loadCheckStatus}
-          initial={{ state: "running", elapsedMs: Number(loading.evidence.elapsedMs ?? 0), limitMs: Number(loading.evidence.limitMs ?? 0) }}
+          initial={{ state: "running", ...progressOfEvidence(loading.evidence) }}
           onDone={props.onLoadCheckDone}
         />
       ) : null}

@@ -28,6 +28,7 @@ import { pipeline } from "node:stream/promises";
 import type { LoadCheckFacts } from "@/lib/registry/checks";
 import type { JsonValue } from "@/lib/registry/metrics";
 import { type LoadCheckPolicy, loadCheckPolicyFromEnv } from "./mode";
+import { type LoadCheckProgress, progressText } from "./progress";
 import {
   DEFAULT_LIMITS,
   knownProbe,
@@ -40,6 +41,7 @@ import {
 } from "./sandbox";
 
 export { LOAD_CHECK_MODES, type LoadCheckMode, type LoadCheckPolicy, loadCheckPolicyFromEnv } from "./mode";
+export type { LoadCheckProgress } from "./progress";
 export { DEFAULT_LIMITS, probePython, sandboxUnavailable } from "./sandbox";
 
 /** The loader script: REGISTRY_LOAD_LOADER (set by the CLI's launcher), else lib/load-check/loader.py here. */
@@ -67,7 +69,7 @@ export interface ModelRef {
 /** Where a check stands without waiting for it: answered, running in the sandbox now, or never asked. */
 export type LoadCheckState =
   | { state: "done"; facts: LoadCheckFacts }
-  | { state: "running"; elapsedMs: number; limitMs: number }
+  | ({ state: "running" } & LoadCheckProgress)
   | { state: "unchecked" };
 
 /**
@@ -187,7 +189,9 @@ function prepare(
 }
 
 interface Job {
-  startedAt: number;
+  /** When it was asked for; `startedAt` when its sandbox started (null while it waits for a free one). */
+  queuedAt: number;
+  startedAt: number | null;
   limitMs: number;
   promise: Promise<LoadCheckFacts>;
   /** Set when the run is over. */
@@ -216,15 +220,51 @@ function startJob(root: string, model: ModelRef, ready: Ready, again = false): J
   const id = jobKey(root, ready.key);
   const known = map.get(id);
   if (known && (!known.facts || !again)) return known;
-  const job: Job = { startedAt: Date.now(), limitMs: ready.limits.wallMs, promise: Promise.resolve(null as never), facts: null };
-  job.promise = sandboxRun(root, model, ready).then((facts) => {
-    job.facts = facts;
+  const job: Job = { queuedAt: Date.now(), startedAt: null, limitMs: ready.limits.wallMs, promise: Promise.resolve(null as never), facts: null };
+  job.promise = sandboxTurn(() => {
+    job.startedAt = Date.now();
+  }).then(async (release) => {
+    try {
+      job.facts = await sandboxRun(root, model, ready);
+    } finally {
+      release();
+    }
     forgetOldest(map);
-    return facts;
+    return job.facts;
   });
   map.delete(id);
   map.set(id, job);
   return job;
+}
+
+const TURNS = Symbol.for("model-registry.load-check.turns");
+
+/** How many sandboxes may run at once in this process (REGISTRY_LOAD_CONCURRENCY, default 2): each may take a CPU and its memory limit. */
+export function sandboxConcurrency(env: Record<string, string | undefined> = process.env): number {
+  const n = Number(env.REGISTRY_LOAD_CONCURRENCY);
+  return Number.isInteger(n) && n > 0 ? n : 2;
+}
+
+/**
+ * Waits for a free sandbox (first come, first served; shared on globalThis like the runs): `onStart` is called
+ * the moment it is this run's turn, and the promise gives the function that frees the sandbox again.
+ */
+function sandboxTurn(onStart: () => void): Promise<() => void> {
+  const g = globalThis as unknown as Record<symbol, { busy: number; waiting: (() => void)[] } | undefined>;
+  g[TURNS] ??= { busy: 0, waiting: [] };
+  const turns = g[TURNS];
+  return new Promise((resolve) => {
+    const take = () => {
+      turns.busy++;
+      onStart();
+      resolve(() => {
+        turns.busy--;
+        turns.waiting.shift()?.();
+      });
+    };
+    if (turns.busy < sandboxConcurrency()) take();
+    else turns.waiting.push(take);
+  });
 }
 
 function forgetOldest(map: Map<string, Job>): void {
@@ -303,22 +343,20 @@ function sampleCopy(root: string, sample: Sample, dir: string): { file: string }
 }
 
 function stateOf(job: Job, policy: LoadCheckPolicy): LoadCheckState {
-  return job.facts
-    ? { state: "done", facts: stamp(job.facts, policy) }
-    : { state: "running", elapsedMs: Date.now() - job.startedAt, limitMs: job.limitMs };
+  return job.facts ? { state: "done", facts: stamp(job.facts, policy) } : { state: "running", ...progressOf(job) };
 }
 
-function progressOf(job: Job): { elapsedMs: number; limitMs: number } {
-  return { elapsedMs: Date.now() - job.startedAt, limitMs: job.limitMs };
+/** Time in the sandbox against its limit, or (`waiting`) time spent waiting for a free one. */
+function progressOf(job: Job): LoadCheckProgress {
+  return job.startedAt === null
+    ? { elapsedMs: Date.now() - job.queuedAt, limitMs: job.limitMs, waiting: { slots: sandboxConcurrency() } }
+    : { elapsedMs: Date.now() - job.startedAt, limitMs: job.limitMs };
 }
 
-function runningFacts({ elapsedMs, limitMs }: { elapsedMs: number; limitMs: number }): LoadCheckFacts {
-  return {
-    status: "running",
-    detail: `Loading the model in the sandbox… ${(elapsedMs / 1000).toFixed(1)} s / limit ${Math.round(limitMs / 1000)} s.`,
-    evidence: { elapsedMs, limitMs },
-  };
+function runningFacts(progress: LoadCheckProgress): LoadCheckFacts {
+  return { status: "running", detail: `${progressText(progress)}.`, evidence: { ...progress } };
 }
+
 
 /** Whether "not run" blocks is the setting's, now: a remembered or shared answer is stamped for this caller. */
 function stamp(facts: LoadCheckFacts, policy: LoadCheckPolicy): LoadCheckFacts {

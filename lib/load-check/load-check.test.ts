@@ -22,13 +22,14 @@ function pickle(name: string, code: string): string {
   return file;
 }
 
-/** A one-feature logistic regression saved as version `stem` in the test registry. */
-function oneFeatureModel(stem: string) {
+/** A one-feature logistic regression saved as version `stem` in the test registry (`c`: its C, for other bytes). */
+function oneFeatureModel(stem: string, c = 1) {
   const file = join(root, "models", `${stem}.joblib`);
   execFileSync(PYTHON, [
     "-c",
-    "import joblib, sys\nfrom sklearn.linear_model import LogisticRegression\njoblib.dump(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), sys.argv[1])",
+    "import joblib, sys\nfrom sklearn.linear_model import LogisticRegression\njoblib.dump(LogisticRegression(C=float(sys.argv[2])).fit([[0.0], [1.0]], [0, 1]), sys.argv[1])",
     file,
+    String(c),
   ]);
   return { file: `models/${stem}.joblib`, sha256: sha(file), stem };
 }
@@ -156,6 +157,24 @@ describe("loads_and_predicts: the model loaded and asked to predict, in a sandbo
     const facts = await runLoadCheck(root, linked, "safe", on);
     expect(facts.status).toBe("not_run");
     expect(facts.detail).toMatch(/samples\/linksample_logreg\.csv is a link/);
+  });
+
+  it("runs at most REGISTRY_LOAD_CONCURRENCY sandboxes at once: a later run waits its turn and says so", async () => {
+    const on = { mode: "on" as const, source: "default" as const };
+    const first = oneFeatureModel("queued_logreg_20260108T000000Z", 0.5);
+    const second = oneFeatureModel("queued_logreg_20260109T000000Z", 0.25);
+    process.env.REGISTRY_LOAD_CONCURRENCY = "1";
+    try {
+      expect(startLoadCheck(root, first, "safe", on)).toMatchObject({ state: "running" });
+      // The second cannot start before the first's sandbox has exited, which takes the event loop's turns.
+      expect(startLoadCheck(root, second, "safe", on)).toMatchObject({ state: "running", waiting: { slots: 1 } });
+      const preview = await runLoadCheck(root, second, "safe", { ...on, wait: false });
+      expect(preview.detail).toMatch(/^Waiting for a free sandbox \(1 run at a time\)… \d+\.\d s\.$/);
+      const [a, b] = await Promise.all([runLoadCheck(root, first, "safe", on), runLoadCheck(root, second, "safe", on)]);
+      expect([a.status, b.status]).toEqual(["passed", "passed"]);
+    } finally {
+      delete process.env.REGISTRY_LOAD_CONCURRENCY;
+    }
   });
 
   it("never loads a file the static inspector did not judge safe", async () => {
