@@ -8,11 +8,11 @@ import {
   constants,
   createWriteStream,
   existsSync,
+  fstatSync,
   fsyncSync,
   mkdirSync,
   openSync,
   readdirSync,
-  fstatSync,
   readFileSync,
   readSync,
   realpathSync,
@@ -357,7 +357,6 @@ function runningFacts(progress: LoadCheckProgress): LoadCheckFacts {
   return { status: "running", detail: `${progressText(progress)}.`, evidence: { ...progress } };
 }
 
-
 /** Whether "not run" blocks is the setting's, now: a remembered or shared answer is stamped for this caller. */
 function stamp(facts: LoadCheckFacts, policy: LoadCheckPolicy): LoadCheckFacts {
   if (facts.status !== "not_run") return facts;
@@ -419,11 +418,10 @@ function jsonOnly(value: unknown): JsonValue {
 /** The sandbox sees at most this much of a team's sample file (cut at a row's end): the loader reads 20 rows. */
 const SAMPLE_MAX_BYTES = 1024 ** 2;
 
-/** A team's sample rows for a model type, as the sandbox will see them: `bytes` is the part used. */
+/** A team's sample rows for a model type: the hash of the part the sandbox is given, and what the evidence says. */
 interface Sample {
   /** "samples/{model_type}.csv", for messages and evidence. */
   name: string;
-  path: string;
   sha256: string;
   /** What the evidence says was used, e.g. "samples/x.csv (19 bytes)". */
   note: string;
@@ -449,7 +447,6 @@ function sampleFile(root: string, stem: string): Sample | string | null {
   const used = read.bytes.length;
   const sample: Sample = {
     name,
-    path,
     sha256: createHash("sha256").update(read.bytes).digest("hex"),
     note: used === read.size ? `${name} (${used} bytes)` : `${name} (first ${used} of ${read.size} bytes)`,
   };
