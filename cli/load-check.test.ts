@@ -91,7 +91,7 @@ describe("registry promote with the loads_and_predicts check", () => {
     expect(sha(join(root, "models", "production_latest.joblib"))).toBe(sha(join(root, "models", `${BROKEN}.joblib`)));
   });
 
-  it("honours the registry's setting from the dashboard, which REGISTRY_LOAD_CHECK overrides", async () => {
+  it("honours the registry's setting from the dashboard, which REGISTRY_LOAD_CHECK may only tighten", async () => {
     // A registry of its own: the journey above changed production.
     const shared = root;
     root = tempRegistry();
@@ -125,9 +125,12 @@ async function settingJourney() {
   expect(required.code).toBe(3);
   expect(check(required)).toMatchObject({ passed: false, detail: expect.stringMatching(/^Not run: /) });
 
-  // The operator's environment wins over the stored setting.
-  const pinned = await registryWith({ ...noPython, REGISTRY_LOAD_CHECK: "on" }, "promote", "--version", BEST, "--dry-run");
-  expect(pinned.code).toBe(0);
+  // A caller's environment may only tighten the stored setting: "on" does not loosen "required".
+  const looser = await registryWith({ ...noPython, REGISTRY_LOAD_CHECK: "on" }, "promote", "--version", BEST, "--dry-run");
+  expect(looser.code).toBe(3);
+  await changeSetting(openAudit(root), admin, "loadCheck", "on", {});
+  const stricter = await registryWith({ ...noPython, REGISTRY_LOAD_CHECK: "required" }, "promote", "--version", BEST, "--dry-run");
+  expect(stricter.code).toBe(3);
 
   await changeSetting(openAudit(root), admin, "loadCheck", "off", {});
   const off = await registryWith({ REGISTRY_LOAD_CHECK: "" }, "show", BEST);

@@ -85,6 +85,9 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   users reset-password NAME [--password-stdin]
                                a temporary password (generated and shown, or read) that must
                                be changed at the next sign-in
+  users person NAME "FULL NAME OR EMAIL"
+                               who the account is for the two-person rule: accounts with one
+                               person count as one (an empty one: the username)
   webhooks add URL --secret-stdin --events model.promoted,model.rolled_back,promotion.refused
                                register a receiver of signed events (also rollback.refused);
                                the secret is read from stdin, stored encrypted, never shown again
@@ -92,9 +95,11 @@ Usage: registry <command> [options]   (every command takes --root DIR and --json
   webhooks deliveries ID       a webhook's latest deliveries with their attempts and status
   webhooks redeliver DELIVERY_ID | test ID (send a ping now; exit 3 if not delivered)
   webhooks send                send every due delivery once (where no server runs)
-  tokens create --name NAME --role ROLE [--expires 90d]
+  tokens create --name NAME --role ROLE [--expires 90d] [--user NAME --password-stdin]
                                an API token for the HTTP API (/api/v1), scoped to one role and
-                               expiring (at most 366 days); printed once, only its sha256 is kept
+                               expiring (at most 366 days); printed once, only its sha256 is kept;
+                               it asks for changes on behalf of its maker: the account named with
+                               --user, or the OS user (then it cannot ask under the two-person rule)
   tokens list | tokens revoke ID|NAME
   db migrate                   create and migrate the database (done on first use anyway): the
                                SQLite file, or PostgreSQL when DATABASE_URL is postgresql://…

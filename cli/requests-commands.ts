@@ -15,7 +15,7 @@ import type { Actor } from "@/lib/audit";
 import { openAudit } from "@/lib/audit";
 import { repairOnStart } from "@/lib/release";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
-import { readSettings } from "@/lib/settings/settings";
+import { APPROVAL_SETTING_KEYS, readSettings } from "@/lib/settings/settings";
 import { common, type Out, parse } from "./args";
 
 const USAGE =
@@ -61,7 +61,10 @@ async function list(args: string[], io: Out): Promise<number> {
   io.print(
     `Two-person rule: ${settings.approvals.value} (${settings.approvals.source}); requests expire after ${settings.approvalTtlHours.value} h; emergency rollback window ${settings.emergencyRollbackMinutes.value} min.`,
   );
-  if (settings.approvals.problem) io.print(`  ! ${settings.approvals.problem}`);
+  for (const key of APPROVAL_SETTING_KEYS) {
+    const warning = settings[key].problem ?? settings[key].ignored;
+    if (warning) io.print(`  ! ${warning}`);
+  }
   io.print(open.length ? `${open.length} open request${open.length === 1 ? "" : "s"}:` : "No open requests.");
   for (const r of open) io.print(renderRequest(r, now));
   if (closed?.length) {
@@ -172,8 +175,8 @@ export async function requesterFrom(
 ): Promise<Requester> {
   const identity = await accountFrom(root, values, io, osUser);
   return identity
-    ? { actor: { name: identity.username, role: identity.roles.join(","), source: "cli" }, identity }
-    : { actor, identity: null };
+    ? { actor: { name: identity.username, role: identity.roles.join(","), source: "cli" }, identity, osUser }
+    : { actor, identity: null, osUser };
 }
 
 async function readStdin(): Promise<string> {

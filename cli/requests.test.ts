@@ -1,10 +1,13 @@
 import { execFile } from "node:child_process";
+import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { setPerson } from "@/lib/approvals";
 import { allEvents, closeAudit, openAudit } from "@/lib/audit";
+import { resetPassword } from "@/lib/auth/lifecycle";
 import { createUser } from "@/lib/auth/test-support/accounts";
+import { changeSetting } from "@/lib/settings/settings";
 import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
 import { main } from "./main";
 
@@ -101,6 +104,65 @@ describe("registry promote under the two-person rule", () => {
     const r = await run(["promote", "--json", "--reason", "x", ...as("alice")], "not-her-password");
     expect(r).toMatchObject({ code: 4, json: { error: { code: "unauthenticated" } } });
     expect(JSON.stringify(r.json)).not.toContain("not-her-password");
+  });
+});
+
+describe("the two-person rule cannot be got round from a shell", () => {
+  it("REGISTRY_APPROVALS=off in the caller's environment does not loosen a rule the admin set to required", async () => {
+    delete process.env.REGISTRY_APPROVALS;
+    await changeSetting(openAudit(root), { name: "root", role: "admin", source: "web" }, "approvals", "required", {});
+    process.env.REGISTRY_APPROVALS = "off";
+    const before = fingerprint(root);
+    const r = await run(["promote", "--json", "--reason", "weekly", "--actor", "ci-bot"]);
+    expect(r).toMatchObject({ code: 2, json: { error: { code: "account_required" } } });
+    expect(fingerprint(root)).toEqual(before);
+    const list = await run(["requests", "list"]);
+    expect(list.text).toMatch(/Two-person rule: required \(database\)/);
+    expect(list.text).toMatch(/REGISTRY_APPROVALS=off is ignored/);
+  });
+
+  it("a temporary password from a reset is refused (exit 4): it only opens the page that changes it", async () => {
+    await resetPassword(openAudit(root), { name: "root", role: "admin", source: "cli" }, "alice", "temporary-pass-41");
+    const r = await run(["promote", "--json", "--reason", "weekly release", ...as("alice")], "temporary-pass-41");
+    expect(r).toMatchObject({ code: 4, json: { error: { code: "unauthenticated", message: expect.stringMatching(/change your password first/) } } });
+    expect(JSON.stringify(r.json)).not.toContain("temporary-pass-41");
+    const approve = await run(["requests", "list", "--json"]);
+    expect(approve.json.requests).toEqual([]);
+  });
+
+  it("--actor names the change; the OS user who ran it is recorded too, with the rule and its source", async () => {
+    process.env.REGISTRY_APPROVALS = "off";
+    expect((await run(["promote", "--reason", "weekly", "--actor", "ci-bot"])).code).toBe(0);
+    const promoted = (await allEvents(openAudit(root))).find((e) => e.action === "model.promoted")!;
+    expect(promoted.actor).toBe("ci-bot");
+    expect(JSON.parse(promoted.details)).toMatchObject({ osUser: userInfo().username, approvals: { mode: "off", source: "env" } });
+  });
+
+  it("a token made from a shell asks on behalf of the account named with --user; without one it cannot ask", async () => {
+    const bare = await run(["tokens", "create", "--name", "ci-shell", "--role", "releaser", "--json"]);
+    expect(bare).toMatchObject({ code: 0, json: { name: "ci-shell", warning: expect.stringMatching(/cannot ask/) } });
+    const made = await run(["tokens", "create", "--name", "ci-alice", "--role", "releaser", "--json", ...as("alice")], "alice-password");
+    expect(made.code).toBe(0);
+    expect(made.json.warning).toBeUndefined();
+    const db = openAudit(root);
+    expect(await db.apiToken.findFirst({ where: { name: "ci-alice" } })).toMatchObject({ createdBy: "alice" });
+    expect((await allEvents(db)).filter((e) => e.action === "token.created").map((e) => e.actor)).toEqual([userInfo().username, "alice"]);
+    // An account may make only a token of a role it holds (or any, as an admin); a wrong password makes none.
+    const viewer = await run(["tokens", "create", "--name", "x", "--role", "admin", "--json", ...as("bob")], "bob-password");
+    expect(viewer).toMatchObject({ code: 4, json: { error: { code: "forbidden" } } });
+    const guess = await run(["tokens", "create", "--name", "y", "--role", "releaser", "--json", ...as("bob")], "guess");
+    expect(guess).toMatchObject({ code: 4, json: { error: { code: "unauthenticated" } } });
+    expect(await db.apiToken.count()).toBe(2);
+  });
+
+  it("an approval setting the CLI cannot read is said, not silently replaced", async () => {
+    process.env.REGISTRY_APPROVAL_TTL_HOURS = "a day";
+    try {
+      const list = await run(["requests", "list"]);
+      expect(list.text).toMatch(/REGISTRY_APPROVAL_TTL_HOURS="a day" is not a whole number of hours/);
+    } finally {
+      delete process.env.REGISTRY_APPROVAL_TTL_HOURS;
+    }
   });
 });
 

@@ -1,28 +1,55 @@
 import { existsSync } from "node:fs";
 import { type Actor, databaseFile, openAudit } from "@/lib/audit";
 import { createApiToken, listApiTokens, parseExpiry, revokeApiToken } from "@/lib/auth/api-tokens";
+import { NotAuthorisedError } from "@/lib/approvals/errors";
+import { can, type Role } from "@/lib/auth/roles";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
+import { readSettings } from "@/lib/settings/settings";
 import { common, type Out, parse } from "./args";
 
-const USAGE = "Usage: registry tokens create --name NAME --role ROLE [--expires 90d] | list | revoke ID|NAME";
+const USAGE =
+  "Usage: registry tokens create --name NAME --role ROLE [--expires 90d] [--user NAME --password-stdin] | list | revoke ID|NAME";
 
 /**
  * `registry tokens create|list|revoke`: API tokens from a shell on the registry's machine. The OS user is
- * the actor (source "cli"); a new token is printed once and never stored.
+ * the actor (source "cli"), or the account named with --user (its password on standard input): a token
+ * asks for changes on its maker's behalf, and under the two-person rule only a token an account made may
+ * ask. A new token is printed once and never stored.
  */
 export async function tokensCommand(args: string[], io: Out, osUser: string): Promise<number> {
   const [sub, ...rest] = args;
   const by: Actor = { name: osUser, role: "cli", source: "cli" };
   switch (sub) {
     case "create": {
-      const { values } = parse(rest, { ...common, name: { type: "string" }, role: { type: "string" }, expires: { type: "string" } });
+      const { values } = parse(rest, {
+        ...common,
+        name: { type: "string" },
+        role: { type: "string" },
+        expires: { type: "string" },
+        user: { type: "string" },
+        "password-stdin": { type: "boolean" },
+      });
       if (!values.name || !values.role) throw new InvalidInputError(`${USAGE}.`);
       const expiresInMs = parseExpiry(values.expires);
-      const created = await createApiToken(openAudit(resolveRoot(values.root)), { name: values.name, role: values.role, expiresInMs, by });
-      if (io.json) io.printJson(created);
+      const root = resolveRoot(values.root);
+      const { accountFrom } = await import("./requests-commands");
+      const maker = await accountFrom(root, values, io, osUser);
+      if (maker && !maker.roles.includes("admin") && !maker.roles.includes(values.role as Role)) {
+        throw new NotAuthorisedError("forbidden", `${maker.username} is not a ${values.role} or an admin: they cannot make a ${values.role} token.`);
+      }
+      const made: Actor = maker ? { name: maker.username, role: maker.roles.join(",") || "none", source: "cli" } : by;
+      const db = openAudit(root);
+      const created = await createApiToken(db, { name: values.name, role: values.role, expiresInMs, by: made });
+      const rule = (await readSettings(db)).approvals.value;
+      const warning =
+        !maker && rule === "required" && can([created.role], "model.promote")
+          ? "The two-person rule is on and this token was made by no account: it cannot ask for a promotion or rollback. Make it with --user NAME --password-stdin to ask on that person's behalf."
+          : null;
+      if (io.json) io.printJson({ ...created, ...(warning ? { warning } : {}) });
       else {
         io.print(`Token "${created.name}" (${created.role}), expires ${created.expiresAt}. It is shown once; keep it secret:`);
         io.print(created.token);
+        if (warning) io.print(`! ${warning}`);
       }
       return 0;
     }

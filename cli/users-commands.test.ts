@@ -119,6 +119,21 @@ describe("registry users: the life cycle", () => {
     expect(JSON.parse(typed.stdout)).toEqual({ username: "bo", mustChangePassword: true, changed: true, sessionsEnded: 0 });
   });
 
+  it("sets who an account is for the two-person rule, audited; an empty one goes back to the username", async () => {
+    await seed();
+    const set = await run("users", "person", "bo", "Bo  Diaz", "--json");
+    expect(set).toMatchObject({ code: 0, json: { username: "bo", person: "Bo Diaz", previous: null, changed: true } });
+    expect((await run("users", "person", "bo", "Bo Diaz")).text).toMatch(/already Bo Diaz: nothing changed/);
+    expect((await run("users", "person", "bo", "", "--json")).json).toMatchObject({ person: null, previous: "Bo Diaz" });
+    const changed = await events("user.person_changed");
+    expect(changed.map((e) => [e.actor, JSON.parse(e.details).new])).toEqual([
+      [osUser, "Bo Diaz"],
+      [osUser, null],
+    ]);
+    expect((await run("users", "person", "bo")).code).toBe(2);
+    expect((await run("users", "person", "nosuch", "X")).code).toBe(2);
+  });
+
   it("deletes an account as a tombstone: the name stays reserved and listed as deleted", async () => {
     await seed();
     expect(await run("users", "delete", "bo", "--json")).toMatchObject({ code: 0, json: { username: "bo", deleted: true, changed: true } });

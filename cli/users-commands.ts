@@ -14,6 +14,7 @@ import {
   UnknownAccountError,
   USERNAME,
 } from "@/lib/auth";
+import { setPerson } from "@/lib/approvals/people";
 import { databaseTarget } from "@/lib/db/url";
 import { InvalidInputError, resolveRoot } from "@/lib/registry";
 import { common, type Out, parse } from "./args";
@@ -25,18 +26,19 @@ const USAGE: Record<string, string> = {
   enable: "registry users enable NAME",
   delete: "registry users delete NAME",
   "reset-password": "registry users reset-password NAME [--password-stdin]",
+  person: 'registry users person NAME "FULL NAME OR EMAIL" (or "" for none)',
 };
 
 /**
- * `registry users add|list|roles|disable|enable|delete|reset-password`: accounts from a shell, e.g. the
- * first admin on a new server. Every change is audited with the OS user as the actor (source "cli").
+ * `registry users add|list|roles|disable|enable|delete|reset-password|person`: accounts from a shell, e.g.
+ * the first admin on a new server. Every change is audited with the OS user as the actor (source "cli").
  */
 export async function usersCommand(args: string[], io: Out, actor: string): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parse(
     rest,
     { ...common, role: { type: "string", multiple: true }, "password-stdin": { type: "boolean" } },
-    1,
+    sub === "person" ? 2 : 1,
   );
   // Each subcommand takes only its own flags.
   const allowed: Record<string, string[]> = { add: ["role", "password-stdin"], roles: ["role"], "reset-password": ["password-stdin"] };
@@ -59,11 +61,13 @@ export async function usersCommand(args: string[], io: Out, actor: string): Prom
     }
     const usage = sub !== undefined && Object.hasOwn(USAGE, sub) ? USAGE[sub] : undefined;
     if (!usage)
-      throw new InvalidInputError("Usage: registry users add|list|roles|disable|enable|delete|reset-password (see `registry --help`).");
+      throw new InvalidInputError("Usage: registry users add|list|roles|disable|enable|delete|reset-password|person (see `registry --help`).");
     const name = positionals[0];
     if (!name) throw new InvalidInputError(`Usage: ${usage}`);
     if (!USERNAME.test(name)) throw new InvalidInputError("Usernames are 2–40 letters, digits, '.', '_' or '-'.");
     const roles = sub === "add" || sub === "roles" ? rolesOf(values.role) : [];
+    const person = positionals[1];
+    if (sub === "person" && person === undefined) throw new InvalidInputError(`Usage: ${usage}`);
     if (sub !== "add" && !hasDb) throw new UnknownAccountError(name);
     const generated = sub === "add" && !values["password-stdin"];
     const password = sub !== "add" ? "" : generated ? generatePassword() : (await readStdin()).trim();
@@ -95,6 +99,14 @@ export async function usersCommand(args: string[], io: Out, actor: string): Prom
       if (io.json) io.printJson({ ...r, deleted: true });
       else if (!r.changed) io.print(`${name} was already deleted: nothing changed.`);
       else io.print(`Deleted ${name}; the name stays reserved.${ended(r.sessionsEnded)}`);
+      return 0;
+    }
+    if (sub === "person") {
+      // The two-person rule's notion of one human: two accounts with the same person count as one.
+      const r = await setPerson(db, who, name, person ?? "");
+      if (io.json) io.printJson({ username: name, person: r.person, previous: r.old, changed: r.old !== r.person });
+      else if (r.old === r.person) io.print(`${name} is already ${r.person ?? "(their username)"}: nothing changed.`);
+      else io.print(`${name} is now ${r.person ?? "(their username)"} for the two-person rule (was ${r.old ?? "(their username)"}).`);
       return 0;
     }
     // reset-password

@@ -135,15 +135,16 @@ function SettingsFacts({ settings }: { settings: Settings }) {
             : s.source === "database"
               ? `set by ${s.updatedBy ?? "an admin"} ${s.updatedAt ? fmtTime(s.updatedAt) : ""}`
               : "default";
+        const warning = s.problem ?? s.ignored;
         return (
           <div key={key} className="facts-row">
             <dt>{def.label}</dt>
             <dd>
               <strong>{def.show(s.value as never)}</strong> <span className="muted">({from})</span>
-              {s.problem ? (
+              {warning ? (
                 <span className="form-error" role="alert">
                   {" "}
-                  {s.problem}
+                  {warning}
                 </span>
               ) : null}
             </dd>

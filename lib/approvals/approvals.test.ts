@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Actor, allEvents, closeAudit, openAudit, recordEvent } from "@/lib/audit";
 import { signIn, userForToken } from "@/lib/auth";
 import { createApiToken, tokenForBearer } from "@/lib/auth/api-tokens";
+import { resetPassword } from "@/lib/auth/lifecycle";
 import { createUser } from "@/lib/auth/test-support/accounts";
 import { DEFAULT_MIN_SCORE } from "@/lib/registry";
 import { BEST, fingerprint, PRODUCTION, removeRegistry, sha, tempRegistry } from "@/lib/registry/test-support/fixture";
@@ -168,18 +169,33 @@ describe("the database side", () => {
 });
 
 describe("settings", () => {
-  it("default off; the dashboard's value next, audited with old and new; the environment pins it", async () => {
+  it("default off; the dashboard's value next, audited with old and new; the environment may only tighten it", async () => {
     const db = openAudit(root);
     expect((await readSettings(db, {})).approvals).toMatchObject({ value: "off", source: "default" });
+    // With nothing stored, the environment stands in for the default, either way.
+    expect((await readSettings(db, { REGISTRY_APPROVALS: "required" })).approvals).toMatchObject({ value: "required", source: "env" });
+    expect((await readSettings(db, { REGISTRY_APPROVALS: "off" })).approvals).toMatchObject({ value: "off", source: "env" });
     await changeSetting(db, ADMIN, "approvals", "required", {});
     expect((await readSettings(db, {})).approvals).toMatchObject({ value: "required", source: "database", updatedBy: "root-admin" });
     const [changed] = (await allEvents(db)).filter((e) => e.action === "settings.changed");
     expect(JSON.parse(changed!.details)).toMatchObject({ key: "approvals", old: "off", new: "required" });
 
-    const pinned = { REGISTRY_APPROVALS: "off" };
-    expect((await readSettings(db, pinned)).approvals).toMatchObject({ value: "off", source: "env" });
-    await expect(changeSetting(db, ADMIN, "approvals", "required", pinned)).rejects.toMatchObject({ code: "setting_pinned" });
+    // A caller's own environment cannot loosen what the admin required; it is told so.
+    const loose = { REGISTRY_APPROVALS: "off", REGISTRY_APPROVAL_TTL_HOURS: "720", REGISTRY_EMERGENCY_ROLLBACK_MINUTES: "1440" };
+    await changeSetting(db, ADMIN, "approvalTtlHours", "2", {});
+    await changeSetting(db, ADMIN, "emergencyRollbackMinutes", "0", {});
+    const s = await readSettings(db, loose);
+    expect(s.approvals).toMatchObject({ value: "required", source: "database", ignored: expect.stringMatching(/REGISTRY_APPROVALS=off is ignored/) });
+    expect(s.approvalTtlHours).toMatchObject({ value: 2, source: "database", ignored: expect.any(String) });
+    expect(s.emergencyRollbackMinutes).toMatchObject({ value: 0, source: "database", ignored: expect.any(String) });
+    // A stricter environment applies and pins: the dashboard cannot loosen it, but may tighten.
+    const strict = { REGISTRY_APPROVALS: "required", REGISTRY_APPROVAL_TTL_HOURS: "1" };
+    expect((await readSettings(db, strict)).approvalTtlHours).toMatchObject({ value: 1, source: "env", ignored: null });
+    await changeSetting(db, ADMIN, "approvals", "off", {});
+    expect((await readSettings(db, strict)).approvals).toMatchObject({ value: "required", source: "env" });
+    await expect(changeSetting(db, ADMIN, "approvals", "off", strict)).rejects.toMatchObject({ code: "setting_pinned" });
     expect((await allEvents(db)).at(-1)).toMatchObject({ action: "settings.change_refused", outcome: "refused" });
+    expect((await changeSetting(db, ADMIN, "approvals", "required", strict)).changed).toBe(true);
     await expect(changeSetting(db, ADMIN, "approvalTtlHours", "0", {})).rejects.toMatchObject({ code: "invalid_input" });
   });
 
@@ -297,6 +313,55 @@ describe("the two-person rule", () => {
     await expect(approveRequest(root, request.id, renamed, "a new me")).rejects.toMatchObject({ code: "self_approval" });
     await approveRequest(root, request.id, bob, "checked the run");
     expect(live()).toBe(modelSha(BEST));
+  });
+
+  it("under the two-person rule, a token whose maker has no account cannot ask: nobody could tell who asked", async () => {
+    await requireApprovals();
+    const alice = await account("alice", ["releaser"]);
+    const db = openAudit(root);
+    // Made from a shell with no account named: its maker is only an OS user, who may also hold an account.
+    const made = await createApiToken(db, { name: "ci-shell", role: "releaser", expiresInMs: 86_400_000, by: { name: "ops", role: "cli", source: "cli" } });
+    const check = await tokenForBearer(db, `Bearer ${made.token}`);
+    if (!check.ok) throw new Error(check.why);
+    const pipeline = await identityOfToken(db, check.token);
+    expect(pipeline).toMatchObject({ accountId: null, madeBy: "ops" });
+    const before = fingerprint(root);
+    await expect(
+      submitChange(root, { ...promoteBest, version: BEST }, { actor: { name: "ci-shell", role: "releaser", source: "api" }, identity: pipeline }),
+    ).rejects.toMatchObject({ code: "account_required", message: expect.stringMatching(/--user NAME --password-stdin/) });
+    expect(fingerprint(root)).toEqual(before);
+    expect(await openRequests(db, new Date(), "web")).toHaveLength(0);
+
+    // A token an account made asks on that account's behalf, and the request says so.
+    const byAlice = await createApiToken(db, { name: "ci-alice", role: "releaser", expiresInMs: 86_400_000, by: { name: "alice", role: "releaser", source: "cli" } });
+    const aliceCheck = await tokenForBearer(db, `Bearer ${byAlice.token}`);
+    if (!aliceCheck.ok) throw new Error(aliceCheck.why);
+    const request = await requestBest(await identityOfToken(db, aliceCheck.token));
+    const asked = (await allEvents(db)).find((e) => e.action === "approval.requested" && e.outcome === "succeeded")!;
+    expect(JSON.parse(asked.details)).toMatchObject({ tokenMadeBy: "alice", requesterPerson: alice.person });
+    await expect(approveRequest(root, request.id, alice, "mine")).rejects.toMatchObject({ code: "self_approval" });
+  });
+
+  it("each change event names the two-person rule in force and where it comes from", async () => {
+    const alice = await account("alice", ["releaser"]);
+    await submitChange(
+      root,
+      { ...promoteBest, version: BEST },
+      { actor: { name: "ci-bot", role: "cli", source: "cli" }, identity: null, osUser: "deploy" },
+      { env: { REGISTRY_APPROVALS: "off" } },
+    );
+    const db = openAudit(root);
+    const promoted = (await allEvents(db)).find((e) => e.action === "model.promoted")!;
+    expect(JSON.parse(promoted.details)).toMatchObject({ approvals: { mode: "off", source: "env" }, osUser: "deploy" });
+    await requireApprovals();
+    await submitChange(
+      root,
+      { ...promoteBest, kind: "rollback", version: PRODUCTION, reason: "back to the old one" },
+      { actor: { name: "alice", role: "releaser", source: "web" }, identity: alice },
+      { env: { REGISTRY_APPROVALS: "off" } },
+    );
+    const asked = (await allEvents(db)).filter((e) => e.action.startsWith("approval.requested") || e.action === "model.rolled_back").at(-1)!;
+    expect(JSON.parse(asked.details)).toMatchObject({ approvals: { mode: "required", source: "database" } });
   });
 
   it("an admin who renames the requester's person does not let their other account approve", async () => {
@@ -450,6 +515,18 @@ describe("the two-person rule", () => {
     expect(await db.session.count()).toBe(0);
     for (let i = 0; i < 5; i++) await authenticate(db, "alice", `guess ${i}`, "cli:test").catch(() => undefined);
     await expect(authenticate(db, "alice", "alice-password", "cli:test")).rejects.toThrow(/Too many/);
+  });
+
+  it("refuses a temporary password an admin reset: it only opens the page that changes it", async () => {
+    await account("alice", ["releaser"]);
+    const db = openAudit(root);
+    await resetPassword(db, ADMIN, "alice", "temporary-pass-41");
+    await expect(authenticate(db, "alice", "temporary-pass-41", "cli:test")).rejects.toMatchObject({
+      code: "unauthenticated",
+      exitCode: 4,
+      message: expect.stringMatching(/change (your|the) password first/),
+    });
+    expect(await db.session.count()).toBe(0);
   });
 
   it("settles a request left 'approving' by a crash from what the audit log shows", async () => {

@@ -17,6 +17,8 @@ export interface Identity {
   source: "web" | "cli" | "api";
   /** The operating-system user of a CLI process, for the record. */
   osUser?: string;
+  /** For an API token: the name of whoever made it (an account, or an OS user for a token made from a shell). */
+  madeBy?: string;
 }
 
 const MAX_PERSON = 200;
@@ -73,6 +75,7 @@ export async function identityOfToken(db: AuditDb, token: { name: string; role: 
     person: normalizePerson(maker ? maker.person || maker.username : token.createdBy),
     roles: [token.role],
     source: "api",
+    madeBy: token.createdBy,
   };
 }
 

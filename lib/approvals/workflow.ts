@@ -13,7 +13,7 @@ import {
   SourceChangedError,
   planFromDisk,
 } from "@/lib/registry";
-import { loadCheckPolicyOf, type SettingValues, settingValues } from "@/lib/settings/settings";
+import { loadCheckPolicyOf, readSettings, type SettingValues, valuesOf } from "@/lib/settings/settings";
 import { trustPolicy } from "@/lib/trust/trust-list";
 import { AccountRequiredError, ApprovalRefusedError, NotAuthorisedError, RequestStaleError, UnknownRequestError } from "./errors";
 import type { Identity } from "./people";
@@ -25,6 +25,8 @@ export interface Requester {
   actor: Actor;
   /** Null for the CLI's bare --actor: enough when approvals are off, refused when they are required. */
   identity: Identity | null;
+  /** The operating-system user of a CLI process, recorded with or without an account. */
+  osUser?: string;
 }
 
 /** The audit actor of an identity: its username, its roles, its door. */
@@ -94,8 +96,14 @@ export interface SubmitOptions {
  */
 export async function submitChange(root: string, change: ChangeRequest, who: Requester, opts: SubmitOptions = {}): Promise<Submission> {
   const db = openAudit(root);
-  const settings = await settingValues(db, opts.env);
-  const osUser = who.identity?.osUser ? { osUser: who.identity.osUser } : {};
+  const read = await readSettings(db, opts.env);
+  const settings = valuesOf(read);
+  const osUserName = who.osUser ?? who.identity?.osUser;
+  // Every event of the change says who ran it and under which rule, and where that rule came from.
+  const osUser = {
+    ...(osUserName ? { osUser: osUserName } : {}),
+    approvals: { mode: read.approvals.value, source: read.approvals.source },
+  };
   if (settings.approvals === "off") {
     const outcome = await release(root, change, who.actor, { expected: opts.expected, details: { ...osUser } });
     return { ...outcome, request: null, emergency: false };
@@ -105,6 +113,21 @@ export async function submitChange(root: string, change: ChangeRequest, who: Req
     throw new AccountRequiredError(
       "The two-person rule is on: a change needs an account, and a second releaser approves it. Pass --user NAME --password-stdin.",
     );
+  }
+  if (id.source === "api" && id.accountId === null) {
+    // Its maker is only a name (an OS user, or a deleted account): the rule could not tell them from an approver.
+    const message = `The two-person rule is on, and token "${id.username}" was made by ${id.madeBy ?? "someone"}, who has no account here: a token asks on its maker's behalf. Have a releaser make it on /admin/tokens or with \`registry tokens create … --user NAME --password-stdin\`.`;
+    // Once per token: a pipeline retrying does not grow the log.
+    const seen = await db.auditEvent.count({ where: { action: "approval.requested", outcome: "refused", actor: who.actor.name, reason: message } });
+    if (seen === 0) {
+      await recordEvent(db, who.actor, {
+        action: "approval.requested",
+        outcome: "refused",
+        reason: message,
+        details: { code: "account_required", kind: change.kind, version: change.version ?? null, tokenMadeBy: id.madeBy ?? null, ...osUser },
+      });
+    }
+    throw new AccountRequiredError(message);
   }
   if (!can(id.roles, "model.promote"))
     throw new NotAuthorisedError("forbidden", `${id.username} is not a releaser: only releasers may ask for a change.`);
@@ -137,7 +160,14 @@ export async function submitChange(root: string, change: ChangeRequest, who: Req
     checks: plan.checks,
     reason: change.reason?.trim() || null,
   };
-  const base = { kind: plan.kind, overrides: plan.overrides, files: plan.files, ...osUser };
+  const base = {
+    kind: plan.kind,
+    overrides: plan.overrides,
+    files: plan.files,
+    requesterPerson: id.person,
+    ...(id.madeBy ? { tokenMadeBy: id.madeBy } : {}),
+    ...osUser,
+  };
   const stale = opts.expected ? staleAgainstPreview(plan, opts.expected) : null;
   if (stale) {
     await recordEvent(db, actorOf(id), {
@@ -196,7 +226,7 @@ export async function submitChange(root: string, change: ChangeRequest, who: Req
     action: "approval.requested",
     outcome: "succeeded",
     reason,
-    details: { ...e.details, ...osUser },
+    details: { ...e.details, requesterPerson: id.person, ...(id.madeBy ? { tokenMadeBy: id.madeBy } : {}), ...osUser },
   });
   return { status: "requested", plan, correlationId: uid, request, emergency: false };
 }

@@ -28,7 +28,7 @@ describe("the load-check setting", () => {
     expect(await loadCheckPolicyOf(root, { REGISTRY_LOAD_CHECK: "required" })).toEqual({ mode: "required", source: "env" });
   });
 
-  it("takes the admin's stored value, audited with the old and new value, unless the environment pins it", async () => {
+  it("takes the admin's stored value, audited with the old and new value; the environment may only tighten it", async () => {
     const db = openAudit(root);
     expect((await changeSetting(db, ADMIN, "loadCheck", "required", {})).changed).toBe(true);
     expect(await loadCheckPolicyOf(root, {})).toEqual({ mode: "required", source: "database" });
@@ -37,10 +37,13 @@ describe("the load-check setting", () => {
     expect(changed).toHaveLength(1);
     expect(JSON.parse(changed[0]!.details)).toMatchObject({ key: "loadCheck", old: "on", new: "required", oldSource: "default" });
 
-    // The operator's environment wins over the dashboard, and the dashboard cannot change a pinned value.
-    const pinned = { REGISTRY_LOAD_CHECK: "off" };
-    expect(await loadCheckPolicyOf(root, pinned)).toEqual({ mode: "off", source: "env" });
-    await expect(changeSetting(db, ADMIN, "loadCheck", "on", pinned)).rejects.toMatchObject({ code: "setting_pinned" });
+    // The environment may only tighten the dashboard's value: looser is ignored, stricter applies and cannot be loosened here.
+    expect(await loadCheckPolicyOf(root, { REGISTRY_LOAD_CHECK: "off" })).toEqual({ mode: "required", source: "database" });
+    expect((await readSettings(db, { REGISTRY_LOAD_CHECK: "off" })).loadCheck.ignored).toMatch(/REGISTRY_LOAD_CHECK=off is ignored/);
+    await changeSetting(db, ADMIN, "loadCheck", "off", {});
+    const pinned = { REGISTRY_LOAD_CHECK: "on" };
+    expect(await loadCheckPolicyOf(root, pinned)).toEqual({ mode: "on", source: "env" });
+    await expect(changeSetting(db, ADMIN, "loadCheck", "off", pinned)).rejects.toMatchObject({ code: "setting_pinned" });
     expect((await allEvents(db)).map((e) => e.action)).toContain("settings.change_refused");
     await expect(changeSetting(db, ADMIN, "loadCheck", "sometimes", {})).rejects.toMatchObject({ code: "invalid_input" });
   });
@@ -51,6 +54,7 @@ describe("the load-check setting", () => {
       expect(await loadCheckPolicyOf(root, { REGISTRY_LOAD_CHECK: text })).toEqual({ mode: "required", source: "env" });
     }
     await changeSetting(openAudit(root), ADMIN, "loadCheck", "off", {});
+    // Over a stored "off", every environment value is at least as strict, so it applies (and "" is unset).
     for (const text of ["off", "on", "required", " Required ", ""]) {
       const env = { REGISTRY_LOAD_CHECK: text };
       expect(await loadCheckPolicyOf(root, env)).toEqual(text.trim() ? loadCheckPolicyFromEnv(env) : { mode: "off", source: "database" });

@@ -6,10 +6,11 @@ import { LOAD_CHECK_MODES, type LoadCheckMode, type LoadCheckPolicy } from "@/li
 import { InvalidInputError, RegistryError } from "@/lib/registry/errors";
 
 /**
- * Registry settings an admin may change in the dashboard. Each has an environment variable that, when set,
- * pins it: the dashboard shows it and cannot change it (a team that turns the two-person rule on in its
- * deployment wants it to stay on). Unset, the value stored in the database applies, else the default.
- * A value that does not parse fails closed: approvals required, no emergency window, the load check required.
+ * Registry settings an admin may change in the dashboard. Each has an environment variable that may only
+ * tighten what the admin stored: the stricter of the two applies, so a deployment that turns the two-person
+ * rule on keeps it on, and a caller's own shell (the CLI reads it) cannot turn off what the admin required.
+ * With nothing stored, the environment stands in for the default. A value that does not parse fails
+ * closed: approvals required, no emergency window, the load check required.
  */
 export const SETTING_KEYS = ["approvals", "approvalTtlHours", "emergencyRollbackMinutes", "loadCheck"] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
@@ -35,6 +36,8 @@ interface Definition<K extends SettingKey> {
   /** The typed value, or an explanation of what is accepted. */
   parse(text: string): { ok: true; value: SettingValues[K] } | { ok: false; expected: string };
   show(value: SettingValues[K]): string;
+  /** How strict a value is: higher is stricter (the environment may only raise it). */
+  strictness(value: SettingValues[K]): number;
 }
 
 function wholeNumber(min: number, max: number, unit: string) {
@@ -58,6 +61,7 @@ export const SETTINGS: { [K in SettingKey]: Definition<K> } = {
       return t === "off" || t === "required" ? { ok: true, value: t } : { ok: false, expected: '"off" or "required"' };
     },
     show: (v) => v,
+    strictness: (v) => (v === "required" ? 1 : 0),
   },
   approvalTtlHours: {
     env: "REGISTRY_APPROVAL_TTL_HOURS",
@@ -66,6 +70,8 @@ export const SETTINGS: { [K in SettingKey]: Definition<K> } = {
     failClosed: 24,
     parse: wholeNumber(1, 720, "hours"),
     show: (v) => `${v} h`,
+    // A request that expires sooner is stricter.
+    strictness: (v) => -v,
   },
   emergencyRollbackMinutes: {
     env: "REGISTRY_EMERGENCY_ROLLBACK_MINUTES",
@@ -74,6 +80,8 @@ export const SETTINGS: { [K in SettingKey]: Definition<K> } = {
     failClosed: 0,
     parse: wholeNumber(0, 1440, "minutes"),
     show: (v) => (v === 0 ? "off" : `${v} min`),
+    // A shorter window skips approval for less long.
+    strictness: (v) => -v,
   },
   loadCheck: {
     env: "REGISTRY_LOAD_CHECK",
@@ -87,15 +95,18 @@ export const SETTINGS: { [K in SettingKey]: Definition<K> } = {
         : { ok: false, expected: '"off", "on" or "required"' };
     },
     show: (v) => (v === "on" ? "on (not run does not block)" : v === "required" ? "required (not run blocks)" : "off"),
+    strictness: (v) => LOAD_CHECK_MODES.indexOf(v),
   },
 };
 
 export interface Effective<T> {
   value: T;
-  /** Where the value comes from: the environment pins it; the database is the dashboard's setting. */
+  /** Where the value comes from: the environment (at least as strict as the stored value), the dashboard's setting, or neither. */
   source: "env" | "database" | "default";
   /** A set value that did not parse, and what applies instead. */
   problem: string | null;
+  /** An environment value looser than the stored setting, which therefore does not apply. */
+  ignored: string | null;
   updatedAt: string | null;
   updatedBy: string | null;
 }
@@ -110,24 +121,34 @@ export class SettingPinnedError extends RegistryError {
 
 type Env = Record<string, string | undefined>;
 
-/** The settings in force: each from its environment variable when set, else the database, else its default. Reads only. */
+/**
+ * The settings in force. Each is the stricter of its environment variable and the value stored from the
+ * dashboard; with nothing stored, the environment when set, else the default. Reads only.
+ */
 export async function readSettings(db: AuditDb, env: Env = process.env): Promise<Settings> {
   const rows = await db.setting.findMany({ where: { key: { in: [...SETTING_KEYS] } } });
   const stored = new Map(rows.map((r) => [r.key, r]));
   const out = {} as Record<SettingKey, Effective<unknown>>;
   for (const key of SETTING_KEYS) {
     const def = SETTINGS[key] as Definition<SettingKey>;
-    const fromEnv = env[def.env];
     const row = stored.get(key);
-    if (fromEnv !== undefined && fromEnv !== "") {
-      out[key] = resolved(def, fromEnv, "env", `${def.env}="${fromEnv.slice(0, 40)}"`, null, null);
-    } else if (row) {
-      out[key] = resolved(def, row.value, "database", `the stored value "${row.value.slice(0, 40)}"`, row.updatedAt, row.updatedBy);
+    const fromEnv = envValue(def, env);
+    const fromDb = row
+      ? resolved(def, row.value, "database", `the stored value "${row.value.slice(0, 40)}"`, row.updatedAt, row.updatedBy)
+      : null;
+    if (fromEnv && fromDb && def.strictness(fromDb.value) > def.strictness(fromEnv.value)) {
+      const ignored = `${def.env}=${def.show(fromEnv.value)} is ignored: the environment may only tighten the registry's setting (${def.show(fromDb.value)}).`;
+      out[key] = { ...fromDb, ignored };
     } else {
-      out[key] = { value: def.fallback, source: "default", problem: null, updatedAt: null, updatedBy: null };
+      out[key] = fromEnv ?? fromDb ?? { value: def.fallback, source: "default", problem: null, ignored: null, updatedAt: null, updatedBy: null };
     }
   }
   return out as Settings;
+}
+
+function envValue<K extends SettingKey>(def: Definition<K>, env: Env): Effective<SettingValues[K]> | null {
+  const text = env[def.env];
+  return text === undefined || text === "" ? null : resolved(def, text, "env", `${def.env}="${text.slice(0, 40)}"`, null, null);
 }
 
 function resolved<K extends SettingKey>(
@@ -139,11 +160,12 @@ function resolved<K extends SettingKey>(
   updatedBy: string | null,
 ): Effective<SettingValues[K]> {
   const parsed = def.parse(text);
-  if (parsed.ok) return { value: parsed.value, source, problem: null, updatedAt, updatedBy };
+  if (parsed.ok) return { value: parsed.value, source, problem: null, ignored: null, updatedAt, updatedBy };
   return {
     value: def.failClosed,
     source,
     problem: `${what} is not ${parsed.expected}: ${def.show(def.failClosed)} applies until it is fixed.`,
+    ignored: null,
     updatedAt,
     updatedBy,
   };
@@ -151,7 +173,11 @@ function resolved<K extends SettingKey>(
 
 /** Just the values in force. Reads only. */
 export async function settingValues(db: AuditDb, env: Env = process.env): Promise<SettingValues> {
-  const s = await readSettings(db, env);
+  return valuesOf(await readSettings(db, env));
+}
+
+/** The values of settings already read. Pure. */
+export function valuesOf(s: Settings): SettingValues {
   return {
     approvals: s.approvals.value,
     approvalTtlHours: s.approvalTtlHours.value,
@@ -177,15 +203,13 @@ export function loadCheckPolicy(settings: Pick<Settings, "loadCheck">): LoadChec
 
 function fromEnvOnly<K extends SettingKey>(key: K, env: Env): Effective<SettingValues[K]> {
   const def = SETTINGS[key] as Definition<K>;
-  const fromEnv = env[def.env];
-  if (fromEnv !== undefined && fromEnv !== "") return resolved(def, fromEnv, "env", `${def.env}="${fromEnv.slice(0, 40)}"`, null, null);
-  return { value: def.fallback, source: "default", problem: null, updatedAt: null, updatedBy: null };
+  return envValue(def, env) ?? { value: def.fallback, source: "default", problem: null, ignored: null, updatedAt: null, updatedBy: null };
 }
 
 /**
  * Stores a setting from the dashboard and audits it as `settings.changed` with the old and new value.
- * Refuses (and audits as `settings.change_refused`) a setting the environment pins; throws
- * InvalidInputError for a value that does not parse. No event when the value does not change.
+ * Refuses (and audits as `settings.change_refused`) a value looser than the environment's, which would
+ * not apply; throws InvalidInputError for a value that does not parse. No event when nothing changes.
  */
 export async function changeSetting(
   db: AuditDb,
@@ -200,8 +224,9 @@ export async function changeSetting(
   const before = (await readSettings(db, env))[key];
   const old = String(before.value);
   const value = String(parsed.value);
-  if (before.source === "env") {
-    const message = `${def.label} is pinned by ${def.env} in the server's environment: it cannot be changed here.`;
+  const floor = envValue(def, env);
+  if (floor && def.strictness(parsed.value) < def.strictness(floor.value)) {
+    const message = `${def.label} is pinned by ${def.env} in the server's environment to at least ${def.show(floor.value)}: it cannot be loosened here.`;
     await recordEvent(db, actor, {
       action: "settings.change_refused",
       outcome: "refused",
@@ -210,7 +235,9 @@ export async function changeSetting(
     });
     throw new SettingPinnedError(message);
   }
-  if (old === value && !before.problem) return { changed: false, old, new: value };
+  const row = await db.setting.findUnique({ where: { key } });
+  const storedNow = row ? row.value : before.source === "default" ? old : null;
+  if (storedNow === value) return { changed: false, old, new: value };
   const at = new Date().toISOString();
   await db.setting.upsert({
     where: { key },

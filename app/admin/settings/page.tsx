@@ -88,7 +88,7 @@ function LoadCheckCard({ setting }: { setting: Awaited<ReturnType<typeof readSet
         {Math.round(limits.memoryBytes / 1024 ** 2)} MiB. In force:{" "}
         <strong data-testid="load-check-mode">{SETTINGS.loadCheck.show(setting.value)}</strong> ({from}).
       </p>
-      {setting.problem ? <p className="alert alert-warn">{setting.problem}</p> : null}
+      {setting.problem || setting.ignored ? <p className="alert alert-warn">{setting.problem ?? setting.ignored}</p> : null}
       <LoadCheckSettingForm
         action={loadCheckSettingAction}
         value={setting.value}
