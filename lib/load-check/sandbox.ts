@@ -210,7 +210,8 @@ export function runSandboxed(
   ];
   const started = Date.now();
   return new Promise((done) => {
-    const child = spawn(BWRAP, args, { stdio: ["ignore", "pipe", "pipe"] });
+    // An empty environment: bwrap is pid 1 inside, and its /proc/1/environ would show the server's secrets.
+    const child = spawn(BWRAP, args, { env: {}, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     let killedFor: string | null = null;
