@@ -211,7 +211,7 @@ export function runSandboxed(
   const started = Date.now();
   return new Promise((done) => {
     // An empty environment: bwrap is pid 1 inside, and its /proc/1/environ would show the server's secrets.
-    const child = spawn(BWRAP, args, { env: {}, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(BWRAP, args, { env: {} as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     let killedFor: string | null = null;
