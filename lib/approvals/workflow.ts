@@ -100,12 +100,12 @@ export async function submitChange(root: string, change: ChangeRequest, who: Req
   const settings = valuesOf(read);
   const osUserName = who.osUser ?? who.identity?.osUser;
   // Every event of the change says who ran it and under which rule, and where that rule came from.
-  const osUser = {
+  const recorded = {
     ...(osUserName ? { osUser: osUserName } : {}),
     approvals: { mode: read.approvals.value, source: read.approvals.source },
   };
   if (settings.approvals === "off") {
-    const outcome = await release(root, change, who.actor, { expected: opts.expected, details: { ...osUser } });
+    const outcome = await release(root, change, who.actor, { expected: opts.expected, details: { ...recorded } });
     return { ...outcome, request: null, emergency: false };
   }
   const id = who.identity;
@@ -124,7 +124,7 @@ export async function submitChange(root: string, change: ChangeRequest, who: Req
         action: "approval.requested",
         outcome: "refused",
         reason: message,
-        details: { code: "account_required", kind: change.kind, version: change.version ?? null, tokenMadeBy: id.madeBy ?? null, ...osUser },
+        details: { code: "account_required", kind: change.kind, version: change.version ?? null, tokenMadeBy: id.madeBy ?? null, ...recorded },
       });
     }
     throw new AccountRequiredError(message);
@@ -140,7 +140,7 @@ export async function submitChange(root: string, change: ChangeRequest, who: Req
       // The emergency was judged against this plan: a production that moves before the lock is refused.
       expected: opts.expected ?? { productionSha256: plan.current.sha256, targetSha256: plan.target.sha256 },
       details: {
-        ...osUser,
+        ...recorded,
         emergency: true,
         review: "needed",
         emergencyWindowMinutes: route.windowMinutes,
@@ -160,14 +160,9 @@ export async function submitChange(root: string, change: ChangeRequest, who: Req
     checks: plan.checks,
     reason: change.reason?.trim() || null,
   };
-  const base = {
-    kind: plan.kind,
-    overrides: plan.overrides,
-    files: plan.files,
-    requesterPerson: id.person,
-    ...(id.madeBy ? { tokenMadeBy: id.madeBy } : {}),
-    ...osUser,
-  };
+  // Who asked, as the rule judges it: the person, and a token's maker.
+  const asker = { requesterPerson: id.person, ...(id.madeBy ? { tokenMadeBy: id.madeBy } : {}), ...recorded };
+  const base = { kind: plan.kind, overrides: plan.overrides, files: plan.files, ...asker };
   const stale = opts.expected ? staleAgainstPreview(plan, opts.expected) : null;
   if (stale) {
     await recordEvent(db, actorOf(id), {
@@ -226,7 +221,7 @@ export async function submitChange(root: string, change: ChangeRequest, who: Req
     action: "approval.requested",
     outcome: "succeeded",
     reason,
-    details: { ...e.details, requesterPerson: id.person, ...(id.madeBy ? { tokenMadeBy: id.madeBy } : {}), ...osUser },
+    details: { ...e.details, ...asker },
   });
   return { status: "requested", plan, correlationId: uid, request, emergency: false };
 }

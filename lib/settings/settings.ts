@@ -140,10 +140,14 @@ export async function readSettings(db: AuditDb, env: Env = process.env): Promise
       const ignored = `${def.env}=${def.show(fromEnv.value)} is ignored: the environment may only tighten the registry's setting (${def.show(fromDb.value)}).`;
       out[key] = { ...fromDb, ignored };
     } else {
-      out[key] = fromEnv ?? fromDb ?? { value: def.fallback, source: "default", problem: null, ignored: null, updatedAt: null, updatedBy: null };
+      out[key] = fromEnv ?? fromDb ?? byDefault(def);
     }
   }
   return out as Settings;
+}
+
+function byDefault<K extends SettingKey>(def: Definition<K>): Effective<SettingValues[K]> {
+  return { value: def.fallback, source: "default", problem: null, ignored: null, updatedAt: null, updatedBy: null };
 }
 
 function envValue<K extends SettingKey>(def: Definition<K>, env: Env): Effective<SettingValues[K]> | null {
@@ -203,7 +207,7 @@ export function loadCheckPolicy(settings: Pick<Settings, "loadCheck">): LoadChec
 
 function fromEnvOnly<K extends SettingKey>(key: K, env: Env): Effective<SettingValues[K]> {
   const def = SETTINGS[key] as Definition<K>;
-  return envValue(def, env) ?? { value: def.fallback, source: "default", problem: null, ignored: null, updatedAt: null, updatedBy: null };
+  return envValue(def, env) ?? byDefault(def);
 }
 
 /**
