@@ -333,10 +333,21 @@ test("with the two-person rule on, a promotion is filed as a request: 202", asyn
   );
   db.close();
   try {
-    const res = await api.post("/api/v1/promotions", { ...bearer("ci"), data: { version: BEST, reason: "needs a second look" } });
+    // "ci" was made from a shell with no account: nobody could tell its maker from an approver, so it may not ask.
+    const bare = await api.post("/api/v1/promotions", { ...bearer("ci"), data: { version: BEST, reason: "needs a second look" } });
+    expect(bare.status()).toBe(403);
+    expect(await bare.json()).toMatchObject({ error: { code: "account_required" } });
+    // A token a releaser's account made asks on that person's behalf.
+    expect(cli(["users", "add", "relay", "--role", "releaser", "--password-stdin"], {}, "relay-password-1\n").status).toBe(0);
+    const made = cli(["tokens", "create", "--name", "ci-relay", "--role", "releaser", "--json", "--user", "relay", "--password-stdin"], {}, "relay-password-1");
+    expect(made.status, made.stderr).toBe(0);
+    tokens["ci-relay"] = made.json().token as string;
+    const res = await api.post("/api/v1/promotions", { ...bearer("ci-relay"), data: { version: BEST, reason: "needs a second look" } });
     expect(res.status()).toBe(202);
     expect(await res.json()).toMatchObject({ requested: true, promoted: false, to: BEST, requestId: expect.any(Number) });
-    expect((await events("approval.requested"))[0]).toMatchObject({ actor: "ci", source: "api" });
+    const [asked] = await events("approval.requested");
+    expect(asked).toMatchObject({ actor: "ci-relay", source: "api" });
+    expect(JSON.parse(asked!.details)).toMatchObject({ tokenMadeBy: "relay", requesterPerson: "relay" });
   } finally {
     const off = new Database(join(server.dir, "audit.db"));
     off.prepare(`DELETE FROM "Setting" WHERE "key" = 'approvals'`).run();
