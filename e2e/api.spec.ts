@@ -335,7 +335,7 @@ test("with the two-person rule on, a promotion is filed as a request: 202", asyn
   try {
     // "ci" was made from a shell with no account: nobody could tell its maker from an approver, so it may not ask.
     const bare = await api.post("/api/v1/promotions", { ...bearer("ci"), data: { version: BEST, reason: "needs a second look" } });
-    expect(bare.status()).toBe(403);
+    expect(bare.status()).toBe(400);
     expect(await bare.json()).toMatchObject({ error: { code: "account_required" } });
     // A token a releaser's account made asks on that person's behalf.
     expect(cli(["users", "add", "relay", "--role", "releaser", "--password-stdin"], {}, "relay-password-1\n").status).toBe(0);

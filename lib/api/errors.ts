@@ -8,8 +8,6 @@ export function statusOf(e: Pick<RegistryError, "code" | "exitCode">): number {
   if (e.code === "unknown_version" || e.code === "unknown_request" || e.code === "unknown_token") return 404;
   if (e.code === "production_changed" || e.code === "source_changed" || e.code === "request_stale") return 409;
   if (e.code === "lock_timeout") return 503;
-  // An authenticated token that may not ask: its maker has no account for the two-person rule to judge.
-  if (e.code === "account_required") return 403;
   if (e.exitCode === 2) return 400;
   if (e.exitCode === 3) return 422;
   if (e.exitCode === 4) return e.code === "unauthenticated" ? 401 : 403;
